@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`.
+# Everything a fresh Debian machine lacks is installed from here, so a clean clone needs nothing by hand.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install system-deps bench clean
+
+demo: install
+	$(VENV)/bin/wangxun demo
+
+test: install
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+install: system-deps $(STAMP)
+
+# Debian's chromium (Playwright's own browser download is blocked here) and CJK fonts for screenshots.
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip setuptools wheel
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+bench: install
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf $(VENV) var

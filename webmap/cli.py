@@ -1,0 +1,77 @@
+"""The `wangxun` command. Verbs are thin wrappers over plain functions that live in each package's
+cli.py; they are imported only when used, so `wangxun crawl` does not load Flask and `wangxun serve`
+does not load Scrapy.
+
+User mistakes (bad files, bad settings) raise core.errors.UserError and print as one line with a
+non-zero exit code; anything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from core.errors import UserError
+
+# verb -> "module:click command". Each issue adds its verbs here.
+VERBS: dict[str, str] = {
+    "init": "webmap.cli_base:init_cmd",
+    "serve": "webmap.cli_base:serve_cmd",
+    "demo": "webmap.demo:demo_cmd",
+    "user": "webmap.cli_base:user_cmd",
+    "import-grids": "grids.cli:import_grids_cmd",
+    "import-venues": "grids.cli:import_venues_cmd",
+    "import-agencies": "grids.cli:import_agencies_cmd",
+    "import-inspections": "grids.cli:import_inspections_cmd",
+    "load-sample": "grids.cli:load_sample_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(VERBS)
+
+    def get_command(self, ctx, name):
+        target = VERBS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="WANGXUN_CONFIG", type=click.Path(dir_okay=False),
+              help="config.toml to use (default: the project's).")
+@click.pass_context
+def cli(ctx, config_path):
+    """网巡 Wangxun: online patrol, grid map and scheduled enforcement work."""
+    ctx.obj = {"config_path": config_path}
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="wangxun", standalone_mode=False)
+    except UserError as exc:
+        click.echo(f"错误 error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+def load_config(ctx: click.Context):
+    """The Config for this invocation (verbs call this instead of reading files themselves)."""
+    from core import config
+
+    return config.load(ctx.find_root().obj.get("config_path"))
+
+
+if __name__ == "__main__":
+    main()
