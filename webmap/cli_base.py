@@ -1,0 +1,56 @@
+"""Verbs for the database, the web server and users."""
+from __future__ import annotations
+
+import click
+
+from webmap.cli import load_config
+
+
+@click.command("init")
+@click.pass_context
+def init_cmd(ctx):
+    """Create the database or upgrade it to the current schema (rows are kept)."""
+    from core import db
+
+    cfg = load_config(ctx)
+    before = db.current_revision(cfg)
+    db.upgrade(cfg)
+    after = db.current_revision(cfg)
+    state = "created" if before is None else ("upgraded" if before != after else "already current")
+    click.echo(f"database {state}: {cfg.database_url} (schema {after})")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def serve_cmd(ctx, host, port):
+    """Run the web app (single process; behind a real deployment use gunicorn wsgi:app)."""
+    from webmap import create_app
+
+    cfg = load_config(ctx)
+    app = create_app(config=cfg)
+    click.echo(f"网巡 web app: http://{host}:{port}/")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@click.group("user")
+def user_cmd():
+    """Manage logins: add users, reset passwords."""
+
+
+@user_cmd.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "patrol", "grid_manager"]), required=True)
+@click.option("--name", "display_name", help="Name shown in the app (Chinese is fine).")
+@click.option("--grid", "grid_codes", multiple=True, help="Grid or street code of a grid manager's zone (repeatable).")
+@click.password_option()
+@click.pass_context
+def user_add(ctx, username, role, display_name, grid_codes, password):
+    """Add a login."""
+    from core import db, users
+
+    cfg = load_config(ctx)
+    with db.session_scope(cfg) as s:
+        u = users.create_user(s, username, password, role, display_name, list(grid_codes))
+        click.echo(f"user {u.username} ({u.role}) created")
