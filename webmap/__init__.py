@@ -1,0 +1,131 @@
+"""The web app: `create_app()` builds a Flask app from core configuration.
+
+Blueprints are listed in webmap/views/__init__.py (BLUEPRINTS); each feature adds one line there.
+Every request gets `g.cfg` (the core Config) and, on demand, one database session
+(`webmap.dbsession.get_session()`), committed after the view returns a response and rolled back when
+the view raises.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from core import config as core_config
+
+csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None, config=None) -> Flask:
+    """Build the app.
+
+    `config` is a core Config (the `serve` verb passes the one it loaded); `test_config` holds dotted
+    core settings ("webmap.tile_provider": "none") and Flask keys ("TESTING": True), told apart by the dot.
+    """
+    test_config = dict(test_config or {})
+    dotted = {k: v for k, v in test_config.items() if "." in k}
+    flask_keys = {k: v for k, v in test_config.items() if "." not in k}
+    cfg = _load_config(config, dotted)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(cfg),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(cfg.webmap.session_lifetime_minutes)),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which already expires
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(flask_keys)
+    app.extensions["wangxun_cfg"] = cfg
+    app.json.ensure_ascii = False
+    csrf.init_app(app)
+
+    from webmap import dbsession
+
+    dbsession.init_app(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+
+    @app.before_request
+    def _bind_config():
+        g.cfg = cfg
+
+    return app
+
+
+def _load_config(config, dotted: dict[str, Any]):
+    if config is None:
+        return core_config.load(overrides=dotted)
+    if not dotted:
+        return config
+    # Re-apply overrides on top of the given Config's values (same file, same relative paths).
+    data = config.to_dict()
+    for key, value in dotted.items():
+        node = data
+        *head, last = key.split(".")
+        for part in head:
+            node = node[part]
+        if last not in node:
+            raise core_config.ConfigError(f"override {key} names unknown setting")
+        node[last] = value
+    return core_config.Config(data, config.path)
+
+
+def _secret_key(cfg) -> str:
+    """Read the key file under data_dir, creating it (owner-only) the first time."""
+    path = Path(cfg.resolve(cfg.data_dir / cfg.webmap.secret_key_file))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+        path.chmod(0o600)
+        log.info("generated web app secret key in %s", path)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise core_config.ConfigError(f"secret key in {path} is too short (need 32+ characters)")
+    return key
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webmap.views import BLUEPRINTS
+
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from webmap import auth
+
+    def nav_url(endpoint: str, **values) -> str | None:
+        """A link only when the endpoint exists, so the nav works while features are still missing."""
+        if endpoint not in app.view_functions:
+            return None
+        return url_for(endpoint, **values)
+
+    @app.context_processor
+    def _globals():
+        return {"nav_url": nav_url, "current_user": auth.current_user(), "ROLE_NAMES": auth.ROLE_NAMES}
+
+
+ERROR_MESSAGES = {400: "请求无效", 401: "请先登录", 403: "无权访问：该内容不在您的管辖范围内",
+                  404: "页面不存在", 405: "不支持该请求方式", 429: "请求过于频繁，请稍后再试"}
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask import jsonify, render_template, request
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        message = ERROR_MESSAGES.get(code, exc.description or "")
+        if request.path.startswith("/api/"):
+            return jsonify(error=message, status=code), code
+        return render_template("error.html", code=code, message=message), code

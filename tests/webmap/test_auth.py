@@ -1,0 +1,74 @@
+"""Logins: CSRF, lockout after repeated failures, per-IP rate limit, session expiry."""
+from __future__ import annotations
+
+import datetime as dt
+
+from core import db
+from core.models import AuditLog, User
+from tests.webmap.conftest import PASSWORD, csrf_from, login
+
+
+def test_anonymous_is_sent_to_login(client, users_world):
+    r = client.get("/")
+    assert r.status_code == 302 and r.location.startswith("/login")
+
+
+def test_login_and_logout(client, users_world, cfg):
+    r = login(client, "patrol")
+    assert r.status_code == 302 and r.location == "/"
+    page = client.get("/")
+    assert page.status_code == 200 and "巡查人员" in page.text
+    r = client.post("/logout", data={"csrf_token": csrf_from(page.text)})
+    assert r.status_code == 302
+    assert client.get("/").status_code == 302
+    with db.session_scope(cfg) as s:
+        actions = [a.action for a in s.query(AuditLog).order_by(AuditLog.id)]
+    assert actions == ["login", "logout"]
+
+
+def test_post_without_csrf_token_is_refused(client, users_world):
+    r = client.post("/login", data={"username": "patrol", "password": PASSWORD})
+    assert r.status_code == 400
+
+
+def test_account_locks_after_repeated_failures(client, users_world, cfg):
+    for _ in range(cfg.webmap.login_max_failures):
+        r = login(client, "patrol", "wrong-password")
+        assert "用户名或密码错误" in r.text
+    r = login(client, "patrol")  # right password, but locked now
+    assert r.status_code == 403 and "锁定" in r.text
+    with db.session_scope(cfg) as s:
+        u = s.query(User).filter_by(username="patrol").one()
+        assert u.locked_until is not None
+        u.locked_until = dt.datetime(2000, 1, 1)  # the lock has run out
+    assert login(client, "patrol").status_code == 302
+
+
+def test_ip_rate_limit(cfg, users_world):
+    from webmap import create_app
+
+    app = create_app({"TESTING": True, "webmap.login_ip_attempts_per_minute": 3}, config=cfg)
+    client = app.test_client()
+    codes = [login(client, f"nobody{i}", "x").status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_session_expires(cfg, users_world):
+    from webmap import create_app
+
+    app = create_app({"TESTING": True, "webmap.session_lifetime_minutes": 30}, config=cfg)
+    client = app.test_client()
+    login(client, "patrol")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as sess:  # last request 31 minutes ago
+        sess["seen"] -= 31 * 60
+    assert client.get("/").status_code == 302
+
+
+def test_secret_key_is_generated_once(cfg):
+    from webmap import create_app
+
+    a = create_app({"TESTING": True}, config=cfg)
+    b = create_app({"TESTING": True}, config=cfg)
+    assert a.secret_key == b.secret_key and len(a.secret_key) >= 32
+    assert (cfg.data_dir / cfg.webmap.secret_key_file).stat().st_mode & 0o077 == 0

@@ -1,0 +1,47 @@
+"""Login and logout."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from webmap import audit, auth
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired(), Length(max=50)])
+    password = PasswordField("密码", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    status, error = 200, None
+    if form.validate_on_submit():
+        limiter = current_app.extensions.setdefault("wangxun_login_limiter", auth.IpRateLimiter())
+        result = auth.authenticate(g.cfg, limiter, form.username.data, form.password.data, request.remote_addr)
+        if result.user is not None:
+            auth.login_user(result.user)
+            audit.record("login", "user", result.user.id)
+            return redirect(_safe_next(request.args.get("next")))
+        audit.record("login_failed", "user", None, username=form.username.data[:50], status=result.status)
+        status, error = result.status, result.error
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if auth.current_user() is not None:
+        audit.record("logout", "user", auth.current_user().id)
+    auth.logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: an attacker's link must not bounce a fresh login to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("map.index")
