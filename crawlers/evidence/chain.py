@@ -61,9 +61,15 @@ def lock_and_read_head(session: Session) -> tuple[int, str]:
     """Take the chain's append lock for the rest of the caller's transaction, then return
     (last seq, last record_hash), or (0, GENESIS_HASH) for an empty chain."""
     _take_append_lock(session)
+    head = read_head(session)
+    return head["seq"], head["record_hash"]
+
+
+def read_head(session: Session) -> dict[str, Any]:
+    """The newest record's seq and hash, without locking (for reports and exports)."""
     last = session.execute(
         select(Evidence.seq, Evidence.record_hash).order_by(Evidence.seq.desc()).limit(1)).first()
-    return (last.seq, last.record_hash) if last else (0, GENESIS_HASH)
+    return {"seq": last.seq, "record_hash": last.record_hash} if last else {"seq": 0, "record_hash": GENESIS_HASH}
 
 
 def _take_append_lock(session: Session) -> None:
