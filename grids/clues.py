@@ -1,0 +1,268 @@
+"""线索管理: the loop from a detector hit to an inspection and an outcome.
+
+    hit (new) ──dismiss_hit──▶ hit (dismissed, reason)
+        └──confirm_hit──▶ clue (open, routed to a grid) ──start_inspection──▶ (inspecting)
+              ──record_inspection──▶ Inspection (+ photos) ──close_clue──▶ (closed: no_violation |
+              corrected | case + 立案 number)
+
+Every step appends {at, user, step, …} to Clue.history (UTC timestamps); the web layer writes the audit
+log in the same transaction. Hit, clue, inspection and venue point at each other (Clue.hit_id,
+Clue.inspection_id, Clue.venue_id, Inspection.clue_id, Hit.status = "clue"), and the inspection is an
+ordinary Inspection row, so the next grading run counts it. Grid managers act only on clues in their
+zone (NotInZone); admins and patrol staff see the whole district.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import Point, shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import UserError
+from core.models import (CLUE_OUTCOMES, Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow)
+from core.users import zone_grid_ids
+
+INSPECTION_RESULTS = ("未发现问题", "责令整改", "立案查处")
+OUTCOME_NAMES = {"no_violation": "未发现违法", "corrected": "已整改", "case": "已立案"}
+STATUS_NAMES = {"open": "待处理", "inspecting": "核查中", "closed": "已办结"}
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
+
+
+class NotInZone(UserError):
+    """The user may not act on this clue or hit: it lies outside their zone (web: HTTP 403)."""
+
+
+def dismiss_hit(session: Session, hit_id: int, user: User, reason: str) -> Hit:
+    """Mark a new hit as a false alarm; the reason is required so the decision can be reviewed."""
+    hit = _hit(session, hit_id)
+    _check_zone(session, user, hit.grid_id)
+    if hit.status != "new":
+        raise UserError(f"hit {hit_id} is already {hit.status}; only new hits can be dismissed")
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("give a reason for dismissing the hit")
+    hit.status, hit.dismiss_reason = "dismissed", reason
+    session.flush()
+    return hit
+
+
+def confirm_hit(session: Session, hit_id: int, user: User, grid_id: int | None = None,
+                venue_id: int | None = None, note: str | None = None) -> Clue:
+    """Turn a hit into a clue routed to a grid: the one given, else the hit's, else the grid around its point."""
+    hit = _hit(session, hit_id)
+    _check_zone(session, user, hit.grid_id)
+    if hit.status != "new":
+        raise UserError(f"hit {hit_id} is already {hit.status}; only new hits can become clues")
+    how = "chosen"
+    if grid_id is None:
+        grid_id, how = route(session, hit)
+    elif session.get(Grid, grid_id) is None:
+        raise UserError(f"no grid with id {grid_id}")
+    venue_id = venue_id if venue_id is not None else hit.venue_id
+    if venue_id is not None and session.get(Venue, venue_id) is None:
+        raise UserError(f"no venue with id {venue_id}")
+    clue = Clue(hit_id=hit.id, grid_id=grid_id, venue_id=venue_id, status="open", notes=note,
+                created_by=user.id, history=[])
+    session.add(clue)
+    hit.status = "clue"
+    if hit.grid_id is None:
+        hit.grid_id = grid_id
+    _step(clue, user, "confirmed", grid_id=grid_id, routed=how, venue_id=venue_id, note=note)
+    session.flush()
+    return clue
+
+
+def route(session: Session, hit: Hit) -> tuple[int, str]:
+    """(grid id, how): the hit's own grid, else the grid whose polygon contains its point."""
+    if hit.grid_id is not None:
+        return hit.grid_id, "hit_grid"
+    if hit.lon is not None and hit.lat is not None:
+        grid_id = grid_at(session, hit.lon, hit.lat)
+        if grid_id is not None:
+            return grid_id, "location"
+    raise UserError("the hit has no location inside a grid; choose the grid by hand")
+
+
+def grid_at(session: Session, lon: float, lat: float) -> int | None:
+    """The lowest-level grid containing the point (bounding boxes first, then the polygon)."""
+    point = Point(lon, lat)
+    candidates = session.scalars(select(Grid).where(
+        Grid.min_lon <= lon, Grid.max_lon >= lon, Grid.min_lat <= lat, Grid.max_lat >= lat).order_by(Grid.id))
+    order = {"grid": 0, "street": 1, "district": 2}
+    for grid in sorted(candidates, key=lambda g: (order.get(g.level, 3), g.id)):
+        if shape(json.loads(grid.geometry)).covers(point):
+            return grid.id
+    return None
+
+
+def start_inspection(session: Session, clue_id: int, user: User, note: str | None = None) -> Clue:
+    clue = get_clue(session, clue_id, user)
+    if clue.status != "open":
+        raise UserError(f"clue {clue_id} is {clue.status}; only open clues can start an inspection")
+    clue.status = "inspecting"
+    _step(clue, user, "inspecting", note=note)
+    session.flush()
+    return clue
+
+
+def record_inspection(session: Session, clue_id: int, user: User, result: str, violations: str | None = None,
+                      penalty: float | None = None, notes: str | None = None,
+                      photos: Iterable[tuple[str, bytes]] = (), *, attachments_dir: Path | None = None,
+                      venue_id: int | None = None, date: dt.date | None = None,
+                      inspectors: str | None = None) -> Inspection:
+    """Record the on-site inspection of a clue; photos are (filename, bytes) saved with their SHA-256."""
+    clue = get_clue(session, clue_id, user)
+    if clue.status == "closed":
+        raise UserError(f"clue {clue_id} is closed")
+    if result not in INSPECTION_RESULTS:
+        raise UserError(f"inspection result must be one of {'、'.join(INSPECTION_RESULTS)}")
+    venue_id = _inspection_venue(session, clue, venue_id)
+    photos = list(photos)
+    if photos and attachments_dir is None:
+        raise ValueError("attachments_dir is required when photos are given")
+    inspection = Inspection(venue_id=venue_id, date=date or utcnow().date(), result=result,
+                            inspectors=inspectors or user.display_name, violations=violations or None,
+                            penalty_yuan=float(penalty) if penalty not in (None, "") else None, notes=notes,
+                            clue_id=clue.id, created_by=user.id)
+    session.add(inspection)
+    session.flush()
+    saved = [save_photo(session, inspection.id, name, data, attachments_dir) for name, data in photos]
+    clue.inspection_id, clue.venue_id = inspection.id, venue_id
+    if clue.status == "open":
+        clue.status = "inspecting"
+    _step(clue, user, "inspected", inspection_id=inspection.id, result=result,
+          photos=[a.sha256 for a in saved], note=notes)
+    session.flush()
+    return inspection
+
+
+def close_clue(session: Session, clue_id: int, user: User, outcome: str, case_no: str | None = None,
+               note: str | None = None) -> Clue:
+    """Close as no_violation, corrected (责令整改 done) or case (立案, needs the case number)."""
+    clue = get_clue(session, clue_id, user)
+    if clue.status == "closed":
+        raise UserError(f"clue {clue_id} is already closed")
+    if outcome not in CLUE_OUTCOMES:
+        raise UserError(f"outcome must be one of {', '.join(CLUE_OUTCOMES)}")
+    case_no = (case_no or "").strip() or None
+    if outcome == "case" and not case_no:
+        raise UserError("filing a case (立案) needs the case number")
+    if outcome != "no_violation" and clue.inspection_id is None:
+        raise UserError("record the inspection before closing as corrected or as a case")
+    clue.status, clue.outcome, clue.case_no, clue.closed_at = "closed", outcome, case_no, utcnow()
+    _step(clue, user, "closed", outcome=outcome, case_no=case_no, note=note)
+    session.flush()
+    return clue
+
+
+def get_clue(session: Session, clue_id: int, user: User) -> Clue:
+    """The clue, if the user's zone covers its grid (NotInZone otherwise)."""
+    clue = session.get(Clue, clue_id)
+    if clue is None:
+        raise UserError(f"no clue with id {clue_id}")
+    _check_zone(session, user, clue.grid_id)
+    return clue
+
+
+def list_clues(session: Session, user: User, status: str | None = None, grid_id: int | None = None) -> list[Clue]:
+    """Clues in the user's zone, open ones first, then newest first."""
+    q = select(Clue)
+    zone = zone_grid_ids(session, user)
+    if zone is not None:
+        q = q.where(Clue.grid_id.in_(zone))
+    if status == "active":
+        q = q.where(Clue.status != "closed")
+    elif status:
+        q = q.where(Clue.status == status)
+    if grid_id is not None:
+        q = q.where(Clue.grid_id == grid_id)
+    return list(session.scalars(q.order_by((Clue.status == "closed"), Clue.id.desc())))
+
+
+def save_photo(session: Session, inspection_id: int, filename: str, data: bytes, attachments_dir: Path) -> Attachment:
+    """Store a photo content-addressed (<sha256>.<ext>) so the same file is kept once and can be verified."""
+    name = Path(filename or "photo.jpg").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in PHOTO_SUFFIXES:
+        raise UserError(f"{name}: photos must be {', '.join(PHOTO_SUFFIXES)} files")
+    if not data:
+        raise UserError(f"{name} is empty")
+    digest = hashlib.sha256(data).hexdigest()
+    rel = Path(digest[:2]) / f"{digest}{suffix}"
+    target = Path(attachments_dir) / rel
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    att = Attachment(inspection_id=inspection_id, filename=name, path=rel.as_posix(), sha256=digest)
+    session.add(att)
+    session.flush()
+    return att
+
+
+def clue_summary(session: Session, clue: Clue) -> dict[str, Any]:
+    """A JSON-ready view of a clue with its links (hit, grid, venue, inspection, photos)."""
+    hit = session.get(Hit, clue.hit_id)
+    grid = session.get(Grid, clue.grid_id) if clue.grid_id else None
+    venue = session.get(Venue, clue.venue_id) if clue.venue_id else None
+    inspection = session.get(Inspection, clue.inspection_id) if clue.inspection_id else None
+    photos = list(session.scalars(select(Attachment).where(Attachment.inspection_id == clue.inspection_id))) \
+        if clue.inspection_id else []
+    return {
+        "id": clue.id, "status": clue.status, "status_name": STATUS_NAMES.get(clue.status, clue.status),
+        "outcome": clue.outcome, "outcome_name": OUTCOME_NAMES.get(clue.outcome or "", ""),
+        "case_no": clue.case_no, "notes": clue.notes,
+        "created_at": _iso(clue.created_at), "closed_at": _iso(clue.closed_at), "history": clue.history,
+        "hit": {"id": hit.id, "title": hit.title, "url": hit.url, "labels": hit.labels, "status": hit.status,
+                "lon": hit.lon, "lat": hit.lat} if hit else None,
+        "grid": {"id": grid.id, "code": grid.code, "name": grid.name} if grid else None,
+        "venue": {"id": venue.id, "name": venue.name, "address": venue.address,
+                  "risk_grade": venue.risk_grade} if venue else None,
+        "inspection": {"id": inspection.id, "date": inspection.date.isoformat(), "result": inspection.result,
+                       "violations": inspection.violations, "penalty_yuan": inspection.penalty_yuan,
+                       "notes": inspection.notes, "inspectors": inspection.inspectors} if inspection else None,
+        "photos": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in photos],
+    }
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _hit(session: Session, hit_id: int) -> Hit:
+    hit = session.get(Hit, hit_id)
+    if hit is None:
+        raise UserError(f"no hit with id {hit_id}")
+    return hit
+
+
+def _check_zone(session: Session, user: User, grid_id: int | None) -> None:
+    zone = zone_grid_ids(session, user)
+    if zone is not None and grid_id not in zone:
+        raise NotInZone("this clue is outside your zone (不在您的网格范围内)")
+
+
+def _inspection_venue(session: Session, clue: Clue, venue_id: int | None) -> int:
+    venue_id = venue_id if venue_id is not None else clue.venue_id
+    if venue_id is None:
+        raise UserError("choose the venue (场所) that was inspected")
+    if session.get(Venue, venue_id) is None:
+        raise UserError(f"no venue with id {venue_id}")
+    return venue_id
+
+
+def _step(clue: Clue, user: User, step: str, **detail: Any) -> None:
+    # A new list, not append(): SQLAlchemy only notices a JSON column change when the value is replaced.
+    entry = {"at": _iso(utcnow()), "user": user.username, "user_id": user.id, "step": step}
+    entry.update({k: v for k, v in detail.items() if v not in (None, [], "")})
+    clue.history = [*(clue.history or []), entry]
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.replace(tzinfo=dt.timezone.utc).isoformat(timespec="seconds") if moment else None
