@@ -26,6 +26,9 @@ VERBS: dict[str, str] = {
     "import-inspections": "grids.cli:import_inspections_cmd",
     "load-sample": "grids.cli:load_sample_cmd",
     "evidence": "crawlers.evidence.cli:evidence_cmd",
+    "crawl": "crawlers.cli:crawl_cmd",
+    "sources": "crawlers.cli:sources_cmd",
+    "classify": "crawlers.detection.cli:classify_cmd",
 }
 
 

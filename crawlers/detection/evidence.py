@@ -1,0 +1,128 @@
+"""Everything the scorers look at in one post, computed once: keyword matches and extracted
+identifiers per field, and helpers that turn them into reasons with highlight spans."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from crawlers.detection import extract_ids, extract_text
+from crawlers.detection.keywords import Match, Matcher
+from crawlers.detection.normalize import fold
+
+FIELDS = ("title", "text")
+# Component words preceded by these are excluded from the bundle ("门票自理", "不含住宿").
+_NEGATED_BEFORE = re.compile(r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供)[\u4e00-\u9fff]{0,3}$")
+_NEGATED_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另收|敬请自理)")
+
+
+@dataclass
+class FieldEvidence:
+    name: str
+    text: str
+    matches: list[Match]
+    licences: list[extract_ids.Licence]
+    isbns: list[extract_ids.Isbn]
+    serial_ids: list[extract_ids.SerialId]
+    prices: list[extract_text.Price]
+    set_counts: list[extract_text.SetCount]
+    contacts: list[extract_text.Contact]
+    business_names: list[extract_text.BusinessName]
+
+
+@dataclass
+class Reason:
+    label: str
+    code: str
+    text: str
+    spans: list[list[int]]
+    field: str
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "code": self.code, "text": self.text, "spans": self.spans, "field": self.field}
+
+
+@dataclass
+class Evidence:
+    fields: list[FieldEvidence]
+    source_name: str
+    platform: str
+    price: float | None
+    seller_location: str
+    reasons: list[Reason] = field(default_factory=list)
+
+    def matches(self, category: str) -> list[tuple[FieldEvidence, Match]]:
+        return [(f, m) for f in self.fields for m in f.matches if m.category == category]
+
+    def has(self, category: str) -> bool:
+        return any(m.category == category for f in self.fields for m in f.matches)
+
+    def distinct(self, category: str) -> set[str]:
+        return {m.keyword for f in self.fields for m in f.matches if m.category == category}
+
+    def components(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
+        """Tour components offered (not excluded by 不含/自理): comp_transport -> its matches."""
+        found = {}
+        for category in ("comp_transport", "comp_lodging", "comp_ticket", "comp_guide", "comp_meal"):
+            offered = [(f, m) for f, m in self.matches(category) if not _negated(f.text, m)]
+            if offered:
+                found[category] = offered
+        return found
+
+    def all(self, attribute: str) -> list[tuple[FieldEvidence, object]]:
+        return [(f, item) for f in self.fields for item in getattr(f, attribute)]
+
+    def add(self, label: str, code: str, text: str, items: list[tuple[FieldEvidence, object]] = ()) -> None:
+        """A reason; `items` are (field, match-or-extract) pairs whose spans are highlighted."""
+        by_field: dict[str, list[list[int]]] = {}
+        for f, item in items:
+            span = [item.start, item.end] if isinstance(item, Match) else list(item.span)
+            by_field.setdefault(f.name, [])
+            if span not in by_field[f.name]:
+                by_field[f.name].append(span)
+        if not by_field:
+            self.reasons.append(Reason(label, code, text, [], "text"))
+        for name, spans in by_field.items():
+            self.reasons.append(Reason(label, code, text, sorted(spans), name))
+
+
+def collect(post: dict, matcher: Matcher) -> Evidence:
+    """Evidence for `post` (missing or non-string fields count as empty)."""
+    fields = [_field(name, _text(post.get(name)), matcher) for name in FIELDS]
+    return Evidence(fields, _text(post.get("source_name")) or _text(post.get("account")), _text(post.get("platform")),
+                    _price(post.get("price")), _text(post.get("seller_location")))
+
+
+def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
+    """「word」「word」 of the first distinct matched words, for reason texts."""
+    words = []
+    for f, item in items:
+        span = (item.start, item.end) if isinstance(item, Match) else item.span
+        word = f.text[span[0]:span[1]]
+        if word not in words:
+            words.append(word)
+    return "".join(f"「{w}」" for w in words[:limit])
+
+
+def _field(name: str, text: str, matcher: Matcher) -> FieldEvidence:
+    return FieldEvidence(name, text, matcher.find(fold(text)), extract_ids.find_licences(text),
+                         extract_ids.find_isbns(text), extract_ids.find_serial_ids(text),
+                         extract_text.find_prices(text), extract_text.find_set_counts(text),
+                         extract_text.find_contacts(text), extract_text.find_business_names(text))
+
+
+def _negated(text: str, m: Match) -> bool:
+    before = fold(text[max(0, m.start - 8):m.start])
+    after = fold(text[m.end:m.end + 6])
+    return bool(_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(after))
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _price(value) -> float | None:
+    try:
+        price = float(value)
+    except (TypeError, ValueError):
+        return None
+    return price if price == price and price >= 0 else None  # NaN is not a price

@@ -1,0 +1,121 @@
+"""illegal_publication: a post that sells or hands out unauthorised publications.
+
+Signals: piracy words and their euphemisms, e-book/cloud-drive resale, no 书号/刊号 or 内部资料 sold,
+invalid ISBN check digits, burned discs and preloaded drives, implausibly cheap complete sets. They
+count only when something is on offer; crackdown news, genuine second-hand books and licensed channels
+pull the score down.
+"""
+from __future__ import annotations
+
+from crawlers.detection.evidence import Evidence, quote
+from crawlers.detection.keywords import Library
+
+LABEL = "illegal_publication"
+# Below this many yuan per volume a "complete set" of new books cannot be genuine.
+CHEAP_YUAN_PER_VOLUME = 3.0
+_SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
+
+
+def score(ev: Evidence, library: Library) -> float:
+    """Probability-like score in [0, 1]; adds its reasons to `ev`."""
+    w = {name: c.weight for name, c in library.categories.items()}
+    piracy = ev.matches("piracy")
+    hint = ev.matches("reprint_hint")
+    ebook = ev.matches("ebook_resale")
+    no_isbn = ev.matches("no_isbn")
+    obj = ev.matches("pub_object")
+    sale = _sale(ev)
+    positives = []
+    if piracy:
+        positives.append(w["piracy"])
+        ev.add(LABEL, "piracy_terms", f"盗版/高仿/翻印说法：{quote(piracy)}", piracy)
+    if hint:
+        positives.append(w["reprint_hint"])
+        ev.add(LABEL, "reprint_hint", f"影印翻印类说法：{quote(hint)}", hint)
+    if ebook and obj:
+        positives.append(w["ebook_resale"])
+        ev.add(LABEL, "ebook_resale", f"以电子版/网盘形式提供图书：{quote(ebook)}", ebook)
+    if no_isbn:
+        positives.append(w["no_isbn"])
+        ev.add(LABEL, "no_isbn", f"无书号刊号或内部资料：{quote(no_isbn)}", no_isbn)
+    positives += _identifier_signals(ev)
+    positives += _disc_signals(ev, w)
+    positives += _cheap_set(ev)
+    if not positives:
+        return 0.0
+    raw = _combine(positives)
+    if sale:
+        ev.add(LABEL, "on_sale", f"售卖或提供：{quote(sale)}", sale)
+    else:
+        raw *= 0.35
+    return raw * _dampening(ev, bool(piracy or no_isbn))
+
+
+def _identifier_signals(ev: Evidence) -> list[float]:
+    found = []
+    bad_isbns = [(f, i) for f, i in ev.all("isbns") if not i.valid]
+    if bad_isbns:
+        found.append(0.6)
+        ev.add(LABEL, "invalid_isbn", f"ISBN校验位错误：{quote(bad_isbns)}", bad_isbns)
+    bad_serials = [(f, s) for f, s in ev.all("serial_ids") if not s.valid]
+    if bad_serials:
+        found.append(0.5)
+        ev.add(LABEL, "invalid_serial", f"刊号（ISSN/CN）无效：{quote(bad_serials)}", bad_serials)
+    return found
+
+
+def _disc_signals(ev: Evidence, w: dict[str, float]) -> list[float]:
+    media = ev.matches("disc_media")
+    content = ev.matches("disc_content") + ev.matches("preloaded")
+    if not (media and content):
+        return []
+    preloaded = ev.matches("preloaded")
+    weight = w["disc_media"] + w["disc_content"] + (w["preloaded"] if preloaded else 0.0)
+    ev.add(LABEL, "burned_media", f"刻录光盘或预装U盘出售影音游戏：{quote(media + content)}", media + content)
+    return [min(weight, 0.85)]
+
+
+def _cheap_set(ev: Evidence) -> list[float]:
+    counts = ev.all("set_counts")
+    prices = [p.value for _, p in ev.all("prices") if p.unit in (None, "套")]
+    if ev.price is not None:
+        prices.append(ev.price)
+    if not counts or not prices:
+        return []
+    volumes = max(c.volumes for _, c in counts)
+    per_volume = min(prices) / volumes
+    if volumes >= 5 and 0 < per_volume < CHEAP_YUAN_PER_VOLUME:
+        ev.add(LABEL, "cheap_complete_set", f"全套{volumes}册仅{min(prices):g}元，每册约{per_volume:.1f}元，低于正常价格", counts)
+        return [0.35]
+    return []
+
+
+def _sale(ev: Evidence) -> list:
+    items = [(f, m) for f, m in ev.matches("sale") if m.keyword not in _SALE_WORDS_EXCLUDED]
+    items += ev.all("prices") + ev.all("contacts")
+    return items
+
+
+def _dampening(ev: Evidence, strong_piracy: bool) -> float:
+    factor = 1.0
+    crackdown = ev.matches("pub_crackdown")
+    if crackdown:
+        many = len({m.keyword for _, m in crackdown}) >= 2
+        factor *= 0.1 if many else 0.5
+        ev.add(LABEL, "crackdown_context", f"扫黄打非/打击盗版的公告或新闻语境：{quote(crackdown)}", crackdown)
+    genuine = ev.matches("pub_genuine")
+    if genuine and not strong_piracy:
+        factor *= 0.45
+        ev.add(LABEL, "genuine_channel", f"正版或授权渠道：{quote(genuine)}", genuine)
+    second = ev.matches("secondhand")
+    if second and not strong_piracy:
+        factor *= 0.5
+        ev.add(LABEL, "secondhand", f"二手旧书转让：{quote(second)}", second)
+    return factor
+
+
+def _combine(weights: list[float]) -> float:
+    remaining = 1.0
+    for w in weights:
+        remaining *= 1.0 - max(0.0, min(1.0, w))
+    return 1.0 - remaining

@@ -1,0 +1,175 @@
+"""The licensed travel-agency registry: licence lookup and seller-name matching.
+
+A seller is licensed only when the registry lists a licence under the seller's own name. Names are
+compared by their "core" (see data/names.toml): place prefixes, legal-form and branch suffixes dropped
+and the usual short forms applied, so 苏州青旅 is 苏州中国青年旅行社有限公司 but 苏州青旅户外 is not.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from crawlers.detection.extract_ids import licence_key
+from crawlers.detection.normalize import fold
+
+NAME_RULES = Path(__file__).resolve().parent / "data" / "names.toml"
+# Cores this short or this generic say nothing about which agency it is; keep the place in them.
+_GENERIC_CORES = {"旅", "国旅", "青旅", "中旅", "旅行", "国际旅", ""}
+# Above this similarity two cores are the same name with a typo; between LOOKALIKE and SAME a look-alike.
+SAME_NAME_SCORE = 92
+LOOKALIKE_SCORE = 60
+
+
+@dataclass(frozen=True)
+class Agency:
+    name: str
+    licence_no: str
+    address: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    grid_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    agency: Agency
+    score: float  # 0..100
+    same: bool    # True: the same business; False: only a look-alike
+
+
+class Registry:
+    def __init__(self, agencies: list[dict] | list[Agency]):
+        self.agencies = [a if isinstance(a, Agency) else _agency(a) for a in agencies]
+        self.agencies = [a for a in self.agencies if a.name and a.licence_no]
+        self._by_licence = {licence_key(a.licence_no): a for a in self.agencies}
+        self._cores = [name_core(a.name) for a in self.agencies]
+        self._by_core: dict[str, list[Agency]] = {}
+        for agency, core in zip(self.agencies, self._cores):
+            self._by_core.setdefault(core, []).append(agency)
+
+    def __len__(self) -> int:
+        return len(self.agencies)
+
+    def by_licence(self, number: str) -> Agency | None:
+        return self._by_licence.get(licence_key(number))
+
+    def near_licence(self, number: str, max_distance: int = 2) -> Agency | None:
+        """The registry licence one or two characters away from `number` (a near miss), if any."""
+        key = licence_key(number)
+        if not key or not self._by_licence:
+            return None
+        best = process.extractOne(key, list(self._by_licence), scorer=Levenshtein.distance,
+                                  score_cutoff=max_distance)
+        return self._by_licence[best[0]] if best else None
+
+    def match_name(self, name: str) -> NameMatch | None:
+        """The registry agency `name` refers to (same=True), or the closest look-alike (same=False)."""
+        core = name_core(name)
+        if not core or not self.agencies:
+            return None
+        exact = self._by_core.get(core)
+        if exact:
+            return NameMatch(exact[0], 100.0, True)
+        branch = _branch_parent(name)
+        if branch and branch in self._by_core:
+            return NameMatch(self._by_core[branch][0], 100.0, True)
+        best = process.extractOne(core, self._cores, scorer=fuzz.ratio, score_cutoff=LOOKALIKE_SCORE)
+        if not best:
+            return None
+        agency = self.agencies[best[2]]
+        return NameMatch(agency, best[1], best[1] >= SAME_NAME_SCORE and len(core) >= 6)
+
+    def is_holder(self, name: str, agency: Agency) -> bool:
+        """True when `name` is `agency`'s registered name or an obvious short form of it."""
+        match = self.match_name(name)
+        if match and match.same and match.agency == agency:
+            return True
+        return name_core(name) == name_core(agency.name) or _branch_parent(name) == name_core(agency.name)
+
+
+def name_core(name: str | None) -> str:
+    """The comparable core of a business name (see the module docstring and data/names.toml)."""
+    text = re.sub(r"[\s()（）【】\[\]·・,，.。\-]", "", fold(name or ""))
+    rules = _rules()
+    text = _strip_suffixes(text, rules["legal_suffixes"])
+    text = _strip_suffixes(text, rules["branch_suffixes"])
+    with_place = _apply_short_forms(text, rules)
+    core = _apply_short_forms(_strip_places(text, rules), rules)
+    return with_place if core in _GENERIC_CORES else core
+
+
+def _branch_parent(name: str) -> str | None:
+    """For 苏州青旅观前门市部, the core of the parent 苏州青旅; None when `name` is not a branch."""
+    rules = _rules()
+    text = re.sub(r"[\s()（）【】\[\]·・]", "", fold(name or ""))
+    text = _strip_suffixes(text, rules["legal_suffixes"])
+    stripped = _strip_suffixes(text, rules["branch_suffixes"])
+    if stripped == text:
+        return None
+    ends = [stripped.rfind(word) + len(word) for pair in rules["short_forms"] for word in pair if word in stripped]
+    if not ends:
+        return None
+    # The parent's name ends at its trade word (旅行社, 青旅 …); what follows is the branch's place.
+    return name_core(stripped[:max(ends)])
+
+
+def _strip_suffixes(text: str, suffixes: list[str]) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for suffix in suffixes:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text, changed = text[: -len(suffix)], True
+    return text
+
+
+def _strip_places(text: str, rules: dict) -> str:
+    while True:
+        for place in rules["place_names_sorted"]:
+            if text.startswith(place) and len(text) > len(place):
+                text = text[len(place):]
+                break
+        else:
+            m = rules["place_pattern"].match(text)
+            if not m or len(m.group(0)) >= len(text):
+                return text
+            text = text[m.end():]
+            continue
+        for ending in rules["place_endings"]:  # 苏州 + 市
+            if text.startswith(ending) and len(text) > len(ending):
+                text = text[len(ending):]
+                break
+
+
+def _apply_short_forms(text: str, rules: dict) -> str:
+    for long, short in rules["short_forms"]:
+        text = text.replace(long, short)
+    return text
+
+
+@functools.cache
+def _rules() -> dict:
+    rules = tomllib.loads(NAME_RULES.read_text(encoding="utf-8"))
+    rules["place_names_sorted"] = sorted(rules["place_names"], key=len, reverse=True)
+    endings = "|".join(map(re.escape, sorted(rules["place_endings"], key=len, reverse=True)))
+    rules["place_pattern"] = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:" + endings + ")")
+    return rules
+
+
+def _agency(record: dict) -> Agency:
+    def number(key):
+        value = record.get(key)
+        try:
+            return float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    licence = record.get("licence_no") or record.get("license_no") or ""
+    return Agency(str(record.get("name") or "").strip(), str(licence).strip(), record.get("address") or None,
+                  number("lon"), number("lat"), record.get("grid_id"))

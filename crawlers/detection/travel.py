@@ -1,0 +1,91 @@
+"""unlicensed_travel: a post that offers organised tourism and a seller the registry does not license.
+
+Two questions, in order. Does the post sell a tour (tour words, a bundle of two or more services at one
+price, a private guide) to people it solicits (sign-up, deposit, contact)? And is the seller a licensed
+agency under its own name? Vocabulary answers the first; only the registry answers the second.
+"""
+from __future__ import annotations
+
+from crawlers.detection.evidence import Evidence, quote
+from crawlers.detection.keywords import Library
+from crawlers.detection.registry import Registry
+from crawlers.detection.seller import check_seller
+
+LABEL = "unlicensed_travel"
+_COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_ticket": "门票", "comp_guide": "导游",
+                    "comp_meal": "餐饮"}
+# Words of the shared sale category that solicit a customer (not just mention money).
+_SOLICIT_WORDS = {"私聊", "私信", "加微", "加v", "vx", "微信", "wx", "咨询", "联系", "有意", "需要的", "扫码", "速来",
+                  "下单", "拍下", "团购", "订购", "购买", "预售", "转账", "付款", "收款"}
+
+
+def score(ev: Evidence, registry: Registry, library: Library) -> float:
+    """Probability-like score in [0, 1]; adds its reasons to `ev`."""
+    weights = {name: c.weight for name, c in library.categories.items()}
+    product = ev.matches("tour_product")
+    private = ev.matches("private_guide")
+    components = ev.components()
+    solicit = _solicitation(ev)
+    priced = bool(ev.all("prices")) or ev.price is not None
+    bundle = len(components) >= 2 and (solicit or priced)
+    offer = bool((product or private) and (solicit or priced)) or (bundle and solicit)
+    positives = []
+    if product:
+        positives.append(weights["tour_product"])
+        ev.add(LABEL, "tour_product", f"招揽组团旅游：{quote(product)}", product)
+    if private:
+        positives.append(weights["private_guide"])
+        ev.add(LABEL, "private_guide", f"私人导游/带团：{quote(private)}", private)
+    if bundle:
+        positives.append(0.3 if len(components) == 2 else 0.4)
+        items = [pair for pairs in components.values() for pair in pairs[:1]]
+        names = "、".join(_COMPONENT_NAMES[c] for c in components)
+        ev.add(LABEL, "bundle", f"打包销售{len(components)}项服务（{names}）", items)
+    if solicit:
+        positives.append(weights["tour_signup"])
+        ev.add(LABEL, "solicitation", f"招揽报名或联系方式：{quote(solicit)}", solicit)
+    if not offer:
+        return _combine(positives) * 0.3
+    seller_weight = check_seller(ev, registry, LABEL)
+    if seller_weight is None:  # the registry licenses this seller
+        return min(0.2, _combine(positives) * 0.15)
+    positives.append(seller_weight)
+    return _combine(positives) * _dampening(ev, bool(solicit), bool(product or private), len(components))
+
+
+def _solicitation(ev: Evidence) -> list:
+    items = list(ev.matches("tour_signup"))
+    items += [(f, m) for f, m in ev.matches("sale") if m.keyword in _SOLICIT_WORDS]
+    items += ev.all("contacts")
+    return items
+
+
+def _dampening(ev: Evidence, solicit: bool, product: bool, n_components: int) -> float:
+    """Contexts that say the post is news, a notice, a diary or a single service, not a tour for sale."""
+    factor = 1.0
+    warning = ev.matches("travel_warning")
+    if warning:
+        strong = len({m.keyword for _, m in warning}) >= 2
+        factor *= 0.15 if strong else 0.6
+        ev.add(LABEL, "news_or_warning", f"主管部门提示或新闻语境：{quote(warning)}", warning)
+    notice = ev.matches("travel_notice")
+    if notice and not product:
+        factor *= 0.4
+        ev.add(LABEL, "venue_notice", f"景区场馆公告语境：{quote(notice)}", notice)
+    diary = ev.matches("travel_diary")
+    if diary and not ev.matches("tour_signup") and not ev.all("contacts"):
+        factor *= 0.5
+        ev.add(LABEL, "travel_diary", f"游记攻略语境，未见报名方式：{quote(diary)}", diary)
+    single = ev.matches("single_service")
+    if single and not product and n_components <= 2:
+        factor *= 0.4
+        ev.add(LABEL, "single_service", f"单项服务：{quote(single)}", single)
+    return factor
+
+
+def _combine(weights: list[float]) -> float:
+    """Noisy-OR: independent pieces of evidence, each able to make the case alone in part."""
+    remaining = 1.0
+    for w in weights:
+        remaining *= 1.0 - max(0.0, min(1.0, w))
+    return 1.0 - remaining
