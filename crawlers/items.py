@@ -1,0 +1,42 @@
+"""What a spider hands to the pipeline: one page, parsed, with the fetch that produced it."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from crawlers.evidence import FetchRecord
+
+
+@dataclasses.dataclass
+class PageItem:
+    url: str  # the page's identity in the store (a listing item's own URL for listing-only sources)
+    source: str
+    platform: str
+    kind: str
+    parsed: Any  # crawlers.parsers.ParsedPage
+    fetch: FetchRecord  # the exchange that showed this content (evidence if it becomes a hit)
+    frontier_fp: str = ""  # journal entry to close once this item is committed
+    last_of_response: bool = True  # only the last item of a response closes its journal entry
+    depth: int = 0
+
+
+def fetch_record(response, text: str, screenshot: bytes | None = None) -> FetchRecord:
+    """The evidence view of a Scrapy response (after redirects; the first URL is what was asked)."""
+    import datetime as dt
+
+    request = response.request
+    asked = (request.meta.get("redirect_urls") or [request.url])[0]
+    return FetchRecord(
+        url=asked, final_url=response.url, status=response.status, body=response.body, text=text or "",
+        fetched_at_utc=dt.datetime.now(dt.timezone.utc), method=request.method,
+        request_headers=_headers(request.headers), response_headers=_headers(response.headers),
+        screenshot=screenshot, protocol=response.protocol or "HTTP/1.1",
+        crawler="scrapy + playwright" if "playwright" in response.flags else "scrapy")
+
+
+def _headers(headers) -> dict[str, str | list[str]]:
+    out: dict[str, str | list[str]] = {}
+    for name, values in headers.items():
+        decoded = [v.decode("latin-1") for v in values]
+        out[name.decode("latin-1")] = decoded[0] if len(decoded) == 1 else decoded
+    return out

@@ -1,0 +1,234 @@
+"""Scrapy plumbing for the frontier journal, politeness and browser-context recycling.
+
+Everything reads its shared state from the spider (`spider.frontier`, `spider.pauses`,
+`spider.contexts`, `spider.budget`), so one crawl process has one of each.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.dupefilters import BaseDupeFilter
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request
+from scrapy.utils.defer import deferred_from_coro
+
+
+class JournalDupeFilter(BaseDupeFilter):
+    """Scrapy's duplicate filter, backed by the frontier journal so it survives a kill.
+
+    A request passing the filter is written to the journal (that is the moment it is scheduled).
+    Redirect targets inherit the journal entry of the request they came from (`wx_fp`), so the
+    entry closes when the page it led to is handled."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.fingerprinter = crawler.request_fingerprinter
+        self.derived: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def request_seen(self, request: Request) -> bool:
+        frontier = self.crawler.spider.frontier
+        fp = self.fingerprinter.fingerprint(request).hex()
+        if "wx_fp" in request.meta:  # a redirect of a journaled request
+            if fp in frontier.seen or fp in self.derived:
+                return True
+            self.derived.add(fp)
+            return False
+        spec = {**request.meta.get("wx", {}), "url": request.url}
+        if not frontier.enqueued(fp, spec):
+            return True
+        request.meta["wx_fp"] = fp
+        return False
+
+
+class FrontierSpiderMiddleware:
+    """Closes a response's journal entry once its callback is done, unless items will close it
+    after they are committed (the pipeline does that) or the callback asked for it again."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def request_dropped(self, request, spider=None):
+        # A redirect that led to a page this run already has: the original request is finished.
+        if "wx_fp" in request.meta:
+            self.crawler.spider.frontier.done(request.meta["wx_fp"], request.url)
+
+    async def process_spider_output_async(self, response, result, spider=None):
+        pending = {"items": False, "again": False}
+        async for out in result:
+            self._note(response, out, pending)
+            yield out
+        self._finish(response, pending)
+
+    def process_spider_output(self, response, result, spider=None):
+        pending = {"items": False, "again": False}
+        for out in result:
+            self._note(response, out, pending)
+            yield out
+        self._finish(response, pending)
+
+    @staticmethod
+    def _note(response, out, pending) -> None:
+        if isinstance(out, Request):
+            if out.meta.get("wx_fp") and out.meta.get("wx_fp") == response.meta.get("wx_fp"):
+                pending["again"] = True
+        else:
+            pending["items"] = True
+
+    def _finish(self, response, pending) -> None:
+        if not pending["items"] and not pending["again"] and response.meta.get("wx_fp"):
+            self.crawler.spider.frontier.done(response.meta["wx_fp"], response.url)
+
+
+class PoliteDownloaderMiddleware:
+    """Pauses (captcha, 429/503 Retry-After) and budgets, checked as each request goes out.
+
+    RetryMiddleware does the retrying of 429/503; this only makes the retry wait as long as the
+    site asked (capped at `[crawl] max_retry_after_s`)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("WANGXUN_MAX_RETRY_AFTER")
+        self.requests_by_domain: dict[str, int] = {}
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request, spider=None):
+        spider = self.crawler.spider
+        domain = urlsplit(request.url).hostname or ""
+        await spider.pauses.wait(domain)
+        if not request.meta.get("wx_budgeted"):
+            self._take_budget(spider, request, domain)
+            request.meta["wx_budgeted"] = True
+        request.meta["wx_sent"] = time.monotonic()
+        return None
+
+    def _take_budget(self, spider, request, domain: str) -> None:
+        used = self.requests_by_domain.get(domain, spider.frontier.done_by_domain.get(domain, 0))
+        if used >= spider.source.page_budget:
+            self._close("budget")
+            raise IgnoreRequest(f"page budget of {domain} spent")
+        self.requests_by_domain[domain] = used + 1
+        account = request.meta.get("wx", {}).get("account")
+        if account and spider.source.account_budget:
+            key = f"{spider.source.platform}:{account}"
+            if not spider.budget.take(key, spider.source.account_budget):
+                self.crawler.stats.inc_value("wangxun/account_budget_spent")
+                raise IgnoreRequest(f"today's budget for account {account} is spent")
+
+    def _close(self, reason: str) -> None:
+        if not self.closing:
+            self.closing = True
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
+
+    def process_response(self, request, response, spider=None):
+        if response.status in (429, 503):
+            domain = urlsplit(request.url).hostname or ""
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"), default=5.0)
+            self.crawler.spider.pauses.pause(domain, min(wait, self.max_wait))
+            self.crawler.stats.inc_value(f"wangxun/backoff_{response.status}")
+        return response
+
+
+def retry_after_seconds(value: bytes | None, default: float) -> float:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return default
+    text = value.decode("latin-1").strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(text).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+class ContextRotator:
+    """Sends rendered pages to browser contexts of at most `per_context` pages each, and closes a
+    context once all its pages are done. Long crawls in one context grow Chromium's memory without
+    bound (a known scrapy-playwright problem); fresh contexts keep it flat."""
+
+    def __init__(self, source_name: str, per_context: int):
+        self.prefix = source_name
+        self.per_context = per_context
+        self.generation = 0
+        self.assigned: dict[str, int] = {}
+        self.finished: dict[str, int] = {}
+        self.closed = 0
+
+    def current(self) -> str:
+        return f"{self.prefix}-{self.generation}"
+
+    def assign(self) -> str:
+        name = self.current()
+        self.assigned[name] = self.assigned.get(name, 0) + 1
+        if self.assigned[name] >= self.per_context:
+            self.generation += 1
+        return name
+
+    async def page_done(self, page) -> None:
+        """Close the page and, if it was the last one of a retired context, the context too."""
+        context = page.context
+        name = next((n for n in self.assigned if n == getattr(page, "_wx_context", None)), None)
+        if not page.is_closed():
+            await page.close()
+        if name is None:
+            return
+        self.finished[name] = self.finished.get(name, 0) + 1
+        if name != self.current() and self.finished[name] >= self.assigned[name]:
+            self.assigned.pop(name)
+            self.finished.pop(name)
+            self.closed += 1
+            await context.close()
+
+
+class RenderMiddleware:
+    """Assigns each rendered request its browser context as it goes out (so a retry never reopens
+    a context that was already closed) and tags the page with it once the handler created it."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if request.meta.get("playwright"):
+            request.meta.pop("playwright_page", None)
+            request.meta["playwright_context"] = self.crawler.spider.contexts.assign()
+        return None
+
+    def process_response(self, request, response, spider=None):
+        page = request.meta.get("playwright_page")
+        if page is not None:
+            page._wx_context = request.meta.get("playwright_context")
+            if response.status >= 300 and response.status not in request.meta.get("handle_httpstatus_list", ()):
+                # Retried or filtered as an HTTP error: the callback will not see this page.
+                request.meta.pop("playwright_page", None)
+                asyncio.ensure_future(self.crawler.spider.contexts.page_done(page))
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        page = request.meta.pop("playwright_page", None)
+        if page is not None:
+            page._wx_context = request.meta.get("playwright_context")
+            asyncio.ensure_future(self.crawler.spider.contexts.page_done(page))
+        return None

@@ -1,0 +1,120 @@
+"""Run one crawl of one source in this process and summarise it.
+
+One crawl per process: Twisted's reactor cannot be restarted, so `python -m crawlers SOURCE` and
+`wangxun crawl SOURCE` each run exactly one, and the scheduler starts crawls as subprocesses.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from core import db
+from core.config import Config
+from crawlers.frontier import Frontier
+from crawlers.politeness import AccountBudget, DomainPauses
+from crawlers.sources import Source, get_source, start_urls
+
+log = logging.getLogger(__name__)
+# Scrapy's finish reasons → the summary's state; a run in any of these states is over, so the next
+# run re-visits everything. "shutdown" (Ctrl-C, SIGTERM) leaves the journal open for a resume.
+STATES = {"finished": "finished", "budget": "budget", "captcha": "captcha", "shutdown": "killed"}
+EXIT_CODES = {"finished": 0, "budget": 0, "captcha": 3, "killed": 130}
+SUMMARY_PREFIX = "CRAWL-SUMMARY "
+
+
+def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
+    """Crawl `source_name` to the end (or budget, captcha stop, shutdown); returns the summary."""
+    source = get_source(cfg, source_name)
+    db.upgrade(cfg)
+    frontier = Frontier(cfg.data_dir / "crawl" / source.name).open(fresh=fresh)
+    crawler, process = _make_crawler(cfg, source, frontier)
+    with _progress(crawler, source) as _:
+        process.start()
+    stats = crawler.stats.get_stats()
+    state = STATES.get(stats.get("finish_reason", ""), "error")
+    if state == "killed":
+        frontier.close()
+    else:
+        frontier.end(state)
+    summary = _summary(source, stats, state, frontier)
+    summary.update(_drain(cfg))
+    return summary
+
+
+def _make_crawler(cfg: Config, source: Source, frontier: Frontier):
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.middlewares import ContextRotator
+    from crawlers.settings import build_settings
+    from crawlers.spiders.source import SourceSpider
+
+    process = CrawlerProcess(build_settings(cfg, source), install_root_handler=True)
+    crawler = process.create_crawler(SourceSpider)
+    contexts = ContextRotator(source.name, cfg.crawl.pages_per_browser_context) if source.render else None
+    pauses = DomainPauses(float(cfg.crawl.captcha_backoff_s), int(cfg.crawl.captcha_max_in_row))
+    budget = AccountBudget(cfg.data_dir / "crawl" / "account_budget.json", cfg.core.timezone)
+    process.crawl(crawler, source=source, start_urls=start_urls(source, cfg), frontier=frontier,
+                  pauses=pauses, contexts=contexts, budget=budget, cfg=cfg)
+    return crawler, process
+
+
+class _progress:
+    """A rich progress bar on stderr advanced per stored page (silent when stderr is no terminal)."""
+
+    def __init__(self, crawler, source: Source):
+        from core.progress import make_progress
+
+        self.bar = make_progress()
+        self.task = self.bar.add_task(f"crawl {source.name}", total=source.page_budget)
+        crawler.signals.connect(self._advance, signal=_item_scraped())
+
+    def _advance(self, *args, **kwargs):
+        self.bar.advance(self.task)
+
+    def __enter__(self):
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+
+
+def _item_scraped():
+    from scrapy import signals
+
+    return signals.item_scraped
+
+
+def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dict:
+    get = lambda key: int(stats.get(f"wangxun/{key}", 0))  # noqa: E731
+    summary = {"source": source.name, "pages": get("pages"), "new_versions": get("new_version") + get("hits"),
+               "unchanged": get("unchanged"), "hits": get("hits"), "gone": get("gone"),
+               "errors": get("errors"), "captcha": get("captcha"), "skipped": get("skipped"),
+               "requests": int(stats.get("downloader/request_count", 0)),
+               "state": state, "resumed": frontier.resumed, "run": frontier.run_id}
+    if not source.obey_robots:
+        summary["robots_override_reason"] = source.robots_override_reason
+    return summary
+
+
+def _drain(cfg: Config) -> dict:
+    """Index the hits this crawl queued; a failure leaves them queued for the next drain."""
+    try:
+        from search import outbox
+
+        return {"indexed": int(outbox.drain(cfg))}
+    except Exception as exc:  # noqa: BLE001 - indexing is best effort; the hits are safe in the outbox
+        log.warning("search indexing failed, hits stay queued: %s", exc)
+        return {"indexed": 0, "index_error": str(exc)[:200]}
+
+
+def summary_line(summary: dict) -> str:
+    return SUMMARY_PREFIX + json.dumps(summary, ensure_ascii=False, sort_keys=False)
+
+
+def parse_summary_line(text: str) -> dict | None:
+    """The summary of a crawl's stdout (for the scheduler and tests); None if there is none."""
+    for line in reversed(text.splitlines()):
+        if line.startswith(SUMMARY_PREFIX):
+            return json.loads(line[len(SUMMARY_PREFIX):])
+    return None

@@ -1,0 +1,89 @@
+"""Scrapy settings for one crawl, built from `[crawl]` in config.toml and the source's own limits.
+
+This is the only place Scrapy settings are made; there is no scrapy.cfg and no settings module that
+reads files of its own.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+from core.config import Config
+from core.errors import UserError
+from crawlers.sources import Source
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+def build_settings(cfg: Config, source: Source) -> dict:
+    c = cfg.crawl
+    settings = {
+        "BOT_NAME": "wangxun",
+        "USER_AGENT": c.user_agent,
+        "ROBOTSTXT_OBEY": source.obey_robots,
+        "CONCURRENT_REQUESTS": source.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        "DOWNLOAD_DELAY": source.download_delay,
+        "AUTOTHROTTLE_ENABLED": c.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(source.download_delay, 0.1),
+        "AUTOTHROTTLE_MAX_DELAY": float(c.autothrottle_max_delay_s),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(c.autothrottle_target_concurrency),
+        "DOWNLOAD_TIMEOUT": c.download_timeout_s,
+        "DOWNLOAD_MAXSIZE": c.max_response_bytes,
+        "DOWNLOAD_WARNSIZE": c.max_response_bytes // 2,
+        "REDIRECT_MAX_TIMES": c.max_redirects,
+        "RETRY_TIMES": c.retry_times,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": cfg.core.log_level if cfg.core.log_level != "INFO" else "WARNING",
+        "DUPEFILTER_CLASS": "crawlers.middlewares.JournalDupeFilter",
+        "SPIDER_MIDDLEWARES": {"crawlers.middlewares.FrontierSpiderMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {
+            # After robots.txt (100) and before retry (550): budgets are spent only on requests that go out.
+            "crawlers.middlewares.PoliteDownloaderMiddleware": 560,
+            "crawlers.middlewares.RenderMiddleware": 950,
+        },
+        "ITEM_PIPELINES": {"crawlers.pipelines.StorePipeline": 300},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "WANGXUN_MAX_RETRY_AFTER": float(c.max_retry_after_s),
+    }
+    if source.render:
+        settings.update(playwright_settings(cfg, source))
+    return settings
+
+
+def playwright_settings(cfg: Config, source: Source) -> dict:
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    launch = {"headless": True, "args": BROWSER_ARGS}
+    executable = chromium_executable(cfg)
+    if executable:
+        launch["executable_path"] = executable
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
+        # Open pages per context at once; contexts themselves are recycled by ContextRotator.
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": source.concurrency,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": float(cfg.crawl.render_timeout_ms),
+        "PLAYWRIGHT_ABORT_REQUEST": "crawlers.settings.abort_heavy_request",
+    }
+
+
+def abort_heavy_request(request) -> bool:
+    """Fonts and media add nothing to evidence of text offers and cost the most memory."""
+    return request.resource_type in ("font", "media")
+
+
+def chromium_executable(cfg: Config) -> str | None:
+    """The configured Chromium; None to let Playwright use its own browser when that is installed."""
+    path = cfg.crawl.chromium_path
+    if path and Path(path).exists():
+        return path
+    own = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(Path.home() / ".cache" / "ms-playwright")
+    if glob.glob(os.path.join(own, "chromium*")):
+        return None
+    raise UserError(f"no Chromium for rendered sources: {path!r} does not exist (setting crawl.chromium_path) "
+                    "and Playwright's own browser is not installed")

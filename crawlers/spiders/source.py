@@ -1,0 +1,167 @@
+"""The one spider: any source of a known kind, driven by its entry in the sources file.
+
+A response is parsed by its kind's parser (crawlers.parsers). Listing pages (search results, shop
+listings) yield requests for their items and their next page; content pages yield a PageItem for the
+pipeline and requests for links matching the source's `follow` patterns. Captcha pages are never
+content: the domain is paused and the request retried, or the crawl stops after too many in a row.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.http import TextResponse
+
+from crawlers.items import PageItem, fetch_record
+from crawlers.parsers import parse
+from crawlers.spiders.listing import listing_page
+from crawlers.sources import Source
+
+GONE_STATUSES = {404: "removed", 410: "removed"}
+
+
+class SourceSpider(scrapy.Spider):
+    name = "wangxun"
+    custom_settings = {}
+
+    def __init__(self, source: Source, start_urls: list[str], frontier, pauses, contexts=None, **kw):
+        super().__init__(name=source.name, **kw)
+        self.source = source
+        self.seed_urls = start_urls
+        self.frontier = frontier
+        self.pauses = pauses
+        self.contexts = contexts  # crawlers.middlewares.ContextRotator for rendered sources
+
+    async def start(self):
+        if self.frontier.resumed:
+            for fp, spec in list(self.frontier.pending.items()):
+                yield self.request(spec, fp=fp)
+            return
+        for url in self.seed_urls:
+            yield self.request({"url": url, "kind": self.source.kind, "depth": 0, "page": 1})
+
+    def request(self, spec: dict[str, Any], fp: str = "") -> scrapy.Request:
+        """A request from its journal spec; `fp` marks one re-scheduled from an unfinished run."""
+        meta: dict[str, Any] = {"wx": spec, "handle_httpstatus_list": list(GONE_STATUSES)}
+        if fp:
+            meta["wx_fp"] = fp
+        if self.source.render:
+            meta.update(playwright=True, playwright_include_page=True)
+            wait_for = self.source.render_wait_for
+            if wait_for:
+                from scrapy_playwright.page import PageMethod
+
+                meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for)]
+        return scrapy.Request(spec["url"], callback=self.parse_page, errback=self.on_error, meta=meta,
+                              priority=spec.get("depth", 0), dont_filter=bool(fp))
+
+    async def parse_page(self, response):
+        wx = response.meta["wx"]
+        screenshot = await self._screenshot(response)
+        if response.status in GONE_STATUSES:
+            yield self._item(response, wx, _GonePage(GONE_STATUSES[response.status]), None)
+            return
+        parsed = parse(wx["kind"], response.url, response.body, encoding=_declared_encoding(response),
+                       selectors=self.source.selectors or None)
+        domain = urlsplit(response.url).hostname or ""
+        if parsed.state == "captcha":
+            yield self._after_captcha(response, domain)
+            return
+        self.pauses.ok(domain)
+        if parsed.items or wx["kind"] in ("sogou_weixin_search", "shop_listing"):
+            for out in self._listing(response, wx, parsed):
+                yield out
+            return
+        yield self._item(response, wx, parsed, screenshot)
+        for req in self._follow(response, wx, parsed):
+            yield req
+
+    def _after_captcha(self, response, domain: str) -> scrapy.Request:
+        self.crawler.stats.inc_value("wangxun/captcha")
+        if not self.pauses.captcha(domain, response.meta.get("wx_sent", 0.0)):
+            raise CloseSpider("captcha")
+        # Ask again for what was asked, not for the captcha page it was redirected to.
+        first = (response.meta.get("redirect_urls") or [response.request.url])[0]
+        meta = {k: v for k, v in response.meta.items() if k.startswith(("wx", "playwright", "handle"))}
+        meta.pop("playwright_page", None)
+        return response.request.replace(url=first, meta=meta, dont_filter=True)
+
+    def _listing(self, response, wx: dict, parsed):
+        src, depth = self.source, wx.get("depth", 0)
+        listing_items = [it for it in parsed.items if it.url]
+        if not src.item_kind:
+            # The listing is the content (a JSON API): store each item as its own page.
+            for i, it in enumerate(listing_items):
+                page = listing_page(it)
+                yield self._item(response, wx, page, None, url=urljoin(response.url, it.url),
+                                 last=i == len(listing_items) - 1)
+        elif depth < src.max_depth:
+            for it in listing_items:
+                url = urljoin(response.url, it.url)
+                if not src.follow or src.follows(url):
+                    yield self.request({"url": url, "kind": src.item_kind, "depth": depth + 1,
+                                        "account": it.seller or ""})
+        if parsed.next_page and wx.get("page", 1) < src.max_list_pages:
+            yield self.request({**wx, "url": urljoin(response.url, parsed.next_page),
+                                "page": wx.get("page", 1) + 1})
+
+    def _follow(self, response, wx: dict, parsed):
+        src, depth = self.source, wx.get("depth", 0)
+        if depth >= src.max_depth or not src.follow:
+            return
+        for link in parsed.links:
+            url = urljoin(response.url, link if isinstance(link, str) else link.get("url", ""))
+            if src.follows(url):
+                yield self.request({"url": url, "kind": src.item_kind or src.kind, "depth": depth + 1,
+                                    "account": parsed.account or wx.get("account", "")})
+
+    def _item(self, response, wx, parsed, screenshot, url=None, last=True) -> PageItem:
+        # A redirected request (Sogou's /link?url=…) is stored under where it landed.
+        page_url = url or response.url
+        return PageItem(url=page_url, source=self.source.name, platform=self.source.platform,
+                        kind=wx["kind"], parsed=parsed, depth=wx.get("depth", 0),
+                        fetch=fetch_record(response, parsed.text or "", screenshot),
+                        frontier_fp=response.meta.get("wx_fp", ""), last_of_response=last)
+
+    async def _screenshot(self, response) -> bytes | None:
+        page = response.meta.pop("playwright_page", None)
+        if page is None:
+            return None
+        try:
+            return await page.screenshot(full_page=True)
+        finally:
+            await self.contexts.page_done(page)
+
+    def on_error(self, failure):
+        request = failure.request
+        page = request.meta.pop("playwright_page", None)
+        if page is not None and self.contexts is not None:
+            asyncio.ensure_future(self.contexts.page_done(page))
+        if failure.check(IgnoreRequest):
+            self.crawler.stats.inc_value("wangxun/skipped")
+        else:
+            self.crawler.stats.inc_value("wangxun/errors")
+            self.logger.warning("giving up on %s: %s", request.url, failure.getErrorMessage())
+        self.frontier.done(request.meta.get("wx_fp", ""), request.url)
+
+
+class _GonePage:
+    """A 404/410: the page is gone; stored as page state, never as content."""
+
+    def __init__(self, state: str):
+        self.state = state
+        self.text = ""
+        self.items, self.links, self.next_page, self.account = [], [], None, None
+
+
+def _declared_encoding(response) -> str | None:
+    """The charset the server declared (parsers sniff <meta> and BOMs themselves)."""
+    if not isinstance(response, TextResponse):
+        return None
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    if "charset=" in content_type:
+        return content_type.split("charset=", 1)[1].split(";")[0].strip() or None
+    return None
