@@ -1,0 +1,52 @@
+"""The frontier journal: a killed run resumes with exactly its unfinished requests; an ended run
+makes the next one start over (a re-crawl for changes)."""
+from crawlers.frontier import Frontier
+
+
+def _spec(url):
+    return {"url": url, "kind": "wechat_article", "depth": 1}
+
+
+def test_resume_after_kill_keeps_only_unfinished_requests(tmp_path):
+    f = Frontier(tmp_path).open()
+    for i in range(4):
+        assert f.enqueued(f"fp{i}", _spec(f"http://a.example/{i}"))
+    assert not f.enqueued("fp0", _spec("http://a.example/0"))
+    f.done("fp0", "http://a.example/0")
+    f.done("fp2", "http://a.example/2")
+    run = f.run_id
+    # No close(), no end(): what a SIGKILL leaves behind (lines are flushed as written).
+    g = Frontier(tmp_path).open()
+    assert g.resumed and g.run_id == run
+    assert set(g.pending) == {"fp1", "fp3"}
+    assert g.pending["fp1"]["url"] == "http://a.example/1"
+    assert not g.enqueued("fp0", _spec("http://a.example/0"))  # finished before the kill
+    assert g.done_count == 2 and g.done_by_domain == {"a.example": 2}
+
+
+def test_a_torn_last_line_is_ignored(tmp_path):
+    f = Frontier(tmp_path).open()
+    f.enqueued("fp1", _spec("http://a.example/1"))
+    f.close()
+    with (tmp_path / "journal.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"op":"done","fp":"fp1"')  # killed mid-write
+    g = Frontier(tmp_path).open()
+    assert set(g.pending) == {"fp1"}
+
+
+def test_an_ended_run_is_followed_by_a_fresh_one(tmp_path):
+    f = Frontier(tmp_path).open()
+    f.enqueued("fp1", _spec("http://a.example/1"))
+    f.done("fp1", "http://a.example/1")
+    f.end("finished")
+    g = Frontier(tmp_path).open()
+    assert not g.resumed and g.run_id != f.run_id
+    assert g.enqueued("fp1", _spec("http://a.example/1"))  # re-visited to look for changes
+
+
+def test_fresh_discards_an_unfinished_run(tmp_path):
+    f = Frontier(tmp_path).open()
+    f.enqueued("fp1", _spec("http://a.example/1"))
+    f.close()
+    g = Frontier(tmp_path).open(fresh=True)
+    assert not g.resumed and g.pending == {}
