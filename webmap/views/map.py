@@ -1,14 +1,75 @@
-"""一张图: the map page and the JSON/GeoJSON APIs behind its layers."""
+"""一张图: the map page and the JSON APIs behind its layers (all zone-filtered on the server)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 
+from webmap import maps, zones
 from webmap.auth import login_required
+from webmap.dbsession import get_session
+from webmap.services import hits as hit_service
+from webmap.services import map as map_data
+from webmap.services import venues as venue_service
+from webmap.views import params
+from webmap.views.loaders import load_hit, load_venue
 
 bp = Blueprint("map", __name__)
+
+
+def _json(payload: dict) -> Response:
+    return current_app.response_class(map_data.dumps(payload), mimetype="application/json")
 
 
 @bp.route("/")
 @login_required
 def index():
-    return render_template("map/index.html")
+    page = maps.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), params.filters(request.args),
+                         params.passthrough(request.args))
+    return render_template("map/index.html", **page)
+
+
+@bp.route("/map/grid/<int:grid_id>")
+@login_required
+def grid_map(grid_id: int):
+    f = params.filters(request.args, grid_id=grid_id)
+    page = maps.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), f, params.passthrough(request.args, grid_id))
+    return render_template("map/index.html", **page)
+
+
+@bp.route("/api/grids")
+@login_required
+def api_grids():
+    level = request.args.get("level", "grid")
+    if level not in ("grid", "street"):
+        return jsonify(error="level must be grid or street"), 400
+    return _json(map_data.grid_features(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
+                                        maps.display_crs(g.cfg), level=level))
+
+
+@bp.route("/api/venues")
+@login_required
+def api_venues():
+    data = map_data.venue_rows(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
+                               maps.display_crs(g.cfg), int(g.cfg.webmap.api_max_venues))
+    return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
+
+
+@bp.route("/api/venues/<int:venue_id>")
+@login_required
+def api_venue(venue_id: int):
+    v = load_venue(venue_id)
+    return _json(venue_service.popup(get_session(), v, url_for("venues.show", venue_id=v.id)))
+
+
+@bp.route("/api/hits")
+@login_required
+def api_hits():
+    data = map_data.hit_rows(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
+                             maps.display_crs(g.cfg), int(g.cfg.webmap.api_max_hits))
+    return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
+
+
+@bp.route("/api/hits/<int:hit_id>")
+@login_required
+def api_hit(hit_id: int):
+    h = load_hit(hit_id)
+    return _json(hit_service.popup(get_session(), h, url_for("hits.show", hit_id=h.id)))

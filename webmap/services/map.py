@@ -1,0 +1,210 @@
+"""Data behind the map's layers: grid polygons with choropleth statistics, venue and hit points.
+
+Point layers are compact rows ([id, lon, lat, category index, grade]) rather than GeoJSON features:
+100,000 venues are ~3 MB instead of ~20 MB, which is most of the city view's load time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+
+from branca.colormap import StepColormap
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.models import HIT_LABELS, VENUE_CATEGORIES, Clue, Grid, Hit, Venue
+from webmap.services.geo import BBox, geometry_to_display, points_to_display
+
+GRADES = ("A", "B", "C", "D")
+GRADE_COLORS = {"A": "#2e9d4b", "B": "#2f6fd1", "C": "#e6c229", "D": "#d23a2e", None: "#8a8f98"}
+GRADE_NAMES = {"A": "A级（低风险）", "B": "B级", "C": "C级", "D": "D级（高风险）"}
+HITS_COLORS = ["#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026"]
+DSHARE_COLORS = ["#f7fcf5", "#c7e9c0", "#fdae6b", "#e6550d", "#a63603"]
+DSHARE_BREAKS = [0.0, 0.05, 0.1, 0.2, 0.3, 1.0]
+
+
+@dataclass
+class Filters:
+    """What the user asked to see; grid_ids is already checked against their zone."""
+    grid_ids: set[int] | None = None
+    categories: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    statuses: tuple[str, ...] = ()
+    bbox: BBox | None = None  # WGS-84
+    extra: dict = field(default_factory=dict)
+
+
+def scope(zone: set[int] | None, grid_ids: set[int] | None) -> set[int] | None:
+    """Grids that both the zone and the filter allow (None = no restriction)."""
+    if zone is None:
+        return grid_ids
+    return set(zone) if grid_ids is None else set(zone) & set(grid_ids)
+
+
+def _grid_clause(column, zone, f: Filters):
+    allowed = scope(zone, f.grid_ids)
+    return None if allowed is None else column.in_(sorted(allowed))
+
+
+def venue_conditions(zone, f: Filters) -> list:
+    conds = [c for c in [_grid_clause(Venue.grid_id, zone, f)] if c is not None]
+    if f.categories:
+        conds.append(Venue.category.in_(f.categories))
+    if f.grades:
+        conds.append(Venue.risk_grade.in_(f.grades))
+    if f.bbox:
+        b = f.bbox
+        conds += [Venue.lon.between(b.min_lon, b.max_lon), Venue.lat.between(b.min_lat, b.max_lat)]
+    return conds
+
+
+def hit_conditions(zone, f: Filters) -> list:
+    conds = [c for c in [_grid_clause(Hit.grid_id, zone, f)] if c is not None]
+    if f.date_from:
+        conds.append(Hit.detected_at >= dt.datetime.combine(f.date_from, dt.time()))
+    if f.date_to:
+        conds.append(Hit.detected_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
+    if f.statuses:
+        conds.append(Hit.status.in_(f.statuses))
+    if f.bbox:
+        b = f.bbox
+        conds += [Hit.lon.between(b.min_lon, b.max_lon), Hit.lat.between(b.min_lat, b.max_lat)]
+    return conds
+
+
+def venue_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict:
+    """Venue points for the map: {fields, categories, rows, count, truncated}."""
+    q = select(Venue.id, Venue.lon, Venue.lat, Venue.category, Venue.risk_grade).where(*venue_conditions(zone, f))
+    raw = session.execute(q.order_by(Venue.id).limit(limit + 1)).all()
+    truncated = len(raw) > limit
+    raw = raw[:limit]
+    cat_index = {c: i for i, c in enumerate(VENUE_CATEGORIES)}
+    lons, lats = points_to_display([r[1] for r in raw], [r[2] for r in raw], crs) if raw else ([], [])
+    rows = [[r[0], round(float(lo), 6), round(float(la), 6), cat_index.get(r[3], -1), r[4]]
+            for r, lo, la in zip(raw, lons, lats)]
+    return {"fields": ["id", "lon", "lat", "category", "grade"], "categories": list(VENUE_CATEGORIES),
+            "crs": crs, "count": len(rows), "truncated": truncated, "rows": rows}
+
+
+def hit_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict:
+    """Located hits for the map: rows [id, lon, lat, score, label index, status]."""
+    conds = hit_conditions(zone, f) + [Hit.lon.is_not(None), Hit.lat.is_not(None)]
+    q = select(Hit.id, Hit.lon, Hit.lat, Hit.score, Hit.labels, Hit.status).where(*conds)
+    raw = session.execute(q.order_by(Hit.id.desc()).limit(limit + 1)).all()
+    truncated = len(raw) > limit
+    raw = raw[:limit]
+    label_index = {lab: i for i, lab in enumerate(HIT_LABELS)}
+    lons, lats = points_to_display([r[1] for r in raw], [r[2] for r in raw], crs) if raw else ([], [])
+    rows = [[r[0], round(float(lo), 6), round(float(la), 6), round(float(r[3] or 0), 3),
+             label_index.get((r[4] or [None])[0], -1), r[5]] for r, lo, la in zip(raw, lons, lats)]
+    return {"fields": ["id", "lon", "lat", "score", "label", "status"], "labels": list(HIT_LABELS),
+            "crs": crs, "count": len(rows), "truncated": truncated, "rows": rows}
+
+
+def grid_stats(session: Session, zone, f: Filters) -> dict[int, dict]:
+    """Per leaf grid: venue count, graded venues, D-grade venues and hits (for the choropleths)."""
+    vf = Filters(grid_ids=f.grid_ids, categories=f.categories)
+    stats: dict[int, dict] = {}
+    graded = func.sum(case((Venue.risk_grade.is_not(None), 1), else_=0))
+    d_grade = func.sum(case((Venue.risk_grade == "D", 1), else_=0))
+    q = (select(Venue.grid_id, func.count(), graded, d_grade)
+         .where(Venue.grid_id.is_not(None), *venue_conditions(zone, vf)).group_by(Venue.grid_id))
+    for gid, n, n_graded, n_d in session.execute(q):
+        stats[gid] = {"venues": n, "graded": int(n_graded or 0), "d_venues": int(n_d or 0), "hits": 0}
+    hf = Filters(grid_ids=f.grid_ids, date_from=f.date_from, date_to=f.date_to, statuses=f.statuses)
+    q = select(Hit.grid_id, func.count()).where(Hit.grid_id.is_not(None), *hit_conditions(zone, hf)).group_by(Hit.grid_id)
+    for gid, n in session.execute(q):
+        stats.setdefault(gid, {"venues": 0, "graded": 0, "d_venues": 0, "hits": 0})["hits"] = n
+    return stats
+
+
+def colormaps(stats: dict[int, dict]) -> dict[str, StepColormap]:
+    """Step colour scales for the two choropleths; hit breaks follow the busiest grid."""
+    top = max([s["hits"] for s in stats.values()] or [0])
+    breaks = sorted({0, 1, *(math.ceil(top * q) for q in (0.25, 0.5, 0.75)), top + 1})
+    while len(breaks) < 6:
+        breaks.append(breaks[-1] + 1)
+    hits = StepColormap(HITS_COLORS, index=breaks[:6], vmin=breaks[0], vmax=breaks[5], caption="网格在线线索数")
+    dshare = StepColormap(DSHARE_COLORS, index=DSHARE_BREAKS, vmin=0, vmax=1, caption="D级（高风险）场所占比")
+    return {"hits": hits, "d_share": dshare}
+
+
+def grid_features(session: Session, zone, f: Filters, crs: str, level: str = "grid") -> dict:
+    """Grid polygons in the display CRS with name, code, statistics and both choropleth colours."""
+    q = select(Grid).where(Grid.level == level)
+    if level == "grid":
+        allowed = scope(zone, f.grid_ids)
+        if allowed is not None:
+            q = q.where(Grid.id.in_(sorted(allowed)))
+    elif zone is not None:
+        q = q.where(Grid.id.in_(select(Grid.parent_id).where(Grid.id.in_(sorted(zone)))))
+    grids = session.scalars(q.order_by(Grid.code)).all()
+    stats = grid_stats(session, zone, f) if level == "grid" else {}
+    cmaps = colormaps(stats)
+    features = []
+    for g in grids:
+        s = stats.get(g.id, {"venues": 0, "graded": 0, "d_venues": 0, "hits": 0})
+        d_share = s["d_venues"] / s["graded"] if s["graded"] else 0.0
+        props = {"id": g.id, "code": g.code, "name": g.name, "level": g.level, "manager": g.manager_name,
+                 **s, "d_share": round(d_share, 4),
+                 "fill_hits": cmaps["hits"].rgb_hex_str(s["hits"]),
+                 "fill_d_share": cmaps["d_share"].rgb_hex_str(d_share)}
+        features.append({"type": "Feature", "id": g.id, "properties": props,
+                         "geometry": geometry_to_display(g.geometry, crs)})
+    return {"type": "FeatureCollection", "crs_name": crs, "features": features}
+
+
+def zone_bounds(session: Session, zone, grid_ids: set[int] | None = None) -> list[list[float]] | None:
+    """[[south, west], [north, east]] in WGS-84 around the visible grids, or None without grids."""
+    q = select(func.min(Grid.min_lat), func.min(Grid.min_lon), func.max(Grid.max_lat), func.max(Grid.max_lon))
+    allowed = scope(zone, grid_ids)
+    q = q.where(Grid.level == "grid") if allowed is None else q.where(Grid.id.in_(sorted(allowed)))
+    row = session.execute(q).one()
+    if row[0] is None:
+        return None
+    return [[row[0], row[1]], [row[2], row[3]]]
+
+
+def pending_clues(session: Session, zone, limit: int = 20) -> list[dict]:
+    """Clues still waiting for work in the zone (a grid manager's 待办)."""
+    q = (select(Clue.id, Clue.status, Clue.created_at, Clue.grid_id, Hit.title, Grid.name)
+         .join(Hit, Hit.id == Clue.hit_id).join(Grid, Grid.id == Clue.grid_id, isouter=True)
+         .where(Clue.status.in_(("open", "inspecting"))))
+    if zone is not None:
+        q = q.where(Clue.grid_id.in_(sorted(zone)))
+    rows = session.execute(q.order_by(Clue.created_at.desc()).limit(limit)).all()
+    return [{"id": r[0], "status": r[1], "created_at": r[2], "grid_id": r[3], "title": r[4] or "（无标题）",
+             "grid_name": r[5] or ""} for r in rows]
+
+
+def grid_choices(session: Session, zone) -> list[dict]:
+    """Leaf grids for filter and assignment menus."""
+    q = select(Grid.id, Grid.code, Grid.name).where(Grid.level == "grid")
+    if zone is not None:
+        q = q.where(Grid.id.in_(sorted(zone)))
+    return [{"id": i, "code": c, "name": n} for i, c, n in session.execute(q.order_by(Grid.code))]
+
+
+def dumps(payload: dict) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def rows_to_geojson(data: dict) -> dict:
+    """The compact rows as a GeoJSON FeatureCollection (for GIS tools; the map itself uses rows)."""
+    fields = data["fields"]
+    lookups = {"category": data.get("categories"), "label": data.get("labels")}
+    features = []
+    for row in data["rows"]:
+        props = dict(zip(fields, row))
+        for key, names in lookups.items():
+            if names is not None and key in props:
+                props[key] = names[props[key]] if 0 <= props[key] < len(names) else None
+        lon, lat = props.pop("lon"), props.pop("lat")
+        features.append({"type": "Feature", "id": props["id"], "properties": props,
+                         "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    return {"type": "FeatureCollection", "crs_name": data["crs"], "truncated": data["truncated"],
+            "features": features}

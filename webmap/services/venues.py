@@ -1,0 +1,97 @@
+"""一户一档: a venue's record, grade factors, inspection history and linked hits; recording inspections."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import UserError
+from core.models import Grid, Hit, Inspection, User, Venue
+from grids import grading
+
+FACTOR_NAMES = {"no_recent_inspection": "近期检查不足", "violations": "违规记录", "penalties": "行政处罚金额",
+                "complaints": "关联线索与投诉", "industry": "行业基础风险", "grid": "所在网格风险密度",
+                "licence": "许可证状态"}
+INSPECTION_RESULTS = ("未发现问题", "责令整改", "立案查处")
+
+
+def get_venue(session: Session, venue_id: int) -> Venue | None:
+    return session.get(Venue, venue_id)
+
+
+def _grid_label(session: Session, grid_id: int | None) -> tuple[str, str]:
+    g = session.get(Grid, grid_id) if grid_id else None
+    return (g.name, g.code) if g else ("", "")
+
+
+def inspections(session: Session, venue_id: int, limit: int | None = None) -> list[dict]:
+    q = select(Inspection).where(Inspection.venue_id == venue_id).order_by(Inspection.date.desc(), Inspection.id.desc())
+    rows = session.scalars(q.limit(limit) if limit else q)
+    return [{"id": i.id, "date": i.date.isoformat(), "inspectors": i.inspectors, "result": i.result,
+             "violations": i.violations or "", "penalty_yuan": i.penalty_yuan, "notes": i.notes or ""}
+            for i in rows]
+
+
+def summary(session: Session, v: Venue) -> dict:
+    """The fields a popup, an export row and the venue page share."""
+    grid_name, grid_code = _grid_label(session, v.grid_id)
+    return {"id": v.id, "name": v.name, "category": v.category, "licence_no": v.licence_no,
+            "licence_expiry": v.licence_expiry.isoformat() if v.licence_expiry else None,
+            "licence_expired": bool(v.licence_expiry and v.licence_expiry < dt.date.today()),
+            "address": v.address, "lon": v.lon, "lat": v.lat, "status": v.status, "grade": v.risk_grade,
+            "score": v.risk_score, "grid_id": v.grid_id, "grid_name": grid_name, "grid_code": grid_code,
+            "legal_rep": v.legal_rep, "phone": v.phone}
+
+
+def popup(session: Session, v: Venue, url: str) -> dict:
+    return {**summary(session, v), "inspections": inspections(session, v.id, limit=3), "url": url}
+
+
+def linked_hits(session: Session, venue_id: int, limit: int = 100) -> list[dict]:
+    q = select(Hit).where(Hit.venue_id == venue_id).order_by(Hit.detected_at.desc()).limit(limit)
+    return [{"id": h.id, "title": h.title or "（无标题）", "labels": h.labels, "score": h.score,
+             "status": h.status, "detected_at": h.detected_at, "source": h.source} for h in session.scalars(q)]
+
+
+def grade_detail(session: Session, venue_id: int) -> dict | None:
+    """Latest grade with its factors in weight order, named in Chinese, plus the grade history."""
+    latest = grading.latest_factors(session, venue_id)
+    if latest is None:
+        return None
+    factors = [{"key": k, "name": FACTOR_NAMES.get(k, k), **f} for k, f in latest["factors"].items()]
+    factors.sort(key=lambda f: -float(f.get("points", 0)))
+    return {**latest, "factors": factors, "history": grading.grade_history(session, venue_id, limit=10)}
+
+
+def page(session: Session, v: Venue) -> dict:
+    return {"venue": summary(session, v), "grade": grade_detail(session, v.id),
+            "inspections": inspections(session, v.id), "hits": linked_hits(session, v.id),
+            "results": INSPECTION_RESULTS}
+
+
+@dataclass
+class InspectionInput:
+    date: dt.date
+    inspectors: str
+    result: str
+    violations: str | None = None
+    penalty_yuan: float | None = None
+    notes: str | None = None
+
+
+def record_inspection(session: Session, v: Venue, user: User, data: InspectionInput) -> Inspection:
+    """Add an inspection done at the venue; a date in the future or an unknown result is refused."""
+    if data.result not in INSPECTION_RESULTS:
+        raise UserError(f"检查结果必须是：{'、'.join(INSPECTION_RESULTS)}")
+    if data.date > dt.date.today():
+        raise UserError("检查日期不能晚于今天")
+    if not data.inspectors.strip():
+        raise UserError("请填写执法人员")
+    i = Inspection(venue_id=v.id, date=data.date, inspectors=data.inspectors.strip(), result=data.result,
+                   violations=(data.violations or "").strip() or None, penalty_yuan=data.penalty_yuan,
+                   notes=(data.notes or "").strip() or None, created_by=user.id)
+    session.add(i)
+    session.flush()
+    return i

@@ -1,0 +1,256 @@
+/* 网巡 map layers: fills the empty Folium layers from the JSON APIs by bounding box.
+ *
+ * Venues and hits arrive as compact rows ([id, lon, lat, ...]) already converted to the tiles'
+ * coordinate system by the server. Markers share one icon object per (category, grade) and go into
+ * marker-cluster groups with addLayers() in chunks, which keeps 100,000 venues interactive.
+ * window.wangxunState.ready turns true once every layer has loaded (tests and the benchmark wait on it).
+ */
+(function () {
+  "use strict";
+
+  var state = window.wangxunState = {ready: false, venues: 0, hits: 0, grids: 0, errors: [], loads: 0};
+
+  function esc(s) {
+    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function withParams(url, params) {
+    var parts = [];
+    Object.keys(params).forEach(function (k) {
+      if (params[k] !== null && params[k] !== undefined && params[k] !== "") {
+        parts.push(encodeURIComponent(k) + "=" + encodeURIComponent(params[k]));
+      }
+    });
+    var q = parts.join("&");
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + q;
+  }
+
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (r) {
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          var err = new Error(body.error || ("HTTP " + r.status));
+          err.status = r.status;
+          throw err;
+        });
+      }
+      return r.json();
+    });
+  }
+
+  function Layers(map, layers) {
+    this.map = map;
+    this.o = layers.options;
+    this.venueGroups = layers.venueGroups;
+    this.hitCluster = layers.hitCluster;
+    this.hitHeat = layers.hitHeat;
+    this.gridHits = layers.gridHits;
+    this.gridDShare = layers.gridDShare;
+    this.icons = {};
+    this.loaded = {venues: null, hits: null};
+    this.status = this.addStatus();
+  }
+
+  Layers.prototype.addStatus = function () {
+    var box = L.control({position: "topleft"});
+    box.onAdd = function () {
+      var d = L.DomUtil.create("div", "wx-status");
+      d.textContent = "加载中…";
+      return d;
+    };
+    box.addTo(this.map);
+    return box.getContainer();
+  };
+
+  Layers.prototype.showStatus = function () {
+    var text = "网格 " + state.grids + " · 场所 " + state.venues + " · 线索 " + state.hits;
+    if (this.truncated) { text += "（数量过多，请放大或筛选）"; }
+    if (state.errors.length) { text += " · " + state.errors[state.errors.length - 1]; }
+    this.status.textContent = text;
+  };
+
+  Layers.prototype.fail = function (what, err) {
+    state.errors.push(what + "加载失败：" + err.message);
+    this.showStatus();
+  };
+
+  // ------------------------------------------------------------------ grids (two choropleths)
+
+  Layers.prototype.loadGrids = function () {
+    var self = this;
+    return getJSON(withParams(this.o.urls.grids, this.o.query)).then(function (fc) {
+      state.grids = fc.features.length;
+      var permanent = fc.features.length <= 80;
+      [[self.gridHits, "fill_hits"], [self.gridDShare, "fill_d_share"]].forEach(function (pair) {
+        pair[0].clearLayers();
+        pair[0].addLayer(L.geoJSON(fc, {
+          style: function (f) {
+            return {color: "#1f3b5c", weight: 1.5, fillColor: f.properties[pair[1]], fillOpacity: 0.45};
+          },
+          onEachFeature: function (f, layer) { self.bindGrid(f.properties, layer, permanent); }
+        }));
+      });
+      self.map.on("overlayadd", function (e) {  // the two colourings are alternatives
+        if (e.layer === self.gridHits && self.map.hasLayer(self.gridDShare)) { self.map.removeLayer(self.gridDShare); }
+        if (e.layer === self.gridDShare && self.map.hasLayer(self.gridHits)) { self.map.removeLayer(self.gridHits); }
+      });
+    }).catch(function (err) { self.fail("网格", err); });
+  };
+
+  Layers.prototype.bindGrid = function (p, layer, permanent) {
+    layer.bindTooltip(esc(p.name) + "<br><small>" + esc(p.code) + "</small>",
+                      {permanent: permanent, direction: "center", className: "wx-grid-label"});
+    layer.bindPopup("<b>" + esc(p.name) + "</b>（" + esc(p.code) + "）<br>网格员：" + esc(p.manager || "—") +
+      "<br>场所 " + p.venues + " 家，D级 " + p.d_venues + " 家（" + Math.round(p.d_share * 100) + "%）" +
+      "<br>在线线索 " + p.hits + " 条" +
+      "<br><a href=\"" + esc(this.o.urls.gridMap.replace("/0", "/" + p.id)) + "\">查看本网格地图</a>");
+  };
+
+  // ------------------------------------------------------------------ venues
+
+  Layers.prototype.venueIcon = function (category, grade) {
+    var key = category + "|" + grade;
+    var icon = this.icons[key];
+    if (!icon) {
+      var color = this.o.gradeColors[grade || "none"];
+      var glyph = this.o.glyphs[category] || "场";
+      icon = this.icons[key] = L.divIcon({
+        className: "wx-venue",
+        html: "<span style=\"background:" + color + "\">" + esc(glyph) + "</span>",
+        iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]
+      });
+    }
+    return icon;
+  };
+
+  Layers.prototype.loadVenues = function () {
+    var self = this, bounds = this.map.getBounds().pad(0.3);
+    return getJSON(withParams(this.o.urls.venues, Object.assign({bbox: bounds.toBBoxString()}, this.o.query)))
+      .then(function (data) {
+        self.loaded.venues = {bounds: bounds, zoom: self.map.getZoom(), truncated: data.truncated};
+        self.truncated = data.truncated;
+        var byCat = {};
+        data.categories.forEach(function (c) { byCat[c] = []; });
+        for (var i = 0; i < data.rows.length; i++) {
+          var r = data.rows[i], cat = data.categories[r[3]];
+          var m = L.marker([r[2], r[1]], {icon: self.venueIcon(cat, r[4]), keyboard: false});
+          m.wx = {kind: "venue", id: r[0], grade: r[4]};
+          (byCat[cat] || (byCat[cat] = [])).push(m);
+        }
+        state.venues = data.rows.length;
+        var pending = Object.keys(self.venueGroups).map(function (cat) {
+          return self.fill(self.venueGroups[cat], byCat[cat] || []);
+        });
+        return Promise.all(pending);
+      }).catch(function (err) { self.fail("场所", err); });
+  };
+
+  // addLayers() clusters in chunks so the page keeps responding; resolve when the last chunk is in.
+  Layers.prototype.fill = function (group, markers) {
+    group.clearLayers();
+    if (!markers.length) { return Promise.resolve(); }
+    return new Promise(function (resolve) {
+      group.options.chunkProgress = function (done, total) { if (done >= total) { resolve(); } };
+      group.addLayers(markers);
+      if (!group._map) { resolve(); }  // hidden layers cluster when shown
+    });
+  };
+
+  // ------------------------------------------------------------------ hits
+
+  Layers.prototype.loadHits = function () {
+    var self = this, bounds = this.map.getBounds().pad(0.3);
+    return getJSON(withParams(this.o.urls.hits, Object.assign({bbox: bounds.toBBoxString()}, this.o.query)))
+      .then(function (data) {
+        self.loaded.hits = {bounds: bounds, zoom: self.map.getZoom(), truncated: data.truncated};
+        var markers = [], heat = [];
+        data.rows.forEach(function (r) {
+          var m = L.marker([r[2], r[1]], {icon: self.hitIcon(r[4]), keyboard: false});
+          m.wx = {kind: "hit", id: r[0]};
+          markers.push(m);
+          heat.push([r[2], r[1], Math.max(0.2, r[3])]);
+        });
+        state.hits = data.rows.length;
+        self.hitHeat.setLatLngs(heat);
+        return self.fill(self.hitCluster, markers);
+      }).catch(function (err) { self.fail("线索", err); });
+  };
+
+  Layers.prototype.hitIcon = function (label) {
+    var key = "hit|" + label;
+    if (!this.icons[key]) {
+      this.icons[key] = L.divIcon({className: "wx-hit wx-hit-" + label, html: "<span>!</span>",
+                                   iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -8]});
+    }
+    return this.icons[key];
+  };
+
+  // ------------------------------------------------------------------ popups (fetched on click, audited)
+
+  Layers.prototype.openPopup = function (marker) {
+    var self = this, info = marker.wx;
+    if (!info) { return; }
+    var url = (info.kind === "venue" ? this.o.urls.venue : this.o.urls.hit).replace("/0", "/" + info.id);
+    marker.bindPopup("加载中…", {maxWidth: 340}).openPopup();
+    getJSON(url).then(function (d) {
+      marker.setPopupContent(info.kind === "venue" ? self.venueHtml(d) : self.hitHtml(d));
+    }).catch(function (err) { marker.setPopupContent("无法加载：" + esc(err.message)); });
+  };
+
+  Layers.prototype.venueHtml = function (v) {
+    var rows = (v.inspections || []).map(function (i) {
+      return "<tr><td>" + esc(i.date) + "</td><td>" + esc(i.result) + "</td></tr>";
+    }).join("") || "<tr><td colspan=2>暂无检查记录</td></tr>";
+    return "<div class=\"wx-popup\"><b>" + esc(v.name) + "</b><br>" + esc(v.category) + " · " + esc(v.status) +
+      "<br>许可证：" + esc(v.licence_no || "无") + (v.licence_expiry ? "（有效期至 " + esc(v.licence_expiry) + "）" : "") +
+      "<br>风险等级：<span class=\"grade grade-" + esc(v.grade || "none") + "\">" + esc(v.grade || "-") + "</span>" +
+      (v.score !== null && v.score !== undefined ? " 评分 " + esc(v.score) : "") +
+      "<br>地址：" + esc(v.address || "") + "<br>网格：" + esc(v.grid_name || "—") +
+      "<table class=\"wx-mini\"><tr><th>最近检查</th><th>结果</th></tr>" + rows + "</table>" +
+      "<a href=\"" + esc(v.url) + "\">一户一档 »</a></div>";
+  };
+
+  Layers.prototype.hitHtml = function (h) {
+    return "<div class=\"wx-popup\"><b>" + esc(h.title || "（无标题）") + "</b><br>" +
+      esc((h.label_names || []).join("、")) + " · 置信度 " + esc(h.score) +
+      "<br>来源：" + esc(h.source) + " · " + esc(h.account || "") +
+      "<br>位置：" + esc(h.location_name || "") + "<br>网格：" + esc(h.grid_name || "未分配") +
+      "<br>发现时间：" + esc(h.detected_at) + "<br><a href=\"" + esc(h.url) + "\">线索详情 »</a></div>";
+  };
+
+  // ------------------------------------------------------------------ wiring
+
+  Layers.prototype.needsReload = function (loaded) {
+    if (!loaded) { return false; }
+    var view = this.map.getBounds();
+    return !loaded.bounds.contains(view) || (loaded.truncated && this.map.getZoom() > loaded.zoom);
+  };
+
+  Layers.prototype.start = function () {
+    var self = this, started = performance.now();
+    if (this.o.bounds) { this.map.fitBounds(this.o.bounds, {animate: false}); }
+    var onClick = function (e) { self.openPopup(e.layer); };
+    Object.keys(this.venueGroups).forEach(function (c) { self.venueGroups[c].on("click", onClick); });
+    this.hitCluster.on("click", onClick);
+    Promise.all([this.loadGrids(), this.loadVenues(), this.loadHits()]).then(function () {
+      state.ready = true;
+      state.loadMs = Math.round(performance.now() - started);
+      self.showStatus();
+    });
+    this.map.on("moveend", function () {
+      if (self.needsReload(self.loaded.venues)) { state.loads += 1; self.loadVenues().then(function () { self.showStatus(); }); }
+      if (self.needsReload(self.loaded.hits)) { self.loadHits().then(function () { self.showStatus(); }); }
+    });
+  };
+
+  window.Wangxun = {
+    init: function (map, layers) {
+      var l = new Layers(map, layers);
+      window.wangxunLayers = l;
+      l.start();
+      return l;
+    }
+  };
+})();

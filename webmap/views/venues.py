@@ -1,0 +1,56 @@
+"""一户一档: the venue page and recording an inspection."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from core.errors import UserError
+from webmap import audit
+from webmap.auth import current_user, login_required
+from webmap.dbsession import get_session
+from webmap.services import venues as venue_service
+from webmap.views.loaders import load_venue
+
+bp = Blueprint("venues", __name__)
+
+
+class InspectionForm(FlaskForm):
+    date = DateField("检查日期", validators=[DataRequired()], default=dt.date.today)
+    inspectors = StringField("执法人员", validators=[DataRequired(), Length(max=200)])
+    result = SelectField("检查结果", choices=[(r, r) for r in venue_service.INSPECTION_RESULTS])
+    violations = TextAreaField("发现问题", validators=[Optional(), Length(max=2000)])
+    penalty_yuan = DecimalField("罚款（元）", validators=[Optional(), NumberRange(min=0)])
+    notes = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
+
+
+@bp.route("/venues/<int:venue_id>")
+@login_required
+def show(venue_id: int):
+    v = load_venue(venue_id)
+    return render_template("venues/show.html", form=InspectionForm(), **venue_service.page(get_session(), v))
+
+
+@bp.route("/venues/<int:venue_id>/inspections", methods=["POST"])
+@login_required
+def add_inspection(venue_id: int):
+    v = load_venue(venue_id, action=None)
+    form = InspectionForm()
+    if not form.validate_on_submit():
+        flash("检查记录未保存：" + "；".join(f"{form[k].label.text}{'、'.join(e)}" for k, e in form.errors.items()), "error")
+        return redirect(url_for("venues.show", venue_id=v.id))
+    data = venue_service.InspectionInput(
+        date=form.date.data, inspectors=form.inspectors.data, result=form.result.data,
+        violations=form.violations.data, notes=form.notes.data,
+        penalty_yuan=float(form.penalty_yuan.data) if form.penalty_yuan.data is not None else None)
+    try:
+        insp = venue_service.record_inspection(get_session(), v, current_user(), data)
+    except UserError as exc:
+        flash(f"检查记录未保存：{exc}", "error")
+        return redirect(url_for("venues.show", venue_id=v.id))
+    audit.record("create", "inspection", insp.id, venue_id=v.id, result=insp.result, date=insp.date.isoformat())
+    flash("检查记录已保存", "ok")
+    return redirect(url_for("venues.show", venue_id=v.id))
