@@ -25,6 +25,7 @@ VERBS: dict[str, str] = {
     "import-agencies": "grids.cli:import_agencies_cmd",
     "import-inspections": "grids.cli:import_inspections_cmd",
     "load-sample": "grids.cli:load_sample_cmd",
+    "jobs": "jobs.cli:jobs_cmd", "run": "jobs.cli:run_cmd", "grade": "jobs.cli:grade_cmd", "draw": "jobs.cli:draw_cmd",
     "samplesite": "crawlers.samplesite.cli:samplesite_cmd",
     "evidence": "crawlers.evidence.cli:evidence_cmd",
     "crawl": "crawlers.cli:crawl_cmd",

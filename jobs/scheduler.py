@@ -1,0 +1,166 @@
+"""Wiring only: APScheduler with its job store in the project database, jobs upserted from config.
+
+One scheduler process (`wangxun jobs` / `python -m jobs`) holds a lock file under data_dir, so a second
+one refuses to start; the web app never runs a scheduler. Every job runs jobs.runner:execute with
+max_instances=1 (a job never overlaps itself), coalesce=True (missed runs collapse into one) and a
+misfire grace time from `[jobs]`.
+
+A small in-memory heartbeat job wakes the scheduler every `wakeup_seconds`: pause, resume and run-now
+done from the web app only edit the shared job store, and the wake-up makes this process see them.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from core import db
+from core.config import Config
+from core.errors import UserError
+from jobs import runner
+from jobs.definitions import JobDef, load_definitions
+
+log = logging.getLogger(__name__)
+JOBSTORE_TABLE = "apscheduler_jobs"
+STORE = "default"
+INTERNAL_STORE = "internal"
+HEARTBEAT_ID = "_heartbeat"
+LOCK_FILE = "scheduler.lock"
+STATUS_FILE = "scheduler.json"
+JOB_FUNC = "jobs.runner:execute"
+# Threads for concurrent jobs; crawls are subprocesses, so a thread mostly waits on them.
+MAX_WORKERS = 4
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    kept_paused: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def build_scheduler(cfg: Config) -> BackgroundScheduler:
+    return BackgroundScheduler(
+        jobstores={STORE: make_jobstore(cfg), INTERNAL_STORE: MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
+        job_defaults={"max_instances": 1, "coalesce": True,
+                      "misfire_grace_time": int(cfg.jobs.misfire_grace_seconds)},
+        timezone=ZoneInfo(cfg.core.timezone))
+
+
+def make_jobstore(cfg: Config) -> SQLAlchemyJobStore:
+    # The engine from core.db (the only opener): same SQLite busy timeout and WAL as everyone else.
+    return SQLAlchemyJobStore(engine=db.get_engine(cfg), tablename=JOBSTORE_TABLE)
+
+
+def start(cfg: Config) -> tuple[BackgroundScheduler, SyncReport]:
+    """Start a scheduler thread with the configured jobs (callers: serve() and tests)."""
+    runner.bind(cfg)
+    runner.mark_interrupted(cfg)
+    scheduler = build_scheduler(cfg)
+    scheduler.start(paused=True)  # job stores open, nothing runs until the jobs are in sync
+    report = sync_jobs(scheduler, load_definitions(cfg), cfg.core.timezone)
+    scheduler.add_job(_heartbeat, "interval", seconds=float(cfg.jobs.wakeup_seconds), id=HEARTBEAT_ID,
+                      jobstore=INTERNAL_STORE, args=[str(cfg.data_dir / STATUS_FILE)], replace_existing=True)
+    scheduler.resume()
+    _write_status(cfg.data_dir / STATUS_FILE, running=True)
+    return scheduler, report
+
+
+def sync_jobs(scheduler, defs: list[JobDef], timezone: str) -> SyncReport:
+    """Upsert configured jobs by id and drop stored jobs no longer configured.
+
+    A job whose trigger did not change keeps its stored next run time (so an interval does not restart
+    with every restart of the scheduler) and stays paused if an admin paused it.
+    """
+    report = SyncReport()
+    stored = {job.id: job for job in scheduler.get_jobs(jobstore=STORE)}
+    for d in defs:
+        trigger = d.trigger(timezone)
+        kwargs = {}
+        old = stored.get(d.id)
+        if old is not None and str(old.trigger) == str(trigger):
+            kwargs["next_run_time"] = old.next_run_time  # None keeps it paused
+            if old.next_run_time is None:
+                report.kept_paused.append(d.id)
+        scheduler.add_job(JOB_FUNC, trigger, id=d.id, name=d.id, args=[d.id, d.task, dict(d.args)],
+                          jobstore=STORE, replace_existing=True, **kwargs)
+        (report.updated if old is not None else report.added).append(d.id)
+    for job_id in sorted(set(stored) - {d.id for d in defs}):
+        scheduler.remove_job(job_id, jobstore=STORE)
+        report.removed.append(job_id)
+    return report
+
+
+def serve(cfg: Config, stop: threading.Event | None = None) -> None:
+    """Run the scheduler until SIGINT/SIGTERM (or `stop` is set); refuses if one already runs."""
+    stop = stop or threading.Event()
+    with single_instance(cfg):
+        scheduler, report = start(cfg)
+        log.info("scheduler started: %d job(s) added, %d updated, %d removed, paused: %s",
+                 len(report.added), len(report.updated), len(report.removed), report.kept_paused or "none")
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+        try:
+            stop.wait()
+        finally:
+            # Running jobs finish (a crawl subprocess is not cut off half-way through its evidence).
+            scheduler.shutdown(wait=True)
+            _write_status(cfg.data_dir / STATUS_FILE, running=False)
+
+
+@contextlib.contextmanager
+def single_instance(cfg: Config) -> Iterator[None]:
+    """An exclusive lock file under data_dir: one scheduler per data directory."""
+    path = cfg.data_dir / LOCK_FILE
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            raise UserError(f"another scheduler is already running (pid {holder}, lock {path})") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_status(cfg: Config) -> dict | None:
+    """The scheduler's last heartbeat ({pid, beat_at, running}) for the jobs page; None if never run."""
+    try:
+        return json.loads((cfg.data_dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _heartbeat(status_path: str) -> None:
+    _write_status(Path(status_path), running=True)
+
+
+def _write_status(path: Path, running: bool) -> None:
+    data = {"pid": os.getpid(), "beat_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "running": running}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,165 @@
+"""The scheduled tasks: plain functions of the config that return what they did.
+
+Each task returns a TaskResult (pages, hits, detail) and raises on failure; jobs/runner.py records
+either outcome in JobRun. Crawls run in their own process (`python -m crawlers SOURCE`), so a crawler
+that leaks memory or hangs cannot take the scheduler down, and Scrapy's reactor starts fresh each time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core import db
+from core.config import PROJECT_ROOT, Config
+
+log = logging.getLogger(__name__)
+# The module run as `python -m <CRAWLER_MODULE> SOURCE`; tests point it at a stand-in crawler.
+CRAWLER_MODULE = "crawlers"
+SUMMARY_PREFIX = "CRAWL-SUMMARY "
+# Crawl exit codes that still mean the crawl did its work (finished, or stopped at its page budget).
+CRAWL_OK_STATES = ("finished", "budget")
+
+
+@dataclasses.dataclass
+class TaskResult:
+    pages: int = 0
+    hits: int = 0
+    detail: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class TaskFailed(Exception):
+    """A task that ran but did not succeed; `result` keeps what it did manage (pages, hits, detail)."""
+
+    def __init__(self, message: str, result: TaskResult | None = None):
+        super().__init__(message)
+        self.result = result or TaskResult()
+
+
+def crawl(cfg: Config, source: str) -> TaskResult:
+    """Crawl one source in a subprocess with a time limit; pages and hits come from its CRAWL-SUMMARY line."""
+    timeout = float(cfg.jobs.crawl_timeout_minutes) * 60
+    cmd = [sys.executable, "-m", CRAWLER_MODULE, source]
+    try:
+        proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=_child_env(cfg), capture_output=True, text=True,
+                              timeout=timeout, encoding="utf-8", errors="replace")
+    except subprocess.TimeoutExpired as exc:
+        # subprocess.run kills the child on timeout; keep whatever summary it printed so far.
+        result = _crawl_result(_parse_summary(_text(exc.stdout)))
+        raise TaskFailed(f"crawl of {source} killed after {timeout:g} s", result) from None
+    summary = _parse_summary(proc.stdout)
+    result = _crawl_result(summary)
+    result.detail["exit_code"] = proc.returncode
+    if summary is None:
+        raise TaskFailed(f"crawl of {source} exited {proc.returncode} without a CRAWL-SUMMARY line: "
+                         f"{_tail(proc.stderr)}", result)
+    if proc.returncode != 0 or summary.get("state") not in CRAWL_OK_STATES:
+        raise TaskFailed(f"crawl of {source} ended {summary.get('state')} (exit {proc.returncode}): "
+                         f"{_tail(proc.stderr)}", result)
+    return result
+
+
+def check_alerts(cfg: Config) -> TaskResult:
+    """Saved-search alerts (关键词监控): new matches since the last check become alerts."""
+    from search.alerts import check_alerts as check
+
+    new_alerts = int(check(cfg))
+    return TaskResult(hits=new_alerts, detail={"alerts": new_alerts})
+
+
+def grade_venues(cfg: Config, as_of: str | None = None) -> TaskResult:
+    """Nightly 分级分类 risk grading of every venue; each run's grades are kept."""
+    from grids import grading
+
+    day = dt.date.fromisoformat(as_of) if as_of else local_today(cfg)
+    with db.session_scope(cfg) as s:
+        run = grading.grade_all(s, grading.GradingParams.from_config(cfg.grading), day)
+        counts = grading.grade_counts(s, run.id)
+        run_id = run.id
+    return TaskResult(detail={"grading_run": run_id, "as_of": day.isoformat(), "grades": counts})
+
+
+def run_draw(cfg: Config, seed: str | None = None, publish: bool = False) -> TaskResult:
+    """The monthly 双随机 draw with `[draws]` rates; its seed is stored so it can be reproduced."""
+    from grids import draws
+
+    with db.session_scope(cfg) as s:
+        row = draws.draw(s, draws.DrawParams.from_config(cfg.draws), seed=seed, as_of=local_today(cfg))
+        if publish:
+            draws.publish(s, row.id)
+        n = len(draws.public_list(s, row.id))
+        draw_id, used_seed = row.id, row.seed
+    return TaskResult(detail={"draw": draw_id, "seed": used_seed, "venues": n, "published": publish})
+
+
+def verify_evidence(cfg: Config) -> TaskResult:
+    """Walk the evidence hash chain and every stored file; any problem fails the run and lists it."""
+    from crawlers.evidence import verify
+
+    report = verify(cfg, progress=False)
+    detail = {"checked": report.checked, "files_checked": report.files_checked, "head_seq": report.head_seq,
+              "head_hash": report.head_hash, "problems": [str(p) for p in report.problems[:50]]}
+    if not report.ok:
+        raise TaskFailed(f"evidence chain has {len(report.problems)} problem(s); first: {report.problems[0]}",
+                         TaskResult(detail=detail))
+    return TaskResult(detail=detail)
+
+
+TASKS: dict[str, Callable[..., TaskResult]] = {
+    "crawl": crawl,
+    "check_alerts": check_alerts,
+    "grade_venues": grade_venues,
+    "run_draw": run_draw,
+    "verify_evidence": verify_evidence,
+}
+
+
+def local_today(cfg: Config) -> dt.date:
+    """Today in the configured time zone (a run at 02:30 Beijing time grades "today", not UTC's yesterday)."""
+    return dt.datetime.now(ZoneInfo(cfg.core.timezone)).date()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _child_env(cfg: Config) -> dict[str, str]:
+    """The crawl process reads the same config file and writes to the same data directory and database."""
+    env = dict(os.environ)
+    env["WANGXUN_CONFIG"] = str(cfg.path)
+    env["WANGXUN_CORE__DATA_DIR"] = str(cfg.data_dir)
+    env["WANGXUN_CORE__DATABASE_URL"] = cfg.database_url
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def _parse_summary(stdout: str) -> dict | None:
+    for line in reversed((stdout or "").splitlines()):
+        if line.startswith(SUMMARY_PREFIX):
+            try:
+                return json.loads(line[len(SUMMARY_PREFIX):])
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def _crawl_result(summary: dict | None) -> TaskResult:
+    if summary is None:
+        return TaskResult()
+    return TaskResult(pages=int(summary.get("pages", 0)), hits=int(summary.get("hits", 0)), detail=dict(summary))
+
+
+def _text(value: str | bytes | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value or ""
+
+
+def _tail(text: str | None, lines: int = 5) -> str:
+    return " | ".join((text or "").strip().splitlines()[-lines:])[-1000:]
