@@ -63,9 +63,7 @@ def check_record(cfg: Config, ev: Evidence, prev_seq: int, prev_hash: str) -> li
         found.append(Problem(ev.seq, ev.id, what, detail))
 
     if ev.seq != prev_seq + 1:
-        missing = f"records seq {prev_seq + 1}..{ev.seq - 1} are missing" if ev.seq > prev_seq + 1 \
-            else f"seq does not follow {prev_seq}"
-        problem("seq", missing)
+        problem("seq", _gap(prev_seq, ev.seq))
     if ev.prev_hash != prev_hash:
         problem("prev_hash", f"{ev.prev_hash} does not match the previous record's hash {prev_hash}")
     expected = chain.record_hash(ev)
@@ -81,3 +79,11 @@ def check_record(cfg: Config, ev: Evidence, prev_seq: int, prev_hash: str) -> li
         if role not in files:
             problem(f"file {role}", "not recorded")
     return found
+
+
+def _gap(prev_seq: int, seq: int) -> str:
+    if seq == prev_seq + 2:
+        return f"record seq {prev_seq + 1} is missing"
+    if seq > prev_seq + 2:
+        return f"records seq {prev_seq + 1}..{seq - 1} are missing"
+    return f"seq does not follow {prev_seq}"

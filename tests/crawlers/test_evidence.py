@@ -195,7 +195,7 @@ def test_deleted_middle_record_fails_naming_where(cfg):
     problems = verify(cfg, progress=False).problems
     assert {(p.seq, p.evidence_id, p.what) for p in problems} == {(3, records[2].id, "seq"),
                                                                    (3, records[2].id, "prev_hash")}
-    assert "records seq 2..2 are missing" in str(problems[0])
+    assert "record seq 2 is missing" in str(problems[0])
 
 
 def test_file_reference_pointing_outside_the_store_is_a_problem_not_a_read(cfg):
