@@ -91,6 +91,7 @@ def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dic
                "unchanged": get("unchanged"), "hits": get("hits"), "gone": get("gone"),
                "errors": get("errors"), "captcha": get("captcha"), "skipped": get("skipped"),
                "requests": int(stats.get("downloader/request_count", 0)),
+               "elapsed_s": round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
                "state": state, "resumed": frontier.resumed, "run": frontier.run_id}
     if not source.obey_robots:
         summary["robots_override_reason"] = source.robots_override_reason

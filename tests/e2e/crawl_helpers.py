@@ -1,0 +1,37 @@
+"""Running crawls the way the scheduler does: `python -m crawlers SOURCE` in a subprocess."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crawlers.runner import parse_summary_line
+from tests.conftest import PROJECT_ROOT, make_config
+
+E2E_SOURCES = Path(__file__).resolve().parent / "sources.toml"
+
+
+def crawl_env(tmp_path: Path, site_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("WANGXUN_") and "__" in k)}
+    env.update({"WANGXUN_CORE__DATA_DIR": str(tmp_path / "var"), "WANGXUN_CORE__DATABASE_URL": "",
+                "WANGXUN_CRAWL__SAMPLE_SITE_URL": site_url, "WANGXUN_CRAWL__SOURCES_FILE": str(E2E_SOURCES),
+                "WANGXUN_CRAWL__AUTOTHROTTLE": "false", "WANGXUN_CRAWL__CAPTCHA_BACKOFF_S": "1",
+                "WANGXUN_SEARCH__BACKEND": "embedded", **extra})
+    return env
+
+
+def e2e_config(tmp_path: Path, site_url: str):
+    """The Config the crawl subprocess sees, for reading its database from the test."""
+    return make_config(tmp_path, **{"crawl.sample_site_url": site_url, "crawl.sources_file": str(E2E_SOURCES)})
+
+
+def start_crawl(source: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "crawlers", source], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def run_crawl(source: str, env: dict[str, str], timeout: float = 240) -> tuple[int, dict | None, str]:
+    proc = start_crawl(source, env)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, parse_summary_line(out), err

@@ -1,0 +1,165 @@
+"""End to end: the sample site on a free port, `python -m crawlers SOURCE` in a subprocess, and the
+store checked afterwards — pages, versions, evidence, hits; re-crawls; a kill and a resume.
+
+`crawled` is the fixture to extend: it yields the Config of a database that one full crawl filled
+(search API and map assertions can be added on top of it).
+"""
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from core import db
+from core.models import Evidence, Hit, Page, PageVersion, SearchOutbox
+from crawlers.samplesite.server import start
+from tests.e2e.crawl_helpers import crawl_env, e2e_config, run_crawl, start_crawl
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+KEYWORDS = ("跟团", "盗版")
+RESULTS_PER_KEYWORD = 20  # two Sogou pages of ten (max_list_pages = 2)
+GONE = {"deleted", "violation", "expired", "unavailable"}
+
+
+def expected_articles(site) -> dict[str, dict]:
+    """URL → post of every article the wechat_e2e crawl must reach."""
+    posts = {}
+    for kw in KEYWORDS:
+        for post in site.state.store.search("wechat", kw)[:RESULTS_PER_KEYWORD]:
+            posts[site.url + f"/s/{post['key']}"] = post
+    return posts
+
+
+@pytest.fixture(scope="module")
+def site():
+    with start() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def crawled(site, tmp_path_factory):
+    """(cfg, env, summary) after one complete crawl of wechat_e2e."""
+    tmp = tmp_path_factory.mktemp("crawled")
+    env = crawl_env(tmp, site.url)
+    code, summary, err = run_crawl("wechat_e2e", env)
+    assert code == 0, err[-3000:]
+    cfg = e2e_config(tmp, site.url)
+    yield cfg, env, summary
+    db.dispose(cfg)
+
+
+def test_crawl_stores_expected_pages_versions_evidence_and_hits(crawled, site):
+    cfg, _env, summary = crawled
+    expected = expected_articles(site)
+    assert summary["state"] == "finished" and summary["errors"] == 0
+    with db.session_scope(cfg) as s:
+        pages = {p.url: p for p in s.scalars(select(Page).where(Page.source == "wechat_e2e"))}
+        assert set(expected) <= set(pages)
+        for url, post in expected.items():
+            versions = s.scalars(select(PageVersion).where(PageVersion.page_id == pages[url].id)).all()
+            if post.get("status", "ok") in GONE:
+                assert versions == [] and pages[url].state != "ok", url  # gone pages are state, not content
+            else:
+                assert len(versions) == 1 and versions[0].title == post["title"], url
+                assert pages[url].latest_version_id == versions[0].id
+        hits = s.scalars(select(Hit).where(Hit.source == "wechat_e2e")).all()
+        assert hits and len(hits) == summary["hits"]
+        for hit in hits:
+            evidence = s.scalars(select(Evidence).where(Evidence.page_version_id == hit.page_version_id)).all()
+            assert len(evidence) == 1 and {"body", "headers", "text"} <= set(evidence[0].files)
+            assert hit.labels and hit.url in expected
+        flagged = {u for u, p in expected.items() if {"unlicensed_travel", "illegal_publication"} & set(p["expected_labels"])}
+        assert len(flagged & {h.url for h in hits}) >= len(flagged) * 0.6  # detector recall on this set
+        assert s.scalar(select(func.count(SearchOutbox.id))) <= len(hits)  # queued, or already indexed
+
+
+def test_recrawl_touches_unchanged_pages_and_versions_changed_ones(crawled, site):
+    cfg, env, first = crawled
+    code, again, err = run_crawl("wechat_e2e", env)
+    assert code == 0, err[-3000:]
+    assert again["new_versions"] == 0 and again["unchanged"] == first["new_versions"]
+    url, post = next((u, p) for u, p in expected_articles(site).items() if p.get("status", "ok") == "ok")
+    site.edit(post["id"], text=post["text"] + "\n新增：报名请加微信，包车跟团一价全含。")
+    try:
+        code, third, err = run_crawl("wechat_e2e", env)
+    finally:
+        site.edit(post["id"], text=post["text"])
+    assert code == 0, err[-3000:]
+    assert third["new_versions"] == 1
+    with db.session_scope(cfg) as s:
+        page = s.scalar(select(Page).where(Page.url == url))
+        versions = s.scalars(select(PageVersion).where(PageVersion.page_id == page.id).order_by(PageVersion.id)).all()
+        assert len(versions) == 2 and "包车跟团" in versions[1].text
+        assert page.latest_version_id == versions[1].id and page.last_seen >= versions[1].fetched_at
+
+
+def test_listing_api_items_are_stored_as_pages(site, tmp_path):
+    env = crawl_env(tmp_path, site.url)
+    code, summary, err = run_crawl("kongfz_e2e", env)
+    assert code == 0, err[-3000:]
+    cfg = e2e_config(tmp_path, site.url)
+    expected = site.state.store.search("kongfz", "影印")[:40]
+    with db.session_scope(cfg) as s:
+        urls = set(s.scalars(select(Page.url).where(Page.source == "kongfz_e2e")))
+    assert summary["pages"] == len(expected) == len(urls)
+    assert all(f"/kongfz/book/{p['account']['id']}/{p['key']}" in " ".join(urls) for p in expected)
+    db.dispose(cfg)
+
+
+def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
+    # Slow responses so the kill lands mid-crawl without any timing assertion.
+    with start(latency_ms=60) as site:
+        env = crawl_env(tmp_path, site.url)
+        cfg = e2e_config(tmp_path, site.url)
+        expected = expected_articles(site)
+        proc = start_crawl("wechat_e2e", env)
+        stored = _wait_for_pages(cfg, proc, at_least=8)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert 8 <= stored < len(expected), "the kill must land midway"
+        code, summary, err = run_crawl("wechat_e2e", env)
+        assert code == 0, err[-3000:]
+        assert summary["resumed"] is True and summary["state"] == "finished"
+        fetched = Counter({path: n for path, n in site.stats()["paths"].items() if path.startswith("/s/")})
+    with db.session_scope(cfg) as s:
+        pages = Counter(s.scalars(select(Page.url).where(Page.source == "wechat_e2e")))
+        per_page = Counter(s.scalars(select(Page.url).join(PageVersion, PageVersion.page_id == Page.id)))
+    assert set(expected) <= set(pages) and max(pages.values()) == 1
+    assert max(per_page.values()) == 1  # exactly one version per page across the kill
+    assert len(fetched) == len(expected)
+    # Only requests in flight at the kill are fetched again (concurrency 4, plus one being stored).
+    assert sum(n - 1 for n in fetched.values()) <= 5
+    db.dispose(cfg)
+
+
+def _wait_for_pages(cfg, proc, at_least: int) -> int:
+    """Poll the store until the running crawl committed `at_least` pages (bounded loop)."""
+    db.upgrade(cfg)
+    for _ in range(1200):
+        if proc.poll() is not None:
+            raise AssertionError("crawl ended before it could be killed: " + proc.stderr.read()[-2000:])
+        with db.session_scope(cfg) as s:
+            n = s.scalar(select(func.count(Page.id)))
+        if n >= at_least:
+            return n
+        time.sleep(0.05)
+    raise AssertionError("crawl stored too few pages")
+
+
+@pytest.mark.browser
+def test_rendered_pages_keep_a_full_page_screenshot(site, tmp_path):
+    env = crawl_env(tmp_path, site.url)
+    code, summary, err = run_crawl("goofish_e2e", env)
+    assert code == 0, err[-3000:]
+    cfg = e2e_config(tmp_path, site.url)
+    with db.session_scope(cfg) as s:
+        versions = s.scalars(select(PageVersion).join(Page).where(Page.source == "goofish_e2e")).all()
+        assert len(versions) == summary["new_versions"] >= 10
+        assert all(v.title and v.text for v in versions)  # content exists only after JavaScript ran
+        evidence = s.scalars(select(Evidence)).all()
+        assert evidence and len(evidence) == summary["hits"]
+        assert all("screenshot" in e.files for e in evidence)
+    db.dispose(cfg)
