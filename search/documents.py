@@ -11,25 +11,25 @@ from sqlalchemy.orm import Session
 from core.models import Grid, Hit
 
 
-def grid_paths(session: Session) -> dict[int, list[int]]:
-    """grid id -> [the grid, its street, its district]: a filter on a district matches its grids."""
-    parents = dict(session.execute(select(Grid.id, Grid.parent_id)).all())
-    paths: dict[int, list[int]] = {}
-    for gid in parents:
-        path, cur, seen = [], gid, set()
-        while cur is not None and cur not in seen:  # `seen` guards against a parent cycle in bad data
-            seen.add(cur)
-            path.append(cur)
-            cur = parents.get(cur)
-        paths[gid] = path
-    return paths
+def grid_descendants(session: Session, grid_ids: set[int]) -> set[int]:
+    """The grids and everything under them: a filter on a district matches its streets and grids."""
+    children: dict[int | None, list[int]] = {}
+    for gid, parent in session.execute(select(Grid.id, Grid.parent_id)).all():
+        children.setdefault(parent, []).append(gid)
+    out, stack = set(), list(grid_ids)
+    while stack:
+        gid = stack.pop()
+        if gid not in out:  # also guards against a parent cycle in bad data
+            out.add(gid)
+            stack.extend(children.get(gid, []))
+    return out
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.replace(microsecond=0).isoformat() if value else None
 
 
-def to_doc(hit: Hit, paths: dict[int, list[int]]) -> dict[str, Any]:
+def to_doc(hit: Hit) -> dict[str, Any]:
     """The indexed document of a hit. Times are naive UTC, as in the database."""
     when = hit.published_at or hit.detected_at
     return {
@@ -44,7 +44,6 @@ def to_doc(hit: Hit, paths: dict[int, list[int]]) -> dict[str, Any]:
         "score": float(hit.score or 0.0),
         "status": hit.status,
         "grid_id": hit.grid_id,
-        "grid_path": paths.get(hit.grid_id, [hit.grid_id]) if hit.grid_id is not None else [],
         "venue_id": hit.venue_id,
         "location_name": hit.location_name,
         "location": {"lat": hit.lat, "lon": hit.lon} if hit.lat is not None and hit.lon is not None else None,
@@ -58,20 +57,18 @@ def load_docs(session: Session, hit_ids: list[int]) -> list[dict[str, Any]]:
     """Documents for the hits that still exist (a deleted hit simply has no document)."""
     if not hit_ids:
         return []
-    paths = grid_paths(session)
     rows = session.scalars(select(Hit).where(Hit.id.in_(hit_ids)).order_by(Hit.id))
-    return [to_doc(h, paths) for h in rows]
+    return [to_doc(h) for h in rows]
 
 
 def iter_all_docs(session: Session, batch: int = 2000) -> Iterator[dict[str, Any]]:
     """Every hit in id order, in batches (keyset pagination keeps memory flat on a million hits)."""
-    paths = grid_paths(session)
     last = 0
     while True:
         rows = list(session.scalars(select(Hit).where(Hit.id > last).order_by(Hit.id).limit(batch)))
         if not rows:
             return
         for h in rows:
-            yield to_doc(h, paths)
+            yield to_doc(h)
         last = rows[-1].id
         session.expunge_all()  # keep the identity map from growing with every batch

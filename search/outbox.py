@@ -40,6 +40,8 @@ def drain(cfg: Config, max_batches: int | None = None) -> int:
     from search.backends.base import IndexUnavailable
 
     backend = get_backend(cfg)
+    if getattr(backend, "rebuilding", lambda: False)():
+        return 0  # a reindex is building a new index; what waits here goes into that one afterwards
     batch_size = int(cfg.search.bulk_size)
     with db.session_scope(cfg) as s:
         ceiling = s.scalar(select(SearchOutbox.id).order_by(SearchOutbox.id.desc()).limit(1)) or 0

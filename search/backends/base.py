@@ -34,7 +34,9 @@ class SearchResult:
     total: int
     total_is_exact: bool
     hits: list[ResultHit]
-    facets: dict[str, list[tuple[str, int]]]  # facet -> [(value, count)], largest first
+    # facet -> [(value, count)] from a backend, largest first (day: date order); search.search turns
+    # them into [{value, label, count}] with Chinese labels and grid names.
+    facets: dict[str, list]
     page: int
     per_page: int
     notice: str | None = None  # e.g. 查询只包含停用字 — shown instead of an error
