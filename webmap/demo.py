@@ -1,0 +1,148 @@
+"""`wangxun demo`: everything on one machine, offline, in one command.
+
+Steps: create/upgrade the database, load the sample district (姑苏区), create demo logins, start the
+bundled sample public network, crawl every demo source once (each crawl in its own process, as in
+production), grade the venues, make a 双随机 draw, route one clue to its grid, start the scheduler, and
+serve the web app on 127.0.0.1 until Ctrl-C.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import click
+from sqlalchemy import select
+
+from webmap.cli import load_config
+
+DEMO_USERS = (  # username, role, display name, grid codes
+    ("admin", "admin", "系统管理员", ()),
+    ("patrol", "patrol", "网络巡查员 陈静", ()),
+    ("pingjiang", "grid_manager", "平江街道网格长 王伟", ("320508001",)),
+    ("jinchang", "grid_manager", "金阊街道网格长 李娜", ("320508005",)),
+)
+
+
+@dataclass
+class DemoState:
+    site_url: str
+    crawled: list[dict]
+
+
+@click.command("demo")
+@click.option("--no-crawl", is_flag=True, help="Skip the first crawl (map and registers only).")
+@click.option("--no-serve", is_flag=True, help="Prepare everything, then exit instead of serving.")
+@click.pass_context
+def demo_cmd(ctx, no_crawl, no_serve):
+    """Load the sample district, crawl the bundled sample site and start the web app."""
+    from core import db
+    from grids.sample.load import load_sample
+
+    cfg = load_config(ctx)
+    db.upgrade(cfg)
+    counts = load_sample(cfg)
+    click.echo("示例辖区 sample district: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    _ensure_users(cfg)
+    site = _start_sample_site(cfg)
+    if not no_crawl:
+        _crawl_all(cfg, site.url)
+    _enforcement_loop(cfg)
+    if no_serve:
+        site.stop()
+        return
+    scheduler = _start_scheduler(cfg, site.url)
+    try:
+        _serve(cfg)
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+        site.stop()
+
+
+def _ensure_users(cfg) -> None:
+    from core import db, users
+    from core.models import User
+
+    password = cfg.demo.password
+    with db.session_scope(cfg) as s:
+        for username, role, name, grids in DEMO_USERS:
+            if s.scalar(select(User).where(User.username == username)) is None:
+                users.create_user(s, username, password, role, name, list(grids))
+
+
+def _start_sample_site(cfg):
+    from crawlers.samplesite.server import start
+
+    ss = cfg.samplesite
+    site = start(ss.host, ss.port, rate_limit=ss.rate_limit_per_s, captcha_after=ss.captcha_after)
+    click.echo(f"示例公网站点 sample public network: {site.url}/")
+    return site
+
+
+def _crawl_all(cfg, site_url: str) -> None:
+    """One process per source: Scrapy's reactor cannot restart, and a crash stays contained."""
+    from crawlers.runner import parse_summary_line
+    from crawlers.sources import load_sources
+
+    env = _child_env(cfg, site_url)
+    for source in load_sources(cfg).values():
+        click.echo(f"首次采集 first crawl: {source.name} …")
+        proc = subprocess.run([sys.executable, "-m", "crawlers", source.name], env=env, text=True,
+                              capture_output=True)
+        summary = next((s for s in map(parse_summary_line, proc.stdout.splitlines()) if s), None)
+        if proc.returncode != 0 or summary is None:
+            click.echo(f"  crawl of {source.name} failed: {(proc.stderr or proc.stdout).strip()[-300:]}", err=True)
+            continue
+        click.echo(f"  {summary['pages']} pages, {summary['new_versions']} new versions, {summary['hits']} hits")
+
+
+def _enforcement_loop(cfg) -> None:
+    """Grades on the map, a recent draw, and one clue routed to a grid, as the demo promises."""
+    from core import db
+    from core.models import Clue, Hit, User
+    from grids.clues import confirm_hit
+    from jobs import tasks
+
+    grades = tasks.grade_venues(cfg).detail
+    click.echo(f"风险分级 grading: {grades['grades']}")
+    draw = tasks.run_draw(cfg, seed="wangxun-demo", publish=True).detail
+    click.echo(f"双随机抽查 draw #{draw['draw']}: {draw['venues']} venues (seed {draw['seed']})")
+    with db.session_scope(cfg) as s:
+        if s.scalar(select(Clue.id)) is not None:
+            return
+        hit = s.scalar(select(Hit).where(Hit.status == "new", Hit.grid_id.is_not(None)).order_by(Hit.score.desc()))
+        patrol = s.scalar(select(User).where(User.username == "patrol"))
+        if hit is not None and patrol is not None:
+            clue = confirm_hit(s, hit.id, patrol)
+            click.echo(f"线索 clue #{clue.id}: hit #{hit.id} routed to grid {clue.grid_id}")
+
+
+def _start_scheduler(cfg, site_url: str):
+    """The scheduler runs as its own process, never inside a web worker."""
+    return subprocess.Popen([sys.executable, "-m", "jobs"], env=_child_env(cfg, site_url),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _serve(cfg) -> None:
+    from webmap import create_app
+
+    host, port = cfg.demo.host, cfg.demo.web_port
+    click.echo("")
+    click.echo(f"网巡 Wangxun 已启动: http://{host}:{port}/")
+    click.echo(f"演示账号 demo logins (password 密码: {cfg.demo.password}):")
+    for username, role, name, grids in DEMO_USERS:
+        click.echo(f"  {username:<10} {role:<13} {name}" + (f"  zone {', '.join(grids)}" if grids else ""))
+    click.echo("Ctrl-C 退出 to stop.")
+    create_app(config=cfg).run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def _child_env(cfg, site_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["WANGXUN_CONFIG"] = str(cfg.path)
+    env["WANGXUN_CORE__DATA_DIR"] = str(cfg.data_dir)
+    if cfg.core.database_url:
+        env["WANGXUN_CORE__DATABASE_URL"] = cfg.core.database_url
+    env["WANGXUN_CRAWL__SAMPLE_SITE_URL"] = site_url
+    return env
