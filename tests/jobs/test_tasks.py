@@ -1,0 +1,97 @@
+"""Tasks recorded through the runner: crawls in a subprocess, grading, draws, evidence verification."""
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from core import db
+from core.models import Inspector, JobRun, SpotCheckDraw, VenueGrade
+from jobs import runner, tasks
+from tests.helpers import make_grid, make_venue
+from tests.jobs.conftest import job_config
+
+
+def _run(cfg, task, **args):
+    run_id = runner.run_recorded(cfg, f"test:{task}", task, args)
+    with db.session_scope(cfg) as s:
+        return s.get(JobRun, run_id)
+
+
+def test_crawl_runs_in_a_subprocess_and_reads_its_summary(tmp_path, fake_crawler):
+    cfg = job_config(tmp_path, [])
+    run = _run(cfg, "crawl", source="wechat-demo")
+    assert (run.status, run.pages, run.hits, run.error) == ("ok", 7, 2, None)
+    assert run.detail["source"] == "wechat-demo" and run.detail["exit_code"] == 0
+    assert run.detail["pid"] != 0 and run.ended_at is not None
+
+
+def test_crawl_failures_are_recorded(tmp_path, fake_crawler):
+    cfg = job_config(tmp_path, [])
+    broken = _run(cfg, "crawl", source="broken")
+    assert broken.status == "failed" and "without a CRAWL-SUMMARY" in broken.error
+    assert "spider exploded" in broken.error and broken.detail["exit_code"] == 2
+    captcha = _run(cfg, "crawl", source="captcha")
+    assert captcha.status == "failed" and "captcha" in captcha.error and captcha.pages == 3
+
+
+def test_a_hung_crawl_is_killed_at_its_timeout(tmp_path, fake_crawler):
+    cfg = job_config(tmp_path, [], **{"jobs.crawl_timeout_minutes": 0.05})  # 3 s
+    run = _run(cfg, "crawl", source="hang")
+    assert run.status == "failed" and "killed after 3 s" in run.error
+
+
+def test_crawl_child_gets_the_same_data_directory(tmp_path):
+    cfg = job_config(tmp_path, [])
+    env = tasks._child_env(cfg)
+    assert env["WANGXUN_CORE__DATA_DIR"] == str(cfg.data_dir)
+    assert env["WANGXUN_CORE__DATABASE_URL"] == cfg.database_url
+    assert env["WANGXUN_CONFIG"] == str(cfg.path)
+    assert sys.executable  # the crawl runs with the scheduler's own interpreter
+
+
+def test_grading_and_draw_tasks(tmp_path):
+    cfg = job_config(tmp_path, [])
+    with db.session_scope(cfg) as s:
+        grid = make_grid(s)
+        for n in range(12):
+            make_venue(s, grid=grid, category="歌舞娱乐")
+        for n in range(4):
+            s.add(Inspector(name=f"执法员{n}", badge_no=f"B{n}"))
+    graded = _run(cfg, "grade_venues", as_of="2026-06-30")
+    assert graded.status == "ok" and sum(graded.detail["grades"].values()) == 12
+    drawn = _run(cfg, "run_draw", seed="fixed", publish=True)
+    assert drawn.status == "ok" and drawn.detail["seed"] == "fixed"
+    with db.session_scope(cfg) as s:
+        assert len(s.scalars(select(VenueGrade)).all()) == 12
+        draw = s.get(SpotCheckDraw, drawn.detail["draw"])
+        assert draw.published and draw.seed == "fixed"
+
+
+def test_evidence_verification_fails_the_run_on_problems(tmp_path, monkeypatch):
+    cfg = job_config(tmp_path, [])
+    assert _run(cfg, "verify_evidence").status == "ok"
+    from crawlers import evidence
+
+    def broken(cfg, progress=True):
+        report = evidence.VerifyReport(checked=2)
+        report.problems.append(evidence.Problem(seq=2, evidence_id=2, what="record_hash", detail="mismatch"))
+        return report
+
+    monkeypatch.setattr(evidence, "verify", broken)
+    run = _run(cfg, "verify_evidence")
+    assert run.status == "failed" and "1 problem(s)" in run.error
+    assert run.detail["problems"] == ["record seq 2 (evidence id 2): record_hash: mismatch"]
+
+
+def test_unknown_task_is_a_recorded_failure(tmp_path):
+    cfg = job_config(tmp_path, [])
+    run = _run(cfg, "no_such_task")
+    assert run.status == "failed" and "unknown task" in run.error
+
+
+@pytest.mark.skipif("search.alerts" not in sys.modules and not __import__("importlib").util.find_spec("search.alerts"),
+                    reason="search.alerts not in the tree yet")
+def test_alert_check_counts_new_alerts(tmp_path):
+    cfg = job_config(tmp_path, [])
+    run = _run(cfg, "check_alerts")
+    assert run.status == "ok" and run.hits == run.detail["alerts"] == 0
