@@ -5,8 +5,10 @@ import datetime as dt
 import gzip
 import hashlib
 import multiprocessing
+import os
 import struct
 import threading
+import uuid
 import zlib
 
 import pytest
@@ -262,3 +264,50 @@ def test_two_processes_appending_at_once_do_not_fork_the_chain(tmp_path):
     assert [w.exitcode for w in workers] == [0, 0]
     _assert_one_unbroken_chain(cfg, 12)
     db.dispose(cfg)
+
+
+# ---------------------------------------------------------------- PostgreSQL (opt-in)
+
+PG_URL = os.environ.get("WANGXUN_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def pg_cfg(tmp_path):
+    """A throwaway database on the server named by WANGXUN_TEST_POSTGRES_URL, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"wangxun_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    cfg = make_config(tmp_path, **{"core.database_url": url, "evidence.write_pdf": False})
+    db.upgrade(cfg)
+    yield cfg
+    db.dispose(cfg)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}"'))
+    admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="set WANGXUN_TEST_POSTGRES_URL to run against PostgreSQL")
+def test_postgresql_concurrent_appends_export_and_tamper_detection(pg_cfg, tmp_path):
+    from crawlers.evidence import export_hit
+
+    ids = _page_versions(pg_cfg, 16)
+    start = threading.Barrier(2)
+    threads = [threading.Thread(target=_append_many, args=(pg_cfg, part, start)) for part in (ids[:8], ids[8:])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    _assert_one_unbroken_chain(pg_cfg, 16)
+    with db.session_scope(pg_cfg) as session:
+        hit_id = make_hit(session, session.get(PageVersion, ids[3])).id
+        newest = session.scalars(select(Evidence).where(Evidence.page_version_id == ids[3])).one()
+    folder = export_hit(pg_cfg, hit_id, tmp_path / "out", officer="王执法")
+    assert newest.record_hash in (folder / "manifest.json").read_text(encoding="utf-8")
+    with db.session_scope(pg_cfg) as session:
+        session.execute(update(Evidence).where(Evidence.seq == 5).values(status=302))
+    assert [(p.seq, p.what) for p in verify(pg_cfg, progress=False).problems] == [(5, "record_hash")]
