@@ -42,7 +42,8 @@ def profile(account_id: str):
     account = store.accounts().get(account_id)
     if account is None:
         abort(404)
-    posts = store.by_account(account_id)
+    # Deleted and removed articles drop out of the history, though search engines still list them.
+    posts = [p for p in store.by_account(account_id) if p.get("status", "ok") not in ("deleted", "violation")]
     page, pages, shown = _page_of(posts, request.args.get("page", "1"), PROFILE_PAGE_SIZE)
     items = [_history_item(p) for p in shown]
     next_url = url_for(".profile", account_id=account_id, page=page + 1) if page < pages else None
