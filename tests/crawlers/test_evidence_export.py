@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -101,6 +103,11 @@ def test_warc_holds_request_response_resources_and_metadata_matching_the_manifes
     assert seen[3][2] == tiny_png() and seen[4][2] == make_fetch(7).text.encode("utf-8")
     metadata = json.loads(seen[5][2])
     assert metadata["record_hash"] == manifest["evidence"]["record_hash"]
+    # warcio's own checker recomputes every block and payload digest written into the file.
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(folder / "evidence.warc.gz")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("digest pass") == 6
 
 
 def test_summary_is_a_printable_chinese_extraction_record(cfg, hit_id, tmp_path):
