@@ -18,9 +18,8 @@ def evidence_cmd():
 def verify_cmd(ctx):
     """Check the whole hash chain and every stored file; exit 1 naming each broken record."""
     from crawlers.evidence import verify
-    from webmap.cli import load_config
 
-    report = verify(load_config(ctx), progress=True)
+    report = verify(_initialised_config(ctx), progress=True)
     for problem in report.problems:
         click.echo(str(problem))
     if not report.ok:
@@ -41,9 +40,8 @@ def export_cmd(ctx, hit_id, out_dir, officer):
     import json
 
     from crawlers.evidence import export_hit
-    from webmap.cli import load_config
 
-    cfg = load_config(ctx)
+    cfg = _initialised_config(ctx)
     target = out_dir or (cfg.resolve(cfg.evidence.export_dir) if cfg.evidence.export_dir
                          else cfg.data_dir / "exports")
     folder = export_hit(cfg, hit_id, target, officer.strip())
@@ -52,3 +50,14 @@ def export_cmd(ctx, hit_id, out_dir, officer):
     click.echo(f"压缩包 zip: {folder.with_name(folder.name + '.zip')}")
     if manifest["pdf"]["note"]:
         click.echo(manifest["pdf"]["note"])
+
+
+def _initialised_config(ctx):
+    """The config, after checking the database has a schema (an empty file would "verify" as clean)."""
+    from core import db
+    from webmap.cli import load_config
+
+    cfg = load_config(ctx)
+    if db.current_revision(cfg) is None:
+        raise UserError(f"database {cfg.database_url} has no schema yet; run `wangxun init` first")
+    return cfg

@@ -64,3 +64,10 @@ def test_export_of_an_unknown_hit_is_one_line_and_exit_1(env_cfg, tmp_path, caps
     assert run(["evidence", "export", "4242", "--out", str(tmp_path / "x")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["错误 error: hit 4242 does not exist"]
+
+
+def test_verify_on_a_database_without_schema_says_to_run_init(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WANGXUN_CORE__DATA_DIR", str(tmp_path / "fresh"))
+    monkeypatch.setenv("WANGXUN_CORE__DATABASE_URL", "")
+    assert run(["evidence", "verify"]) == 1
+    assert "run `wangxun init` first" in capsys.readouterr().err
