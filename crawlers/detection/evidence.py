@@ -12,6 +12,8 @@ from crawlers.detection.normalize import fold
 FIELDS = ("title", "text")
 # Component words preceded by these are excluded from the bundle ("门票自理", "不含住宿").
 _NEGATED_BEFORE = re.compile(r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供)[\u4e00-\u9fff]{0,3}$")
+# Piracy words in "don't buy pirated books" sentences are advice, not an offer.
+_ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|非|没有|杜绝|小心|防止|区分|分辨|购买了|买到了?)[\u4e00-\u9fff]{0,2}$")
 _NEGATED_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另收|敬请自理)")
 
 
@@ -58,6 +60,10 @@ class Evidence:
 
     def distinct(self, category: str) -> set[str]:
         return {m.keyword for f in self.fields for m in f.matches if m.category == category}
+
+    def offered(self, category: str) -> list[tuple[FieldEvidence, Match]]:
+        """Matches of `category` that are not advice against it ("别买盗版", "拒绝盗版")."""
+        return [(f, m) for f, m in self.matches(category) if not _advice(f.text, m)]
 
     def components(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
         """Tour components offered (not excluded by 不含/自理): comp_transport -> its matches."""
@@ -114,6 +120,10 @@ def _negated(text: str, m: Match) -> bool:
     before = fold(text[max(0, m.start - 8):m.start])
     after = fold(text[m.end:m.end + 6])
     return bool(_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(after))
+
+
+def _advice(text: str, m: Match) -> bool:
+    return bool(_ADVICE_BEFORE.search(fold(text[max(0, m.start - 8):m.start])))
 
 
 def _text(value) -> str:

@@ -7,32 +7,38 @@ pull the score down.
 """
 from __future__ import annotations
 
+import re
+
 from crawlers.detection.evidence import Evidence, quote
 from crawlers.detection.keywords import Library
 
 LABEL = "illegal_publication"
 # Below this many yuan per volume a "complete set" of new books cannot be genuine.
-CHEAP_YUAN_PER_VOLUME = 3.0
+CHEAP_YUAN_PER_VOLUME = 6.0
+# "8000首", "200款游戏", "800部": a count of works on one drive or disc means it is preloaded.
+_WORK_COUNT = re.compile(r"[0-9]{2,6}\s*(?:首|部|款|集|张碟)")
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
 
 
 def score(ev: Evidence, library: Library) -> float:
     """Probability-like score in [0, 1]; adds its reasons to `ev`."""
     w = {name: c.weight for name, c in library.categories.items()}
-    piracy = ev.matches("piracy")
+    piracy = ev.offered("piracy")
     hint = ev.matches("reprint_hint")
     ebook = ev.matches("ebook_resale")
     no_isbn = ev.matches("no_isbn")
     obj = ev.matches("pub_object")
     sale = _sale(ev)
     positives = []
+    media = ev.has("disc_media") or ev.has("burned")
     if piracy:
-        positives.append(w["piracy"])
+        # Without a book, disc or periodical in sight, 高仿 may be a handbag and 打印 a template.
+        positives.append(w["piracy"] if (obj or media) else w["piracy"] * 0.5)
         ev.add(LABEL, "piracy_terms", f"盗版/高仿/翻印说法：{quote(piracy)}", piracy)
     if hint:
         positives.append(w["reprint_hint"])
         ev.add(LABEL, "reprint_hint", f"影印翻印类说法：{quote(hint)}", hint)
-    if ebook and obj:
+    if ebook and obj and sale:
         positives.append(w["ebook_resale"])
         ev.add(LABEL, "ebook_resale", f"以电子版/网盘形式提供图书：{quote(ebook)}", ebook)
     if no_isbn:
@@ -65,13 +71,15 @@ def _identifier_signals(ev: Evidence) -> list[float]:
 
 
 def _disc_signals(ev: Evidence, w: dict[str, float]) -> list[float]:
-    media = ev.matches("disc_media")
-    content = ev.matches("disc_content") + ev.matches("preloaded")
-    if not (media and content):
+    """Burned discs and preloaded drives: a carrier (or burning) plus films, music or games on it."""
+    carrier = ev.matches("disc_media") + ev.matches("burned")
+    counts = [(f, _Span(m.span())) for f in ev.fields for m in _WORK_COUNT.finditer(f.text)]
+    content = ev.matches("disc_content") + ev.matches("preloaded") + counts
+    if not (carrier and content):
         return []
-    preloaded = ev.matches("preloaded")
-    weight = w["disc_media"] + w["disc_content"] + (w["preloaded"] if preloaded else 0.0)
-    ev.add(LABEL, "burned_media", f"刻录光盘或预装U盘出售影音游戏：{quote(media + content)}", media + content)
+    weight = sum(w[c] for c in ("disc_media", "burned", "disc_content", "preloaded") if ev.has(c))
+    weight += w["preloaded"] if counts and not ev.has("preloaded") else 0.0
+    ev.add(LABEL, "burned_media", f"刻录光盘或预装U盘出售影音游戏：{quote(carrier + content)}", carrier + content)
     return [min(weight, 0.85)]
 
 
@@ -91,7 +99,8 @@ def _cheap_set(ev: Evidence) -> list[float]:
 
 
 def _sale(ev: Evidence) -> list:
-    items = [(f, m) for f, m in ev.matches("sale") if m.keyword not in _SALE_WORDS_EXCLUDED]
+    items = ev.matches("sale")
+    items += [(f, m) for f, m in ev.matches("contact_invite") if m.keyword not in _SALE_WORDS_EXCLUDED]
     items += ev.all("prices") + ev.all("contacts")
     return items
 
@@ -107,11 +116,26 @@ def _dampening(ev: Evidence, strong_piracy: bool) -> float:
     if genuine and not strong_piracy:
         factor *= 0.45
         ev.add(LABEL, "genuine_channel", f"正版或授权渠道：{quote(genuine)}", genuine)
+    own = ev.matches("own_work")
+    if own and not strong_piracy:
+        factor *= 0.4
+        ev.add(LABEL, "own_work", f"本人原创或自制、免费分享：{quote(own)}", own)
+    asking = ev.matches("buyer_request")
+    if asking and not _sale(ev):
+        factor *= 0.4
+        ev.add(LABEL, "buyer_request", f"求购或提问，发帖人不是卖家：{quote(asking)}", asking)
     second = ev.matches("secondhand")
     if second and not strong_piracy:
         factor *= 0.5
         ev.add(LABEL, "secondhand", f"二手旧书转让：{quote(second)}", second)
     return factor
+
+
+class _Span:
+    """A regex match span in the shape reasons expect."""
+
+    def __init__(self, span: tuple[int, int]):
+        self.span = span
 
 
 def _combine(weights: list[float]) -> float:

@@ -50,8 +50,9 @@ class Registry:
         self._by_licence = {licence_key(a.licence_no): a for a in self.agencies}
         self._cores = [name_core(a.name) for a in self.agencies]
         self._by_core: dict[str, list[Agency]] = {}
-        for agency, core in zip(self.agencies, self._cores):
-            self._by_core.setdefault(core, []).append(agency)
+        for agency in self.agencies:
+            for core in name_cores(agency.name):
+                self._by_core.setdefault(core, []).append(agency)
 
     def __len__(self) -> int:
         return len(self.agencies)
@@ -70,12 +71,14 @@ class Registry:
 
     def match_name(self, name: str) -> NameMatch | None:
         """The registry agency `name` refers to (same=True), or the closest look-alike (same=False)."""
-        core = name_core(name)
+        cores = name_cores(name)
+        core = cores[-1]
         if not core or not self.agencies:
             return None
-        exact = self._by_core.get(core)
-        if exact:
-            return NameMatch(exact[0], 100.0, True)
+        for candidate in reversed(cores):
+            exact = self._by_core.get(candidate)
+            if exact:
+                return NameMatch(exact[0], 100.0, True)
         branch = _branch_parent(name)
         if branch and branch in self._by_core:
             return NameMatch(self._by_core[branch][0], 100.0, True)
@@ -87,21 +90,35 @@ class Registry:
 
     def is_holder(self, name: str, agency: Agency) -> bool:
         """True when `name` is `agency`'s registered name or an obvious short form of it."""
-        match = self.match_name(name)
-        if match and match.same and match.agency == agency:
+        holder_cores = set(name_cores(agency.name))
+        if holder_cores & set(name_cores(name)) or _branch_parent(name) in holder_cores:
             return True
-        return name_core(name) == name_core(agency.name) or _branch_parent(name) == name_core(agency.name)
+        match = self.match_name(name)
+        return bool(match and match.same and match.agency == agency)
 
 
 def name_core(name: str | None) -> str:
     """The comparable core of a business name (see the module docstring and data/names.toml)."""
-    text = re.sub(r"[\s()（）【】\[\]·・,，.。\-]", "", fold(name or ""))
+    return name_cores(name)[-1]
+
+
+def name_cores(name: str | None) -> list[str]:
+    """Cores of a name from the most to the least qualified: 苏州姑苏国际旅行社 -> [苏州姑苏国旅, 姑苏国旅].
+    Place prefixes are dropped one at a time, stopping before the core becomes generic (国旅, 青旅), where
+    the place is what tells two agencies apart."""
     rules = _rules()
+    text = re.sub(r"[\s()（）【】\[\]·・,，.。\-]", "", fold(name or ""))
     text = _strip_suffixes(text, rules["legal_suffixes"])
     text = _strip_suffixes(text, rules["branch_suffixes"])
-    with_place = _apply_short_forms(text, rules)
-    core = _apply_short_forms(_strip_places(text, rules), rules)
-    return with_place if core in _GENERIC_CORES else core
+    text = _strip_trailing_place(text, rules)
+    cores = [_apply_short_forms(text, rules)]
+    while True:
+        shorter = _strip_one_place(text, rules)
+        core = _apply_short_forms(shorter, rules)
+        if shorter == text or core in _GENERIC_CORES:
+            return cores
+        text = shorter
+        cores.append(core)
 
 
 def _branch_parent(name: str) -> str | None:
@@ -129,22 +146,27 @@ def _strip_suffixes(text: str, suffixes: list[str]) -> str:
     return text
 
 
-def _strip_places(text: str, rules: dict) -> str:
-    while True:
-        for place in rules["place_names_sorted"]:
-            if text.startswith(place) and len(text) > len(place):
-                text = text[len(place):]
-                break
-        else:
-            m = rules["place_pattern"].match(text)
-            if not m or len(m.group(0)) >= len(text):
-                return text
-            text = text[m.end():]
-            continue
-        for ending in rules["place_endings"]:  # 苏州 + 市
-            if text.startswith(ending) and len(text) > len(ending):
-                text = text[len(ending):]
-                break
+def _strip_one_place(text: str, rules: dict) -> str:
+    """`text` without its first place name (苏州, 苏州市, 姑苏区, 江苏省); unchanged when it has none."""
+    for place in rules["place_names_sorted"]:
+        if text.startswith(place) and len(text) > len(place):
+            rest = text[len(place):]
+            for ending in rules["place_endings"]:  # 苏州 + 市
+                if rest.startswith(ending) and len(rest) > len(ending):
+                    return rest[len(ending):]
+            return rest
+    m = rules["place_pattern"].match(text)
+    if m and len(m.group(0)) < len(text):
+        return text[m.end():]
+    return text
+
+
+def _strip_trailing_place(text: str, rules: dict) -> str:
+    """春秋国旅苏州 -> 春秋国旅: a shop name with the city after the brand."""
+    for place in rules["place_names_sorted"]:
+        if text.endswith(place) and len(text) > len(place) + 1:
+            return text[: -len(place)]
+    return text
 
 
 def _apply_short_forms(text: str, rules: dict) -> str:

@@ -14,9 +14,6 @@ from crawlers.detection.seller import check_seller
 LABEL = "unlicensed_travel"
 _COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_ticket": "门票", "comp_guide": "导游",
                     "comp_meal": "餐饮"}
-# Words of the shared sale category that solicit a customer (not just mention money).
-_SOLICIT_WORDS = {"私聊", "私信", "加微", "加v", "vx", "微信", "wx", "咨询", "联系", "有意", "需要的", "扫码", "速来",
-                  "下单", "拍下", "团购", "订购", "购买", "预售", "转账", "付款", "收款"}
 
 
 def score(ev: Evidence, registry: Registry, library: Library) -> float:
@@ -26,7 +23,7 @@ def score(ev: Evidence, registry: Registry, library: Library) -> float:
     private = ev.matches("private_guide")
     components = ev.components()
     solicit = _solicitation(ev)
-    priced = bool(ev.all("prices")) or ev.price is not None
+    priced = bool(ev.all("prices")) or ev.price is not None or ev.has("cost_mention")
     bundle = len(components) >= 2 and (solicit or priced)
     offer = bool((product or private) and (solicit or priced)) or (bundle and solicit)
     positives = []
@@ -41,6 +38,10 @@ def score(ev: Evidence, registry: Registry, library: Library) -> float:
         items = [pair for pairs in components.values() for pair in pairs[:1]]
         names = "、".join(_COMPONENT_NAMES[c] for c in components)
         ev.add(LABEL, "bundle", f"打包销售{len(components)}项服务（{names}）", items)
+    logistics = ev.matches("tour_logistics")
+    if logistics and (product or bundle):
+        positives.append(weights["tour_logistics"])
+        ev.add(LABEL, "tour_logistics", f"出团安排：{quote(logistics)}", logistics)
     if solicit:
         positives.append(weights["tour_signup"])
         ev.add(LABEL, "solicitation", f"招揽报名或联系方式：{quote(solicit)}", solicit)
@@ -54,10 +55,7 @@ def score(ev: Evidence, registry: Registry, library: Library) -> float:
 
 
 def _solicitation(ev: Evidence) -> list:
-    items = list(ev.matches("tour_signup"))
-    items += [(f, m) for f, m in ev.matches("sale") if m.keyword in _SOLICIT_WORDS]
-    items += ev.all("contacts")
-    return items
+    return ev.matches("tour_signup") + ev.matches("contact_invite") + ev.all("contacts")
 
 
 def _dampening(ev: Evidence, solicit: bool, product: bool, n_components: int) -> float:
@@ -76,6 +74,10 @@ def _dampening(ev: Evidence, solicit: bool, product: bool, n_components: int) ->
     if diary and not ev.matches("tour_signup") and not ev.all("contacts"):
         factor *= 0.5
         ev.add(LABEL, "travel_diary", f"游记攻略语境，未见报名方式：{quote(diary)}", diary)
+    asking = ev.matches("buyer_request")
+    if asking and not ev.matches("tour_signup"):
+        factor *= 0.3
+        ev.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
     single = ev.matches("single_service")
     if single and not product and n_components <= 2:
         factor *= 0.4
