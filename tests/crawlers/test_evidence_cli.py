@@ -8,6 +8,7 @@ import pytest
 
 from core import db
 from crawlers.evidence import record_fetch
+from tests.conftest import make_config
 from tests.crawlers.test_evidence import make_fetch, make_hit, make_page_version, record_chain, stored_path
 from webmap.cli import main
 
@@ -71,3 +72,4 @@ def test_verify_on_a_database_without_schema_says_to_run_init(tmp_path, monkeypa
     monkeypatch.setenv("WANGXUN_CORE__DATABASE_URL", "")
     assert run(["evidence", "verify"]) == 1
     assert "run `wangxun init` first" in capsys.readouterr().err
+    db.dispose(make_config(tmp_path, **{"core.data_dir": str(tmp_path / "fresh")}))
