@@ -39,6 +39,9 @@ class FetchRecord:
                "request_headers": self.request_headers, "response_headers": self.response_headers}
         return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
+    def screenshot_is_png(self) -> bool:
+        return self.screenshot is None or bytes(self.screenshot[:8]) == b"\x89PNG\r\n\x1a\n"
+
     def _check(self) -> None:
         # The crawler is the caller; a wrong type here would otherwise surface as a corrupt record.
         if not isinstance(self.body, (bytes, bytearray)):
@@ -55,12 +58,13 @@ class FetchRecord:
             raise ValueError("FetchRecord.url and final_url must not be empty")
         if not isinstance(self.status, int) or not 100 <= self.status <= 599:
             raise ValueError(f"FetchRecord.status {self.status!r} is not an HTTP status code")
-        for value in self.response_headers.values():
-            if not isinstance(value, (str, list)):
-                raise TypeError("FetchRecord.response_headers values must be str or list[str]")
-
-    def screenshot_is_png(self) -> bool:
-        return self.screenshot is None or bytes(self.screenshot[:8]) == b"\x89PNG\r\n\x1a\n"
+        # Scrapy keeps headers as bytes; they must be decoded before they reach the (JSON) record.
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in self.request_headers.items()):
+            raise TypeError("FetchRecord.request_headers must map str to str (decode Scrapy's bytes)")
+        for name, value in self.response_headers.items():
+            items = value if isinstance(value, list) else [value]
+            if not isinstance(name, str) or not all(isinstance(item, str) for item in items):
+                raise TypeError("FetchRecord.response_headers must map str to str or list[str]")
 
 
 def header_pairs(headers: dict[str, str | list[str]]) -> list[tuple[str, str]]:

@@ -132,6 +132,14 @@ def test_bad_fetch_records_are_rejected_with_a_clear_error(change, message):
         make_fetch(1, **change)
 
 
+@pytest.mark.parametrize("change", [dict(request_headers={"User-Agent": b"scrapy"}),
+                                    dict(response_headers={"Set-Cookie": [b"a=1"]}),
+                                    dict(body="<html>not bytes</html>")])
+def test_undecoded_headers_and_text_bodies_are_rejected(change):
+    with pytest.raises(TypeError):
+        make_fetch(1, **change)
+
+
 # ---------------------------------------------------------------- verification and tampering
 
 def test_verify_passes_on_a_clean_store(cfg):
