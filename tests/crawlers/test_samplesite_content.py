@@ -94,3 +94,20 @@ def test_special_pages_exist(posts):
     assert {s for s in statuses if s != "ok"} == {"deleted", "violation", "expired", "unavailable"}
     markups = Counter(p["markup"] for p in wechat)
     assert markups["malformed"] == 2 and markups["large"] == 1
+
+
+def test_accounts_named_by_crawl_sources_keep_their_ids(posts):
+    from crawlers.samplesite.generator.common import PINNED_ACCOUNT_IDS
+
+    for name, account_id in PINNED_ACCOUNT_IDS.items():
+        articles = [p for p in posts if p["channel"] == "wechat" and p["account"]["id"] == account_id]
+        assert articles and all(p["account"]["name"] == name for p in articles)
+
+
+def test_umbrella_labels_match_the_detector(posts):
+    for p in posts:
+        labels = set(p["expected_labels"])
+        assert ("illegal_publication" in labels) == bool(labels & {"book_pirated", "pirated_disc"}), p["id"]
+        if labels & {"no_licence_number", "fake_licence_number", "malformed_licence_number",
+                     "borrowed_licence_number"}:
+            assert "unlicensed_travel" in labels

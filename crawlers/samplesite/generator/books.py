@@ -13,6 +13,11 @@ CATALOGUE = [("苏州园林", "陈从周", "同济大学出版社", 68, 1), ("�
              ("平凡的世界", "路遥", "北京十月文艺出版社", 108, 3), ("明朝那些事儿", "当年明月", "北京联合出版公司", 358, 9),
              ("哈利·波特", "J.K.罗琳", "人民文学出版社", 498, 7), ("金庸作品集", "金庸", "广州出版社", 1280, 36),
              ("鲁迅全集", "鲁迅", "人民文学出版社", 1980, 18)]
+# Textbooks and exam guides: what students copy whole (复印本) and pirates sell as 教辅.
+TEXTBOOKS = [("高等数学（第七版）", "同济大学数学系", "高等教育出版社", 47.6, 2), ("线性代数", "同济大学数学系", "高等教育出版社", 29.6, 1),
+             ("五年高考三年模拟 高考数学", "曲一线", "首都师范大学出版社", 79.8, 1),
+             ("大学英语综合教程", "李荫华", "上海外语教育出版社", 55, 1),
+             ("新概念英语", "亚历山大", "外语教学与研究出版社", 149, 4)]
 QUALITIES = [(95, "九五品"), (90, "九品"), (85, "八五品"), (80, "八品"), (70, "七品")]
 BOOK_AREAS = ["江苏省苏州市", "江苏省南京市", "上海市", "浙江省杭州市", "北京市", "江苏省无锡市"]
 FILMS = ["经典老电影", "港台怀旧金曲MV", "高清动画片", "热门电视剧全集", "抖音热歌+高清电影"]
@@ -20,14 +25,15 @@ FILMS = ["经典老电影", "港台怀旧金曲MV", "高清动画片", "热门�
 
 def genuine_book(ctx: Context, channel: str) -> dict:
     rng = ctx.rng
-    title, author, press, list_price, volumes = pick(rng, CATALOGUE)
+    title, author, press, list_price, volumes = pick(rng, CATALOGUE + (TEXTBOOKS if channel != "wechat" else []))
     isbn = isbn13(rng)
     labels = ["book_genuine"]
     if channel == "wechat":
         shop = pick(rng, ctx.registry.venues_of("书店与出版物零售"))
         paras = [f"新书到店｜《{title}》{author} 著，{press}出版，ISBN {isbn}，定价{list_price}元。",
                  f"{shop['name']}本周全场九折，会员再享积分，地址：{shop['address']}。",
-                 "本店所售图书均为正版，由新华发行集团供货，可开具发票。"]
+                 rng.choice(["本店所售图书均为正版，由新华发行集团供货，可开具发票。",
+                             "本店拒绝盗版，所有图书均从出版社和新华发行集团正规进货，欢迎查验。"])]
         acct = ctx.account(shop["name"], owner=shop["name"], signature="在老城里开一家书店。")
         return wechat_post(ctx, acct, f"新书推荐｜《{title}》到店", paras, labels, venue=shop["name"],
                            book=_book(author, press, isbn))
@@ -49,23 +55,23 @@ def genuine_book(ctx: Context, channel: str) -> dict:
 
 def pirated_book(ctx: Context, channel: str) -> dict:
     rng = ctx.rng
-    title, author, press, list_price, volumes = pick(rng, [b for b in CATALOGUE if b[4] > 1] + CATALOGUE[:4])
+    title, author, press, list_price, volumes = pick(rng, [b for b in CATALOGUE if b[4] > 1] + CATALOGUE[:4] + TEXTBOOKS)
     isbn = isbn13(rng, valid=rng.random() < 0.3)
-    labels = ["book_pirated"] + ([] if _isbn_ok(isbn) else ["invalid_isbn"])
+    labels = ["illegal_publication", "book_pirated"] + ([] if _isbn_ok(isbn) else ["invalid_isbn"])
     cheap = round(list_price * rng.uniform(0.03, 0.12), 1)
     if volumes > 1 and cheap < list_price * 0.15:
         labels.append("too_cheap_set")
     kinds = {"wechat": ["copy", "netdisk"], "goofish": ["copy", "netdisk"], "shop": ["copy", "copy", "netdisk"]}
     if rng.choice(kinds.get(channel, ["copy"])) == "netdisk":
-        labels, cheap, isbn = ["book_pirated", "netdisk_pdf"], rng.choice([2.9, 5.8, 9.9, 19.9]), ""
+        labels, cheap, isbn = ["illegal_publication", "book_pirated", "netdisk_pdf"], rng.choice([2.9, 5.8, 9.9, 19.9]), ""
         paras = [f"《{title}》{'全' + str(volumes) + '册' if volumes > 1 else ''}高清PDF电子版，{author}作品，"
                  f"另有{rng.randint(3, 50)}万本电子书打包。", "百度网盘/夸克网盘秒发，永久有效，拍下自动发货。",
                  f"只要{cheap}元，{wechat_contact(rng)}。"]
     else:
-        paras = [f"《{title}》{author}，{rng.choice(['高仿精装', '影印版', 'A版', '原版复刻'])}，"
+        paras = [f"《{title}》{author}，{rng.choice(['高仿精装', '高仿', '影印版', 'A版', '原版复刻', '复印本'])}，"
                  f"{'全套' + str(volumes) + '册' if volumes > 1 else '单册'}，ISBN {isbn}。",
                  f"和正版一模一样，纸张略薄，介意勿拍。全套只要{cheap}元，书店里要{list_price}元。",
-                 rng.choice(["量大从优，可做书店货源。", "不开发票，不退换。", "私聊发实拍图。"])]
+                 rng.choice(["量大从优，可做书店货源。", "不开发票，不退换。", "私聊发实拍图。", "教辅教材都有，开学季现货。"])]
     title_text = f"{title}{'全套' + str(volumes) + '册' if volumes > 1 else ''} {rng.choice(['特价', '清仓', '便宜出'])}"
     book = _book(author, press, isbn)
     if channel == "wechat" and "netdisk_pdf" not in labels and rng.random() < 0.4:
@@ -74,7 +80,8 @@ def pirated_book(ctx: Context, channel: str) -> dict:
         acct = ctx.account(rng.choice(["书香小铺", "图书批发直营", "电子书分享站"]), signature="好书不贵。")
         return wechat_post(ctx, acct, title_text, paras, labels, book=book)
     if channel == "kongfz":
-        return _kongfz(ctx, title, author, press, cheap, isbn, labels, note="影印本，仅供收藏参考。" + paras[1])
+        note = rng.choice(["影印本，仅供收藏参考。", "影印本，胶装，内容完整。", "教材复印本，清晰不缺页。"])
+        return _kongfz(ctx, title, author, press, cheap, isbn, labels, note=note + paras[1])
     seller = ctx.seller(rng.choice(["特价图书批发", "书多多清仓店", "好书9块9"]), "8")
     return listing_post(ctx, channel, seller, title_text, paras, cheap, labels, book=book,
                         location=rng.choice(["河北 廊坊", "江苏 苏州", "河南 郑州"]), sales=f"{rng.randint(50, 9000)}人付款")
@@ -86,13 +93,14 @@ def pirated_disc(ctx: Context, channel: str) -> dict:
     medium = rng.choice(["车载U盘64G", "DVD光盘 刻录", "移动硬盘 1T", "U盘32G"])
     count = rng.choice([300, 800, 1000, 3000, 5000])
     price = rng.choice([19.9, 29.9, 39, 58, 88])
+    labels = ["illegal_publication", "pirated_disc"]
     paras = [f"{film}{count}部合集，{medium}，插上就能看，支持电视/车载/电脑。", "全部高清，新片每周更新，可按清单定制刻录。",
              f"{price}元包邮，{wechat_contact(rng)}。"]
     title = f"{film} {count}部 {medium}"
     if channel == "wechat":
-        return wechat_post(ctx, ctx.account("影音小站", signature="老电影，新感动。"), title, paras, ["pirated_disc"])
+        return wechat_post(ctx, ctx.account("影音小站", signature="老电影，新感动。"), title, paras, labels)
     seller = ctx.seller(rng.choice(["影音数码专营", "车载音乐小铺"]), "9")
-    return listing_post(ctx, channel, seller, title, paras, price, ["pirated_disc"],
+    return listing_post(ctx, channel, seller, title, paras, price, labels,
                         location=rng.choice(["广东 深圳", "江苏 苏州"]), sales=f"{rng.randint(20, 5000)}人付款")
 
 

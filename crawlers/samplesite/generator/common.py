@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import datetime as dt
 import random
 import string
@@ -25,6 +26,8 @@ _CST = dt.timezone(dt.timedelta(hours=8))
 FIRST_DAY = dt.datetime(2025, 8, 1, tzinfo=_CST)
 LAST_DAY = dt.datetime(2026, 11, 15, tzinfo=_CST)
 _TOKEN_CHARS = string.ascii_letters + string.digits + "-_"
+# Account ids that crawlers/sources.toml names (wechat_accounts start URLs); they must never change.
+PINNED_ACCOUNT_IDS = {"苏州吃喝玩乐指南": "gh_db4cb3bfbc04", "平江路小事": "gh_2b052869250d"}
 
 
 @dataclass
@@ -111,13 +114,16 @@ def wechat_contact(rng: random.Random) -> str:
         "".join(rng.choice(string.digits) for _ in range(rng.randint(4, 7)))
 
 
-def account(ids: Ids, rng: random.Random, name: str, *, owner: str = "个人", signature: str = "",
-            verified: bool = False) -> dict:
-    """A WeChat public account record (the fields article and profile pages show)."""
-    biz_number = ids.digits(rng.choice("23"), 10)
-    return {"id": "gh_" + ids.hex(12), "name": name, "biz": base64.b64encode(biz_number.encode()).decode(),
-            "wechat_id": "wx" + ids.hex(8), "signature": signature or f"{name}，分享苏州身边事。",
-            "owner": owner, "province": "江苏", "verified": verified, "openid": "oIWsF" + ids.token()[:23]}
+def account(name: str, *, owner: str = "个人", signature: str = "", verified: bool = False) -> dict:
+    """A WeChat public account record (the fields article and profile pages show).
+
+    Its ids come from its name, not from the random stream, so adding or changing posts never renames
+    an account that a crawl source or a test refers to."""
+    digest = hashlib.sha1(f"samplesite-account:{name}".encode()).hexdigest()
+    account_id = PINNED_ACCOUNT_IDS.get(name, "gh_" + digest[:12])
+    return {"id": account_id, "name": name, "biz": base64.b64encode(str(int(digest[12:20], 16)).encode()).decode(),
+            "wechat_id": "wx" + digest[20:28], "signature": signature or f"{name}，分享苏州身边事。",
+            "owner": owner, "province": "江苏", "verified": verified, "openid": "oIWsF" + digest[28:40]}
 
 
 def street_of(place: str) -> str:
@@ -142,14 +148,18 @@ class Context:
     def account(self, name: str, **kw) -> dict:
         """The one account of this name (created on first use, so posts share their publisher)."""
         if name not in self.accounts:
-            self.accounts[name] = account(self.ids, self.rng, name, **kw)
+            self.accounts[name] = account(name, **kw)
         return self.accounts[name]
 
     def seller(self, name: str, first_digit: str = "1", length: int = 9, **extra) -> dict:
-        """A shop seller record, stable per name, like account() for WeChat."""
+        """A shop seller record, stable per name (its id comes from the name, like account())."""
         key = "seller:" + name
         if key not in self.accounts:
-            self.accounts[key] = {"id": self.ids.digits(first_digit, length), "name": name, **extra}
+            number = int(hashlib.sha1(f"samplesite-seller:{name}".encode()).hexdigest(), 16)
+            seller_id = first_digit + str(number % 10 ** (length - 1)).zfill(length - 1)
+            assert seller_id not in self.ids.seen, f"seller id clash for {name}"
+            self.ids.seen.add(seller_id)
+            self.accounts[key] = {"id": seller_id, "name": name, **extra}
         return self.accounts[key]
 
 

@@ -17,6 +17,9 @@ CLUBS = ["姑苏行者户外俱乐部", "吴门驴友户外", "苏城悦跑户�
 GUIDES = ["金牌导游小李", "苏州本地向导阿杰", "园林讲解员老周", "苏州地陪小美"]
 SCALPERS = ["苏州门票代抢", "姑苏票务小助手", "园林代约黄牛哥"]
 CAMPS = ["小小书童研学营", "江南园林少年研学社", "吴文化游学营"]
+# What each kind of unlicensed seller charges (yuan per person, per day for guides).
+PRICES = {"club": [99, 129, 150, 199, 260], "guide": [300, 450, 600, 800], "scalper": [150, 199, 260, 380],
+          "camp": [1280, 2680, 3980]}
 LICENCE_PHRASES = ["旅行社业务经营许可证号：{}", "许可证编号 {}", "经营许可证：{}", "许可证号{}", "旅行社许可证 {}"]
 
 
@@ -51,7 +54,7 @@ def unlicensed_offer(ctx: Context, channel: str = "wechat") -> dict:
     route = pick(rng, ROUTES)
     licence_text, licence_label, extra = _unlicensed_licence(ctx)
     ts = timestamp(rng)
-    price = float(extra.pop("price"))
+    price = float(rng.choice(PRICES[kind]))
     paras = [p.replace("{price}", f"{price:.0f}") for p in _unlicensed_body(ctx, kind, seller_name, route, ts)]
     if licence_text:
         paras.insert(rng.randint(1, len(paras) - 1), licence_text)
@@ -62,7 +65,8 @@ def unlicensed_offer(ctx: Context, channel: str = "wechat") -> dict:
         acct = ctx.account(seller_name, signature=f"{seller_name}，带你玩转苏州。")
         return wechat_post(ctx, acct, title, paras, labels, places=route, seller_kind=kind, **extra)
     seller = ctx.seller(seller_name, "3")
-    return listing_post(ctx, channel, seller, _listing_title(route, price, unlicensed=True), paras, price, labels,
+    listing_title = _listing_title(route, price, unlicensed=True) if kind in ("guide", "scalper") else title
+    return listing_post(ctx, channel, seller, listing_title, paras, price, labels,
                         location="江苏 苏州", places=route, seller_kind=kind,
                         sales=f"{rng.randint(0, 300)}人付款", **extra)
 
@@ -87,7 +91,7 @@ def _unlicensed_body(ctx: Context, kind: str, seller: str, route: list[str], ts:
     food = rng.choice(FOODS)
     if kind == "club":
         return [f"周末约起！{seller}{date}组织{places}古城徒步+夜游，老领队带队，新人友好。",
-                f"费用AA：{{price}}元/人，包含往返大巴、景点门票、领队服务和一顿{food}午餐。满20人发车，限30人。",
+                f"费用AA：{{price}}元/人（{rng.choice(['拼团价', '早鸟价', '老会员价'])}），包含往返大巴、景点门票、领队服务和一顿{food}午餐。满20人发车，限30人。",
                 f"报名方式：加领队{contact}，转定金100元锁定名额，活动前三天不退。",
                 "温馨提示：穿舒适的鞋子，自备雨具，本活动为自愿参加的户外活动。"]
     if kind == "guide":
@@ -97,7 +101,7 @@ def _unlicensed_body(ctx: Context, kind: str, seller: str, route: list[str], ts:
                 f"预约请加{contact}或电话{phone(rng)}。"]
     if kind == "scalper":
         return [f"{route[0]}门票约不到？找我！每天都有余票，{date}之前的都能约。",
-                f"门票+半天讲解+酒店接送一口价{{price}}元/人，{places}一条龙，比跟团自由。",
+                f"门票+半天讲解+酒店接送一口价{{price}}元/人，{places}一条龙，比跟团自由，两人拼团再减20。",
                 f"需要的私信{contact}，报身份证号和日期，先付款后出票，出票不退。"]
     return [f"{seller}{date}开营：苏州园林研学营5天4晚，走进{places}，学习园林造园与吴文化。",
             f"招收8-14岁学员，营费{{price}}元/人，含住宿（4人间）、一日三餐、景点门票、研学导师和保险。",
@@ -106,23 +110,22 @@ def _unlicensed_body(ctx: Context, kind: str, seller: str, route: list[str], ts:
 
 
 def _unlicensed_licence(ctx: Context) -> tuple[str, str, dict]:
-    """The licence sentence an unlicensed seller writes, its label, and record fields (incl. price)."""
+    """The licence sentence an unlicensed seller writes, its label, and record fields."""
     rng = ctx.rng
-    price = rng.choice([99, 129, 150, 199, 260, 380, 680, 1280, 2680, 3980])
     roll = rng.random()
     if roll < 0.4:
-        return "", "no_licence_number", {"price": price}
+        return "", "no_licence_number", {}
     if roll < 0.6:
         number = _unissued_number(ctx)
-        return f"资质齐全，许可证号：{number}", "fake_licence_number", {"price": price, "licence_quoted": number}
+        return f"资质齐全，许可证号：{number}", "fake_licence_number", {"licence_quoted": number}
     if roll < 0.8:
         number = _malformed_number(ctx)
         return f"正规经营，{rng.choice(['许可证', '经营许可', '旅行社许可证号'])}：{number}", "malformed_licence_number", \
-            {"price": price, "licence_quoted": number}
+            {"licence_quoted": number}
     agency = pick(rng, ctx.registry.agencies)
     text = rng.choice([f"本团由合作旅行社出团，许可证号{agency['license_no']}，放心报名。",
                        f"旅行社许可证：{agency['license_no']}（挂靠正规旅行社）"])
-    return text, "borrowed_licence_number", {"price": price, "licence_quoted": agency["license_no"],
+    return text, "borrowed_licence_number", {"licence_quoted": agency["license_no"],
                                              "agency": {"name": agency["name"], "license_no": agency["license_no"]}}
 
 
