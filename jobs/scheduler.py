@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -77,8 +78,10 @@ def start(cfg: Config) -> tuple[BackgroundScheduler, SyncReport]:
     report = sync_jobs(scheduler, load_definitions(cfg), cfg.core.timezone)
     scheduler.add_job(_heartbeat, "interval", seconds=float(cfg.jobs.wakeup_seconds), id=HEARTBEAT_ID,
                       jobstore=INTERNAL_STORE, args=[str(cfg.data_dir / STATUS_FILE)], replace_existing=True)
+    status_path = cfg.data_dir / STATUS_FILE
+    scheduler.add_listener(lambda _event: _write_status(status_path, running=False), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.resume()
-    _write_status(cfg.data_dir / STATUS_FILE, running=True)
+    _write_status(status_path, running=True)
     return scheduler, report
 
 
@@ -122,7 +125,6 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
         finally:
             # Running jobs finish (a crawl subprocess is not cut off half-way through its evidence).
             scheduler.shutdown(wait=True)
-            _write_status(cfg.data_dir / STATUS_FILE, running=False)
 
 
 @contextlib.contextmanager

@@ -66,3 +66,55 @@ class Gate:
         finally:
             with self._lock:
                 self.running -= 1
+
+
+# ---------------------------------------------------------------- web app
+
+
+@pytest.fixture
+def app(cfg):
+    from webmap import create_app
+
+    return create_app({"TESTING": True}, config=cfg)
+
+
+@pytest.fixture
+def world(cfg):
+    """Two grids in two streets, a venue in the first, a hit at that venue; users of every role."""
+    from core.models import Hit, Inspector
+    from tests.helpers import make_grid, make_user, make_venue
+
+    with db.session_scope(cfg) as s:
+        st1 = make_grid(s, code="320508001", name="平江街道", level="street", bounds=(120.60, 31.30, 120.62, 31.32))
+        st2 = make_grid(s, code="320508002", name="沧浪街道", level="street", bounds=(120.62, 31.30, 120.64, 31.32))
+        own = make_grid(s, code="320508001001", name="平江一网格", parent=st1, bounds=(120.60, 31.30, 120.62, 31.32))
+        other = make_grid(s, code="320508002001", name="沧浪一网格", parent=st2, bounds=(120.62, 31.30, 120.64, 31.32))
+        venue = make_venue(s, grid=own, name="平江路某歌舞厅", category="歌舞娱乐", lon=120.61, lat=31.31)
+        for username, role, grids in (("admin", "admin", []), ("patrol", "patrol", []),
+                                      ("gm_own", "grid_manager", [own]), ("gm_other", "grid_manager", [other])):
+            make_user(s, username, role=role, password=PASSWORD, grids=grids)
+        hits = []
+        for n, title in enumerate(["平江路低价港澳游 无需资质", "盗版教辅 低价批发"]):
+            hit = Hit(url=f"https://mp.weixin.qq.com/s/test{n}", source="wechat-demo", platform="wechat",
+                      title=title, text=title, labels=["unlicensed_travel"], score=0.9,
+                      lon=120.61, lat=31.31, venue_id=venue.id if n == 0 else None)
+            s.add(hit)
+            hits.append(hit)
+        for n in range(3):
+            s.add(Inspector(name=f"执法员{n}", badge_no=f"3205080{n:02d}"))
+        s.flush()
+        return {"own": own.id, "other": other.id, "venue": venue.id, "hit": hits[0].id, "hit2": hits[1].id}
+
+
+PASSWORD = "secret-pass"
+
+
+def logged_in(app, username):
+    """A test client logged in through the real form; `.csrf` holds the token for API calls."""
+    from tests.webmap.conftest import csrf_from, login
+
+    client = app.test_client()
+    resp = login(client, username, PASSWORD)
+    assert resp.status_code in (302, 303), f"login of {username} failed"
+    client.csrf = csrf_from(client.get("/clues").text)
+    return client

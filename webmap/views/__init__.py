@@ -5,6 +5,8 @@ from webmap.views.venues import bp as venues_bp
 from webmap.views.hits import bp as hits_bp
 from webmap.views.exports import bp as exports_bp
 from webmap.views.admin import bp as admin_bp
+from webmap.views.clues import bp as clues_bp
+from webmap.views.jobs import bp as jobs_bp
 
 BLUEPRINTS = [
     auth_bp,
@@ -13,4 +15,6 @@ BLUEPRINTS = [
     hits_bp,
     exports_bp,
     admin_bp,
+    clues_bp,
+    jobs_bp,
 ]

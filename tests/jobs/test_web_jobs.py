@@ -1,0 +1,59 @@
+"""The admin jobs page (pause, resume, run now without a scheduler in the web process) and draw pages."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from core import db
+from core.models import AuditLog, JobRun
+from jobs import control, scheduler
+from tests.jobs.conftest import job_config, logged_in
+
+
+def test_jobs_page_lists_and_steers_stored_jobs(tmp_path, monkeypatch, world, cfg, app):
+    jobs_cfg = job_config(tmp_path, [{"id": "grading", "task": "grade_venues", "cron": "30 2 * * *"}])
+    assert jobs_cfg.database_url == cfg.database_url
+    sched, _ = scheduler.start(jobs_cfg)  # stores the configured jobs, as `wangxun jobs` would
+    sched.shutdown(wait=True)
+    with db.session_scope(cfg) as s:
+        s.add(JobRun(job_id="grading", status="failed", error="ValueError: 测试错误", ended_at=dt.datetime(2026, 1, 1)))
+    admin, patrol = logged_in(app, "admin"), logged_in(app, "patrol")
+    assert patrol.get("/admin/jobs").status_code == 403
+    page = admin.get("/admin/jobs")
+    assert page.status_code == 200 and 'data-job="grading"' in page.text and "测试错误" in page.text
+    assert "调度进程未运行" in page.text  # its heartbeat says it stopped
+
+    admin.post("/admin/jobs/pause", data={"csrf_token": admin.csrf, "job_id": "grading"})
+    assert control.list_jobs(cfg)[0].paused
+    assert "已暂停" in admin.get("/admin/jobs").text
+    admin.post("/admin/jobs/resume", data={"csrf_token": admin.csrf, "job_id": "grading"})
+    resumed = control.list_jobs(cfg)[0].next_run_time
+    assert resumed is not None and (resumed.hour, resumed.minute) == (2, 30)
+    resp = admin.post("/admin/jobs/run", json={"job_id": "grading"}, headers={"X-CSRFToken": admin.csrf})
+    asked = dt.datetime.fromisoformat(resp.get_json()["next_run_time"])
+    assert asked <= dt.datetime.now(asked.tzinfo)  # due now: the scheduler process runs it at its next wake-up
+    assert admin.post("/admin/jobs/run", json={"job_id": "nope"}, headers={"X-CSRFToken": admin.csrf}).status_code == 404
+    api = admin.get("/api/jobs").get_json()
+    assert api["jobs"][0]["id"] == "grading" and api["runs"][0]["error"] == "ValueError: 测试错误"
+    with db.session_scope(cfg) as s:
+        actions = [a.action for a in s.scalars(select(AuditLog).where(AuditLog.object_type == "job"))]
+    assert actions == ["job_pause", "job_resume", "job_run"]
+
+
+def test_draw_pages_publish_and_public_list(cfg, app, world):
+    admin, patrol = logged_in(app, "admin"), logged_in(app, "patrol")
+    assert patrol.post("/draws", data={"csrf_token": patrol.csrf}).status_code == 403
+    resp = admin.post("/draws", data={"csrf_token": admin.csrf, "seed": "2026年7月", "campaign": "暑期专项"})
+    assert resp.status_code == 302
+    draw_url = resp.headers["Location"]
+    draw_id = int(draw_url.rstrip("/").rsplit("/", 1)[1])
+    page = patrol.get(draw_url)
+    assert "2026年7月" in page.text and "按种子复现一致" in page.text and "暑期专项" in page.text
+    anonymous = app.test_client()
+    assert anonymous.get(f"/public/draws/{draw_id}").status_code == 404  # not published yet
+    admin.post(f"/draws/{draw_id}/publish", data={"csrf_token": admin.csrf})
+    public = anonymous.get(f"/public/draws/{draw_id}")
+    assert public.status_code == 200 and "双随机抽查结果" in public.text
+    csv_resp = anonymous.get(f"/public/draws/{draw_id}.csv")
+    assert csv_resp.data.decode("utf-8-sig").startswith("序号,检查对象")
+    assert f"#{draw_id}" in patrol.get("/draws").text
+    assert patrol.get("/grading").status_code == 200

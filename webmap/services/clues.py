@@ -1,0 +1,120 @@
+"""The clue loop for the web app: thin calls into grids.clues plus what the pages and the API show."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import Config
+from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
+from grids import clues as logic
+
+ATTACHMENTS_DIR = "attachments"
+OUTCOME_CHOICES = [(k, v) for k, v in logic.OUTCOME_NAMES.items()]
+INSPECTION_RESULTS = logic.INSPECTION_RESULTS
+NotInZone = logic.NotInZone
+
+
+def attachments_dir(cfg: Config) -> Path:
+    return cfg.data_dir / ATTACHMENTS_DIR
+
+
+def task_list(session: Session, user: User, status: str | None) -> list[dict[str, Any]]:
+    """A grid manager's clues (their zone), or all clues for admins and patrol staff."""
+    rows = logic.list_clues(session, user, status=status or None)
+    grids = _names(session, Grid, {c.grid_id for c in rows})
+    venues = _names(session, Venue, {c.venue_id for c in rows})
+    hits = {h.id: h for h in session.scalars(select(Hit).where(Hit.id.in_({c.hit_id for c in rows})))} if rows else {}
+    return [{"id": c.id, "status": c.status, "status_name": logic.STATUS_NAMES.get(c.status, c.status),
+             "outcome_name": logic.OUTCOME_NAMES.get(c.outcome or "", ""), "case_no": c.case_no,
+             "grid": grids.get(c.grid_id), "venue": venues.get(c.venue_id),
+             "title": hits[c.hit_id].title if c.hit_id in hits else "", "hit_id": c.hit_id,
+             "created_at": c.created_at} for c in rows]
+
+
+def detail(session: Session, clue: Clue) -> dict[str, Any]:
+    return logic.clue_summary(session, clue)
+
+
+def venue_options(session: Session, clue: Clue) -> list[dict[str, Any]]:
+    """Venues of the clue's grid, for choosing the inspected venue when the hit named none."""
+    if clue.grid_id is None:
+        return []
+    q = select(Venue.id, Venue.name, Venue.address).where(Venue.grid_id == clue.grid_id).order_by(Venue.name).limit(500)
+    return [{"id": i, "name": n, "address": a} for i, n, a in session.execute(q)]
+
+
+def grid_options(session: Session) -> list[dict[str, Any]]:
+    q = select(Grid.id, Grid.code, Grid.name).where(Grid.level == "grid").order_by(Grid.code)
+    return [{"id": i, "code": c, "name": n} for i, c, n in session.execute(q)]
+
+
+def suggested_grid(session: Session, hit: Hit) -> int | None:
+    """Where confirm would route the hit without a choice (shown pre-selected on the triage form)."""
+    if hit.grid_id is not None:
+        return hit.grid_id
+    if hit.lon is not None and hit.lat is not None:
+        return logic.grid_at(session, hit.lon, hit.lat)
+    return None
+
+
+def clue_for_hit(session: Session, hit_id: int) -> Clue | None:
+    return session.scalar(select(Clue).where(Clue.hit_id == hit_id).order_by(Clue.id.desc()))
+
+
+def attachment(session: Session, attachment_id: int) -> tuple[Attachment, Clue | None] | None:
+    att = session.get(Attachment, attachment_id)
+    if att is None:
+        return None
+    inspection = session.get(Inspection, att.inspection_id)
+    clue = session.get(Clue, inspection.clue_id) if inspection and inspection.clue_id else None
+    return att, clue
+
+
+def geojson(session: Session, user: User) -> dict[str, Any]:
+    """Active clues in the user's zone as points (the hit's location, else the grid's centre)."""
+    features = []
+    for c in logic.list_clues(session, user, status="active"):
+        hit = session.get(Hit, c.hit_id)
+        grid = session.get(Grid, c.grid_id) if c.grid_id else None
+        lon, lat = (hit.lon, hit.lat) if hit and hit.lon is not None else \
+            ((grid.centroid_lon, grid.centroid_lat) if grid else (None, None))
+        if lon is None:
+            continue
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                         "properties": {"id": c.id, "status": c.status, "title": hit.title if hit else "",
+                                        "grid": grid.name if grid else None}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def parse_photos(files) -> list[tuple[str, bytes]]:
+    """(filename, bytes) of uploaded files; empty file inputs are skipped."""
+    return [(f.filename, f.read()) for f in files if f and f.filename]
+
+
+def parse_penalty(raw: Any) -> float | None:
+    from core.errors import UserError
+
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise UserError("罚款金额必须是数字") from None
+    if value < 0:
+        raise UserError("罚款金额不能为负数")
+    return value
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _names(session: Session, model, ids: set) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())

@@ -1,0 +1,115 @@
+"""Scheduled work for the web app: the jobs page (through jobs.control, never a scheduler of its own),
+run history, grading runs and 双随机 draws."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.config import Config
+from core.models import GradingRun, JobRun, SpotCheckDraw, SpotCheckItem, VenueGrade
+from grids import draws, grading
+from jobs import control
+
+ACTIONS = {"pause": control.pause, "resume": control.resume, "run": control.run_now}
+STATUS_NAMES = {"running": "运行中", "ok": "成功", "failed": "失败"}
+# A heartbeat older than this many wake-ups means the scheduler process is not running.
+STALE_BEATS = 6
+
+
+def overview(cfg: Config, session: Session) -> dict[str, Any]:
+    return {"jobs": control.list_jobs(cfg), "scheduler": scheduler_state(cfg),
+            "runs": recent_runs(session), "status_names": STATUS_NAMES}
+
+
+def scheduler_state(cfg: Config) -> dict[str, Any]:
+    """Whether the scheduler process looks alive, from its heartbeat file."""
+    status = control.scheduler_status(cfg)
+    if not status:
+        return {"alive": False, "beat_at": None, "pid": None}
+    beat = dt.datetime.fromisoformat(status["beat_at"])
+    age = (dt.datetime.now(beat.tzinfo) - beat).total_seconds()
+    alive = bool(status.get("running")) and age <= STALE_BEATS * float(cfg.jobs.wakeup_seconds)
+    return {"alive": alive, "beat_at": status["beat_at"], "pid": status.get("pid")}
+
+
+def job_action(cfg: Config, action: str, job_id: str):
+    return ACTIONS[action](cfg, job_id)
+
+
+def recent_runs(session: Session, limit: int = 50, job_id: str | None = None) -> list[JobRun]:
+    q = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
+    if job_id:
+        q = q.where(JobRun.job_id == job_id)
+    return list(session.scalars(q))
+
+
+def run_json(r: JobRun) -> dict[str, Any]:
+    return {"id": r.id, "job_id": r.job_id, "status": r.status, "started_at": _iso(r.started_at),
+            "ended_at": _iso(r.ended_at), "pages": r.pages, "hits": r.hits, "error": r.error,
+            "detail": {k: v for k, v in (r.detail or {}).items() if k != "traceback"}}
+
+
+def job_json(j: control.JobInfo) -> dict[str, Any]:
+    return {"id": j.id, "task": j.task, "args": j.args, "trigger": j.trigger, "paused": j.paused,
+            "next_run_time": j.next_run_time.isoformat() if j.next_run_time else None,
+            "last_status": j.last_status, "last_run_id": j.last_run_id, "last_error": j.last_error}
+
+
+def grading_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+    runs = list(session.scalars(select(GradingRun).order_by(GradingRun.id.desc()).limit(limit)))
+    return [{"id": r.id, "at": r.at, "as_of": r.params.get("as_of"), "counts": grading.grade_counts(session, r.id)}
+            for r in runs]
+
+
+def draw_list(session: Session, published_only: bool = False) -> list[dict[str, Any]]:
+    counts = dict(session.execute(select(SpotCheckItem.draw_id, func.count()).group_by(SpotCheckItem.draw_id)).all())
+    q = select(SpotCheckDraw).order_by(SpotCheckDraw.id.desc()).limit(100)
+    if published_only:
+        q = q.where(SpotCheckDraw.published.is_(True))
+    return [{"id": d.id, "at": d.at, "seed": d.seed, "published": d.published, "campaign": d.params.get("campaign"),
+             "as_of": d.params.get("as_of"), "venues": counts.get(d.id, 0)} for d in session.scalars(q)]
+
+
+def draw_detail(session: Session, draw_id: int, check: bool = True) -> dict[str, Any] | None:
+    row = session.get(SpotCheckDraw, draw_id)
+    if row is None:
+        return None
+    p = row.params
+    inputs = {"as_of": p.get("as_of"), "campaign": p.get("campaign") or "", "rates": p.get("rates", {}),
+              "venues_by_grade": {g: len(v) for g, v in p.get("venues", {}).items()},
+              "inspectors": len(p.get("inspectors", []))}
+    return {"draw": row, "inputs": inputs, "items": draws.public_list(session, draw_id),
+            "reproduced": draws.reproduce(session, draw_id).ok if check else None}
+
+
+def make_draw(cfg: Config, session: Session, seed: str | None, campaign: str | None) -> SpotCheckDraw:
+    params = draws.DrawParams.from_config(cfg.draws)
+    if campaign:
+        params = draws.DrawParams(rates=params.rates, campaign=campaign, campaign_rates=params.campaign_rates,
+                                  ungraded_as=params.ungraded_as, categories=params.categories)
+    return draws.draw(session, params, seed=seed or None, as_of=_local_today(cfg))
+
+
+def publish(session: Session, draw_id: int) -> SpotCheckDraw:
+    return draws.publish(session, draw_id)
+
+
+def draw_csv(session: Session, draw_id: int) -> str:
+    return draws.public_csv(session, draw_id)
+
+
+def venue_grades_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(VenueGrade)) or 0
+
+
+def _local_today(cfg: Config) -> dt.date:
+    from jobs.tasks import local_today
+
+    return local_today(cfg)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.replace(tzinfo=dt.timezone.utc).isoformat(timespec="seconds") if moment else None
