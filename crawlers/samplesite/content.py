@@ -94,5 +94,11 @@ def paragraphs(post: dict[str, Any]) -> list[str]:
     return [p for p in post["text"].split("\n") if p.strip()]
 
 
+def summary(post: dict[str, Any], length: int) -> str:
+    """The start of a post's first paragraph (empty when an edit left no text)."""
+    paras = paragraphs(post)
+    return paras[0][:length] if paras else ""
+
+
 def _newest_first(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(posts, key=lambda p: (-p["published_at"], p["id"]))

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, render_template, request
 
 from crawlers.samplesite.app import site_state
-from crawlers.samplesite.content import paragraphs
+from crawlers.samplesite.content import paragraphs, summary
 
 bp = Blueprint("shop", __name__)
 SHOP_PAGE_SIZE = 20
@@ -39,7 +39,7 @@ def shop_search():
 def shop_item(item_id: str):
     post = _post_or_404("shop", item_id)
     return render_template("shop_item.html", post=post, price=_money(post["price"]),
-                           paragraphs=paragraphs(post), digest=paragraphs(post)[0][:80])
+                           paragraphs=paragraphs(post), digest=summary(post, 80))
 
 
 @bp.get("/kongfz/search")
@@ -110,7 +110,7 @@ def _kongfz_item(post: dict, base: str, query: str, position: int) -> dict:
     return {"itemId": int(post["key"]), "title": post["title"], "author": book["author"], "press": book["press"],
             "pubDateText": book["pub_date"], "isbn": book["isbn"], "isSoldOut": False,
             "quality": book["quality"], "qualityText": book["quality_text"], "price": float(post["price"]),
-            "priceText": _money(post["price"]), "importantDesc": paragraphs(post)[0][:60],
+            "priceText": _money(post["price"]), "importantDesc": summary(post, 60),
             "showTimeText": published.strftime("%Y-%m-%d") + " 上书",
             "link": {"pc": f"{base}/kongfz/book/{shop['id']}/{post['key']}", "app": None, "mp": None, "h5": None},
             "shopName": shop["name"], "shopId": int(shop["id"]), "shopAreaText": shop["area"],

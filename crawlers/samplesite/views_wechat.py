@@ -9,7 +9,7 @@ import math
 from flask import Blueprint, abort, render_template, request, url_for
 
 from crawlers.samplesite.app import site_state
-from crawlers.samplesite.content import paragraphs
+from crawlers.samplesite.content import paragraphs, summary
 
 bp = Blueprint("wechat", __name__)
 PROFILE_PAGE_SIZE = 10
@@ -88,8 +88,7 @@ def _msg_list_entry(post: dict) -> dict:
 
 
 def _digest(post: dict) -> str:
-    first = paragraphs(post)[0] if post["text"].strip() else ""
-    return first[:54]
+    return summary(post, 54)
 
 
 def _local_date(ts: int) -> str:

@@ -137,3 +137,14 @@ def test_in_process_edit_and_fresh_sites_start_from_the_committed_content():
         assert re.search(r'<meta property="og:title" content="“拙政园”一日游 &amp; &#39;A&#39; &lt;b&gt;" />', html)
     with start() as fresh:
         assert next(p for p in fresh.posts if p["id"] == post["id"])["title"] == post["title"]
+
+
+def test_a_post_edited_to_empty_text_still_renders_everywhere():
+    with start() as site:
+        for channel in ("wechat", "shop", "kongfz", "goofish"):
+            post = next(p for p in site.posts if p["channel"] == channel and p.get("status", "ok") == "ok"
+                        and p.get("markup", "normal") == "normal")
+            site.edit(post["id"], text="")
+            assert request(site.url_for(post))[0] == 200, channel
+        assert request(f"{site.url}/kongfz/search?keyword=")[0] == 200
+        assert request(f"{site.url}/weixin?type=2&query={quote('苏州')}")[0] == 200

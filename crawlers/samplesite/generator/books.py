@@ -58,7 +58,8 @@ def pirated_book(ctx: Context, channel: str) -> dict:
     title, author, press, list_price, volumes = pick(rng, [b for b in CATALOGUE if b[4] > 1] + CATALOGUE[:4] + TEXTBOOKS)
     isbn = isbn13(rng, valid=rng.random() < 0.3)
     labels = ["illegal_publication", "book_pirated"] + ([] if _isbn_ok(isbn) else ["invalid_isbn"])
-    cheap = round(list_price * rng.uniform(0.03, 0.12), 1)
+    # Sets go for a few percent of their list price; single copies for a third or so.
+    cheap = round(list_price * (rng.uniform(0.03, 0.12) if volumes > 1 else rng.uniform(0.25, 0.5)), 1)
     if volumes > 1 and cheap < list_price * 0.15:
         labels.append("too_cheap_set")
     kinds = {"wechat": ["copy", "netdisk"], "goofish": ["copy", "netdisk"], "shop": ["copy", "copy", "netdisk"]}
