@@ -23,7 +23,7 @@ class FetchRecord:
     text: str  # the text the parser extracted from the page
     fetched_at_utc: dt.datetime  # timezone-aware
     method: str = "GET"
-    request_headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    request_headers: dict[str, str | list[str]] = dataclasses.field(default_factory=dict)
     response_headers: dict[str, str | list[str]] = dataclasses.field(default_factory=dict)
     screenshot: bytes | None = None  # full-page PNG for rendered pages
     protocol: str = "HTTP/1.1"
@@ -59,12 +59,11 @@ class FetchRecord:
         if not isinstance(self.status, int) or not 100 <= self.status <= 599:
             raise ValueError(f"FetchRecord.status {self.status!r} is not an HTTP status code")
         # Scrapy keeps headers as bytes; they must be decoded before they reach the (JSON) record.
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in self.request_headers.items()):
-            raise TypeError("FetchRecord.request_headers must map str to str (decode Scrapy's bytes)")
-        for name, value in self.response_headers.items():
-            items = value if isinstance(value, list) else [value]
-            if not isinstance(name, str) or not all(isinstance(item, str) for item in items):
-                raise TypeError("FetchRecord.response_headers must map str to str or list[str]")
+        for field in ("request_headers", "response_headers"):
+            for name, value in getattr(self, field).items():
+                items = value if isinstance(value, list) else [value]
+                if not isinstance(name, str) or not all(isinstance(item, str) for item in items):
+                    raise TypeError(f"FetchRecord.{field} must map str to str or list[str] (decode bytes first)")
 
 
 def header_pairs(headers: dict[str, str | list[str]]) -> list[tuple[str, str]]:

@@ -25,6 +25,8 @@ from crawlers.evidence.fetch import header_pairs
 # would try to undo them again. They are renamed in the WARC; headers.json keeps them verbatim.
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding"}
 _RENAMED_PREFIX = "X-Wangxun-Decoded-"
+# Scrapy and browsers name protocols by their ALPN ids; HTTP status lines spell them out.
+_PROTOCOL_NAMES = {"h2": "HTTP/2", "h3": "HTTP/3", "http/1.1": "HTTP/1.1", "http/1.0": "HTTP/1.0"}
 
 
 def write_warc(path: Path, bundle, software: str) -> list[dict[str, Any]]:
@@ -55,7 +57,7 @@ def write_warc(path: Path, bundle, software: str) -> list[dict[str, Any]]:
 def _request_record(writer: WARCWriter, bundle, meta: dict, date: str):
     parts = urlsplit(bundle.evidence.final_url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    protocol = meta.get("protocol") or "HTTP/1.1"
+    protocol = _protocol(meta)
     http_headers = StatusAndHeaders(f"{meta.get('method', 'GET')} {target} {protocol}",
                                     header_pairs(meta.get("request_headers") or {}),
                                     protocol=protocol, is_http_request=True)
@@ -70,7 +72,7 @@ def _response_record(writer: WARCWriter, bundle, meta: dict, date: str):
         reason = ""
     headers = _describe_decoded_body(header_pairs(meta.get("response_headers") or {}), len(bundle.body))
     http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers,
-                                    protocol=meta.get("protocol") or "HTTP/1.1")
+                                    protocol=_protocol(meta))
     return _record(writer, bundle.evidence.final_url, "response", bundle.body, None, date,
                    http_headers=http_headers)
 
@@ -83,6 +85,11 @@ def _describe_decoded_body(headers: list[tuple[str, str]], body_size: int) -> li
         stale_length = lower == "content-length" and value.strip() != str(body_size)
         out.append((_RENAMED_PREFIX + name, value) if lower in _WIRE_HEADERS or stale_length else (name, value))
     return out
+
+
+def _protocol(meta: dict) -> str:
+    protocol = str(meta.get("protocol") or "HTTP/1.1")
+    return _PROTOCOL_NAMES.get(protocol.lower(), protocol)
 
 
 def _resources(bundle) -> list[tuple[str, bytes, str]]:

@@ -194,3 +194,21 @@ def test_pdf_printed_with_chromium_when_available(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF-")
     assert {"name": "summary.pdf", "size": pdf.stat().st_size, "sha256": sha256(pdf)} in manifest["files"]
     db.dispose(cfg)
+
+
+def test_http2_fetch_exports_a_valid_warc_with_spelled_out_protocol(cfg, tmp_path):
+    with db.session_scope(cfg) as session:
+        pv = make_page_version(session, 2)
+        record_fetch(session, cfg, pv.id, make_fetch(2, protocol="h2",
+                                                     request_headers={"Accept-Language": ["zh-CN", "zh"]}))
+        hit = make_hit(session, pv).id
+    folder = export_hit(cfg, hit, tmp_path, officer="王执法")
+    with open(folder / "evidence.warc.gz", "rb") as fh:
+        records = {r.rec_type: r.http_headers for r in ArchiveIterator(fh) if r.http_headers}
+    assert records["response"].protocol == "HTTP/2"
+    assert records["request"].statusline == "/p/2 HTTP/2"
+    assert [v for k, v in records["request"].headers if k == "Accept-Language"] == ["zh-CN", "zh"]
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(folder / "evidence.warc.gz")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert json.loads((folder / "headers.json").read_text(encoding="utf-8"))["protocol"] == "h2"
