@@ -54,10 +54,11 @@ def test_wechat_article_has_the_2026_markers(site):
     assert sel.css("em#publish_time").get() is not None
     assert sel.css('meta[property="og:title"]::attr(content)').get() == post["title"]
     assert sel.css("title::text").get() is None  # WeChat leaves <title> empty
-    body = "\n".join(t.strip() for t in sel.css("div#js_content p::text").getall() if t.strip())
+    body = "\n".join(t.strip() for t in sel.css("div#js_content p").xpath("string()").getall() if t.strip())
     assert body == post["text"]
     assert re.search(r'var ct = "(\d+)"', html).group(1) == str(post["published_at"])
     assert re.search(r"var msg_title = '(.*)'\.html\(false\);", html)
+    assert sel.css("div#js_content img::attr(data-src)").get().startswith("/static/img/")
     assert "expected_labels" not in html and "labels_if_visible" not in html
 
 
