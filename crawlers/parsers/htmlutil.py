@@ -1,0 +1,175 @@
+"""One parsed HTML document (lxml through parsel) and the helpers every HTML parser uses."""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from parsel import Selector
+
+from crawlers.parsers.textutil import clean_block, clean_line
+
+# Never page text: code, styling, embedded documents and vector art.
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "canvas", "iframe", "object",
+                       "embed", "head", "title", "meta", "link", "select", "textarea"})
+# Elements that start a new line of text.
+BLOCK_TAGS = frozenset({"p", "div", "section", "article", "header", "footer", "aside", "main", "nav",
+                        "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table",
+                        "tr", "blockquote", "pre", "figure", "figcaption", "form", "fieldset", "address",
+                        "hr", "br", "details", "summary", "center", "body", "html"})
+IMAGE_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "src")
+_WHITESPACE_RE = re.compile(r"\s+")
+_SEGMENT = "\x1f"  # marks a collapsed source line break until CJK neighbours are known
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_CJK_SEGMENT_RE = re.compile(f"(?<=[{_CJK}])[ \x1f]*\x1f[ \x1f]*(?=[{_CJK}])")
+_NOT_LINKS = ("javascript:", "mailto:", "tel:", "data:", "about:", "#", "sms:", "weixin:")
+
+
+class Document:
+    """The decoded page: its text, its URL, and a parsel Selector built on first use."""
+
+    def __init__(self, url: str, text: str, encoding: str = "utf-8", base_url: str = ""):
+        self.url = url or ""
+        self.text = text
+        self.encoding = encoding
+        self.base_url = self.url if urlsplit(self.url).scheme in ("http", "https") else base_url
+
+    @functools.cached_property
+    def sel(self) -> Selector:
+        return Selector(text=self.text if self.text.strip() else "<html></html>", type="html")
+
+    def first_text(self, *queries: str) -> str:
+        """The first non-empty clean text among CSS queries (element text, or ::text / ::attr results)."""
+        for query in queries:
+            for node in self.sel.css(query):
+                value = node_text(node)
+                if value:
+                    return value
+        return ""
+
+    def meta(self, *names: str) -> str:
+        """content of the first <meta property|name|itemprop=NAME> that has one."""
+        for name in names:
+            for attr in ("property", "name", "itemprop"):
+                value = self.sel.xpath(f"//meta[@{attr}=$n]/@content", n=name).get()
+                if value and value.strip():
+                    return clean_line(value)
+        return ""
+
+    def title_tag(self) -> str:
+        return clean_line(" ".join(self.sel.xpath("//title//text()").getall()))
+
+    def absolute(self, href: str | None) -> str | None:
+        return absolute_url(self.base_url, href)
+
+
+def node_text(node: Selector) -> str:
+    """Clean text of a Selector: a string result as it is, an element as its visible text."""
+    root = node.root
+    if isinstance(root, str):
+        return clean_block(root)
+    return element_text(root)
+
+
+def element_text(element) -> str:
+    """Visible text of an lxml element: scripts and styles dropped, one line per block element,
+    whitespace collapsed as a browser does. Iterative, so deeply nested broken markup cannot
+    overflow the stack; comments are skipped but the text after them is kept."""
+    if not isinstance(getattr(element, "tag", None), str):
+        return ""
+    parts: list[str] = []
+    stack = [(element, False)]
+    while stack:
+        node, closing = stack.pop()
+        tag = node.tag.lower() if isinstance(node.tag, str) else None
+        if not closing and (tag is None or tag in SKIP_TAGS):
+            if node is not element:
+                parts.append(_inline(node.tail))
+            continue
+        if tag in BLOCK_TAGS:
+            parts.append("\n")
+        if closing:
+            if node is not element:
+                parts.append(_inline(node.tail))
+            continue
+        parts.append(_inline(node.text))
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
+    return _join_segments("".join(parts))
+
+
+def _inline(text: str | None) -> str:
+    # Source line breaks inside running text are spaces, except between two CJK characters, where a
+    # browser-style segment break adds nothing ("一趟从\n<a>福州</a>" reads "一趟从福州").
+    return _WHITESPACE_RE.sub(lambda m: _SEGMENT if "\n" in m.group() else " ", text) if text else ""
+
+
+def _join_segments(text: str) -> str:
+    text = _CJK_SEGMENT_RE.sub("", text)
+    return clean_block(text.replace(_SEGMENT, " "))
+
+
+def scoped_text(scope: Selector, query: str) -> str:
+    """Clean text of the first element a CSS query finds inside `scope`, or ""."""
+    nodes = scope.css(query)
+    return node_text(nodes[0]) if nodes else ""
+
+
+def texts_of(nodes: Iterable[Selector]) -> str:
+    """Visible text of several elements, one block after another."""
+    return clean_block("\n".join(node_text(n) for n in nodes))
+
+
+def absolute_url(base: str, href: str | None) -> str | None:
+    """An absolute http(s) URL for a link as written in a page, or None for script/anchor/data links."""
+    href = clean_line(href)
+    if not href or href.lower().startswith(_NOT_LINKS):
+        return None
+    if href.startswith("//"):
+        href = (urlsplit(base).scheme or "https") + ":" + href
+    try:
+        url = urljoin(base or "", href)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def collect_images(doc: Document, scopes: Iterable[Selector]) -> list[str]:
+    """Image URLs inside the given elements (lazy-loading data-src before src), absolute, in order."""
+    found: list[str] = []
+    for scope in scopes:
+        for img in scope.xpath("descendant-or-self::img"):
+            for attr in IMAGE_ATTRS:
+                url = doc.absolute(img.attrib.get(attr))
+                if url:
+                    found.append(url)
+                    break
+    return list(dict.fromkeys(found))
+
+
+def collect_links(doc: Document, scopes: Iterable[Selector]) -> list[str]:
+    """Absolute URLs of <a href> inside the given elements, in order, without repeats."""
+    found = (doc.absolute(href) for scope in scopes for href in scope.xpath(".//a/@href").getall())
+    return list(dict.fromkeys(url for url in found if url))
+
+
+def main_block(doc: Document) -> Selector | None:
+    """The element holding the page's main text: the parent of the most paragraph text (the classic
+    readability heuristic), else <body>."""
+    scores: dict = {}
+    for para in doc.sel.xpath("//p"):
+        parent = para.root.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + len(element_text(para.root))
+    body = doc.sel.xpath("//body")
+    if scores:
+        best = max(scores, key=scores.get)
+        if scores[best] >= 80:
+            return Selector(root=best, type="html")
+    return body[0] if body else None

@@ -1,0 +1,130 @@
+"""Values of `var name = …;` assignments in inline scripts, read in one pass over the script text.
+
+WeChat pages carry the article's facts as script variables (`var ct = "1767346773";`,
+`var nickname = htmlDecode("左岸读书");`, `var msg_title = '…'.html(false);`). The 2026 page has ~3 MB
+of inline script, so the scripts are scanned once for all wanted names instead of once per name.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable
+
+# A JS string literal in either quote style, escapes included.
+_STRING_RE = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'')
+_IDENT_CHAR_RE = re.compile(r"[\w$.]")
+_NUMBER_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
+_ESCAPE_RE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+# Wrappers that mean the literal inside is HTML-escaped text.
+_HTML_DECODERS = ("htmlDecode(", ".html(", "JsDecode(", "decodeURI")
+MAX_EXPRESSION = 4000
+
+
+def js_vars(script_text: str, names: Iterable[str]) -> dict[str, str]:
+    """{name: value} for the first assignment of each name whose expression yields a non-empty value.
+
+    The value is the first non-empty string literal of the expression (`"" || "x"` gives "x",
+    `htmlDecode("a&amp;b")` gives "a&b"), or a bare number (`"1626534037" * 1` gives "1626534037")."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted or not script_text:
+        return {}
+    # No leading \b: it defeats the regex engine's fast scan (0.8 s instead of 0.01 s on 3 MB).
+    pattern = re.compile(r"var\s+(" + "|".join(re.escape(n) for n in wanted) + r")\s*=(?!=)\s*")
+    found: dict[str, str] = {}
+    for match in pattern.finditer(script_text):
+        name = match.group(1)
+        start = match.start()
+        if name in found or (start > 0 and _IDENT_CHAR_RE.match(script_text, start - 1)):
+            continue
+        value = _expression_value(_expression(script_text, match.end()))
+        if value:
+            found[name] = value
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def js_object(script_text: str, name: str) -> object | None:
+    """The JSON value assigned by `var name = {…};` / `name = […];`, or None if absent or not JSON."""
+    pattern = re.compile(r"(?<![\w.$])" + re.escape(name) + r"\s*=(?!=)\s*")
+    for match in pattern.finditer(script_text):
+        value = decode_json_at(script_text, match.end())
+        if value is not None:
+            return value
+    return None
+
+
+def decode_json_at(text: str, start: int) -> object | None:
+    """A JSON value starting at text[start] (skipping spaces), or, for a quoted string holding
+    HTML-escaped JSON (old WeChat profile pages), the JSON inside it."""
+    while start < len(text) and text[start] in " \t\n":
+        start += 1
+    if start >= len(text):
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        literal = _STRING_RE.match(text, start)
+        if not literal:
+            return None
+        value = unescape_js(literal.group(1) if literal.group(1) is not None else literal.group(2))
+    if isinstance(value, str):
+        try:
+            return json.loads(html.unescape(value))
+        except ValueError:
+            return None
+    return value
+
+
+def unescape_js(raw: str) -> str:
+    """The string a JS literal's source text denotes (\\x26, \\u4e2d, \\n, \\' …)."""
+    if "\\" not in raw:
+        return raw
+    return _ESCAPE_RE.sub(_escape_value, raw)
+
+
+def _escape_value(match: re.Match) -> str:
+    code = match.group(1)
+    try:
+        if code.startswith("u{"):
+            return chr(int(code[2:-1], 16))
+        if code[0] in "ux" and len(code) > 1:
+            return chr(int(code[1:], 16))
+    except ValueError:
+        return code
+    return _SIMPLE_ESCAPES.get(code, code)
+
+
+def _expression(text: str, start: int) -> str:
+    """The source of one assignment's right-hand side: up to the `;` or line end outside strings."""
+    end = min(len(text), start + MAX_EXPRESSION)
+    i, quote = start, None
+    while i < end:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote or ch == "\n":
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in ";\n":
+            break
+        i += 1
+    return text[start:i]
+
+
+def _expression_value(expression: str) -> str:
+    decode = any(marker in expression for marker in _HTML_DECODERS)
+    for match in _STRING_RE.finditer(expression):
+        raw = match.group(1) if match.group(1) is not None else match.group(2)
+        value = unescape_js(raw)
+        if decode:
+            value = html.unescape(value)
+        if value.strip():
+            return value.strip()
+    number = _NUMBER_RE.match(expression)
+    return number.group(1) if number else ""

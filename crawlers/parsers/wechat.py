@@ -1,0 +1,188 @@
+"""mp.weixin.qq.com pages: articles (2018, 2021 and 2026 layouts), WeChat's error pages as states,
+and an account's profile/history page (its recent articles as items).
+
+Facts are read from the script variables first (`var ct`, `var nickname`, `var msg_title`), because
+they survive markup WeChat changes and broken nesting, then from the DOM markers, then from <meta>.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from crawlers.parsers.htmlutil import Document, scoped_text, collect_images, collect_links, element_text, node_text
+from crawlers.parsers.jsvars import js_object, js_vars
+from crawlers.parsers.model import ListingItem, ParsedPage
+from crawlers.parsers.textutil import clean_line, first_nonempty, from_unix, parse_datetime
+
+BASE_URL = "https://mp.weixin.qq.com/"
+SCRIPT_VARS = ("ct", "create_time", "publish_time", "nickname", "msg_title", "author", "msg_desc",
+               "user_name", "biz", "mid", "idx", "sn", "item_show_type", "msg_cdn_url", "msg_link",
+               "round_head_img", "name", "_copyright_stat", "profile_signature")
+# WeChat's own wording on pages that no longer show an article, checked in this order
+# ("此内容因违规无法查看" must be "removed" before "无法查看" could call it "unavailable").
+GONE_RULES = (
+    ("captcha", ("环境异常", "完成验证后", "访问过于频繁", "请输入验证码")),
+    ("expired", ("链接已过期", "已过期")),
+    ("deleted", ("已被发布者删除", "被作者删除", "已被删除", "内容已删除", "已删除")),
+    ("removed", ("违规", "投诉", "涉嫌", "已被屏蔽", "已封禁", "已被封", "已停止访问", "已被冻结")),
+    ("unavailable", ("暂时无法查看", "无法查看", "不存在", "已迁移", "无法访问")),
+)
+ERROR_MESSAGE_QUERIES = (".weui-msg__title", ".weui-msg__desc", ".mesg-block", ".global_error_msg",
+                         ".weui_msg_title", ".msg_title_area", "#js_emptyTips")
+_WECHAT_ID_RE = re.compile(r"微信号\s*[:：]\s*(\S+)")
+
+
+def parse_wechat(doc: Document, selectors: dict | None = None) -> ParsedPage:
+    scripts = "\n".join(doc.sel.xpath("//script[not(@src)]/text()").getall())
+    js = js_vars(scripts, SCRIPT_VARS)
+    content = doc.sel.css("#js_content")
+    if content:
+        return _article(doc, js, content[0])
+    if "msgList" in scripts or doc.sel.css(".page_profile_info, #history.weui_msg_card_list"):
+        return _profile(doc, js, scripts)
+    gone = _gone_state(doc)
+    if gone:
+        return gone
+    if js.get("ct") or js.get("msg_title"):
+        return _article(doc, js, None)  # picture/text share posts (item_show_type 8/10) have no #js_content
+    return ParsedPage(state="error", title=doc.title_tag(), text=element_text(doc.sel.root),
+                      extra={"error": "not a WeChat article, error or profile page"})
+
+
+def _article(doc: Document, js: dict, content) -> ParsedPage:
+    title = first_nonempty(js.get("msg_title"), doc.meta("og:title", "twitter:title"),
+                           _heading(doc), doc.title_tag())
+    text = node_text(content) if content is not None else first_nonempty(
+        js.get("msg_desc"), doc.meta("og:description", "description"))
+    scopes = [content] if content is not None else []
+    extra = {key: js[key] for key in ("biz", "mid", "idx", "sn", "user_name", "item_show_type") if key in js}
+    extra.update({"description": first_nonempty(js.get("msg_desc"), doc.meta("og:description", "description")),
+                  "cover": doc.absolute(first_nonempty(js.get("msg_cdn_url"), doc.meta("og:image"))),
+                  "original": bool(doc.sel.css("#copyright_logo")) or js.get("_copyright_stat") == "1",
+                  "canonical_url": doc.absolute(first_nonempty(doc.meta("og:url"), js.get("msg_link"))),
+                  "ip_location": doc.first_text("#js_ip_wording") or None})
+    return ParsedPage(state="ok", title=title, account=_account(doc, js) or None, author=_author(doc, js) or None,
+                      published_at=_published(doc, js), text=text,
+                      images=collect_images(doc, scopes), links=collect_links(doc, scopes),
+                      extra={k: v for k, v in extra.items() if v not in (None, "")})
+
+
+def _heading(doc: Document) -> str:
+    # Only the heading's own text: in broken markup an unclosed <h1> swallows the byline after it.
+    for heading in doc.sel.css("#activity-name, .rich_media_title"):
+        own = clean_line(" ".join(heading.xpath("./text()").getall()))
+        if own:
+            return own
+    return ""
+
+
+def _account(doc: Document, js: dict) -> str:
+    return first_nonempty(doc.first_text("#js_name"), js.get("nickname"), doc.first_text("#post-user"),
+                          doc.first_text("#meta_content .rich_media_meta_nickname", "#js_profile_qrcode .profile_nickname"))
+
+
+def _author(doc: Document, js: dict) -> str:
+    found = first_nonempty(doc.first_text("#js_author_name"), doc.meta("og:article:author", "author"),
+                           js.get("author"))
+    if found:
+        return found
+    # 2018/2021 layouts: the author is a plain .rich_media_meta_text in the byline, next to the date.
+    for node in doc.sel.css("#meta_content .rich_media_meta_text"):
+        ident = node.attrib.get("id", "")
+        classes = node.attrib.get("class", "")
+        if ident in ("post-date", "publish_time") or "nickname" in classes or node.css("#js_name, em[id]"):
+            continue
+        value = node_text(node)
+        if value and not parse_datetime(value):
+            return value
+    return ""
+
+
+def _published(doc: Document, js: dict):
+    for key in ("ct", "create_time"):
+        moment = from_unix(js.get(key))
+        if moment:
+            return moment
+    return parse_datetime(js.get("publish_time")) or parse_datetime(doc.first_text("#post-date", "#publish_time"))
+
+
+def _gone_state(doc: Document) -> ParsedPage | None:
+    message = " ".join(filter(None, (doc.first_text(q) for q in ERROR_MESSAGE_QUERIES)))
+    title = doc.title_tag()
+    for state, phrases in GONE_RULES:
+        for source in (message, title):
+            if source and any(phrase in source for phrase in phrases):
+                return ParsedPage(state=state, title=title, text=message or title,
+                                  extra={"message": message or title})
+    return None
+
+
+def _profile(doc: Document, js: dict, scripts: str) -> ParsedPage:
+    account = first_nonempty(doc.first_text(".profile_nickname"), js.get("nickname"), doc.title_tag())
+    msg_list = js_object(scripts, "msgList")
+    items = _msg_list_items(doc, msg_list, account) if isinstance(msg_list, dict) else []
+    if not items:
+        items = _history_cards(doc, account)
+    info = doc.sel.css(".profile_info_area")
+    extra = {"page_type": "profile", "article_count": len(items), "biz": js.get("biz"),
+             "wechat_id": _wechat_id(doc, js), "description": _profile_field(doc, "功能介绍"),
+             "principal": _profile_field(doc, "帐号主体") or _profile_field(doc, "账号主体")}
+    return ParsedPage(state="ok", title=account, account=account or None,
+                      text=node_text(info[0]) if info else account, items=items,
+                      images=collect_images(doc, info), next_page=doc.absolute(
+                          doc.sel.css("#js_next_page::attr(href)").get()),
+                      extra={k: v for k, v in extra.items() if v not in (None, "")})
+
+
+def _msg_list_items(doc: Document, msg_list: dict, account: str) -> list[ListingItem]:
+    items = []
+    for entry in msg_list.get("list") or []:
+        if not isinstance(entry, dict):
+            continue
+        comm = entry.get("comm_msg_info") or {}
+        ext = entry.get("app_msg_ext_info") or {}
+        articles = [ext] + list(ext.get("multi_app_msg_item_list") or [])
+        for n, art in enumerate(a for a in articles if isinstance(a, dict) and a.get("title")):
+            items.append(ListingItem(
+                url=doc.absolute(_unescape_all(art.get("content_url", ""))), title=_unescape_all(art["title"]),
+                account=account, snippet=_unescape_all(art.get("digest", "")),
+                published_at=from_unix(comm.get("datetime")),
+                extra={"id": f"{comm.get('id', '')}-{n}", "author": _unescape_all(art.get("author", "")),
+                       "cover": doc.absolute(_unescape_all(art.get("cover", "")))}))
+    return items
+
+
+def _history_cards(doc: Document, account: str) -> list[ListingItem]:
+    items = []
+    for card in doc.sel.css(".weui_media_box"):
+        href = card.css("h4::attr(hrefs)").get() or card.css("h4 a::attr(href)").get()
+        title = node_text(card.css("h4")[0]) if card.css("h4") else ""
+        if title:
+            items.append(ListingItem(url=doc.absolute(html.unescape(href or "")), title=title, account=account,
+                                     snippet=scoped_text(card, ".weui_media_desc"),
+                                     published_at=parse_datetime(scoped_text(card, ".weui_media_extra_info")),
+                                     extra={"id": card.attrib.get("msgid", "")}))
+    return items
+
+
+
+def _wechat_id(doc: Document, js: dict) -> str:
+    match = _WECHAT_ID_RE.search(doc.first_text(".profile_account"))
+    return match.group(1) if match else js.get("name", "")
+
+
+def _profile_field(doc: Document, label: str) -> str:
+    values = doc.sel.xpath("//label[contains(@class,'profile_desc_label')][contains(., $l)]"
+                           "/following-sibling::*[1]", l=label)
+    return node_text(values[0]) if values else ""
+
+
+def _unescape_all(value) -> str:
+    # Profile JSON is often HTML-escaped twice (&amp;amp;) and JSON-escaped (\/).
+    text = str(value or "").replace("\\/", "/")
+    for _ in range(3):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return clean_line(text)

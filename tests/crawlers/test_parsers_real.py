@@ -1,0 +1,273 @@
+"""Every real saved page in tests/fixtures/real/ parsed, with the facts PROVENANCE.md names."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from crawlers.parsers import PAGE_STATES, parse
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+CST = dt.timezone(dt.timedelta(hours=8))
+WECHAT_URL = "https://mp.weixin.qq.com/s?__biz=MjM5OTAyNDkwMA==&mid=2650707699&idx=1"
+SOGOU_URL = "https://weixin.sogou.com/weixin?type=2&query=%E5%BE%AE%E4%BF%A1&ie=utf8"
+
+
+def load(name: str) -> bytes:
+    return next(REAL.glob(f"*/{name}")).read_bytes()
+
+
+def parse_fixture(kind: str, name: str, url: str = "https://example.com/page"):
+    page = parse(kind, url, load(name))
+    assert page.state in PAGE_STATES
+    assert page.kind == kind
+    return page
+
+
+def test_every_fixture_is_covered_by_a_test_in_this_module():
+    names = {p.name for p in REAL.rglob("*") if p.is_file() and p.name != "PROVENANCE.md"}
+    source = Path(__file__).read_text(encoding="utf-8")
+    assert names and all(name in source for name in names)
+
+
+# --- WeChat articles -------------------------------------------------------------------------------
+
+def test_wechat_2026_article_reading_account():
+    page = parse_fixture("wechat_article", "wechat_article_01_2026_reading_account.html", WECHAT_URL)
+    assert page.state == "ok"
+    assert page.title == "最后的止痛药"  # <title> is empty: from msg_title / og:title / h1
+    assert page.account == "左岸读书"
+    assert page.author == "我是左岸"
+    assert page.published_at == dt.datetime.fromtimestamp(1767346773, dt.timezone.utc)
+    assert page.published_at.utcoffset() == dt.timedelta(hours=8)
+    assert page.published_at.isoformat() == "2026-01-02T17:39:33+08:00"
+    assert page.text.startswith("文/珠珠\n左肩扛起的七年战役。")
+    assert "血管肉瘤" in page.text
+    assert "function" not in page.text and "window." not in page.text  # 3.2 MB of script stays out
+    assert 1000 < len(page.text) < 5000
+    assert all(url.startswith("https://mmbiz.qpic.cn/") for url in page.images) and page.images
+    assert page.extra["biz"] == "MjM5OTAyNDkwMA=="
+    assert page.extra["user_name"] == "gh_ee2320e6a2ac"
+    assert page.extra["item_show_type"] == "0"
+    assert page.extra["original"] is True
+    assert page.extra["description"].startswith("起初只是一个点")
+
+
+def test_wechat_2021_article():
+    page = parse_fixture("wechat_article", "wechat_article_02_2021.html", WECHAT_URL)
+    assert page.state == "ok"
+    assert page.title == "微信又更新，但这功能来得太晚了"
+    assert page.account == "好机友"
+    assert page.author == "机哥"
+    assert page.published_at.isoformat() == "2021-07-17T23:00:37+08:00"  # var ct = "1626534037"
+    assert page.text.startswith("不知道大家还记不记得")
+    assert len(page.images) > 10
+
+
+def test_wechat_2018_article_without_js_name_uses_fallbacks():
+    page = parse_fixture("wechat_article", "wechat_article_03_2018_qqmusic.html", WECHAT_URL)
+    assert page.state == "ok"
+    assert page.title == "关于音乐"
+    assert page.account == "闲云野鹤古刹"  # #post-user, as there is no #js_name
+    assert page.author == "闲云野鹤"
+    assert page.published_at.isoformat() == "2018-04-07T22:21:55+08:00"  # var ct = "1523110915"
+    assert page.published_at.date() == dt.date(2018, 4, 7)  # agrees with em#post-date
+    assert page.text.startswith("文艺青年消遣有四大法宝")
+
+
+@pytest.mark.parametrize("name, state, message", [
+    ("wechat_article_04_expired.html", "expired", "链接已过期"),
+    ("wechat_article_05_deleted_by_author.html", "deleted", "该内容已被发布者删除"),
+    ("wechat_article_06_removed_violation.html", "removed", "此内容因违规无法查看"),
+    ("wechat_article_07_temporarily_unavailable.html", "unavailable", "该内容暂时无法查看"),
+])
+def test_wechat_error_pages_are_states(name, state, message):
+    page = parse_fixture("wechat_article", name, WECHAT_URL)
+    assert page.state == state
+    assert page.extra["message"].startswith(message)
+    assert page.account is None and page.published_at is None and not page.items
+
+
+def test_wechat_violation_page_keeps_the_reason():
+    page = parse_fixture("wechat_article", "wechat_article_06_removed_violation.html", WECHAT_URL)
+    assert "涉嫌过度营销、骚扰用户" in page.text
+
+
+def test_wechat_profile_page_with_empty_msg_list():
+    page = parse_fixture("wechat_article", "wechat_article_08_profile_history_2021.html",
+                         "https://mp.weixin.qq.com/profile?src=3&timestamp=1628561252")
+    assert page.state == "ok"
+    assert page.extra["page_type"] == "profile"
+    assert page.title == page.account == "微信派"
+    assert page.items == [] and page.extra["article_count"] == 0
+    assert page.extra["wechat_id"] == "wx-pai"
+    assert page.extra["description"] == "微信官方信息第一出口"
+    assert page.extra["principal"] == "深圳市腾讯计算机系统有限公司"
+    assert page.next_page is None
+
+
+# --- Sogou WeChat search ---------------------------------------------------------------------------
+
+def test_sogou_2017_article_search_direct_links():
+    page = parse_fixture("sogou_weixin_search", "sogou_search_01_articles_2017.html", SOGOU_URL)
+    assert page.state == "ok"
+    assert page.title == "高考的相关微信公众号文章 – 搜狗微信搜索"
+    assert len(page.items) == 10
+    first = page.items[0]
+    assert first.title == "高考有多重要,为什么要重视高考?丨微观点"  # <em> highlight text kept
+    assert first.account == first.seller == "占豪"
+    assert first.published_at.isoformat() == "2017-07-01T19:35:51+08:00"  # div.s-p t="1498908951"
+    assert first.snippet.startswith("针对这个问题")
+    assert all(it.url.startswith("http://mp.weixin.qq.com/s?src=3&timestamp=") for it in page.items)
+    assert all(it.extra["link_type"] == "direct" for it in page.items)
+    assert [it.account for it in page.items][:3] == ["占豪", "才华有限青年", "新闻哥"]
+    assert page.next_page.startswith("https://weixin.sogou.com/weixin?") and "page=2" in page.next_page
+    assert page.extra["total_results"] == 57817
+    assert page.extra["query"] == "高考"  # the page's own search box wins over the URL given
+
+
+def test_sogou_2021_article_search_redirect_links():
+    page = parse_fixture("sogou_weixin_search", "sogou_search_02_articles_2021.html", SOGOU_URL)
+    assert page.state == "ok"
+    assert page.title == "微信的相关微信公众号文章 – 搜狗微信搜索"
+    assert len(page.items) == 10
+    assert all(it.url.startswith("https://weixin.sogou.com/link?url=") for it in page.items)
+    assert all(it.extra["link_type"] == "sogou_redirect" for it in page.items)
+    first = page.items[0]
+    assert first.title == "微信突然暂停注册!"
+    assert first.account == "新闻夜航"
+    assert first.published_at.isoformat() == "2021-07-28T00:00:17+08:00"  # t="1627401617"
+    assert first.extra["verified"] is True
+    assert page.items[2].title == "微信又更新,但这功能来得太晚了" and page.items[2].account == "好机友"
+    assert "page=2" in page.next_page
+    assert page.extra["total_results"] == 52041
+
+
+def test_sogou_2021_account_search():
+    page = parse_fixture("sogou_weixin_search", "sogou_search_03_accounts_2021.html",
+                         "https://weixin.sogou.com/weixin?type=1&query=%E5%BE%AE%E4%BF%A1")
+    assert page.state == "ok"
+    assert page.title == "微信的相关微信公众号 – 搜狗微信搜索"
+    assert page.extra["result_type"] == "account"
+    assert len(page.items) == 10
+    first = page.items[0]
+    assert first.title == first.account == "微信派"
+    assert first.extra["wechat_id"] == "wx-pai"
+    assert first.snippet == "微信官方信息第一出口"
+    assert first.extra["verified_by"] == "深圳市腾讯计算机系统有限公司"
+    assert first.url.startswith("https://weixin.sogou.com/link?url=")
+    assert page.items[1].extra["wechat_id"] == "weixinsrc110"
+    assert page.extra["total_results"] == 53
+    assert "page=2" in page.next_page
+
+
+def test_sogou_antispider_page_is_captcha():
+    page = parse_fixture("sogou_weixin_search", "sogou_search_04_antispider_captcha.html",
+                         "https://weixin.sogou.com/antispider/?from=%2fweixin")
+    assert page.state == "captcha"
+    assert page.title == "搜狗搜索"
+    assert page.items == [] and page.next_page is None
+    assert "访问过于频繁" in page.text
+    assert page.extra["requested"].startswith("/weixin?type=2&query=高考")
+
+
+# --- Shops -----------------------------------------------------------------------------------------
+
+def test_taobao_search_g_page_config_with_mixed_line_endings():
+    body = load("shop_listing_01_taobao_search.html")
+    assert b"\r\r\n" in body  # the fixture really mixes CR and CRLF
+    page = parse("shop_listing", "https://s.taobao.com/search?q=%E5%A4%8F%E4%B8%8A%E6%96%B0&s=0", body)
+    assert page.state == "ok"
+    assert page.title == "夏上新_淘宝搜索"
+    assert page.extra["format"] == "taobao_g_page_config"
+    assert page.extra["query"] == "夏上新"
+    assert page.extra["total_count"] == 30744
+    assert len(page.items) == 60  # 120 item links = 60 results × (picture + title)
+    first = page.items[0]
+    assert first.title == "钩花镂空v领短袖蕾丝衫女夏装2018新款宽松显瘦开衫超仙闺蜜上衣"
+    assert first.extra["raw_title"] == first.title
+    assert first.price == 99.0 and first.extra["view_price"] == "99.00"
+    assert first.seller == "machael_go" and first.extra["nick"] == "machael_go"
+    assert first.location == "浙江 宁波" and first.extra["item_loc"] == "浙江 宁波"
+    assert first.url == "https://item.taobao.com/item.htm?id=571575866125&ns=1&abbucket=0#detail"
+    assert first.extra["detail_url"].startswith("//item.taobao.com/item.htm?id=571575866125")
+    assert all(it.price is not None and it.price > 0 for it in page.items)
+    assert page.next_page == "https://s.taobao.com/search?q=%E5%A4%8F%E4%B8%8A%E6%96%B0&s=60"
+
+
+def test_kongfz_search_api_json():
+    page = parse_fixture("shop_listing", "book_listing_01_kongfz_search_api.json",
+                         "https://search.kongfz.com/pc-gw/search-web/client/pc/product/keyword/list"
+                         "?keyword=%E6%9D%8E%E6%B0%B8%E4%B9%90%E8%80%81%E5%B8%88%E7%BB%99%E5%AD%A9%E5%AD%90"
+                         "%E8%AE%B2%E7%89%A9%E7%90%869&page=1")
+    assert page.state == "ok"
+    assert page.extra["format"] == "kongfz_search_api"
+    assert page.extra["query"] == "李永乐老师给孩子讲物理9"
+    assert page.extra["total_found"] == 12
+    assert len(page.items) == 12
+    first = page.items[0]
+    assert first.title.startswith("李永乐老师给孩子讲物理（1力学")
+    assert first.price == 25.0
+    assert first.seller == "百花洲旧书坊" and first.location == "江西省南昌市"
+    assert first.url == first.extra["link.pc"] == "https://book.kongfz.com/2102/7893701571"
+    assert first.extra["author"] == "李永乐" and first.extra["press"] == "江苏凤凰科学技术出版社"
+    assert first.extra["qualityText"] == "九品" and first.extra["quality"] == 90
+    assert first.extra["item_features"]["contributor"] == ["李永乐"]  # the nested JSON string, decoded
+    assert first.published_at == dt.datetime(2025, 2, 12, tzinfo=CST)  # "2025-02-12 上书"
+    assert page.items[1].extra["isbn"] == "9787571311742"
+    for item in page.items:
+        shop_id, item_id = item.extra["shopId"], item.extra["itemId"]
+        assert item.url == f"https://book.kongfz.com/{shop_id}/{item_id}"
+    assert page.next_page is None  # page 1 of 1
+
+
+# --- Travel ----------------------------------------------------------------------------------------
+
+def test_mafengwo_travel_note():
+    page = parse_fixture("travel_note", "travel_01_mafengwo_note_hongkong.html",
+                         "https://www.mafengwo.cn/i/23441021.html")
+    assert page.state == "ok"
+    assert page.title == "维多利亚港、迪士尼乐园、海洋公园——2014年4月小豆糕游香港（四天三夜亲子游）"
+    assert page.author == "逛吃逛吃的胖子"
+    assert page.published_at == dt.datetime(2021, 10, 15, 16, 12, tzinfo=CST)
+    assert page.text.startswith("前言\n2014年4月的时候，一趟从福州到香港的高铁")
+    assert page.extra["note_id"] == "23441021"
+    assert page.extra["departure_date"] == "2014-04-12"
+    assert len(page.images) > 10 and all(u.startswith("https://") for u in page.images)
+
+
+def test_mafengwo_poi_page():
+    page = parse_fixture("travel_note", "travel_02_mafengwo_poi_gugong.html", "http://www.mafengwo.cn/poi/3474.html")
+    assert page.state == "ok"
+    assert page.title == "故宫"
+    assert page.extra["page_type"] == "poi" and page.extra["poi_id"] == "3474"
+    assert page.extra["canonical_url"] == "http://www.mafengwo.cn/poi/3474.html"
+    assert page.extra["destination"] == "北京"
+    assert page.extra["address"] == page.seller_location == "北京市东城区景山前街4号"
+    assert page.text.startswith("·又名紫禁城")
+    assert page.published_at is None
+
+
+def test_ctrip_question_and_answers():
+    page = parse_fixture("travel_note", "travel_03_ctrip_qa_osaka.html",
+                         "https://m.ctrip.com/webapp/you/asks/osaka293/4255094.html")
+    assert page.state == "ok"
+    assert page.title == "2017年6月30日中午到大阪，7月4日中午大阪回，自由行，如何安排？"
+    assert page.author == "_WeCh****160951"
+    assert page.published_at == dt.datetime(2017, 6, 15, 9, 34, 55, tzinfo=CST)  # JSON-LD pubDate
+    assert "第一次去日本" in page.text and "环球影城" in page.text
+    assert page.extra["answer_count"] == 2
+    assert page.extra["answers"][0]["author"] == "自由飞翔的老鹰"
+    assert page.extra["answers"][0]["accepted"] is True
+    assert page.extra["tags"] == ["大阪", "日本"]
+
+
+# --- Fingerprints on real pages --------------------------------------------------------------------
+
+def test_fingerprints_differ_between_pages_and_repeat_for_the_same_page():
+    names = ["wechat_article_01_2026_reading_account.html", "wechat_article_02_2021.html"]
+    prints = [parse_fixture("wechat_article", n, WECHAT_URL).content_fingerprint() for n in names]
+    again = parse_fixture("wechat_article", names[0], WECHAT_URL).content_fingerprint()
+    assert prints[0] != prints[1] and prints[0] == again
+    assert len(prints[0]) == 64 and int(prints[0], 16) >= 0
