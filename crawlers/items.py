@@ -18,6 +18,7 @@ class PageItem:
     frontier_fp: str = ""  # journal entry to close once this item is committed
     last_of_response: bool = True  # only the last item of a response closes its journal entry
     depth: int = 0
+    detection: dict | None = None  # set when classified in the spider (rendered pages)
 
 
 def fetch_record(response, text: str, screenshot: bytes | None = None) -> FetchRecord:

@@ -119,7 +119,8 @@ class PoliteDownloaderMiddleware:
         return None
 
     def _take_budget(self, spider, request, domain: str) -> None:
-        used = self.requests_by_domain.get(domain, spider.frontier.done_by_domain.get(domain, 0))
+        # Per process: a run stopped by its budget resumes next time with a fresh one.
+        used = self.requests_by_domain.get(domain, 0)
         if used >= spider.source.page_budget:
             self._close("budget")
             raise IgnoreRequest(f"page budget of {domain} spent")

@@ -72,7 +72,8 @@ def store_page(cfg, detector, item: PageItem) -> str:
                 return "unchanged"
         session.flush()
         version = _new_version(session, page, item, fingerprint)
-        result = detector.classify(_post(item, version))
+        # Rendered pages were classified while their browser page was open (to screenshot hits only).
+        result = item.detection if item.detection is not None else detector.classify(post_for(item, version.id))
         if not result.get("labels"):
             return "new_version"
         hit = _new_hit(session, page, version, item, result)
@@ -99,10 +100,12 @@ def _new_version(session, page: Page, item: PageItem, fingerprint: str) -> PageV
     return version
 
 
-def _post(item: PageItem, version: PageVersion) -> dict:
-    return {"id": version.id, "url": item.url, "platform": item.platform, "source_name": item.source,
-            "title": version.title or "", "text": version.text or "", "price": version.price,
-            "account": version.account or "", "seller_location": version.seller_location or ""}
+def post_for(item: PageItem, version_id: int | None = None) -> dict:
+    """The detector's view of a page."""
+    p = item.parsed
+    return {"id": version_id, "url": item.url, "platform": item.platform, "source_name": item.source,
+            "title": p.title or "", "text": p.text or "", "price": p.price, "account": p.account or "",
+            "seller_location": p.seller_location or ""}
 
 
 def _new_hit(session, page: Page, version: PageVersion, item: PageItem, result: dict) -> Hit:

@@ -15,8 +15,8 @@ from crawlers.politeness import AccountBudget, DomainPauses
 from crawlers.sources import Source, get_source, start_urls
 
 log = logging.getLogger(__name__)
-# Scrapy's finish reasons → the summary's state; a run in any of these states is over, so the next
-# run re-visits everything. "shutdown" (Ctrl-C, SIGTERM) leaves the journal open for a resume.
+# Scrapy's finish reasons → the summary's state. Only a finished run closes its journal (the next run
+# re-visits everything); the others leave it open, so the next run resumes where this one stopped.
 STATES = {"finished": "finished", "budget": "budget", "captcha": "captcha", "shutdown": "killed"}
 EXIT_CODES = {"finished": 0, "budget": 0, "captcha": 3, "killed": 130}
 SUMMARY_PREFIX = "CRAWL-SUMMARY "
@@ -32,10 +32,11 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
         process.start()
     stats = crawler.stats.get_stats()
     state = STATES.get(stats.get("finish_reason", ""), "error")
-    if state == "killed":
-        frontier.close()
-    else:
+    if state == "finished":
         frontier.end(state)
+    else:
+        # Stopped early (budget, captcha, Ctrl-C): the next run picks up where this one stopped.
+        frontier.close()
     summary = _summary(source, stats, state, frontier)
     summary.update(_drain(cfg))
     return summary
@@ -48,7 +49,7 @@ def _make_crawler(cfg: Config, source: Source, frontier: Frontier):
     from crawlers.settings import build_settings
     from crawlers.spiders.source import SourceSpider
 
-    process = CrawlerProcess(build_settings(cfg, source), install_root_handler=True)
+    process = CrawlerProcess(build_settings(cfg, source))
     crawler = process.create_crawler(SourceSpider)
     contexts = ContextRotator(source.name, cfg.crawl.pages_per_browser_context) if source.render else None
     pauses = DomainPauses(float(cfg.crawl.captcha_backoff_s), int(cfg.crawl.captcha_max_in_row))

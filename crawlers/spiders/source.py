@@ -18,7 +18,7 @@ from scrapy.http import TextResponse
 from crawlers.items import PageItem, fetch_record
 from crawlers.parsers import parse
 from crawlers.spiders.listing import listing_page
-from crawlers.sources import Source
+from crawlers.sources import LISTING_KINDS, Source
 
 GONE_STATUSES = {404: "removed", 410: "removed"}
 
@@ -27,8 +27,9 @@ class SourceSpider(scrapy.Spider):
     name = "wangxun"
     custom_settings = {}
 
-    def __init__(self, source: Source, start_urls: list[str], frontier, pauses, contexts=None, **kw):
+    def __init__(self, source: Source, start_urls: list[str], frontier, pauses, contexts=None, cfg=None, **kw):
         super().__init__(name=source.name, **kw)
+        self.cfg = cfg
         self.source = source
         self.seed_urls = start_urls
         self.frontier = frontier
@@ -36,10 +37,10 @@ class SourceSpider(scrapy.Spider):
         self.contexts = contexts  # crawlers.middlewares.ContextRotator for rendered sources
 
     async def start(self):
-        if self.frontier.resumed:
-            for fp, spec in list(self.frontier.pending.items()):
-                yield self.request(spec, fp=fp)
-            return
+        # Resuming: the unfinished requests first, then the seeds; seeds the killed run already
+        # scheduled are dropped by the journal-backed duplicate filter, the rest were never reached.
+        for fp, spec in list(self.frontier.pending.items()):
+            yield self.request(spec, fp=fp)
         for url in self.seed_urls:
             yield self.request({"url": url, "kind": self.source.kind, "depth": 0, "page": 1})
 
@@ -51,7 +52,7 @@ class SourceSpider(scrapy.Spider):
         if self.source.render:
             meta.update(playwright=True, playwright_include_page=True)
             wait_for = self.source.render_wait_for
-            if wait_for:
+            if wait_for and spec["kind"] not in LISTING_KINDS:  # content pages; listings wait for "load"
                 from scrapy_playwright.page import PageMethod
 
                 meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for)]
@@ -60,24 +61,38 @@ class SourceSpider(scrapy.Spider):
 
     async def parse_page(self, response):
         wx = response.meta["wx"]
-        screenshot = await self._screenshot(response)
+        page = response.meta.pop("playwright_page", None)
+        try:
+            for out in await self._handle(response, wx, page):
+                yield out
+        finally:
+            if page is not None:
+                await self.contexts.page_done(page)
+
+    async def _handle(self, response, wx: dict, page) -> list:
         if response.status in GONE_STATUSES:
-            yield self._item(response, wx, _GonePage(GONE_STATUSES[response.status]), None)
-            return
+            return [self._item(response, wx, _GonePage(GONE_STATUSES[response.status]))]
         parsed = parse(wx["kind"], response.url, response.body, encoding=_declared_encoding(response),
                        selectors=self.source.selectors or None)
         domain = urlsplit(response.url).hostname or ""
         if parsed.state == "captcha":
-            yield self._after_captcha(response, domain)
-            return
+            return [self._after_captcha(response, domain)]
         self.pauses.ok(domain)
-        if parsed.items or wx["kind"] in ("sogou_weixin_search", "shop_listing"):
-            for out in self._listing(response, wx, parsed):
-                yield out
-            return
-        yield self._item(response, wx, parsed, screenshot)
-        for req in self._follow(response, wx, parsed):
-            yield req
+        if parsed.items or wx["kind"] in LISTING_KINDS:
+            return list(self._listing(response, wx, parsed))
+        item = self._item(response, wx, parsed)
+        if page is not None and parsed.state == "ok":
+            await self._screenshot_if_hit(item, page)
+        return [item, *self._follow(response, wx, parsed)]
+
+    async def _screenshot_if_hit(self, item: PageItem, page) -> None:
+        """Classify while the browser page is still open; only hits need the (costly) screenshot."""
+        from crawlers.detection import Detector
+        from crawlers.pipelines import post_for
+
+        item.detection = Detector.from_config(self.cfg).classify(post_for(item))
+        if item.detection.get("labels"):
+            item.fetch.screenshot = await page.screenshot(full_page=True, type="png")
 
     def _after_captcha(self, response, domain: str) -> scrapy.Request:
         self.crawler.stats.inc_value("wangxun/captcha")
@@ -96,7 +111,7 @@ class SourceSpider(scrapy.Spider):
             # The listing is the content (a JSON API): store each item as its own page.
             for i, it in enumerate(listing_items):
                 page = listing_page(it)
-                yield self._item(response, wx, page, None, url=urljoin(response.url, it.url),
+                yield self._item(response, wx, page, url=urljoin(response.url, it.url),
                                  last=i == len(listing_items) - 1)
         elif depth < src.max_depth:
             for it in listing_items:
@@ -118,22 +133,13 @@ class SourceSpider(scrapy.Spider):
                 yield self.request({"url": url, "kind": src.item_kind or src.kind, "depth": depth + 1,
                                     "account": parsed.account or wx.get("account", "")})
 
-    def _item(self, response, wx, parsed, screenshot, url=None, last=True) -> PageItem:
+    def _item(self, response, wx, parsed, url=None, last=True) -> PageItem:
         # A redirected request (Sogou's /link?url=…) is stored under where it landed.
         page_url = url or response.url
         return PageItem(url=page_url, source=self.source.name, platform=self.source.platform,
                         kind=wx["kind"], parsed=parsed, depth=wx.get("depth", 0),
-                        fetch=fetch_record(response, parsed.text or "", screenshot),
+                        fetch=fetch_record(response, parsed.text or ""),
                         frontier_fp=response.meta.get("wx_fp", ""), last_of_response=last)
-
-    async def _screenshot(self, response) -> bytes | None:
-        page = response.meta.pop("playwright_page", None)
-        if page is None:
-            return None
-        try:
-            return await page.screenshot(full_page=True)
-        finally:
-            await self.contexts.page_done(page)
 
     def on_error(self, failure):
         request = failure.request
