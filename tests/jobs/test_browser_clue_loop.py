@@ -49,7 +49,8 @@ def _login(browser, live, username):
 
 def test_clue_loop_in_the_browser(cfg, app, world, live, browser, tmp_path):
     patrol = _login(browser, live, "patrol")
-    patrol.goto(f"{live}/hits/{world['hit']}/triage")
+    patrol.goto(f"{live}/clues")  # the task page lists new hits waiting for triage
+    patrol.click(f"#new-hits a[href$='/hits/{world['hit']}/triage']")
     patrol.fill("#confirm-form textarea[name=note]", "疑似无证经营出境游")
     patrol.click("#confirm-form button[type=submit]")
     patrol.wait_for_url(re.compile(r"/clues/\d+$"))

@@ -35,6 +35,16 @@ def task_list(session: Session, user: User, status: str | None) -> list[dict[str
              "created_at": c.created_at} for c in rows]
 
 
+def untriaged_hits(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    """New hits waiting for patrol staff to dismiss or confirm, best-scored first."""
+    q = (select(Hit.id, Hit.title, Hit.platform, Hit.score, Hit.grid_id, Hit.detected_at)
+         .where(Hit.status == "new").order_by(Hit.score.desc(), Hit.id.desc()).limit(limit))
+    rows = session.execute(q).all()
+    grids = _names(session, Grid, {r.grid_id for r in rows})
+    return [{"id": r.id, "title": r.title, "platform": r.platform, "score": round(r.score or 0, 2),
+             "grid": grids.get(r.grid_id), "detected_at": r.detected_at} for r in rows]
+
+
 def detail(session: Session, clue: Clue) -> dict[str, Any]:
     return logic.clue_summary(session, clue)
 

@@ -29,8 +29,11 @@ STEPS = {"start": "start_inspection", "inspection": "record_inspection", "close"
 @login_required
 def index():
     status = request.args.get("status", "active")
-    rows = svc.task_list(get_session(), current_user(), None if status == "all" else status)
-    return render_template("clues/index.html", rows=rows, status=status)
+    user = current_user()
+    rows = svc.task_list(get_session(), user, None if status == "all" else status)
+    new_hits = svc.untriaged_hits(get_session()) if user.role in TRIAGE_ROLES else []
+    return render_template("clues/index.html", rows=rows, status=status, new_hits=new_hits,
+                           can_triage=user.role in TRIAGE_ROLES)
 
 
 @bp.route("/clues/<int:clue_id>")
