@@ -71,7 +71,7 @@ def pirated_book(ctx: Context, channel: str) -> dict:
     else:
         paras = [f"《{title}》{author}，{rng.choice(['高仿精装', '高仿', '影印版', 'A版', '原版复刻', '复印本'])}，"
                  f"{'全套' + str(volumes) + '册' if volumes > 1 else '单册'}，ISBN {isbn}。",
-                 f"和正版一模一样，纸张略薄，介意勿拍。全套只要{cheap}元，书店里要{list_price}元。",
+                 f"和正版一模一样，纸张略薄，介意勿拍。{'全套' if volumes > 1 else ''}只要{cheap}元，书店里要{list_price}元。",
                  rng.choice(["量大从优，可做书店货源。", "不开发票，不退换。", "私聊发实拍图。", "教辅教材都有，开学季现货。"])]
     title_text = f"{title}{'全套' + str(volumes) + '册' if volumes > 1 else ''} {rng.choice(['特价', '清仓', '便宜出'])}"
     book = _book(author, press, isbn)

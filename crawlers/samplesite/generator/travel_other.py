@@ -9,6 +9,9 @@ from crawlers.samplesite.generator.travel_offers import FOODS, ROUTES
 BLOGGERS = ["苏州吃喝玩乐指南", "一只爱旅行的猫", "周末去哪儿·苏州", "慢游江南", "背包客小安", "姑苏漫步手记"]
 SCENIC_ACCOUNTS = {"拙政园": "拙政园管理处", "虎丘": "虎丘山风景名胜区", "苏州博物馆": "苏州博物馆",
                    "留园": "留园管理处", "盘门": "盘门景区", "山塘街": "山塘历史文化街区"}
+# How a dish is ordered, so a diary says 一碗面 but 一份鳜鱼.
+FOOD_PORTIONS = {"苏式汤面": "一碗", "生煎包": "一两", "蟹壳黄": "两个", "酱汁肉": "一块", "鸡头米": "一碗",
+                 "桂花糖藕": "一盘", "松鼠鳜鱼": "一条", "碧螺虾仁": "一盘", "苏式月饼": "两只"}
 HOTELS = ["平江客栈", "花间堂·探花府", "山塘人家民宿", "十全街精品酒店", "观前街亚朵酒店", "留园小筑民宿"]
 DIARY_OPENINGS = ["这次国庆没敢去人挤人的大景点，选了一条小众路线，整体体验很好，记录一下给后来的朋友参考。",
                   "第三次来苏州了，每次都有新发现。这篇就当是我的私人攻略，不含任何广告。",
@@ -28,19 +31,27 @@ DIARY_MORE = ["苏州的园林讲究“移步换景”，同样一处假山，�
               "关于时间：春天看花，秋天看银杏和桂花，冬天人最少，园林里下雪的时候美得不像话，就是有点冷。",
               "关于讲解：园林里的故事很多，没有讲解只能看个热闹。景区门口有官方讲解员，按团收费，"
               "也可以租讲解器。门口拉客的“导游”我们一律没理，听说有人被带去买了高价的丝绸和茶叶。",
-              "最后说一句：苏州不大，但值得一去再去。每次来都走不同的小巷，总能遇到让人惊喜的小店和老房子。"]
+              "最后说一句：苏州不大，但值得一去再去。每次来都走不同的小巷，总能遇到让人惊喜的小店和老房子。",
+              "平江路是古城里保存得最完整的一条老街，河街并行，小桥一座接一座。主路上游客多，拐进两边的巷子，"
+              "才是真正的老苏州：晾衣竿、老虎灶、门口择菜的阿婆，一下子就安静了。",
+              "山塘街号称“七里山塘”，从阊门一直通到虎丘。前面一段商业味比较重，往虎丘方向多走一段，"
+              "人少了很多，沿河的老房子也更有味道，傍晚坐船走一趟很舒服。",
+              "虎丘的云岩寺塔是斜的，已经斜了几百年。剑池、千人石这些地方都有传说，带孩子去的话提前讲讲故事，"
+              "他们会更有兴趣。山不高，老人也能轻松走完。"]
 
 
 def diary(ctx: Context, channel: str = "wechat", long: bool = False) -> dict:
     rng = ctx.rng
     route = pick(rng, ROUTES)
     paras = [rng.choice(DIARY_OPENINGS)]
-    for place in route:
-        paras.append(_diary_stop(ctx, place))
+    long = long or rng.random() < 0.3
+    # Six sentence patterns, so at most six stops: more would repeat one.
+    extra_stops = [p for p in rng.sample(LANDMARKS, 6) if p not in route][:6 - len(route)] if long else []
+    patterns = rng.sample(range(len(_STOP_PATTERNS)), len(_STOP_PATTERNS))
+    paras += [_diary_stop(ctx, place, patterns[i]) for i, place in enumerate(route + extra_stops)]
     paras += rng.sample(DIARY_TIPS, k=rng.randint(2, 4))
-    if long or rng.random() < 0.3:
-        paras += [_diary_stop(ctx, place) for place in rng.sample(LANDMARKS, rng.randint(4, len(LANDMARKS)))]
-        paras += rng.sample(DIARY_MORE, k=rng.randint(2, len(DIARY_MORE)))
+    if long:
+        paras += rng.sample(DIARY_MORE, k=rng.randint(4, len(DIARY_MORE)))
     paras.append(rng.choice(["以上就是这次的行程，有问题可以在评论区问我。", "下次打算秋天再来，看看园林里的银杏。",
                              "总之，苏州值得慢慢走。"]))
     author = pick(rng, BLOGGERS)
@@ -107,10 +118,18 @@ def ticket_offer(ctx: Context, channel: str = "wechat") -> dict:
     return listing_post(ctx, channel, seller, title, paras, price, labels, location="苏州", places=[place])
 
 
-def _diary_stop(ctx: Context, place: str) -> str:
+def _diary_stop(ctx: Context, place: str, pattern: int) -> str:
     rng = ctx.rng
-    street = street_of(place) or pick(rng, STREETS)
-    return rng.choice([f"{place}在{street}，{rng.choice(['早上', '午后', '傍晚'])}去人不算多，沿着回廊慢慢走，每一扇花窗都是一幅画。",
-                       f"从{place}出来，在附近的老店吃了一碗{rng.choice(FOODS)}，二十来块钱，味道很正。",
-                       f"{place}最值得看的是细节：铺地的花纹、漏窗的形状、假山的层次，建议请个讲解器自己听。",
-                       f"{place}晚上的灯光很美，河边的茶馆可以坐下来听一段评弹。"])
+    food = pick(rng, FOODS)
+    return _STOP_PATTERNS[pattern].format(place=place, street=street_of(place) or pick(rng, STREETS),
+                                          when=rng.choice(["早上", "午后", "傍晚"]), food=food,
+                                          portion=FOOD_PORTIONS.get(food, "一份"))
+
+
+# One sentence per stop of a diary; each pattern is used at most once in a post.
+_STOP_PATTERNS = ["{place}在{street}，{when}去人不算多，沿着回廊慢慢走，每一扇花窗都是一幅画。",
+                  "从{place}出来，在附近的老店点了{portion}{food}，二十来块钱，味道很正。",
+                  "{place}最值得看的是细节：铺地的花纹、漏窗的形状、假山的层次，建议请个讲解器自己听。",
+                  "{place}附近的河边有几家茶馆，{when}坐下来听一段评弹，一壶碧螺春能喝很久。",
+                  "{place}拍照的人很多，想拍人少的画面就要早去，八点多的光线最柔和。",
+                  "在{place}遇到一位本地老先生，给我们讲了不少老苏州的故事，比导游词有意思多了。"]
