@@ -20,6 +20,9 @@ BLOCK_TAGS = frozenset({"p", "div", "section", "article", "header", "footer", "a
                         "tr", "blockquote", "pre", "figure", "figcaption", "form", "fieldset", "address",
                         "hr", "br", "details", "summary", "center", "body", "html"})
 IMAGE_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "src")
+# main_block() takes a paragraph parent holding this much text, or this share of the page's text.
+MAIN_BLOCK_MIN_CHARS = 200
+MAIN_BLOCK_MIN_SHARE = 0.25
 _WHITESPACE_RE = re.compile(r"\s+")
 _SEGMENT = "\x1f"  # marks a collapsed source line break until CJK neighbours are known
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
@@ -160,16 +163,16 @@ def collect_links(doc: Document, scopes: Iterable[Selector]) -> list[str]:
 
 def main_block(doc: Document) -> Selector | None:
     """The element holding the page's main text: the parent of the most paragraph text (the classic
-    readability heuristic), else <body>."""
+    readability heuristic) when it holds a fair share of the page's text, else <body>."""
     scores: dict = {}
     for para in doc.sel.xpath("//p"):
         parent = para.root.getparent()
-        if parent is None:
-            continue
-        scores[parent] = scores.get(parent, 0) + len(element_text(para.root))
+        if parent is not None:
+            scores[parent] = scores.get(parent, 0) + len(element_text(para.root))
     body = doc.sel.xpath("//body")
     if scores:
         best = max(scores, key=scores.get)
-        if scores[best] >= 80:
+        total = len(element_text(body[0].root)) if body else 0
+        if scores[best] >= min(MAIN_BLOCK_MIN_CHARS, total * MAIN_BLOCK_MIN_SHARE):
             return Selector(root=best, type="html")
     return body[0] if body else None

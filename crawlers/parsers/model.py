@@ -87,7 +87,8 @@ class ParsedPage:
 
 
 def _norm(value: Any) -> str:
-    return _SPACE_RE.sub(" ", str(value or "")).strip()
+    # Whitespace is dropped, not collapsed: a re-flowed line ("正文\n一" vs "正文 一") is no change.
+    return _SPACE_RE.sub("", str(value or ""))
 
 
 def _iso(value: dt.datetime | None) -> str | None:

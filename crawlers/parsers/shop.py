@@ -118,7 +118,8 @@ def _kongfz(doc: Document, payload: dict) -> ParsedPage:
 def _kongfz_item(doc: Document, r: dict) -> ListingItem:
     link = (r.get("link") or {}).get("pc") or ""
     keep = ("title", "author", "press", "pubDateText", "isbn", "quality", "qualityText", "price", "priceText",
-            "shopName", "shopAreaText", "showTimeText", "itemId", "shopId", "isSoldOut", "shopNickName")
+            "shopName", "shopAreaText", "showTimeText", "itemId", "shopId", "isSoldOut", "shopNickName",
+            "importantDesc")
     extra = {key: r[key] for key in keep if r.get(key) not in (None, "")}
     extra.update({"id": str(r.get("itemId") or ""), "link.pc": link, "image": doc.absolute(r.get("imgBigUrl") or r.get("imgUrl")),
                   "postage": [s.get("shippingText") for s in (r.get("postage") or {}).get("shippingList") or []
@@ -126,9 +127,11 @@ def _kongfz_item(doc: Document, r: dict) -> ListingItem:
                   "item_features": _json_string((r.get("cardMetrics") or {}).get("itemFeatures"))})
     details = " / ".join(clean_line(str(r.get(k) or "")) for k in ("author", "press", "pubDateText", "qualityText")
                          if r.get(k))
+    # importantDesc is the seller's own note on the copy: often where "影印" or "PDF" shows up.
+    snippet = "\n".join(part for part in (details, clean_line(r.get("importantDesc"))) if part)
     return ListingItem(url=doc.absolute(link), title=clean_line(r.get("title")), price=parse_price(r.get("price")),
                        seller=clean_line(r.get("shopName")), location=clean_line(r.get("shopAreaText")),
-                       snippet=details, published_at=parse_datetime(r.get("showTimeText")),
+                       snippet=snippet, published_at=parse_datetime(r.get("showTimeText")),
                        extra={k: v for k, v in extra.items() if v not in (None, "", [])})
 
 
