@@ -113,6 +113,8 @@ def sync_jobs(scheduler, defs: list[JobDef], timezone: str) -> SyncReport:
 def serve(cfg: Config, stop: threading.Event | None = None) -> None:
     """Run the scheduler until SIGINT/SIGTERM (or `stop` is set); refuses if one already runs."""
     stop = stop or threading.Event()
+    # APScheduler logs every heartbeat at INFO; jobs.runner logs the start and end of real jobs.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     with single_instance(cfg):
         scheduler, report = start(cfg)
         log.info("scheduler started: %d job(s) added, %d updated, %d removed, paused: %s",
