@@ -14,6 +14,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from core.errors import UserError
 from crawlers.samplesite.app import SiteState, create_app
 from crawlers.samplesite.content import ContentStore, public
 from crawlers.samplesite.throttle import Throttle
@@ -29,6 +30,7 @@ class SampleSite:
         self.host = server.host
         self.port = server.port
         self.url = f"http://{self.host}:{self.port}"
+        self._stopped = False
 
     def __enter__(self) -> SampleSite:
         return self
@@ -37,6 +39,10 @@ class SampleSite:
         self.stop()
 
     def stop(self) -> None:
+        """Stop serving and free the port (safe to call twice)."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
@@ -76,7 +82,12 @@ def start(host: str = "127.0.0.1", port: int = 0, *, rate_limit: float = 0, capt
                       throttle=Throttle(rate_limit, captcha_after, captcha_window_s, clock=clock),
                       latency_ms=latency_ms)
     handler = WSGIRequestHandler if log_requests else _QuietHandler
-    server = make_server(host, port, create_app(state), threaded=True, request_handler=handler)
+    try:
+        server = make_server(host, port, create_app(state), threaded=True, request_handler=handler)
+    except (OSError, SystemExit) as exc:
+        # Werkzeug prints its own hint and calls sys.exit(1) when the port is taken; a test or the demo
+        # needs an exception it can report instead of a vanished process.
+        raise UserError(f"sample site cannot listen on {host}:{port} (port in use or not allowed)") from exc
     thread = threading.Thread(target=server.serve_forever, name=f"samplesite:{server.port}", daemon=True)
     thread.start()
     return SampleSite(server, thread, state)

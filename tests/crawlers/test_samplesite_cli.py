@@ -34,3 +34,14 @@ def test_command_line_values_override_settings():
     assert options_from(settings) == {"rate_limit": 7, "captcha_after": settings.captcha_after,
                                       "captcha_window_s": settings.captcha_window_s, "latency_ms": 5}
     assert options_from(settings, rate_limit=0, latency_ms=None)["rate_limit"] == 0
+
+
+def test_a_busy_port_is_one_clear_error_and_stop_is_idempotent():
+    from core.errors import UserError
+    from crawlers.samplesite import start
+
+    with start() as site:
+        with pytest.raises(UserError, match=f"cannot listen on 127.0.0.1:{site.port}"):
+            start(port=site.port)
+        site.stop()
+    site.stop()

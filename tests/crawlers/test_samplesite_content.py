@@ -9,7 +9,7 @@ import pytest
 
 from crawlers.samplesite.content import DATA_PATH
 from crawlers.samplesite.generate import DEFAULT_SAMPLE_DIR, LABELS, generate
-from crawlers.samplesite.generator.common import LANDMARKS, isbn_check_digit
+from crawlers.samplesite.generator.common import LANDMARKS, STREETS, isbn_check_digit
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -89,8 +89,8 @@ def test_posts_are_tied_to_the_sample_district(posts):
     tied = [p for p in posts if p.get("venue")]
     assert len(tied) >= 10 and all(p["venue"] in venue_names for p in tied)
     assert all(set(p["places"]) <= set(LANDMARKS) | {"平江路", "山塘街", "十全街", "观前街", "留园"} for p in posts)
-    mentioned = {place for p in posts for place in LANDMARKS if place in p["text"]}
-    assert mentioned == set(LANDMARKS)
+    mentioned = {place for p in posts for place in LANDMARKS + STREETS if place in p["text"]}
+    assert mentioned == set(LANDMARKS + STREETS)
 
 
 def test_special_pages_exist(posts):
