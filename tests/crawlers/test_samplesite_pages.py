@@ -205,7 +205,7 @@ def test_goofish_item_html_is_an_empty_shell_and_the_api_has_the_item(site):
     _, _, html = get(f"{site.url}/goofish/item/{post['key']}")
     sel = Selector(html)
     assert sel.css("#ice-container *").getall() == [] and post["title"] not in html
-    assert f"/api/goofish/item/" in html
+    assert "/api/goofish/item/" in html
     _, _, body = get(f"{site.url}/api/goofish/item/{post['key']}")
     data = json.loads(body)["data"]
     assert data["title"] == post["title"] and data["desc"] == post["text"]
