@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -12,6 +14,9 @@ import click
 from core.errors import UserError
 
 PLATFORMS = ("wechat", "shop", "note", "forum", "web")
+# Below this many posts, starting worker processes costs more than it saves.
+PARALLEL_FROM = 1000
+_worker_detector = None  # set in the parent before forking, inherited by the workers
 
 
 @click.command("classify")
@@ -31,7 +36,8 @@ def classify_cmd(ctx, input_path, agencies_path, out_path):
     posts = read_posts(input_path)
     agencies = read_agencies_csv(agencies_path) if agencies_path else None
     detector = Detector.from_config(cfg, agencies=agencies)
-    records = (result_record(post, detector.classify(post)) for post in track(posts, "classify", total=len(posts)))
+    results = classify_many(detector, posts, workers=int(cfg.detect.classify_workers))
+    records = (result_record(post, result) for post, result in zip(posts, track(results, "classify", total=len(posts))))
     counts = write_records(records, out_path)
     click.echo(f"classified {len(posts)} posts: " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
 
@@ -53,6 +59,23 @@ def read_posts(path: str | Path) -> list[dict]:
         except UnicodeDecodeError:
             raise UserError(f"{path}: not UTF-8 text") from None
     return posts
+
+
+def classify_many(detector, posts: list[dict], workers: int = 1) -> Iterator[dict]:
+    """Results in input order. Large inputs are shared out to `workers` forked processes, which inherit
+    the built detector instead of rebuilding it."""
+    global _worker_detector
+    workers = max(1, min(workers, os.cpu_count() or 1))
+    if workers == 1 or len(posts) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (detector.classify(post) for post in posts)
+        return
+    _worker_detector = detector
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_classify_in_worker, posts, chunksize=100)
+
+
+def _classify_in_worker(post: dict) -> dict:
+    return _worker_detector.classify(post)
 
 
 def result_record(post: dict, result: dict) -> dict:

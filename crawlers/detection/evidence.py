@@ -13,7 +13,9 @@ FIELDS = ("title", "text")
 # Component words preceded by these are excluded from the bundle ("门票自理", "不含住宿").
 _NEGATED_BEFORE = re.compile(r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供)[\u4e00-\u9fff]{0,3}$")
 # Piracy words in "don't buy pirated books" sentences are advice, not an offer.
-_ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|非|没有|杜绝|小心|防止|区分|分辨|购买了|买到了?)[\u4e00-\u9fff]{0,2}$")
+_ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|非|没有|"
+                            r"杜绝|小心|防止|区分|分辨|购买了|买到了?|不要向|不要找|别找|别信|不要相信|切勿|勿向|"
+                            r"不要跟|别跟|远离)[\u4e00-\u9fff]{0,3}$")
 _NEGATED_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另收|敬请自理)")
 
 
@@ -51,12 +53,21 @@ class Evidence:
     price: float | None
     seller_location: str
     reasons: list[Reason] = field(default_factory=list)
+    _index: dict | None = field(default=None, repr=False)
 
     def matches(self, category: str) -> list[tuple[FieldEvidence, Match]]:
-        return [(f, m) for f in self.fields for m in f.matches if m.category == category]
+        return list(self._by_category().get(category, ()))
 
     def has(self, category: str) -> bool:
-        return any(m.category == category for f in self.fields for m in f.matches)
+        return category in self._by_category()
+
+    def _by_category(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
+        if self._index is None:
+            self._index = {}
+            for f in self.fields:
+                for m in f.matches:
+                    self._index.setdefault(m.category, []).append((f, m))
+        return self._index
 
     def distinct(self, category: str) -> set[str]:
         return {m.keyword for f in self.fields for m in f.matches if m.category == category}
@@ -66,10 +77,15 @@ class Evidence:
         return [(f, m) for f, m in self.matches(category) if not _advice(f.text, m)]
 
     def components(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
-        """Tour components offered (not excluded by 不含/自理): comp_transport -> its matches."""
+        """Tour components offered (not excluded by 不含/自理): comp_transport -> up to 3 of its matches."""
         found = {}
         for category in ("comp_transport", "comp_lodging", "comp_ticket", "comp_guide", "comp_meal"):
-            offered = [(f, m) for f, m in self.matches(category) if not _negated(f.text, m)]
+            offered = []
+            for f, m in self.matches(category):
+                if not _negated(f.text, m):
+                    offered.append((f, m))
+                    if len(offered) == 3:
+                        break
             if offered:
                 found[category] = offered
         return found
@@ -110,10 +126,11 @@ def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
 
 
 def _field(name: str, text: str, matcher: Matcher) -> FieldEvidence:
-    return FieldEvidence(name, text, matcher.find(fold(text)), extract_ids.find_licences(text),
-                         extract_ids.find_isbns(text), extract_ids.find_serial_ids(text),
-                         extract_text.find_prices(text), extract_text.find_set_counts(text),
-                         extract_text.find_contacts(text), extract_text.find_business_names(text))
+    folded = fold(text)  # once per field: every extractor works on the same folded copy
+    return FieldEvidence(name, text, matcher.find(folded), extract_ids.find_licences(text, folded),
+                         extract_ids.find_isbns(text, folded), extract_ids.find_serial_ids(text, folded),
+                         extract_text.find_prices(text, folded), extract_text.find_set_counts(text, folded),
+                         extract_text.find_contacts(text, folded), extract_text.find_business_names(text, folded))
 
 
 def _negated(text: str, m: Match) -> bool:

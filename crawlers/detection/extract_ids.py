@@ -8,13 +8,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawlers.detection.normalize import fold_dashes
+from crawlers.detection.normalize import fold
 
 # L-JS-CJ00123, L-BJ-00001, LJS-GJ00012, L - js - cj 00123 …; letters and digits are checked afterwards,
 # so the pattern is loose on purpose (malformed numbers are evidence too).
 _DASH = r"\s*[-一ー_]?\s*"  # sellers also type 一 (the character "one") or ー for a dash
 _LICENCE = re.compile(r"(?<![a-z0-9])l" + _DASH + r"([a-z]{2,4})" + _DASH + r"([a-z]{0,3})" + _DASH + r"(\d{2,9})(?![0-9])")
 _LICENCE_WELL_FORMED = re.compile(r"L-[A-Z]{2,3}-(?:[A-Z]{2})?\d{5}")
+# Province codes in licence numbers. A licence-shaped string with other letters counts only after a
+# 许可证 cue, so clothing sizes ("L-XL 20") and model numbers are not taken for licences.
+_PROVINCES = {"bj", "tj", "he", "heb", "sx", "nm", "ln", "jl", "hl", "hlj", "sh", "js", "zj", "ah", "fj", "jx", "sd",
+              "ha", "hen", "hb", "hub", "hn", "hun", "gd", "gx", "hi", "cq", "sc", "gz", "yn", "xz", "sn", "gs", "qh",
+              "nx", "xj", "hk", "mo", "tw"}
 # What sellers write right before the number they present as their licence.
 _LICENCE_CUE = re.compile(r"(?:经营许可证|许可证号|许可证编号|许可证|许可号|资质号|经营许可|旅行社资质|备案号|资质)"
                           r"\s*(?:号码|编号|号)?\s*[:：为是]?\s*")
@@ -57,31 +62,34 @@ class SerialId:
 
 def licence_key(number: str) -> str:
     """The comparison key of a licence number: letters and digits only, upper case."""
-    return re.sub(r"[^0-9A-Z]", "", fold_dashes(number).upper())
+    return re.sub(r"[^0-9A-Z]", "", fold(number).upper())
 
 
 def normalize_licence(number: str) -> str:
     """Canonical spelling L-XX-YY00000 of a licence-like number; other strings come back cleaned."""
-    m = _LICENCE.fullmatch(re.sub(r"\s+", "", fold_dashes(number).lower()))
+    m = _LICENCE.fullmatch(re.sub(r"\s+", "", fold(number).lower()))
     if not m:
-        return re.sub(r"\s+", "", fold_dashes(number)).upper()
+        return re.sub(r"\s+", "", fold(number)).upper()
     province, kind, digits = m.groups()
     return f"L-{province.upper()}-{kind.upper()}{digits}"
 
 
-def find_licences(text: str | None) -> list[Licence]:
+def find_licences(text: str | None, folded: str | None = None) -> list[Licence]:
     """Licence numbers, plus whatever follows a 许可证 cue (credit codes and ICP filings passed off as
-    licences are what unlicensed sellers show)."""
+    licences are what unlicensed sellers show). `folded` is fold(text) when the caller has it."""
     if not text:
         return []
-    folded = fold_dashes(text)
+    folded = folded if folded is not None else fold(text)
     found: dict[tuple[int, int], Licence] = {}
+    cued_ends = [cue.end() for cue in _LICENCE_CUE.finditer(folded)]
     for m in _LICENCE.finditer(folded):
+        if m.group(1) not in _PROVINCES and not any(0 <= m.start() - end <= 3 for end in cued_ends):
+            continue
         normalized = normalize_licence(m.group(0))
         found[m.span()] = Licence(text[m.start():m.end()], normalized, "licence",
                                   bool(_LICENCE_WELL_FORMED.fullmatch(normalized)), m.span())
-    for cue in _LICENCE_CUE.finditer(folded):
-        value = _CUED_VALUE.match(folded, cue.end())
+    for end in cued_ends:
+        value = _CUED_VALUE.match(folded, end)
         if value and not any(s <= value.start() < e for s, e in found):
             record = _cued_licence(text, folded, value.start(), value.end())
             if record:
@@ -89,11 +97,11 @@ def find_licences(text: str | None) -> list[Licence]:
     return sorted(found.values(), key=lambda r: r.span)
 
 
-def find_isbns(text: str | None) -> list[Isbn]:
+def find_isbns(text: str | None, folded: str | None = None) -> list[Isbn]:
     """ISBN-10 and ISBN-13 (after an ISBN cue, or bare 978/979 numbers) with check-digit validation."""
     if not text:
         return []
-    folded = fold_dashes(text).lower()
+    folded = folded if folded is not None else fold(text)
     found: dict[int, Isbn] = {}
     for m in _ISBN_CUE.finditer(folded):
         digits = re.sub(r"[^0-9x]", "", m.group(1))
@@ -117,11 +125,11 @@ def isbn_valid(digits: str) -> bool:
     return False
 
 
-def find_serial_ids(text: str | None) -> list[SerialId]:
+def find_serial_ids(text: str | None, folded: str | None = None) -> list[SerialId]:
     """ISSN (check digit validated), CN 刊号 (region 11-65) and pre-1987 统一书号."""
     if not text:
         return []
-    folded = fold_dashes(text).lower()
+    folded = folded if folded is not None else fold(text)
     found = []
     for m in _ISSN.finditer(folded):
         value = f"{m.group(1)}-{m.group(2)}".upper()

@@ -38,8 +38,9 @@ _BUSINESS_SUFFIXES = sorted([
     "文化传播有限公司", "文化传媒有限公司", "文化发展有限公司", "户外运动俱乐部", "户外俱乐部", "俱乐部", "工作室", "户外",
     "有限公司", "书店", "书局", "书社", "书城", "出版社", "图书专营店", "专营店", "旗舰店", "营业部", "门市部", "分社",
 ], key=len, reverse=True)
-_NAME_BODY = r"[\u4e00-\u9fffa-z0-9（）()·]{1,16}?"
-_BUSINESS = re.compile(_NAME_BODY + "(?:" + "|".join(map(re.escape, _BUSINESS_SUFFIXES)) + ")")
+_BUSINESS_SUFFIX = re.compile("|".join(map(re.escape, _BUSINESS_SUFFIXES)))
+# What a name is made of, read backwards from its suffix (at most 16 characters).
+_NAME_BODY = re.compile(r"[\u4e00-\u9fffa-z0-9（）()·]{1,16}$")
 # Characters that cannot start a business name: where a name found by the pattern above really begins.
 _NAME_BREAK = re.compile(r".*[的是由在为和与及找请向跟从把被让给对我您你他她它就都也还着了过啊呀吧呢吗，。！？、：:；;\s]")
 
@@ -71,16 +72,17 @@ class BusinessName:
     span: tuple[int, int]
 
 
-def find_prices(text: str | None) -> list[Price]:
+def find_prices(text: str | None, folded: str | None = None) -> list[Price]:
     """Money amounts (¥300, 300元, 团费300, 300/人) with the unit they are quoted per, if any."""
     if not text:
         return []
-    folded = fold(text)
+    folded = folded if folded is not None else fold(text)
     found: dict[int, Price] = {}
+    phones = [m.span() for m in _MOBILE.finditer(folded)]
     for pattern in _PRICE_PATTERNS:
         for m in pattern.finditer(folded):
             start = m.start(1)
-            if start in found or _inside_phone(folded, m.start(1), m.end(1)):
+            if start in found or any(s <= start < e for s, e in phones):
                 continue
             value = float(m.group(1))
             unit = _PER_UNIT.match(folded, m.end(1))
@@ -88,11 +90,11 @@ def find_prices(text: str | None) -> list[Price]:
     return [found[k] for k in sorted(found)]
 
 
-def find_set_counts(text: str | None) -> list[SetCount]:
+def find_set_counts(text: str | None, folded: str | None = None) -> list[SetCount]:
     """Volume counts of sets: 全套12册, 共二十本, 56册全套."""
     if not text:
         return []
-    folded = fold(text)
+    folded = folded if folded is not None else fold(text)
     found = []
     for pattern in _SET_COUNT:
         for m in pattern.finditer(folded):
@@ -102,11 +104,11 @@ def find_set_counts(text: str | None) -> list[SetCount]:
     return sorted(set(found), key=lambda c: c.span)
 
 
-def find_contacts(text: str | None) -> list[Contact]:
+def find_contacts(text: str | None, folded: str | None = None) -> list[Contact]:
     """Mobile and landline numbers and WeChat ids, each with a masked form for display."""
     if not text:
         return []
-    folded = fold(text)
+    folded = folded if folded is not None else fold(text)
     found = []
     for m in _MOBILE.finditer(folded):
         digits = "".join(m.groups())
@@ -124,18 +126,21 @@ def mask_wechat(value: str) -> str:
     return value[:2] + "****" + value[-2:] if len(value) > 4 else "****"
 
 
-def find_business_names(text: str | None) -> list[BusinessName]:
+def find_business_names(text: str | None, folded: str | None = None) -> list[BusinessName]:
     """Names like 苏州某某国际旅行社有限公司, 某某户外俱乐部, 某某书店, trimmed of the words before them."""
     if not text:
         return []
-    folded = fold(text)
+    folded = folded if folded is not None else fold(text)
     found = []
-    for m in _BUSINESS.finditer(folded):
-        start = m.start()
+    for m in _BUSINESS_SUFFIX.finditer(folded):
+        body = _NAME_BODY.search(folded, max(0, m.start() - 16), m.start())
+        if not body:
+            continue
+        start = body.start()
         cut = _NAME_BREAK.match(folded, start, m.end())
         if cut:
             start = cut.end()
-        if m.end() - start >= 3:
+        if m.end() - start >= 3 and start < m.start():
             found.append(BusinessName(text[start:m.end()], (start, m.end())))
     return found
 
@@ -154,7 +159,3 @@ def parse_count(token: str) -> int | None:
         else:
             return None
     return total + current or None
-
-
-def _inside_phone(folded: str, start: int, end: int) -> bool:
-    return any(m.start() <= start < m.end() for m in _MOBILE.finditer(folded, max(0, start - 14), min(len(folded), end + 14)))

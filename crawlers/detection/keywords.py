@@ -10,6 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 from pypinyin import lazy_pinyin
@@ -19,6 +20,7 @@ from crawlers.detection.normalize import fold
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parent / "data" / "keywords.toml"
 LABELS = ("unlicensed_travel", "illegal_publication", "shared")
+MAX_REPEATS = 16
 # Characters sellers put between the characters of a word to dodge filters ("盗 版", "盗.版", "盗🔥版").
 # Only runs between two CJK characters are skipped, so ordinary punctuation and ASCII are left alone.
 _FILLER = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\s\.\-_·•*~|/\\'\"`^=#@]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200b-\u200f])+"
@@ -34,8 +36,7 @@ class Category:
     reason: str
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """One keyword occurrence: [start, end) in the scanned text, the word as written in the library."""
     start: int
     end: int
@@ -95,9 +96,17 @@ class Matcher:
         self._automaton.make_automaton()
 
     def scan(self, folded: str) -> list[Match]:
-        """Raw matches in `folded` (already folded text), overlaps included."""
+        """Raw matches in `folded` (already folded text), overlaps included. A word repeated all over a
+        long page is kept MAX_REPEATS times: more adds nothing to the evidence and costs time."""
         found = []
-        for end, (length, owners) in self._automaton.iter(folded):
+        seen: dict[int, int] = {}
+        for end, value in self._automaton.iter(folded):
+            key = id(value)
+            count = seen.get(key, 0)
+            if count >= MAX_REPEATS:
+                continue
+            seen[key] = count + 1
+            length, owners = value
             for category, canonical in owners:
                 found.append(Match(end + 1 - length, end + 1, category, canonical))
         return found

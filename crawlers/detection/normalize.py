@@ -13,8 +13,6 @@ from pathlib import Path
 
 import opencc
 
-# Dashes and minus signs sellers and OCR put into licence numbers and ISBNs.
-_DASHES = "‐‑‒–—―−﹣－"
 _OPENCC_DIR = Path(opencc.__file__).resolve().parent / "dictionary"
 
 
@@ -22,12 +20,7 @@ def fold(text: str | None) -> str:
     """The detection copy of `text`: same length, same offsets."""
     if not text:
         return ""
-    return text.translate(_table())
-
-
-def fold_dashes(text: str) -> str:
-    """Like fold; kept separate so identifier extractors can fold more look-alike dashes later."""
-    return fold(text).translate(_dash_table())
+    return text.translate(_sequence_table())
 
 
 @functools.cache
@@ -37,7 +30,7 @@ def _table() -> dict[int, str]:
     for code in range(0xFF01, 0xFF5F):  # full-width ASCII block
         table[code] = chr(code - 0xFEE0)
     table[0x3000] = " "  # ideographic space
-    for ch in "‐‑‒–—―−﹣":
+    for ch in "‐‑‒–—―−﹣":  # dashes and minus signs sellers and OCR put into licence numbers and ISBNs
         table[ord(ch)] = "-"
     for code in list(table):
         table[code] = _lower_if_ascii(table[code])
@@ -51,8 +44,11 @@ def _table() -> dict[int, str]:
 
 
 @functools.cache
-def _dash_table() -> dict[int, str]:
-    return {ord(ch): "-" for ch in _DASHES}
+def _sequence_table() -> list[str]:
+    """The table as a list indexed by code point: str.translate looks a list up faster than a dict.
+    Characters beyond the list (emoji and other astral ones) are left as they are."""
+    table = _table()
+    return [table.get(code, chr(code)) if not 0xD800 <= code <= 0xDFFF else "\ufffd" for code in range(0x10000)]
 
 
 def _lower_if_ascii(ch: str) -> str:

@@ -16,7 +16,7 @@ LABEL = "illegal_publication"
 # Below this many yuan per volume a "complete set" of new books cannot be genuine.
 CHEAP_YUAN_PER_VOLUME = 6.0
 # "8000首", "200款游戏", "800部": a count of works on one drive or disc means it is preloaded.
-_WORK_COUNT = re.compile(r"[0-9]{2,6}\s*(?:首|部|款|集|张碟)")
+_WORK_COUNT = re.compile(r"[0-9]{2,6}\s*(?:首|部|款|集|张碟|段|万首|回)")
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
 
 
@@ -121,7 +121,7 @@ def _dampening(ev: Evidence, strong_piracy: bool) -> float:
         factor *= 0.4
         ev.add(LABEL, "own_work", f"本人原创或自制、免费分享：{quote(own)}", own)
     asking = ev.matches("buyer_request")
-    if asking and not _sale(ev):
+    if asking and not (ev.matches("sale") or ev.matches("contact_invite") or ev.all("contacts")):
         factor *= 0.4
         ev.add(LABEL, "buyer_request", f"求购或提问，发帖人不是卖家：{quote(asking)}", asking)
     second = ev.matches("secondhand")

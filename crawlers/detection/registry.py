@@ -49,6 +49,7 @@ class Registry:
         self.agencies = [a for a in self.agencies if a.name and a.licence_no]
         self._by_licence = {licence_key(a.licence_no): a for a in self.agencies}
         self._cores = [name_core(a.name) for a in self.agencies]
+        self._matched: dict[str, NameMatch | None] = {}  # sellers post many times under one name
         self._by_core: dict[str, list[Agency]] = {}
         for agency in self.agencies:
             for core in name_cores(agency.name):
@@ -71,6 +72,13 @@ class Registry:
 
     def match_name(self, name: str) -> NameMatch | None:
         """The registry agency `name` refers to (same=True), or the closest look-alike (same=False)."""
+        if name not in self._matched:
+            if len(self._matched) > 10_000:
+                self._matched.clear()
+            self._matched[name] = self._match_name(name)
+        return self._matched[name]
+
+    def _match_name(self, name: str) -> NameMatch | None:
         cores = name_cores(name)
         core = cores[-1]
         if not core or not self.agencies:
@@ -102,7 +110,8 @@ def name_core(name: str | None) -> str:
     return name_cores(name)[-1]
 
 
-def name_cores(name: str | None) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def name_cores(name: str | None) -> tuple[str, ...]:
     """Cores of a name from the most to the least qualified: 苏州姑苏国际旅行社 -> [苏州姑苏国旅, 姑苏国旅].
     Place prefixes are dropped one at a time, stopping before the core becomes generic (国旅, 青旅), where
     the place is what tells two agencies apart."""
@@ -116,7 +125,7 @@ def name_cores(name: str | None) -> list[str]:
         shorter = _strip_one_place(text, rules)
         core = _apply_short_forms(shorter, rules)
         if shorter == text or core in _GENERIC_CORES:
-            return cores
+            return tuple(cores)
         text = shorter
         cores.append(core)
 

@@ -19,8 +19,8 @@ _COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_
 def score(ev: Evidence, registry: Registry, library: Library) -> float:
     """Probability-like score in [0, 1]; adds its reasons to `ev`."""
     weights = {name: c.weight for name, c in library.categories.items()}
-    product = ev.matches("tour_product")
-    private = ev.matches("private_guide")
+    product = ev.offered("tour_product")
+    private = ev.offered("private_guide")
     components = ev.components()
     solicit = _solicitation(ev)
     priced = bool(ev.all("prices")) or ev.price is not None or ev.has("cost_mention")
