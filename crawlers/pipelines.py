@@ -90,7 +90,8 @@ def _new_version(session, page: Page, item: PageItem, fingerprint: str) -> PageV
     for key in ("images", "links"):
         if getattr(p, key, None):
             extra[key] = list(getattr(p, key))[:200]
-    version = PageVersion(page_id=page.id, content_sha256=fingerprint, fetched_at=utcnow(), state="ok",
+    version = PageVersion(page_id=page.id, content_sha256=fingerprint, state="ok",
+                          fetched_at=_naive_utc(item.fetch.fetched_at_utc),
                           title=p.title, account=p.account, author=p.author,
                           published_at=_naive_utc(p.published_at), text=p.text, price=p.price,
                           seller_location=p.seller_location, extra=_jsonable(extra))

@@ -7,6 +7,6 @@ from crawlers.parsers import ParsedPage
 
 def listing_page(item) -> ParsedPage:
     text = "\n".join(part for part in (item.title, item.snippet) if part)
-    return ParsedPage(state="ok", title=item.title, account=item.seller or None, text=text, price=item.price,
+    return ParsedPage(kind="listing_item", url=item.url or "", state="ok", title=item.title, account=item.seller or None, text=text, price=item.price,
                       seller_location=item.location or None, published_at=item.published_at,
                       extra={"listing": dict(item.extra or {})})
