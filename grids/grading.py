@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Clue, GradingRun, Hit, Inspection, Venue, VenueGrade
@@ -169,15 +169,6 @@ def grade_counts(session: Session, run_id: int) -> dict[str, int]:
     counts = dict(session.execute(select(VenueGrade.grade, func.count()).where(VenueGrade.run_id == run_id)
                                   .group_by(VenueGrade.grade)).all())
     return {g: counts.get(g, 0) for g in GRADES}
-
-
-def prune_runs(session: Session, keep: int) -> int:
-    """Delete all but the newest `keep` grading runs (their grades go with them); returns runs deleted."""
-    old = list(session.scalars(select(GradingRun.id).order_by(GradingRun.id.desc()).offset(keep)))
-    if old:
-        session.execute(delete(VenueGrade).where(VenueGrade.run_id.in_(old)))
-        session.execute(delete(GradingRun).where(GradingRun.id.in_(old)))
-    return len(old)
 
 
 # ---------------------------------------------------------------- helpers

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import Config
-from core.models import GradingRun, JobRun, SpotCheckDraw, SpotCheckItem, VenueGrade
+from core.models import GradingRun, JobRun, SpotCheckDraw, SpotCheckItem
 from grids import draws, grading
 from jobs import control
 
@@ -99,10 +99,6 @@ def publish(session: Session, draw_id: int) -> SpotCheckDraw:
 
 def draw_csv(session: Session, draw_id: int) -> str:
     return draws.public_csv(session, draw_id)
-
-
-def venue_grades_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(VenueGrade)) or 0
 
 
 def _local_today(cfg: Config) -> dt.date:
