@@ -55,7 +55,7 @@ def test_clue_loop_in_the_browser(cfg, app, world, live, browser, tmp_path):
     patrol.click("#confirm-form button[type=submit]")
     patrol.wait_for_url(re.compile(r"/clues/\d+$"))
     clue_id = int(patrol.url.rsplit("/", 1)[1])
-    assert "平江一网格" in patrol.text_content("body")
+    assert "平江一网格" in patrol.text_content("body")  # routed by the hit's location
 
     gm = _login(browser, live, "gm_own")
     gm.goto(f"{live}/clues")
@@ -80,7 +80,7 @@ def test_clue_loop_in_the_browser(cfg, app, world, live, browser, tmp_path):
 
     with db.session_scope(cfg) as s:
         clue = s.get(Clue, clue_id)
-        assert (clue.status, clue.outcome) == ("closed", "case")
+        assert (clue.status, clue.outcome, clue.history[0]["routed"]) == ("closed", "case", "location")
         inspection = s.get(Inspection, clue.inspection_id)
         assert inspection.result == "立案查处" and inspection.clue_id == clue_id
         assert s.scalar(select(Attachment).where(Attachment.inspection_id == inspection.id)).filename == "现场.png"

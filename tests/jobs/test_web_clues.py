@@ -77,7 +77,7 @@ def test_api_dismiss_needs_a_reason(cfg, app, world):
 def test_pages_route_by_hand_and_list_tasks(cfg, app, world):
     patrol, gm = logged_in(app, "patrol"), logged_in(app, "gm_own")
     page = patrol.get(f"/hits/{world['hit2']}/triage")
-    assert page.status_code == 200 and "转为线索并派发" in page.text
+    assert page.status_code == 200 and "按位置自动派发：平江一网格" in page.text
     resp = patrol.post(f"/hits/{world['hit2']}/confirm", data={"csrf_token": patrol.csrf, "grid_id": world["other"]})
     assert resp.status_code == 302
     with db.session_scope(cfg) as s:
