@@ -13,7 +13,7 @@ from crawlers.detection.normalize import fold
 # L-JS-CJ00123, L-BJ-00001, LJS-GJ00012, L - js - cj 00123 …; letters and digits are checked afterwards,
 # so the pattern is loose on purpose (malformed numbers are evidence too).
 _DASH = r"\s*[-一ー_]?\s*"  # sellers also type 一 (the character "one") or ー for a dash
-_LICENCE = re.compile(r"(?<![a-z0-9])l" + _DASH + r"([a-z]{2,4})" + _DASH + r"([a-z]{0,3})" + _DASH + r"(\d{2,9})(?![0-9])")
+_LICENCE = re.compile(r"(?<![a-z0-9])l" + _DASH + r"([a-z]{2,4}?)" + _DASH + r"([a-z]{0,3})" + _DASH + r"(\d{2,9})(?![0-9])")
 _LICENCE_WELL_FORMED = re.compile(r"L-[A-Z]{2,3}-(?:[A-Z]{2})?\d{5}")
 # Province codes in licence numbers. A licence-shaped string with other letters counts only after a
 # 许可证 cue, so clothing sizes ("L-XL 20") and model numbers are not taken for licences.

@@ -45,6 +45,10 @@ _NAME_BODY = re.compile(r"[\u4e00-\u9fffa-z0-9（）()·]{1,16}$")
 _NAME_BREAK = re.compile(r".*[的是由在为和与及找请向跟从把被让给对我您你他她它就都也还着了过啊呀吧呢吗，。！？、：:；;\s]")
 
 
+# Role words that come right before a name without a break character: 合作方苏州某某俱乐部.
+_LEADING_ROLE = re.compile(r"(?:合作方|承办方|主办方|协办方|运营方|主办|承办|协办|联合|委托|认准|选择|来自|关注|欢迎|通过|感谢)+")
+
+
 @dataclass(frozen=True)
 class Price:
     value: float
@@ -140,6 +144,9 @@ def find_business_names(text: str | None, folded: str | None = None) -> list[Bus
         cut = _NAME_BREAK.match(folded, start, m.end())
         if cut:
             start = cut.end()
+        role = _LEADING_ROLE.match(folded, start, m.start())
+        if role:
+            start = role.end()
         if m.end() - start >= 3 and start < m.start():
             found.append(BusinessName(text[start:m.end()], (start, m.end())))
     return found

@@ -21,7 +21,8 @@ LEVELS = ("venue", "grid", "street", "district", "city")
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 # A road, lane or bridge named in an address: 人民路, 平江路, 十全街, 山塘街, 吴门桥.
 _ROAD = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:大道|路|街|巷|弄|桥|坊|浜))(?:[0-9一二三四五六七八九十]|$|[^\u4e00-\u9fff])")
-_ADMIN_PREFIX = re.compile(r"^.*?(?:省|市|区|县)")
+_ADMIN_UNIT = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:省|市|区|县)")
+_ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|市|区|县))+")
 _GENERIC_SUFFIXES = ("街道办事处", "街道", "社区", "网格", "片区", "区", "镇")
 _MIN_ALIAS = 2
 
@@ -118,9 +119,9 @@ def _grid_place(grid: dict) -> Place:
         if name.endswith(suffix) and len(name) - len(suffix) >= _MIN_ALIAS:
             aliases.append(name[: -len(suffix)])
             break
-    short = _ADMIN_PREFIX.sub("", name)
-    if short != name and len(short) >= _MIN_ALIAS:
-        aliases.append(short)  # 苏州市姑苏区 -> 姑苏区
+    units = _ADMIN_UNIT.findall(name)
+    if len(units) > 1:
+        aliases.append(units[-1])  # 苏州市姑苏区 -> 姑苏区
     return Place(name, grid.get("level") or "grid", _float(grid.get("centroid_lon")), _float(grid.get("centroid_lat")),
                  grid.get("code"), grid.get("id"), tuple(aliases))
 

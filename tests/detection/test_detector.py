@@ -1,0 +1,114 @@
+"""The Detector interface the crawl pipeline calls, and the registry decisions behind the label."""
+import pytest
+
+from crawlers.detection import Detector
+
+AGENCIES = [{"name": "苏州中国青年旅行社有限公司", "license_no": "L-JS-CJ00017", "address": "苏州市姑苏区十全街311号",
+             "lon": 120.63, "lat": 31.295}]
+TOUR = "拙政园+狮子林一日游，含往返大巴、门票、导游，168元/人，报名加微信 tour_2024"
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return Detector.from_records(AGENCIES)
+
+
+def _codes(result):
+    return {r["code"] for r in result["reasons"]}
+
+
+def test_result_has_exactly_the_agreed_shape(detector):
+    result = detector.classify({"id": "1", "title": "纯玩一日游", "text": TOUR, "source_name": "姑苏户外"})
+    assert set(result) == {"labels", "scores", "reasons", "location"}
+    assert set(result["scores"]) == {"unlicensed_travel", "illegal_publication"}
+    assert all(0.0 <= v <= 1.0 for v in result["scores"].values())
+    assert set(result["location"]) == {"name", "lon", "lat", "grid_code", "grid_id", "level", "matched"}
+    for reason in result["reasons"]:
+        assert set(reason) == {"label", "code", "text", "spans", "field"}
+        assert reason["field"] in ("title", "text")
+
+
+def test_spans_point_into_the_named_field(detector):
+    post = {"title": "出售盜版書 全套", "text": "高清彩印 非原版 纸张略薄，29元包邮", "source_name": "闲鱼"}
+    result = detector.classify(post)
+    assert result["labels"] == ["illegal_publication"]
+    highlighted = [post[r["field"]][s:e] for r in result["reasons"] for s, e in r["spans"]]
+    assert "盜版書" in highlighted and "非原版" in highlighted
+
+
+def test_same_tour_differs_only_by_who_sells(detector):
+    licensed = detector.classify({"title": "一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "苏州青旅"})
+    borrowed = detector.classify({"title": "一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "姑苏驴友俱乐部"})
+    assert licensed["labels"] == [] and "licensed_agency" in _codes(licensed)
+    assert borrowed["labels"] == ["unlicensed_travel"] and "licence_held_by_other" in _codes(borrowed)
+
+
+@pytest.mark.parametrize("licence, code", [("L-JS-CJ00999", "licence_not_in_registry"),
+                                           ("L-JS-CJ0017", "malformed_licence"),
+                                           ("91320508MA1XK3L45Q", "malformed_licence"),
+                                           ("", "no_licence")])
+def test_registry_outcomes_are_reasons(detector, licence, code):
+    text = TOUR + (f" 旅行社许可证：{licence}" if licence else "")
+    result = detector.classify({"title": "一日游", "text": text, "source_name": "苏城旅游"})
+    assert result["labels"] == ["unlicensed_travel"] and code in _codes(result)
+
+
+def test_near_miss_names_the_close_registry_number(detector):
+    result = detector.classify({"title": "一日游", "text": TOUR + " 许可证L-JS-CJ00018", "source_name": "苏城旅游"})
+    [reason] = [r for r in result["reasons"] if r["code"] == "licence_not_in_registry"]
+    assert "L-JS-CJ00017" in reason["text"]
+
+
+def test_hard_negatives(detector):
+    for post in (
+        {"title": "苏州两日游攻略", "text": "分享我们的路线，住观前街酒店一晚400，门票80元，人均800，推荐给大家"},
+        {"title": "消费提示", "text": "文旅局提醒：警惕朋友圈198元纯玩一日游，含门票导游，报名加微信的广告，谨防上当",
+         "source_name": "苏州市文化广电和旅游局"},
+        {"title": "观前街酒店", "text": "大床房每晚298元含双早，可提前预订", "source_name": "某酒店"},
+        {"title": "扫黄打非", "text": "护苗专项行动查获盗版教辅3000余册，依法收缴销毁"},
+        {"title": "二手书", "text": "1983年版红楼梦，统一书号 10019·1234，品相九成，120元"},
+    ):
+        assert detector.classify(post)["labels"] == [], post["title"]
+
+
+def test_bad_and_odd_input_does_not_crash(detector):
+    for post in ({}, {"title": None, "text": 123, "price": "abc"}, {"text": "😀" * 1000},
+                 {"title": "盗版" * 100_000, "text": "x"}, {"text": "\x00\ud800 混合 mixed ｆｕｌｌ"}):
+        result = detector.classify(post)
+        assert set(result["scores"]) == {"unlicensed_travel", "illegal_publication"}
+    with pytest.raises(TypeError):
+        detector.classify("not a dict")
+
+
+def test_from_config_on_empty_and_missing_database(cfg, tmp_path):
+    from tests.conftest import make_config
+
+    result = Detector.from_config(cfg).classify({"title": "杭州一日游", "text": TOUR})
+    assert result["labels"] == ["unlicensed_travel"] and result["location"]["level"] == "city"
+    missing = make_config(tmp_path / "other")
+    assert len(Detector.from_config(missing).registry) == 0
+    assert not (tmp_path / "other" / "var" / "wangxun.db").exists()
+
+
+def test_from_config_is_cached_until_agencies_change(cfg, session):
+    from tests.helpers import make_agency
+
+    first = Detector.from_config(cfg)
+    assert Detector.from_config(cfg) is first
+    make_agency(session, name="苏州测试国际旅行社有限公司", licence_no="L-JS-CJ00001")
+    session.commit()
+    second = Detector.from_config(cfg)
+    assert second is not first and len(second.registry) == 1
+
+
+def test_threshold_comes_from_config(tmp_path):
+    from core import db
+    from tests.conftest import make_config
+
+    strict = make_config(tmp_path, **{"detect.threshold_unlicensed_travel": 0.99})
+    db.upgrade(strict)
+    try:
+        result = Detector.from_config(strict).classify({"title": "一日游", "text": TOUR})
+        assert result["labels"] == [] and result["scores"]["unlicensed_travel"] > 0.5
+    finally:
+        db.dispose(strict)

@@ -1,0 +1,58 @@
+"""Seller names against the registry: registered names, short forms, branches, look-alikes."""
+from crawlers.detection.registry import Registry, name_core, name_cores
+
+AGENCIES = [
+    {"name": "苏州中国青年旅行社有限公司", "license_no": "L-JS-CJ00017"},
+    {"name": "苏州姑苏国际旅行社有限公司", "license_no": "L-JS-CJ00101"},
+    {"name": "苏州康辉国际旅行社有限公司", "licence_no": "L-JS-CJ00045"},
+    {"name": "南京中国旅行社有限公司", "license_no": "L-JS-CJ00009"},
+]
+
+
+def test_short_forms_reduce_to_the_same_core():
+    assert name_core("苏州中国青年旅行社有限公司") == name_core("苏州青旅") == name_core("苏州中青旅")
+    assert set(name_cores("苏州姑苏国际旅行社有限公司")) & set(name_cores("姑苏国旅"))
+    assert name_core("南京中国旅行社有限公司") == name_core("南京中旅")
+
+
+def test_generic_cores_keep_their_city():
+    assert name_core("苏州旅行社") != name_core("无锡旅行社")
+    assert name_core("无锡青旅") != name_core("苏州中国青年旅行社有限公司")
+
+
+def test_registered_names_short_forms_and_branches_match():
+    registry = Registry(AGENCIES)
+    for name in ("苏州中国青年旅行社有限公司", "苏州青旅", "蘇州青旅", "姑苏国旅", "苏州康辉国旅", "康辉国际旅行社",
+                 "苏州青旅观前门市部", "苏州康辉国际旅行社有限公司石路营业部", "南京中旅"):
+        match = registry.match_name(name)
+        assert match and match.same, name
+
+
+def test_other_businesses_do_not_match():
+    registry = Registry(AGENCIES)
+    for name in ("苏州青旅户外俱乐部", "苏州小众旅行工作室", "康辉旅游服务部", "无锡青旅", "苏州旅行社", ""):
+        match = registry.match_name(name)
+        assert not (match and match.same), name
+
+
+def test_licence_lookup_and_near_miss():
+    registry = Registry(AGENCIES)
+    assert registry.by_licence("l-js-cj 00017").name == "苏州中国青年旅行社有限公司"
+    assert registry.by_licence("Ｌ－ＪＳ－ＣＪ００１０１").name.startswith("苏州姑苏")
+    assert registry.by_licence("L-JS-CJ00999") is None
+    assert registry.near_licence("L-JS-CJ00018").licence_no == "L-JS-CJ00017"
+    assert registry.near_licence("L-SH-00555") is None
+
+
+def test_holder_check_uses_short_forms():
+    registry = Registry(AGENCIES)
+    holder = registry.by_licence("L-JS-CJ00017")
+    assert registry.is_holder("苏州青旅", holder)
+    assert not registry.is_holder("姑苏国旅", holder)
+
+
+def test_empty_and_incomplete_registry():
+    assert len(Registry([{"name": "", "license_no": "L-JS-00001"}, {"name": "x"}])) == 0
+    empty = Registry([])
+    assert empty.match_name("苏州青旅") is None and empty.by_licence("L-JS-00001") is None
+    assert empty.near_licence("L-JS-00001") is None
