@@ -1,0 +1,127 @@
+"""The spider's callback on real sample-site pages (fetched once, fed as Scrapy responses)."""
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+from urllib.parse import quote
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import CloseSpider
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.test import get_crawler
+
+from crawlers.frontier import Frontier
+from crawlers.items import PageItem
+from crawlers.politeness import DomainPauses
+from crawlers.samplesite.server import start
+from crawlers.sources import build_source
+from crawlers.spiders.source import SourceSpider
+
+
+@pytest.fixture(scope="module")
+def site():
+    with start() as s:
+        yield s
+
+
+def make_spider(tmp_path, cfg=None, **fields):
+    table = {"name": "t", "kind": "sogou_weixin_search", "item_kind": "wechat_article", "platform": "wechat",
+             "start_urls": ["http://127.0.0.1/"], "max_list_pages": 2, **fields}
+    crawler = get_crawler(SourceSpider)
+    spider = SourceSpider.from_crawler(crawler, source=build_source(table), start_urls=[],
+                                       frontier=Frontier(tmp_path / "j").open(), cfg=cfg,
+                                       pauses=DomainPauses(captcha_backoff_s=5, captcha_max_in_row=2))
+    crawler.spider = spider
+    crawler.stats.open_spider()
+    return spider
+
+
+def response_for(url, spec, redirect_urls=None, cls=HtmlResponse):
+    with urllib.request.urlopen(url) as r:
+        body, final, headers = r.read(), r.geturl(), dict(r.headers)
+    meta = {"wx": spec, "wx_fp": "fp-1"}
+    if redirect_urls:
+        meta["redirect_urls"] = redirect_urls
+    request = Request(url, meta=meta)
+    return cls(final, body=body, headers=headers, request=request, status=200)
+
+
+def run(spider, response):
+    async def collect():
+        return [out async for out in spider.parse_page(response)]
+    return asyncio.run(collect())
+
+
+def test_search_results_become_article_requests_and_the_next_page(site, tmp_path):
+    spider = make_spider(tmp_path)
+    url = f"{site.url}/weixin?type=2&query={quote('跟团')}&page=1"
+    out = run(spider, response_for(url, {"url": url, "kind": "sogou_weixin_search", "depth": 0, "page": 1}))
+    articles = [r for r in out if r.meta["wx"]["kind"] == "wechat_article"]
+    pages = [r for r in out if r.meta["wx"]["kind"] == "sogou_weixin_search"]
+    assert len(articles) == 10 and all("/link?url=" in r.url for r in articles)
+    assert all(r.meta["wx"]["depth"] == 1 and r.meta["wx"]["account"] for r in articles)
+    assert len(pages) == 1 and pages[0].meta["wx"]["page"] == 2 and "page=2" in pages[0].url
+    assert not any(isinstance(o, PageItem) for o in out)  # listings are not content
+
+
+def test_last_allowed_search_page_does_not_ask_for_more(site, tmp_path):
+    spider = make_spider(tmp_path, max_list_pages=1)
+    url = f"{site.url}/weixin?type=2&query={quote('跟团')}&page=1"
+    out = run(spider, response_for(url, {"url": url, "kind": "sogou_weixin_search", "depth": 0, "page": 1}))
+    assert all(r.meta["wx"]["kind"] == "wechat_article" for r in out)
+
+
+def test_article_becomes_an_item_under_its_final_url(site, tmp_path):
+    post = next(p for p in site.posts if p["channel"] == "wechat" and p.get("status", "ok") == "ok")
+    url = site.url_for(post)
+    first = f"{site.url}/link?url=token"
+    spider = make_spider(tmp_path)
+    [item] = run(spider, response_for(url, {"url": first, "kind": "wechat_article", "depth": 1}, [first]))
+    assert isinstance(item, PageItem) and item.url == url
+    assert item.parsed.state == "ok" and item.parsed.title == post["title"]
+    assert item.fetch.url == first and item.fetch.final_url == url and item.fetch.status == 200
+    assert item.frontier_fp == "fp-1" and item.platform == "wechat"
+
+
+def test_deleted_article_is_an_item_with_its_state(site, tmp_path):
+    post = next(p for p in site.posts if p.get("status") == "deleted")
+    url = site.url_for(post)
+    [item] = run(make_spider(tmp_path), response_for(url, {"url": url, "kind": "wechat_article", "depth": 1}))
+    assert item.parsed.state == "deleted"
+
+
+def test_captcha_pauses_the_domain_retries_the_original_and_stops_after_n(site, tmp_path):
+    spider = make_spider(tmp_path)
+    asked = f"{site.url}/weixin?type=2&query=x&page=1"
+    wall = f"{site.url}/antispider/?from=%2Fweixin"
+    spec = {"url": asked, "kind": "sogou_weixin_search", "depth": 0, "page": 1}
+    [retry] = run(spider, response_for(wall, spec, [asked]))
+    assert retry.url == asked and retry.dont_filter and retry.meta["wx_fp"] == "fp-1"
+    assert spider.pauses.remaining("127.0.0.1") > 0
+    spider.pauses.until.clear()
+    response = response_for(wall, spec, [asked])
+    response.meta["wx_sent"] = spider.pauses.clock() + 1  # sent after the pause: a new captcha
+    with pytest.raises(CloseSpider) as stop:
+        run(spider, response)
+    assert stop.value.reason == "captcha"
+
+
+def test_api_listing_items_are_items_when_the_source_has_no_item_kind(site, tmp_path):
+    spider = make_spider(tmp_path, kind="shop_listing", item_kind="", platform="shop")
+    url = f"{site.url}/kongfz/search?keyword={quote('影印')}&page=1"
+    spec = {"url": url, "kind": "shop_listing", "depth": 0, "page": 1}
+    out = run(spider, response_for(url, spec, cls=TextResponse))
+    items = [o for o in out if isinstance(o, PageItem)]
+    assert items and all("/kongfz/book/" in i.url and i.parsed.title for i in items)
+    assert [i.last_of_response for i in items] == [False] * (len(items) - 1) + [True]
+    assert len({i.parsed.content_fingerprint() for i in items}) == len(items)
+
+
+def test_profile_lists_articles_to_follow(site, tmp_path):
+    account = next(p["account"]["id"] for p in site.posts if p["channel"] == "wechat")
+    spider = make_spider(tmp_path, kind="wechat_article")
+    url = f"{site.url}/profile/{account}"
+    out = run(spider, response_for(url, {"url": url, "kind": "wechat_article", "depth": 0, "page": 1}))
+    articles = [r for r in out if isinstance(r, Request) and "/s/" in r.url]
+    assert articles and all(r.meta["wx"]["depth"] == 1 for r in articles)
