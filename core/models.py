@@ -72,7 +72,9 @@ class Venue(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     grid: Mapped[Grid | None] = relationship()
-    __table_args__ = (Index("ix_venues_lon_lat", "lon", "lat"),)
+    # grid/category/grade covers the map's per-grid statistics and clusters without reading rows (0004).
+    __table_args__ = (Index("ix_venues_lon_lat", "lon", "lat"),
+                      Index("ix_venues_grid_category_grade", "grid_id", "category", "risk_grade"))
 
 
 class Agency(Base):
