@@ -113,8 +113,11 @@ def publish(session: Session, draw_id: int) -> SpotCheckDraw:
 
 
 def public_list(session: Session, draw_id: int) -> list[dict[str, Any]]:
-    """The 一公开 list: drawn venues with their inspectors, in venue id order."""
-    _get(session, draw_id)
+    """The 一公开 list: drawn venues with their inspectors, in venue id order.
+
+    The grade shown is the one the draw used (from its stored inputs), not the venue's grade today."""
+    row = _get(session, draw_id)
+    drawn_grade = {v: g for g, ids in row.params.get("venues", {}).items() for v in ids}
     inspector_names = {i.id: (i.name, i.badge_no) for i in session.scalars(select(Inspector))}
     rows = session.execute(select(SpotCheckItem, Venue).join(Venue, Venue.id == SpotCheckItem.venue_id)
                            .where(SpotCheckItem.draw_id == draw_id).order_by(Venue.id))
@@ -124,7 +127,7 @@ def public_list(session: Session, draw_id: int) -> list[dict[str, Any]]:
         n2, b2 = inspector_names.get(item.inspector2_id, ("?", ""))
         out.append({"venue_id": venue.id, "venue": venue.name, "category": venue.category,
                     "address": venue.address or "", "licence_no": venue.licence_no or "",
-                    "grade": venue.risk_grade or "", "inspectors": f"{n1}({b1})、{n2}({b2})",
+                    "grade": drawn_grade.get(venue.id, ""), "inspectors": f"{n1}({b1})、{n2}({b2})",
                     "inspector_ids": [item.inspector1_id, item.inspector2_id]})
     return out
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import UserError
-from core.models import Inspector, SpotCheckItem
+from core.models import Inspector, SpotCheckItem, Venue
 from grids import draws
 from tests.helpers import make_grid, make_venue
 
@@ -99,7 +99,9 @@ def test_two_inspectors_needed_and_public_list(cfg, session):
     _pool(session, n=2)
     row = draws.draw(session, {"rates": {"D": 1.0}}, seed="x", as_of=AS_OF)
     draws.publish(session, row.id)
+    session.get(Venue, venues["D"][0]).risk_grade = "A"  # regraded after the draw
     listed = draws.public_list(session, row.id)
+    assert listed[0]["grade"] == "D"  # the list shows the grade the draw used
     assert [r["venue_id"] for r in listed] == sorted(venues["D"])
     assert "执法员0(32050800000)" in listed[0]["inspectors"]
     csv_text = draws.public_csv(session, row.id)

@@ -3,7 +3,9 @@ run history, grading runs and 双随机 draws."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,8 +22,28 @@ STALE_BEATS = 6
 
 
 def overview(cfg: Config, session: Session) -> dict[str, Any]:
-    return {"jobs": control.list_jobs(cfg), "scheduler": scheduler_state(cfg),
-            "runs": recent_runs(session), "status_names": STATUS_NAMES}
+    tz = ZoneInfo(cfg.core.timezone)
+    return {"jobs": control.list_jobs(cfg), "scheduler": scheduler_state(cfg), "runs": recent_runs(session),
+            "status_names": STATUS_NAMES, "describe": describe_trigger, "local": lambda t: to_local(t, tz)}
+
+
+def describe_trigger(trigger_text: str) -> str:
+    """'cron[month='*', …, minute='30']' -> 'cron 30 2 * * *'; 'interval[0:15:00]' -> '每 0:15:00'."""
+    if trigger_text.startswith("cron["):
+        fields = dict(re.findall(r"(\w+)='([^']*)'", trigger_text))
+        return "cron " + " ".join(fields.get(k, "*") for k in ("minute", "hour", "day", "month", "day_of_week"))
+    if trigger_text.startswith("interval["):
+        return "每 " + trigger_text[len("interval["):-1]
+    return trigger_text
+
+
+def to_local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    """Stored times are naive UTC; pages show the configured local time (Beijing time)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(tz)
 
 
 def scheduler_state(cfg: Config) -> dict[str, Any]:
