@@ -1,9 +1,11 @@
 """The clue loop for the web app: thin calls into grids.clues plus what the pages and the API show."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,6 +119,16 @@ def parse_penalty(raw: Any) -> float | None:
     if value < 0:
         raise UserError("罚款金额不能为负数")
     return value
+
+
+def local_time(value: Any, cfg: Config) -> str:
+    """A stored UTC time (naive datetime or ISO text) as local time text for the pages."""
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(ZoneInfo(cfg.core.timezone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def to_json(value: Any) -> str:

@@ -18,6 +18,12 @@ from webmap.services import clues as svc
 from webmap.views.loaders import load_hit
 
 bp = Blueprint("clues", __name__)
+
+
+@bp.app_template_filter("clue_local_time")
+def _clue_local_time(value):
+    return svc.local_time(value, g.cfg)
+
 TRIAGE_ROLES = ("admin", "patrol")
 WORK_ROLES = ("admin", "grid_manager")
 STEPS = {"start": "start_inspection", "inspection": "record_inspection", "close": "close_clue"}
