@@ -6,6 +6,7 @@ status "failed" with its error, and the scheduler moves on to the next job.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import traceback
@@ -41,13 +42,24 @@ def execute(job_id: str, task: str, args: dict[str, Any] | None = None) -> int |
 
 
 def run_recorded(cfg: Config, job_id: str, task: str, args: dict[str, Any], trigger: str = "schedule") -> int:
-    """Run `task` now and record it; returns the JobRun id. Task errors are recorded, not raised."""
+    """Run `task` now and record it; returns the JobRun id. Task errors are recorded, not raised.
+
+    If the same job id is already running in a live process (the scheduler's run and a `wangxun run`
+    by hand, say), this run is recorded as "skipped" instead: two crawls of one source must not share
+    its crawl state."""
     with db.session_scope(cfg) as s:
+        holder = _live_run(s, job_id, cfg)
         run = JobRun(job_id=job_id, status="running",
                      detail={"task": task, "args": args, "trigger": trigger, "pid": os.getpid()})
+        if holder is not None:
+            run.status, run.ended_at = "skipped", utcnow()
+            run.error = f"already running as run {holder.id} (pid {holder.detail.get('pid')})"
         s.add(run)
         s.flush()
         run_id = run.id
+    if holder is not None:
+        log.warning("job %s not started: %s", job_id, run.error)
+        return run_id
     log.info("job %s (%s) started, run %s", job_id, task, run_id)
     status, error, result = "ok", None, TaskResult()
     try:
@@ -100,6 +112,18 @@ def _finish(cfg: Config, run_id: int, status: str, error: str | None, result: Ta
         run.ended_at, run.status, run.error = utcnow(), status, error
         run.pages, run.hits = int(result.pages), int(result.hits)
         run.detail = {"task": task, "args": args, "trigger": trigger, "pid": os.getpid(), **_jsonable(result.detail)}
+
+
+def _live_run(s, job_id: str, cfg: Config) -> JobRun | None:
+    # Older "running" rows are leftovers whose pid may since belong to another process; no task runs
+    # longer than a crawl's time limit.
+    since = utcnow() - dt.timedelta(minutes=2 * float(cfg.jobs.crawl_timeout_minutes))
+    for run in s.scalars(select(JobRun).where(JobRun.job_id == job_id, JobRun.status == "running",
+                                              JobRun.started_at >= since)):
+        pid = (run.detail or {}).get("pid")
+        if isinstance(pid, int) and _alive(pid):
+            return run
+    return None
 
 
 def _alive(pid: int) -> bool:

@@ -95,3 +95,18 @@ def test_alert_check_counts_new_alerts(tmp_path):
     cfg = job_config(tmp_path, [])
     run = _run(cfg, "check_alerts")
     assert run.status == "ok" and run.hits == run.detail["alerts"] == 0
+
+
+def test_a_job_running_in_another_live_process_is_skipped(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setitem(tasks.TASKS, "fine", lambda cfg: tasks.TaskResult(pages=1))
+    cfg = job_config(tmp_path, [])
+    with db.session_scope(cfg) as s:  # a `wangxun run` by hand still going (this test process is alive)
+        s.add(JobRun(job_id="crawl:x", status="running", detail={"pid": os.getpid()}))
+        s.add(JobRun(job_id="crawl:y", status="running", detail={"pid": 2**22 + 7}))  # a dead process
+    skipped = runner.run_recorded(cfg, "crawl:x", "fine", {})
+    ran = runner.run_recorded(cfg, "crawl:y", "fine", {})
+    with db.session_scope(cfg) as s:
+        assert s.get(JobRun, skipped).status == "skipped" and "already running" in s.get(JobRun, skipped).error
+        assert s.get(JobRun, ran).status == "ok"

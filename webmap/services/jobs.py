@@ -16,7 +16,7 @@ from grids import draws, grading
 from jobs import control
 
 ACTIONS = {"pause": control.pause, "resume": control.resume, "run": control.run_now}
-STATUS_NAMES = {"running": "运行中", "ok": "成功", "failed": "失败"}
+STATUS_NAMES = {"running": "运行中", "ok": "成功", "failed": "失败", "skipped": "已跳过（上次仍在运行）"}
 # A heartbeat older than this many wake-ups means the scheduler process is not running.
 STALE_BEATS = 6
 
