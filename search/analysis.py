@@ -21,6 +21,7 @@ from pathlib import Path
 # Bump when tokens change: indexes built by another version must be rebuilt (`wangxun reindex`).
 ANALYZER_VERSION = 1
 
+_TOKEN_CHAR = re.compile(r"[^\W_]")
 _CJK = ("\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
         "\U00020000-\U0002ffff")
 CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -62,15 +63,15 @@ def _norm_char(ch: str) -> str:
 def _norm_table() -> tuple[dict[int, str], re.Pattern]:
     """The Basic Multilingual Plane's changed characters, computed once (~0.2 s).
 
-    A plain dict with str.translate is several times faster than a lazily-filled one, and the
-    regex lets already-normal text (most crawled text) skip translation entirely."""
+    Only letters and digits are mapped: punctuation separates tokens whatever its width, so leaving
+    "，。" alone changes no token and lets most crawled text skip translation entirely (the regex)."""
     table: dict[int, str] = {}
     for cp in range(0x10000):
         if 0xD800 <= cp < 0xE000:
             continue
         ch = chr(cp)
         out = _norm_char(ch)
-        if out != ch:
+        if out != ch and (_TOKEN_CHAR.match(ch) or _TOKEN_CHAR.match(out)):
             table[cp] = out
     changed = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(table)) + "]")
     return table, changed

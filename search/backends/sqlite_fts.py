@@ -54,7 +54,7 @@ class SqliteFtsBackend:
     def index(self, docs: list[dict[str, Any]]) -> None:
         with _conn(self.cfg) as conn:
             try:
-                _write(conn, TABLE, DOCS, docs, replace=True)
+                _write(conn, TABLE, DOCS, docs)
                 conn.commit()
             except sqlite3.OperationalError as exc:  # "database is locked" after the busy timeout
                 conn.rollback()
@@ -71,20 +71,26 @@ class SqliteFtsBackend:
 
     def rebuild(self, docs: Iterable[dict[str, Any]], total: int, advance: Callable[[int], None]) -> int:
         """Fill a new table beside the live one in committed batches, then swap them in one transaction,
-        so searches keep working during a reindex of a million hits."""
-        batch_size = int(self.cfg.search.bulk_size)
-        with _conn(self.cfg) as conn:
+        so searches keep working during a reindex of a million hits. Analysis (the CPU-bound part)
+        runs in `reindex_workers` processes while this one reads and writes the database."""
+        rows = ((d["id"], d.get("title") or "", d.get("text") or "", d.get("account") or "") for d in docs)
+        batches = _batched(rows, int(self.cfg.search.bulk_size))
+        workers = int(self.cfg.search.reindex_workers)
+        with _analysis_pool(workers) as pool, _conn(self.cfg) as conn:
             for t in (BUILD_TABLE, BUILD_DOCS):
                 conn.execute(f"DROP TABLE IF EXISTS {t}")
             conn.execute(_CREATE_FTS.format(t=BUILD_TABLE))
             conn.execute(_CREATE_DOCS.format(t=BUILD_DOCS))
             conn.commit()
-            n, batch = 0, []
-            for doc in docs:
-                batch.append(doc)
-                if len(batch) >= batch_size:
-                    n += _flush(conn, batch, advance)
-            n += _flush(conn, batch, advance)
+            n = since_commit = 0
+            for analysed in (pool.imap(analyse_batch, batches) if pool else map(analyse_batch, batches)):
+                _insert(conn, BUILD_TABLE, BUILD_DOCS, analysed)
+                n += len(analysed)
+                since_commit += len(analysed)
+                if since_commit >= 20000:  # big transactions let FTS5 write fewer, larger segments
+                    conn.commit()
+                    since_commit = 0
+                advance(len(analysed))
             conn.execute(f"INSERT INTO {BUILD_TABLE}({BUILD_TABLE}) VALUES('optimize')")
             conn.execute(f"DROP TABLE {TABLE}")
             conn.execute(f"DROP TABLE {DOCS}")
@@ -100,8 +106,8 @@ class SqliteFtsBackend:
     # ------------------------------------------------------------------ reading
 
     def search(self, query: Query, params: SearchParams) -> SearchResult:
-        plan = sqlite_sql.plan(query, params, _utc_offset_minutes(self.cfg))
         cap = int(self.cfg.search.track_total_hits)
+        plan = sqlite_sql.plan(query, params, _utc_offset_minutes(self.cfg), window=cap)
         with _conn(self.cfg) as conn:
             try:
                 rows = conn.execute(plan.page_sql, plan.page_args).fetchall()
@@ -112,7 +118,9 @@ class SqliteFtsBackend:
                 raise IndexUnavailable(str(exc)) from exc
         hits = [ResultHit(id=r[0], score=(-r[1] if r[1] is not None else None), doc={}) for r in rows]
         return SearchResult(total=min(total, cap), total_is_exact=total <= cap, hits=hits,
-                            facets=facets, page=params.page, per_page=params.per_page)
+                            facets=facets, page=params.page, per_page=params.per_page,
+                            notice=None if total <= cap else
+                            f"匹配超过 {cap} 条：按相关度排序和分类统计只看最新的 {cap} 条，请加筛选条件缩小范围")
 
 
 def _facets(conn, plan: sqlite_sql.Plan, size: int) -> dict[str, list[tuple[str, int]]]:
@@ -124,25 +132,60 @@ def _facets(conn, plan: sqlite_sql.Plan, size: int) -> dict[str, list[tuple[str,
     return out
 
 
-def _flush(conn, batch: list[dict[str, Any]], advance: Callable[[int], None]) -> int:
-    if not batch:
-        return 0
-    _write(conn, BUILD_TABLE, BUILD_DOCS, batch, replace=False)
-    conn.commit()
-    n = len(batch)
-    advance(n)
-    batch.clear()
-    return n
+def analyse_batch(rows: list[tuple[int, str, str, str]]) -> list[tuple]:
+    """(id, title, text, account) → (id, normalised ×3, token streams ×3); runs in worker processes."""
+    out = []
+    for i, t, b, a in rows:
+        nt, nb, na = normalize(t), normalize(b), normalize(a)
+        out.append((i, nt, nb, na, index_terms(nt), index_terms(nb), index_terms(na)))
+    return out
 
 
-def _write(conn, table: str, docs_table: str, docs: list[dict[str, Any]], replace: bool) -> None:
-    if replace:
-        _remove(conn, table, docs_table, [d["id"] for d in docs])
-    norm = [(d["id"], normalize(d.get("title") or ""), normalize(d.get("text") or ""),
-             normalize(d.get("account") or "")) for d in docs]
-    conn.executemany(f"INSERT INTO {docs_table}(rowid, title, body, account) VALUES (?,?,?,?)", norm)
+def _insert(conn, table: str, docs_table: str, analysed: list[tuple]) -> None:
+    conn.executemany(f"INSERT INTO {docs_table}(rowid, title, body, account) VALUES (?,?,?,?)",
+                     [r[:4] for r in analysed])
     conn.executemany(f"INSERT INTO {table}(rowid, {FTS_COLUMNS}) VALUES (?,?,?,?)",
-                     [(i, index_terms(t), index_terms(b), index_terms(a)) for i, t, b, a in norm])
+                     [(r[0], *r[4:]) for r in analysed])
+
+
+def _write(conn, table: str, docs_table: str, docs: list[dict[str, Any]]) -> None:
+    """Replace documents: delete what was indexed for these ids, then insert the new text."""
+    _remove(conn, table, docs_table, [d["id"] for d in docs])
+    _insert(conn, table, docs_table, analyse_batch(
+        [(d["id"], d.get("title") or "", d.get("text") or "", d.get("account") or "") for d in docs]))
+
+
+def _batched(items, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _analysis_pool:
+    """A process pool for analysis, or None for workers <= 1.
+
+    Forked before the pool's workers ever see a database connection use: they only analyse text.
+    (spawn would re-import the caller's main module, which breaks scripts without a main guard.)"""
+
+    def __init__(self, workers: int):
+        self.pool = None
+        if workers > 1:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(workers)
+
+    def __enter__(self):
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
 
 
 def _remove(conn, table: str, docs_table: str, hit_ids: list[int]) -> None:

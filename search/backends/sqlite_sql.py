@@ -93,19 +93,29 @@ def _utc_text(day: dt.date, offset_min: int) -> str:
 
 @dataclass
 class Plan:
-    from_where: str
+    source: str  # FROM … (the full-text index joined to hits, or hits alone)
+    where: str
     args: list
     ranked: bool
-    order: str
+    text: bool  # the query has words (the index drives the scan)
     limit: int
     offset: int
+    window: int  # most matches ranked, counted and faceted (newest first), like track_total_hits
     offset_min: int = 0
-    facet_names: tuple = field(default=("label", "platform", "grid", "source", "day"))
+
+    def _window_sql(self, columns: str) -> str:
+        """The newest `window` matches. Walking the index in rowid order lets SQLite stop early,
+        which bounds every query however common its words are (hit ids grow with detection time)."""
+        order = "search_fts.rowid DESC" if self.text else "h.id DESC"
+        return f"SELECT {columns} {self.source}{self.where} ORDER BY {order} LIMIT {int(self.window)}"
 
     @property
     def page_sql(self) -> str:
-        rank = BM25 if self.ranked else "NULL"
-        return f"SELECT h.id, {rank} AS rank {self.from_where} ORDER BY {self.order} LIMIT ? OFFSET ?"
+        if self.ranked:
+            inner = self._window_sql(f"h.id AS id, {BM25} AS rank")
+            return f"SELECT id, rank FROM ({inner}) ORDER BY rank, id DESC LIMIT ? OFFSET ?"
+        order = "search_fts.rowid DESC" if self.text else "h.id DESC"
+        return f"SELECT h.id, NULL {self.source}{self.where} ORDER BY {order} LIMIT ? OFFSET ?"
 
     @property
     def page_args(self) -> list:
@@ -113,22 +123,23 @@ class Plan:
 
     def count_sql(self, cap: int) -> str:
         # Counting stops just past the cap, as Elasticsearch's track_total_hits does.
-        return f"SELECT count(*) FROM (SELECT 1 {self.from_where} LIMIT {int(cap) + 1})"
+        return f"SELECT count(*) FROM (SELECT 1 {self.source}{self.where} LIMIT {int(cap) + 1})"
 
     def facet_sqls(self, size: int) -> dict[str, str]:
-        fw, n = self.from_where, int(size)
-        day = f"date({WHEN}, '{self.offset_min:+d} minutes')"
+        m = "(" + self._window_sql(f"h.labels AS labels, h.platform AS platform, h.grid_id AS grid_id, "
+                                   f"h.source AS source, {WHEN} AS at") + ") m"
+        n = int(size)
         return {
-            "label": ("SELECT j.value, count(*) FROM (SELECT h.labels AS labels "
-                      f"{fw}) m, json_each(m.labels) j GROUP BY j.value ORDER BY 2 DESC LIMIT {n}"),
-            "platform": f"SELECT h.platform, count(*) {fw} GROUP BY 1 ORDER BY 2 DESC LIMIT {n}",
-            "grid": f"SELECT h.grid_id, count(*) {fw} GROUP BY 1 ORDER BY 2 DESC LIMIT {n}",
-            "source": f"SELECT h.source, count(*) {fw} GROUP BY 1 ORDER BY 2 DESC LIMIT {n}",
-            "day": f"SELECT {day}, count(*) {fw} GROUP BY 1 ORDER BY 1 DESC LIMIT 31",
+            "label": f"SELECT j.value, count(*) FROM {m}, json_each(m.labels) j GROUP BY 1 ORDER BY 2 DESC LIMIT {n}",
+            "platform": f"SELECT platform, count(*) FROM {m} GROUP BY 1 ORDER BY 2 DESC LIMIT {n}",
+            "grid": f"SELECT grid_id, count(*) FROM {m} GROUP BY 1 ORDER BY 2 DESC LIMIT {n}",
+            "source": f"SELECT source, count(*) FROM {m} GROUP BY 1 ORDER BY 2 DESC LIMIT {n}",
+            "day": (f"SELECT date(at, '{self.offset_min:+d} minutes'), count(*) FROM {m} "
+                    "GROUP BY 1 ORDER BY 1 DESC LIMIT 31"),
         }
 
 
-def plan(q: Query, params: SearchParams, offset_min: int) -> Plan:
+def plan(q: Query, params: SearchParams, offset_min: int, window: int) -> Plan:
     where, args = filter_clauses(q.filters, params, offset_min)
     match = match_expression(q)
     if match is not None:
@@ -144,8 +155,7 @@ def plan(q: Query, params: SearchParams, offset_min: int) -> Plan:
             where.append("h.id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
             args.append(excl)
     ranked = match is not None and (q.sort or params.sort) != "time"
-    order = "rank, h.id DESC" if ranked else "h.detected_at DESC, h.id DESC"
-    fw = source + (" WHERE " + " AND ".join(where) if where else "")
     per_page = max(1, params.per_page)
-    return Plan(from_where=fw, args=args, ranked=ranked, order=order, limit=per_page,
-                offset=(max(1, params.page) - 1) * per_page, offset_min=offset_min)
+    return Plan(source=source, where=(" WHERE " + " AND ".join(where)) if where else "", args=args,
+                ranked=ranked, text=match is not None, limit=per_page,
+                offset=(max(1, params.page) - 1) * per_page, window=window, offset_min=offset_min)

@@ -1,0 +1,173 @@
+"""Search benchmark: bulk indexing rate and query latency of the embedded backend (and Elasticsearch
+when --es-url is given) over generated Chinese hits.
+
+    .venv/bin/python -m bench.search_bench            # 100,000 hits (a few minutes)
+    .venv/bin/python -m bench.search_bench --full     # 1,000,000 hits (the issue's size)
+    .venv/bin/python -m bench.search_bench --es-url http://127.0.0.1:9200
+
+Figures: indexing hits/s (reindex from the database, and the outbox drain path), analysis alone
+(the baseline: what indexing would cost with a free index), and p50/p95 of keyword + one filter +
+highlight queries, without and with facets. Targets from the issue: ≥ 5,000 hits/s, p95 < 100 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+from core import config, db
+from core.models import Grid, Hit
+
+KEYWORDS = ["盗版", "代购", "跟团", "港澳", "签证", "包机", "书籍", "正版", "教材", "低价", "旅游", "地接",
+            "纯玩", "自由行", "团费", "影印", "原版", "出境", "招募", "导游"]
+FILLER = ("我们专业提供各类服务欢迎咨询价格优惠质量保证全国包邮当天发货线路行程安排酒店门票景区用车"
+          "客服微信电话联系方式售后保障诚信经营老客户推荐新品上市限时活动更多详情请私信了解的是在和")
+PLATFORMS = ["wechat", "shop", "note", "forum", "web"]
+LABELS = [["unlicensed_travel"], ["illegal_publication"], ["unlicensed_travel", "illegal_publication"]]
+FILTERS = ["platform:shop", "label:unlicensed_travel", "status:new", "score:>=0.6", "platform:wechat"]
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    parts = []
+    while sum(map(len, parts)) < n:
+        if rng.random() < 0.25:
+            parts.append(KEYWORDS[min(int(rng.paretovariate(1.2)) - 1, len(KEYWORDS) - 1)])
+        else:
+            i = rng.randrange(len(FILLER) - 4)
+            parts.append(FILLER[i:i + rng.randint(2, 4)])
+        if rng.random() < 0.08:
+            parts.append(rng.choice("，。！ "))
+    return "".join(parts)
+
+
+def generate(cfg, n: int, seed: int = 7) -> list[int]:
+    rng = random.Random(seed)
+    with db.session_scope(cfg) as s:
+        grid_ids = []
+        for i in range(20):
+            g = Grid(code=f"B{i:04d}", name=f"基准网格{i}", level="grid", geometry="{}", min_lon=0, min_lat=0,
+                     max_lon=1, max_lat=1, centroid_lon=0.5, centroid_lat=0.5)
+            s.add(g)
+            s.flush()
+            grid_ids.append(g.id)
+    start = dt.datetime(2025, 1, 1)
+    with db.get_engine(cfg).begin() as conn:
+        batch = []
+        for i in range(n):
+            when = start + dt.timedelta(minutes=i * 525600 // n)
+            batch.append({"url": f"https://example.invalid/p/{i}", "source": f"src{i % 12}",
+                          "platform": rng.choice(PLATFORMS), "title": sentence(rng, rng.randint(10, 25)),
+                          "text": sentence(rng, rng.randint(80, 300)), "account": f"账号{i % 5000}",
+                          "labels": rng.choice(LABELS), "scores": {}, "score": round(rng.random(), 3),
+                          "reasons": [], "grid_id": rng.choice(grid_ids), "status": rng.choice(["new", "new", "clue", "dismissed"]),
+                          "detected_at": when, "updated_at": when})
+            if len(batch) == 10000:
+                conn.execute(insert(Hit), batch)
+                batch.clear()
+        if batch:
+            conn.execute(insert(Hit), batch)
+        conn.execute(text("DELETE FROM search_outbox"))  # the insert triggers queued them; we index below
+    return grid_ids
+
+
+def bench_analysis(cfg, sample: int) -> float:
+    from search.analysis import index_terms, normalize
+    from search.documents import iter_all_docs
+
+    with db.session_scope(cfg) as s:
+        docs = [d for _, d in zip(range(sample), iter_all_docs(s))]
+    t0 = time.perf_counter()
+    for d in docs:
+        for f in ("title", "text", "account"):
+            index_terms(normalize(d[f]))
+    return len(docs) / (time.perf_counter() - t0)
+
+
+def bench_reindex(cfg, n: int) -> float:
+    import search
+
+    t0 = time.perf_counter()
+    done = search.reindex(cfg, progress_bar=False)
+    assert done == n, (done, n)
+    return n / (time.perf_counter() - t0)
+
+
+def bench_drain(cfg, k: int) -> float:
+    """Re-index k existing hits through the outbox (replacements: the delete-then-insert path)."""
+    from search import outbox
+
+    with db.get_engine(cfg).begin() as conn:
+        conn.execute(text(f"INSERT INTO search_outbox (hit_id, op, created_at, attempts) "
+                          f"SELECT id, 'index', CURRENT_TIMESTAMP, 0 FROM hits ORDER BY id DESC LIMIT {k}"))
+    t0 = time.perf_counter()
+    done = outbox.drain(cfg)
+    assert done == k, (done, k)
+    return k / (time.perf_counter() - t0)
+
+
+def bench_queries(cfg, count: int, facets: bool, seed: int = 11) -> list[float]:
+    import search
+
+    rng = random.Random(seed)
+    times = []
+    for _ in range(count):
+        q = f"{rng.choice(KEYWORDS)} {rng.choice(FILTERS)}"
+        t0 = time.perf_counter()
+        r = search.search(cfg, q, facets=facets, sort=rng.choice(["relevance", "time"]))
+        times.append((time.perf_counter() - t0) * 1000)
+        assert r.hits and r.hits[0].snippets, q
+    return times
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
+
+
+def run(n: int, queries: int, backend: str, es_url: str | None, workdir: Path) -> None:
+    over = {"core.data_dir": str(workdir / backend), "core.database_url": "", "search.backend": backend}
+    if es_url:
+        over["search.es_url"] = es_url
+    cfg = config.load(overrides=over)
+    db.upgrade(cfg)
+    t0 = time.perf_counter()
+    generate(cfg, n)
+    print(f"[{backend}] generated {n:,} hits in the database in {time.perf_counter() - t0:.1f} s")
+    base = bench_analysis(cfg, min(n, 20000))
+    rate = bench_reindex(cfg, n)
+    drain = bench_drain(cfg, min(n, 20000))
+    print(f"[{backend}] analysis alone (baseline): {base:,.0f} hits/s")
+    print(f"[{backend}] bulk indexing (reindex from the database): {rate:,.0f} hits/s "
+          f"= {rate / base:.2f} × the analysis baseline  (target ≥ 5,000)")
+    print(f"[{backend}] outbox drain (replacing indexed hits): {drain:,.0f} hits/s")
+    for facets in (False, True):
+        times = bench_queries(cfg, queries, facets)
+        print(f"[{backend}] keyword + one filter + highlights{' + facets' if facets else ''}: "
+              f"p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms "
+              f"over {queries} queries  (target p95 < 100 ms)")
+    db.dispose(cfg)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--full", action="store_true", help="1,000,000 hits")
+    ap.add_argument("--hits", type=int, default=None, help="number of generated hits (default 100,000)")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--es-url", default=None, help="also run against this Elasticsearch cluster")
+    ap.add_argument("--workdir", default=None, help="where the benchmark databases go (default: a temp dir)")
+    args = ap.parse_args(argv)
+    n = args.hits or (1_000_000 if args.full else 100_000)
+    with tempfile.TemporaryDirectory(prefix="wangxun-bench-") as tmp:
+        work = Path(args.workdir or tmp)
+        run(n, args.queries, "embedded", None, work)
+        if args.es_url:
+            run(n, args.queries, "elasticsearch", args.es_url, work)
+
+
+if __name__ == "__main__":
+    main()
