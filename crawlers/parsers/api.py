@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from crawlers.parsers import generic, shop, sogou, travel, wechat
 from crawlers.parsers.antibot import captcha_marker
@@ -35,7 +36,8 @@ def parse(kind: str, url: str, body: bytes, *, encoding: str | None = None,
         return _finish(_parse(kind, url, body, encoding, selectors), kind, url)
     except Exception as exc:  # a parser bug must cost one page, not the crawl
         log.exception("parser %s failed on %s", kind, url)
-        return ParsedPage(kind=kind, url=url, state="error", extra={"error": f"{type(exc).__name__}: {exc}"})
+        return ParsedPage(kind=kind, url=url, state="error",
+                          extra={"error": f"{type(exc).__name__}: {exc}", "exception": True})
 
 
 def _parse(kind, url, body, encoding, selectors) -> ParsedPage:
@@ -53,7 +55,8 @@ def _parse(kind, url, body, encoding, selectors) -> ParsedPage:
         return ParsedPage(state="error", extra={"error": "body is binary, not text", "encoding": used})
     text = normalise_newlines(text)
     parser, base = KINDS[kind]
-    page = parser(Document(url, text, used, base_url=base), selectors if isinstance(selectors, dict) else None)
+    usable_url = url if _parsable(url) else ""  # a broken URL only costs its base for relative links
+    page = parser(Document(usable_url, text, used, base_url=base), selectors if isinstance(selectors, dict) else None)
     if page.state in ("error", "empty") or _short_content(page):
         marker = captcha_marker(text, url)
         if marker:
@@ -61,6 +64,14 @@ def _parse(kind, url, body, encoding, selectors) -> ParsedPage:
             page.extra.update({"captcha": marker, "unparsed_reason": page.extra.pop("error", "")})
     page.extra.setdefault("encoding", used)
     return page
+
+
+def _parsable(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:
+        return False
+    return True
 
 
 def _short_content(page: ParsedPage) -> bool:

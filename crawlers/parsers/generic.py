@@ -13,7 +13,7 @@ import re
 
 from parsel import Selector
 
-from crawlers.parsers.htmlutil import (Document, collect_images, collect_links, main_block, node_text,
+from crawlers.parsers.htmlutil import (Document, attr, collect_images, collect_links, main_block, node_text,
                                        texts_of)
 from crawlers.parsers.model import ListingItem, ParsedPage
 from crawlers.parsers.textutil import clean_line, currency_price, first_nonempty, parse_datetime, parse_price
@@ -109,7 +109,7 @@ def _urls(doc: Document, nodes: list[Selector]) -> list[str]:
             found.append(doc.absolute(node.root))
         else:
             found.extend(collect_images(doc, [node]) if node.xpath("descendant-or-self::img")
-                         else [doc.absolute(node.attrib.get("href"))])
+                         else [doc.absolute(attr(node, "href"))])
     return list(dict.fromkeys(u for u in found if u))
 
 
@@ -117,4 +117,4 @@ def _raw(node: Selector) -> str:
     """An attribute/text result as it is, or an element's href (an <a> matched without ::attr)."""
     if isinstance(node.root, str):
         return node.root
-    return node.attrib.get("href") or node.attrib.get("src") or ""
+    return attr(node, "href") or attr(node, "src") or ""

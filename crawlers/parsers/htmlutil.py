@@ -37,7 +37,11 @@ class Document:
         self.url = url or ""
         self.text = text
         self.encoding = encoding
-        self.base_url = self.url if urlsplit(self.url).scheme in ("http", "https") else base_url
+        try:
+            own_scheme = urlsplit(self.url).scheme
+        except ValueError:  # e.g. an unbalanced "[" in the host
+            own_scheme = ""
+        self.base_url = self.url if own_scheme in ("http", "https") else base_url
 
     @functools.cached_property
     def sel(self) -> Selector:
@@ -114,6 +118,17 @@ def _join_segments(text: str) -> str:
     return clean_block(text.replace(_SEGMENT, " "))
 
 
+def attr(node: Selector, name: str, default: str = "") -> str:
+    """An element's attribute. Safe where parsel's .attrib raises: damaged markup can leave an
+    attribute name lxml cannot represent, and .attrib copies every attribute."""
+    root = node.root
+    try:
+        value = root.get(name) if hasattr(root, "get") else None
+    except ValueError:
+        return default
+    return value if value is not None else default
+
+
 def scoped_text(scope: Selector, query: str) -> str:
     """Clean text of the first element a CSS query finds inside `scope`, or ""."""
     nodes = scope.css(query)
@@ -147,8 +162,8 @@ def collect_images(doc: Document, scopes: Iterable[Selector]) -> list[str]:
     found: list[str] = []
     for scope in scopes:
         for img in scope.xpath("descendant-or-self::img"):
-            for attr in IMAGE_ATTRS:
-                url = doc.absolute(img.attrib.get(attr))
+            for name in IMAGE_ATTRS:
+                url = doc.absolute(attr(img, name))
                 if url:
                     found.append(url)
                     break

@@ -46,6 +46,24 @@ def js_vars(script_text: str, names: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def js_decoded_props(script_text: str, names: Iterable[str]) -> dict[str, str]:
+    """{name: value} for object properties written `name: JsDecode('…')`, the form of the
+    `window.cgiData` blocks newer WeChat pages carry next to (or instead of) the `var` lines.
+    Only the JsDecode form is read: bare `title: '…'` properties are everywhere in page scripts."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted or "JsDecode(" not in script_text:
+        return {}
+    pattern = re.compile(r"(?<![\w$.])(" + "|".join(re.escape(n) for n in wanted) + r")\s*:\s*JsDecode\(")
+    found: dict[str, str] = {}
+    for match in pattern.finditer(script_text):
+        name = match.group(1)
+        if name not in found:
+            value = _expression_value("JsDecode(" + _expression(script_text, match.end()))
+            if value:
+                found[name] = value
+    return found
+
+
 def js_object(script_text: str, name: str) -> object | None:
     """The JSON value assigned by `var name = {…};` / `name = […];`, or None if absent or not JSON."""
     pattern = re.compile(r"(?<![\w.$])" + re.escape(name) + r"\s*=(?!=)\s*")

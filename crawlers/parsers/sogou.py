@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from crawlers.parsers.htmlutil import Document, collect_images, node_text
+from crawlers.parsers.htmlutil import Document, attr, collect_images, node_text
 from crawlers.parsers.model import ListingItem, ParsedPage
 from crawlers.parsers.textutil import clean_line, first_nonempty, from_unix, parse_datetime
 
@@ -50,11 +50,11 @@ def _article_item(doc: Document, row) -> ListingItem:
     link = row.css(".txt-box h3 a") or row.css("h3 a") or row.css("a[uigs^=article_title]")
     account = row.css("a.account") or row.css(".s-p a")
     stamp = row.css(".s-p::attr(t)").get() or _script_time(row)
-    url = doc.absolute(link[0].attrib.get("href")) if link else None
-    extra = {"id": row.attrib.get("d", ""), "link_type": _link_type(url),
-             "account_url": doc.absolute(account[0].attrib.get("href")) if account else None,
-             "account_openid": account[0].attrib.get("i") if account else None,
-             "verified": (account[0].attrib.get("data-isv") or account[0].attrib.get("data-isV")) == "1"
+    url = doc.absolute(attr(link[0], "href")) if link else None
+    extra = {"id": attr(row, "d", ""), "link_type": _link_type(url),
+             "account_url": doc.absolute(attr(account[0], "href")) if account else None,
+             "account_openid": attr(account[0], "i") if account else None,
+             "verified": (attr(account[0], "data-isv") or attr(account[0], "data-isV")) == "1"
              if account else None,
              "image": next(iter(collect_images(doc, row.css(".img-box"))), None)}
     return ListingItem(url=url, title=node_text(link[0]) if link else "",
@@ -67,15 +67,15 @@ def _article_item(doc: Document, row) -> ListingItem:
 def _account_item(doc: Document, row) -> ListingItem:
     link = row.css("p.tit a") or row.css(".txt-box a")
     name = node_text(link[0]) if link else ""
-    url = doc.absolute(link[0].attrib.get("href")) if link else None
+    url = doc.absolute(attr(link[0], "href")) if link else None
     fields = {clean_line(node_text(dl.css("dt")[0])).rstrip("：:"): dl.css("dd") for dl in row.css("dl") if dl.css("dt")}
     recent = fields.get("最近文章")
     recent_link = recent[0].css("a") if recent else []
-    extra = {"id": row.attrib.get("d", ""), "link_type": _link_type(url),
+    extra = {"id": attr(row, "d", ""), "link_type": _link_type(url),
              "wechat_id": first_nonempty(row.css("label[name=em_weixinhao]::text").get()),
              "verified_by": _dd_text(_field(fields, "认证")),
              "recent_article_title": node_text(recent_link[0]) if recent_link else None,
-             "recent_article_url": doc.absolute(recent_link[0].attrib.get("href")) if recent_link else None,
+             "recent_article_url": doc.absolute(attr(recent_link[0], "href")) if recent_link else None,
              "image": next(iter(collect_images(doc, row.css(".img-box"))), None)}
     return ListingItem(url=url, title=name, account=name, snippet=_dd_text(fields.get("功能介绍")),
                        published_at=from_unix(_script_time(recent[0])) if recent else None,

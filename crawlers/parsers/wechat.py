@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 import re
 
-from crawlers.parsers.htmlutil import Document, scoped_text, collect_images, collect_links, element_text, node_text
-from crawlers.parsers.jsvars import js_object, js_vars
+from crawlers.parsers.htmlutil import Document, attr, scoped_text, collect_images, collect_links, element_text, node_text
+from crawlers.parsers.jsvars import js_decoded_props, js_object, js_vars
 from crawlers.parsers.model import ListingItem, ParsedPage
 from crawlers.parsers.textutil import clean_line, first_nonempty, from_unix, parse_datetime
 
@@ -18,6 +18,10 @@ BASE_URL = "https://mp.weixin.qq.com/"
 SCRIPT_VARS = ("ct", "create_time", "publish_time", "nickname", "msg_title", "author", "msg_desc",
                "user_name", "biz", "mid", "idx", "sn", "item_show_type", "msg_cdn_url", "msg_link",
                "round_head_img", "name", "_copyright_stat", "profile_signature")
+# window.cgiData properties (JsDecode form) and the `var` names they stand in for.
+CGI_DATA_PROPS = {"nick_name": "nickname", "title": "msg_title", "author": "author", "create_time": "publish_time",
+                  "desc": "msg_desc", "user_name": "user_name"}
+_CREATE_TIME_PROP_RE = re.compile(r"create_time\s*:\s*['\"](\d{9,11})['\"]\s*\*\s*1")
 # WeChat's own wording on pages that no longer show an article, checked in this order
 # ("此内容因违规无法查看" must be "removed" before "无法查看" could call it "unavailable").
 GONE_RULES = (
@@ -27,6 +31,7 @@ GONE_RULES = (
     ("removed", ("违规", "投诉", "涉嫌", "已被屏蔽", "已封禁", "已被封", "已停止访问", "已被冻结")),
     ("unavailable", ("暂时无法查看", "无法查看", "不存在", "已迁移", "无法访问")),
 )
+SHARE_TEXT_QUERIES = ("#js_image_desc", "#js_text_desc", ".share_notice", "#js_share_content", ".share_media_desc")
 ERROR_MESSAGE_QUERIES = (".weui-msg__title", ".weui-msg__desc", ".mesg-block", ".global_error_msg",
                          ".weui_msg_title", ".msg_title_area", "#js_emptyTips")
 _WECHAT_ID_RE = re.compile(r"微信号\s*[:：]\s*(\S+)")
@@ -34,7 +39,7 @@ _WECHAT_ID_RE = re.compile(r"微信号\s*[:：]\s*(\S+)")
 
 def parse_wechat(doc: Document, selectors: dict | None = None) -> ParsedPage:
     scripts = "\n".join(doc.sel.xpath("//script[not(@src)]/text()").getall())
-    js = js_vars(scripts, SCRIPT_VARS)
+    js = _script_facts(scripts)
     content = doc.sel.css("#js_content")
     if content:
         return _article(doc, js, content[0])
@@ -49,11 +54,28 @@ def parse_wechat(doc: Document, selectors: dict | None = None) -> ParsedPage:
                       extra={"error": "not a WeChat article, error or profile page"})
 
 
+def _script_facts(scripts: str) -> dict[str, str]:
+    """The `var` facts, completed from the cgiData properties when a page lacks some `var` lines."""
+    js = js_vars(scripts, SCRIPT_VARS)
+    if all(js.get(key) for key in ("ct", "nickname", "msg_title", "author")):
+        return js
+    props = js_decoded_props(scripts, CGI_DATA_PROPS)
+    for prop, key in CGI_DATA_PROPS.items():
+        if props.get(prop) and not js.get(key):
+            js[key] = props[prop]
+    if not js.get("ct"):
+        numeric = _CREATE_TIME_PROP_RE.search(scripts)
+        if numeric:
+            js["ct"] = numeric.group(1)
+    return js
+
+
 def _article(doc: Document, js: dict, content) -> ParsedPage:
     title = first_nonempty(js.get("msg_title"), doc.meta("og:title", "twitter:title"),
                            _heading(doc), doc.title_tag())
-    text = node_text(content) if content is not None else first_nonempty(
-        js.get("msg_desc"), doc.meta("og:description", "description"))
+    # Picture and text "share" posts (item_show_type 8/10) keep their words outside #js_content.
+    text = (node_text(content) if content is not None else "") or first_nonempty(
+        doc.first_text(*SHARE_TEXT_QUERIES), js.get("msg_desc"), doc.meta("og:description", "description"))
     scopes = [content] if content is not None else []
     extra = {key: js[key] for key in ("biz", "mid", "idx", "sn", "user_name", "item_show_type") if key in js}
     extra.update({"description": first_nonempty(js.get("msg_desc"), doc.meta("og:description", "description")),
@@ -88,8 +110,8 @@ def _author(doc: Document, js: dict) -> str:
         return found
     # 2018/2021 layouts: the author is a plain .rich_media_meta_text in the byline, next to the date.
     for node in doc.sel.css("#meta_content .rich_media_meta_text"):
-        ident = node.attrib.get("id", "")
-        classes = node.attrib.get("class", "")
+        ident = attr(node, "id", "")
+        classes = attr(node, "class", "")
         if ident in ("post-date", "publish_time") or "nickname" in classes or node.css("#js_name, em[id]"):
             continue
         value = node_text(node)
@@ -161,7 +183,7 @@ def _history_cards(doc: Document, account: str) -> list[ListingItem]:
             items.append(ListingItem(url=doc.absolute(html.unescape(href or "")), title=title, account=account,
                                      snippet=scoped_text(card, ".weui_media_desc"),
                                      published_at=parse_datetime(scoped_text(card, ".weui_media_extra_info")),
-                                     extra={"id": card.attrib.get("msgid", "")}))
+                                     extra={"id": attr(card, "msgid", "")}))
     return items
 
 

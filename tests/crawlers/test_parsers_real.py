@@ -54,6 +54,20 @@ def test_wechat_2026_article_reading_account():
     assert page.extra["description"].startswith("起初只是一个点")
 
 
+def test_wechat_2026_article_falls_back_to_cgi_data_when_var_lines_and_markers_are_gone():
+    body = load("wechat_article_01_2026_reading_account.html")
+    for old, new in [(b"var ct = ", b"var x_ct = "), (b"var create_time = ", b"var x_create_time = "),
+                     (b"var nickname = ", b"var x_nickname = "), (b"var msg_title = ", b"var x_msg_title = "),
+                     (b"var author = ", b"var x_author = "), (b'id="js_name"', b""), (b'id="js_author_name"', b""),
+                     (b"og:title", b"og:x"), (b"og:article:author", b"og:x"), (b'id="activity-name"', b""),
+                     (b'class="rich_media_title ', b'class="x ')]:
+        assert old in body
+        body = body.replace(old, new)
+    page = parse("wechat_article", WECHAT_URL, body)
+    assert (page.title, page.account, page.author) == ("最后的止痛药", "左岸读书", "我是左岸")
+    assert page.published_at.isoformat() == "2026-01-02T17:39:33+08:00"  # create_time: '1767346773' * 1
+
+
 def test_wechat_2021_article():
     page = parse_fixture("wechat_article", "wechat_article_02_2021.html", WECHAT_URL)
     assert page.state == "ok"

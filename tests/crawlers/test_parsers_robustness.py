@@ -45,6 +45,16 @@ def test_bad_argument_types_never_raise(kind, bad):
     assert isinstance(page, ParsedPage) and page.state in ("error", "empty")
 
 
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_an_unparsable_url_only_loses_the_base(kind):
+    body = load("sogou_search_02_articles_2021.html")
+    page = parse(kind, "http://[broken-ipv6/", body)
+    assert page.url == "http://[broken-ipv6/"
+    assert "exception" not in page.extra
+    if kind == "sogou_weixin_search":
+        assert page.state == "ok" and page.items[0].url.startswith("https://weixin.sogou.com/link?url=")
+
+
 def test_unknown_kind_is_an_error():
     page = parse("myspace_profile", "https://example.com/", b"<html><title>x</title></html>")
     assert page.state == "error" and "unknown kind" in page.extra["error"]
@@ -206,3 +216,35 @@ def test_jsonp_wrapped_api_response():
     body = load("book_listing_01_kongfz_search_api.json")
     page = parse("shop_listing", "https://example.com/api", b"jQuery1234_5678(" + body + b");")
     assert page.state == "ok" and len(page.items) == 12
+
+
+# --- Mutation fuzzing: real pages, damaged at random (fixed seed), under their own and a wrong kind ---
+
+OWN_KIND = {"wechat_article": "wechat_article", "sogou_search": "sogou_weixin_search",
+            "shop_listing": "shop_listing", "book_listing": "shop_listing", "travel": "travel_note"}
+SMALL_FIXTURES = sorted(p for p in REAL.glob("*/*") if p.suffix in (".html", ".json") and p.stat().st_size < 600_000)
+
+
+def _mutations(body: bytes, rng) -> list[bytes]:
+    out = []
+    for _ in range(3):
+        a, b = sorted(rng.randrange(len(body)) for _ in range(2))
+        out.append(body[:a] + body[b:])                                  # a span cut out
+        out.append(body[:a] + bytes(rng.randrange(256) for _ in range(64)) + body[a:])  # noise inserted
+    out.append(body.replace(b"</", b"<"))                                 # every end tag broken
+    out.append(body.replace(b'"', b""))                                   # quotes gone (JSON and attributes)
+    out.append(body.replace(b">", b"", 50))                               # early tags unclosed
+    return out
+
+
+@pytest.mark.parametrize("path", SMALL_FIXTURES, ids=lambda p: p.name)
+def test_damaged_real_pages_never_hit_a_parser_bug(path):
+    import random
+
+    rng = random.Random(path.name)
+    own = OWN_KIND[path.parent.name]
+    for body in _mutations(path.read_bytes(), rng):
+        for kind in (own, "generic", "travel_note" if own != "travel_note" else "wechat_article"):
+            page = parse(kind, "https://example.com/p", body)
+            assert page.state in PAGE_STATES
+            assert "exception" not in page.extra, (kind, page.extra.get("error"))
