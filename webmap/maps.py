@@ -107,7 +107,11 @@ class WangxunLayers(JSCSSMixin, MacroElement):
         self._name = "WangxunLayers"
         self.venue_groups, self.hit_cluster, self.hit_heat = venue_groups, hit_cluster, hit_heat
         self.grid_hits, self.grid_dshare, self.options = grid_hits, grid_dshare, options
-        _Vendored.apply(self, [("wangxun_map_js", "js/map.js")], [("wangxun_map_css", "css/map.css")])
+        _Vendored.apply(self, [("markerclusterjs", "vendor/markercluster/leaflet.markercluster.js"),
+                               ("wangxun_map_js", "js/map.js")],
+                        [("markerclustercss", "vendor/markercluster/MarkerCluster.css"),
+                         ("markerclusterdefaultcss", "vendor/markercluster/MarkerCluster.Default.css"),
+                         ("wangxun_map_css", "css/map.css")])
 
 
 def build_map(cfg, bounds, stats: dict, options: dict) -> folium.Map:
@@ -115,16 +119,13 @@ def build_map(cfg, bounds, stats: dict, options: dict) -> folium.Map:
     crs = display_crs(cfg)
     center, zoom = _view(cfg, bounds)
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, max_zoom=19)
+    m.options["max_zoom"] = 19  # folium gives maxZoom only to tile layers; clustering needs it on the map
     _Vendored.apply(m, [("leaflet", "vendor/leaflet/leaflet.js")], [("leaflet_css", "vendor/leaflet/leaflet.css")])
     _add_base_layers(cfg, m)
     grid_hits = folium.FeatureGroup(name="网格 · 按线索数着色", show=True).add_to(m)
     grid_dshare = folium.FeatureGroup(name="网格 · 按D级场所占比着色", show=False).add_to(m)
-    venue_groups = {}
-    for cat in VENUE_CATEGORIES:
-        cluster = MarkerCluster(name=f"场所 · {cat}", options={"chunkedLoading": True, "chunkInterval": 120,
-                                                              "disableClusteringAtZoom": 18, "maxClusterRadius": 60})
-        _vendor_cluster(cluster)
-        venue_groups[cat] = cluster.add_to(m)
+    # One layer per category; map.js puts server-side cluster bubbles or a client marker cluster in it.
+    venue_groups = {cat: folium.FeatureGroup(name=f"场所 · {cat}").add_to(m) for cat in VENUE_CATEGORIES}
     hit_cluster = MarkerCluster(name="在线线索 · 聚合点", options={"chunkedLoading": True}).add_to(m)
     _vendor_cluster(hit_cluster)
     hit_heat = HeatMap([], name="在线线索 · 热力图", show=False, radius=22, blur=16, min_opacity=0.35).add_to(m)
@@ -216,14 +217,14 @@ def render_parts(m: folium.Map) -> dict[str, str]:
 def map_page(cfg, session, zone, f: map_data.Filters, query: dict) -> dict:
     """Everything the map page template needs: the rendered map and the side panel's data."""
     bounds = map_data.zone_bounds(session, zone, f.grid_ids) or map_data.zone_bounds(session, None)
-    stats = map_data.grid_stats(session, zone, f)
+    stats = map_data.grid_stats(session, zone, f, venues=False)  # hit counts fix the legend; the
+    # venue statistics arrive with /api/grids, so the page does not scan every venue twice
     urls = {"grids": url_for("map.api_grids"), "venues": url_for("map.api_venues"),
             "hits": url_for("map.api_hits"), "venue": url_for("map.api_venue", venue_id=0),
             "hit": url_for("map.api_hit", hit_id=0), "gridMap": url_for("map.grid_map", grid_id=0)}
     m = build_map(cfg, bounds, stats, {"urls": urls, "query": query})
     grids = map_data.grid_choices(session, zone)
-    totals = {k: sum(s[k] for s in stats.values()) for k in ("venues", "d_venues", "hits")}
-    return {**render_parts(m), "grids": grids, "totals": totals, "query": query, "filters": f,
+    return {**render_parts(m), "grids": grids, "query": query, "filters": f,
             "zone_is_all": zone is None, "categories": VENUE_CATEGORIES, "grades": map_data.GRADES,
             "pending": map_data.pending_clues(session, zone), "tiles": tile_spec(cfg),
             "selected_grid": f.extra.get("grid")}

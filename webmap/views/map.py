@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from webmap import maps, zones
 from webmap.auth import login_required
 from webmap.dbsession import get_session
+from webmap.services import clusters
 from webmap.services import hits as hit_service
 from webmap.services import map as map_data
 from webmap.services import venues as venue_service
@@ -41,16 +42,20 @@ def api_grids():
     level = request.args.get("level", "grid")
     if level not in ("grid", "street"):
         return jsonify(error="level must be grid or street"), 400
-    return _json(map_data.grid_features(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
-                                        maps.display_crs(g.cfg), level=level))
+    text = map_data.grid_features(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
+                                  maps.display_crs(g.cfg), level=level)
+    return current_app.response_class(text, mimetype="application/json")
 
 
 @bp.route("/api/venues")
 @login_required
 def api_venues():
-    data = map_data.venue_rows(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
-                               maps.display_crs(g.cfg), int(g.cfg.webmap.api_max_venues))
-    return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
+    zone, f, zoom, w = zones.allowed_grid_ids(), params.filters(request.args), request.args.get("zoom", type=int), g.cfg.webmap
+    if zoom is None or request.args.get("format") == "geojson":  # every venue, for GIS tools
+        data = map_data.venue_rows(get_session(), zone, f, maps.display_crs(g.cfg), int(w.api_max_venues))
+        return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
+    return _json(clusters.venue_layer(get_session(), zone, f, maps.display_crs(g.cfg), zoom,
+                                      int(w.api_max_venues), int(w.cluster_above)))
 
 
 @bp.route("/api/venues/<int:venue_id>")

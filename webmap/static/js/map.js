@@ -8,7 +8,9 @@
 (function () {
   "use strict";
 
-  var state = window.wangxunState = {ready: false, venues: 0, hits: 0, grids: 0, errors: [], loads: 0};
+  var state = window.wangxunState = {ready: false, venues: 0, hits: 0, grids: 0, errors: [], loads: 0, timing: {}};
+  var t0 = performance.now();
+  function mark(name) { state.timing[name] = Math.round(performance.now() - t0); }
 
   function esc(s) {
     return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
@@ -81,7 +83,9 @@
   Layers.prototype.loadGrids = function () {
     var self = this;
     return getJSON(withParams(this.o.urls.grids, this.o.query)).then(function (fc) {
+      mark("gridsFetched");
       state.grids = fc.features.length;
+      self.showTotals(fc.features);
       var permanent = fc.features.length <= 80;
       [[self.gridHits, "fill_hits"], [self.gridDShare, "fill_d_share"]].forEach(function (pair) {
         pair[0].clearLayers();
@@ -97,6 +101,14 @@
         if (e.layer === self.gridDShare && self.map.hasLayer(self.gridHits)) { self.map.removeLayer(self.gridHits); }
       });
     }).catch(function (err) { self.fail("网格", err); });
+  };
+
+  Layers.prototype.showTotals = function (features) {
+    var el = document.getElementById("wx-totals");
+    if (!el) { return; }
+    var t = {venues: 0, d_venues: 0, hits: 0};
+    features.forEach(function (f) { t.venues += f.properties.venues; t.d_venues += f.properties.d_venues; t.hits += f.properties.hits; });
+    el.textContent = "场所 " + t.venues + " 家（D级 " + t.d_venues + "）· 在线线索 " + t.hits + " 条";
   };
 
   Layers.prototype.bindGrid = function (p, layer, permanent) {
@@ -125,26 +137,77 @@
     return icon;
   };
 
+  // The server answers with every venue in view ("points") or, when there are more than its
+  // cluster_above setting, with per-category cluster bubbles computed in SQL ("clusters").
   Layers.prototype.loadVenues = function () {
-    var self = this, bounds = this.map.getBounds().pad(0.3);
-    return getJSON(withParams(this.o.urls.venues, Object.assign({bbox: bounds.toBBoxString()}, this.o.query)))
-      .then(function (data) {
-        self.loaded.venues = {bounds: bounds, zoom: self.map.getZoom(), truncated: data.truncated};
-        self.truncated = data.truncated;
-        var byCat = {};
-        data.categories.forEach(function (c) { byCat[c] = []; });
-        for (var i = 0; i < data.rows.length; i++) {
-          var r = data.rows[i], cat = data.categories[r[3]];
-          var m = L.marker([r[2], r[1]], {icon: self.venueIcon(cat, r[4]), keyboard: false});
-          m.wx = {kind: "venue", id: r[0], grade: r[4]};
-          (byCat[cat] || (byCat[cat] = [])).push(m);
+    var self = this, bounds = this.map.getBounds().pad(0.3), zoom = this.map.getZoom();
+    var url = withParams(this.o.urls.venues, Object.assign({bbox: bounds.toBBoxString(), zoom: zoom}, this.o.query));
+    return getJSON(url).then(function (data) {
+      mark("venuesFetched");
+      self.loaded.venues = {bounds: bounds, zoom: zoom, mode: data.mode, truncated: data.truncated};
+      self.truncated = data.truncated;
+      var byCat = self.groupVenues(data);
+      state.venues = data.count;
+      state.venueMode = data.mode;
+      mark("venueMarkers");
+      return Promise.all(Object.keys(self.venueGroups).map(function (cat) {
+        var holder = self.venueGroups[cat];
+        holder.clearLayers();
+        if (data.mode === "clusters") {
+          holder.addLayer(L.layerGroup(byCat[cat] || []));
+          return Promise.resolve();
         }
-        state.venues = data.rows.length;
-        var pending = Object.keys(self.venueGroups).map(function (cat) {
-          return self.fill(self.venueGroups[cat], byCat[cat] || []);
-        });
-        return Promise.all(pending);
-      }).catch(function (err) { self.fail("场所", err); });
+        var cluster = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 60, disableClusteringAtZoom: 18});
+        cluster.on("click", function (e) { self.openPopup(e.layer); });
+        holder.addLayer(cluster);
+        return self.fill(cluster, byCat[cat] || []);
+      })).then(function () { mark("venuesShown"); });
+    }).catch(function (err) { self.fail("场所", err); });
+  };
+
+  Layers.prototype.groupVenues = function (data) {
+    var byCat = {}, cats = data.categories, i, m;
+    cats.forEach(function (c) { byCat[c] = []; });
+    if (data.mode === "clusters") {
+      for (i = 0; i < data.rows.length; i++) {
+        var r = data.rows[i];
+        m = L.marker([r[1], r[0]], {icon: this.bubbleIcon(cats[r[3]], r[4], r[2]), keyboard: false});
+        m.wx = {kind: "bubble", bounds: [[r[6], r[5]], [r[8], r[7]]], count: r[2]};
+        m.on("click", this.zoomToBubble, this);
+        byCat[cats[r[3]]].push(m);
+      }
+      return byCat;
+    }
+    for (i = 0; i < data.count; i++) {
+      var cat = cats[data.category.charCodeAt(i) - 48], grade = data.grade.charAt(i);
+      if (grade === "-") { grade = null; }
+      m = L.marker([data.lat[i] / data.scale, data.lon[i] / data.scale], {icon: this.venueIcon(cat, grade), keyboard: false});
+      m.wx = {kind: "venue", id: data.id[i], grade: grade};
+      byCat[cat].push(m);
+    }
+    return byCat;
+  };
+
+  // Bubbles of the eight categories share a cell; each sits at its own clock position around it.
+  Layers.prototype.bubbleIcon = function (category, worst, count) {
+    var size = count < 10 ? 26 : count < 100 ? 32 : count < 1000 ? 38 : 44;
+    var k = Object.keys(this.o.glyphs).indexOf(category), angle = (k < 0 ? 0 : k) * Math.PI / 4, ring = 22;
+    return L.divIcon({
+      className: "wx-bubble",
+      html: "<span style=\"width:" + size + "px;height:" + size + "px;line-height:" + (size - 4) + "px;border-color:" +
+        this.o.gradeColors[worst || "none"] + "\"><b>" + esc(this.o.glyphs[category] || "场") + "</b>" + count + "</span>",
+      iconSize: [size, size],
+      iconAnchor: [size / 2 - ring * Math.cos(angle), size / 2 - ring * Math.sin(angle)]
+    });
+  };
+
+  Layers.prototype.zoomToBubble = function (e) {
+    var b = L.latLngBounds(e.target.wx.bounds);
+    if (b.getNorthEast().equals(b.getSouthWest())) {
+      this.map.setView(b.getCenter(), Math.min(this.map.getZoom() + 3, 18));
+    } else {
+      this.map.fitBounds(b.pad(0.1), {maxZoom: 18});
+    }
   };
 
   // addLayers() clusters in chunks so the page keeps responding; resolve when the last chunk is in.
@@ -225,15 +288,14 @@
   Layers.prototype.needsReload = function (loaded) {
     if (!loaded) { return false; }
     var view = this.map.getBounds();
+    if (loaded.mode === "clusters" && this.map.getZoom() !== loaded.zoom) { return true; }
     return !loaded.bounds.contains(view) || (loaded.truncated && this.map.getZoom() > loaded.zoom);
   };
 
   Layers.prototype.start = function () {
     var self = this, started = performance.now();
     if (this.o.bounds) { this.map.fitBounds(this.o.bounds, {animate: false}); }
-    var onClick = function (e) { self.openPopup(e.layer); };
-    Object.keys(this.venueGroups).forEach(function (c) { self.venueGroups[c].on("click", onClick); });
-    this.hitCluster.on("click", onClick);
+    this.hitCluster.on("click", function (e) { self.openPopup(e.layer); });
     Promise.all([this.loadGrids(), this.loadVenues(), this.loadHits()]).then(function () {
       state.ready = true;
       state.loadMs = Math.round(performance.now() - started);
