@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
 
-from lxml import etree
 from parsel import Selector
 
 from crawlers.parsers.textutil import clean_block, clean_line

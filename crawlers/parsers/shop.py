@@ -121,7 +121,8 @@ def _kongfz_item(doc: Document, r: dict) -> ListingItem:
             "shopName", "shopAreaText", "showTimeText", "itemId", "shopId", "isSoldOut", "shopNickName",
             "importantDesc")
     extra = {key: r[key] for key in keep if r.get(key) not in (None, "")}
-    extra.update({"id": str(r.get("itemId") or ""), "link.pc": link, "image": doc.absolute(r.get("imgBigUrl") or r.get("imgUrl")),
+    extra.update({"id": str(r.get("itemId") or ""), "link.pc": link,
+                  "image": doc.absolute(r.get("imgBigUrl") or r.get("imgUrl")),
                   "postage": [s.get("shippingText") for s in (r.get("postage") or {}).get("shippingList") or []
                               if isinstance(s, dict) and s.get("shippingText")],
                   "item_features": _json_string((r.get("cardMetrics") or {}).get("itemFeatures"))})
@@ -139,7 +140,8 @@ def _json_item(doc: Document, d: dict) -> ParsedPage:
     """A single item delivered as JSON (the 闲鱼 item API)."""
     price = parse_price(d.get("soldPrice", d.get("price")))
     published = from_unix(d.get("gmtCreate")) or parse_datetime(d.get("gmtCreateText"))
-    return ParsedPage(state="ok", title=clean_line(d.get("title")), text=clean_line(d.get("desc")) or clean_line(d.get("title")),
+    title = clean_line(d.get("title"))
+    return ParsedPage(state="ok", title=title, text=clean_line(d.get("desc")) or title,
                       price=price, account=clean_line(d.get("sellerNick")) or None,
                       seller_location=clean_line(d.get("area")) or None, published_at=published,
                       extra={"format": "json_item", "item_id": str(d.get("itemId") or ""),

@@ -15,6 +15,8 @@ from crawlers.parsers.textutil import clean_line, first_nonempty, from_unix, par
 
 BASE_URL = "https://weixin.sogou.com/weixin"
 CAPTCHA_MARKERS = ("antispider", "seccodeImage", "seccodeForm", "您的访问过于频繁", "用户您好，您的访问过于频繁")
+# Any result layout: the parents of div.txt-box, when the ul.news-list wrapper changed.
+TXT_BOX_PARENTS = "//div[contains(concat(' ', normalize-space(@class), ' '), ' txt-box ')]/.."
 _TIME_CONVERT_RE = re.compile(r"timeConvert\(\s*['\"]?(\d{9,13})")
 _TOTAL_RE = re.compile(r"([\d,]+)\s*条")
 _TITLE_QUERY_RE = re.compile(r"^(.*?)的相关微信公众号")
@@ -29,7 +31,7 @@ def parse_sogou(doc: Document, selectors: dict | None = None) -> ParsedPage:
     if account_rows:
         items, result_type = [_account_item(doc, row) for row in account_rows], "account"
     else:
-        rows = article_rows or doc.sel.xpath("//div[contains(concat(' ', normalize-space(@class), ' '), ' txt-box ')]/..")
+        rows = article_rows or doc.sel.xpath(TXT_BOX_PARENTS)
         items, result_type = [_article_item(doc, row) for row in rows], "article"
     items = [item for item in items if item.title or item.url]
     extra = {"result_type": result_type, "query": _query(doc, title), "total_results": _total(doc)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from crawlers.parsers.htmlutil import Document, scoped_text, collect_images, collect_links, main_block, node_text
+from crawlers.parsers.htmlutil import Document, collect_images, collect_links, main_block, node_text, scoped_text
 from crawlers.parsers.jsvars import js_object
 from crawlers.parsers.model import ParsedPage
 from crawlers.parsers.textutil import clean_line, first_nonempty, parse_datetime

@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 import re
 
-from crawlers.parsers.htmlutil import Document, attr, scoped_text, collect_images, collect_links, element_text, node_text
+from crawlers.parsers.htmlutil import (Document, attr, collect_images, collect_links, element_text, node_text,
+                                       scoped_text)
 from crawlers.parsers.jsvars import js_decoded_props, js_object, js_vars
 from crawlers.parsers.model import ListingItem, ParsedPage
 from crawlers.parsers.textutil import clean_line, first_nonempty, from_unix, parse_datetime
@@ -100,7 +101,8 @@ def _heading(doc: Document) -> str:
 
 def _account(doc: Document, js: dict) -> str:
     return first_nonempty(doc.first_text("#js_name"), js.get("nickname"), doc.first_text("#post-user"),
-                          doc.first_text("#meta_content .rich_media_meta_nickname", "#js_profile_qrcode .profile_nickname"))
+                          doc.first_text("#meta_content .rich_media_meta_nickname",
+                                         "#js_profile_qrcode .profile_nickname"))
 
 
 def _author(doc: Document, js: dict) -> str:

@@ -100,7 +100,8 @@ def test_sample_sogou_no_results_and_captcha(site):
     client, _ = site
     empty = parse("sogou_weixin_search", f"{HOST}/weixin?query=zzzz", fetch(client, "/weixin?type=2&query=zzzzqqq"))
     assert empty.state == "empty" and empty.items == []
-    wall = parse("sogou_weixin_search", f"{HOST}/antispider/?from=%2Fweixin", fetch(client, "/antispider/?from=%2Fweixin"))
+    path = "/antispider/?from=%2Fweixin"
+    wall = parse("sogou_weixin_search", HOST + path, fetch(client, path))
     assert wall.state == "captcha"
 
 
@@ -129,7 +130,8 @@ def test_sample_shop_search_and_item(site):
 
 def test_sample_kongfz_api_and_book_page(site):
     client, store = site
-    page = parse("shop_listing", f"{HOST}/kongfz/search?keyword=&page=1", fetch(client, "/kongfz/search?keyword=&page=1"))
+    path = "/kongfz/search?keyword=&page=1"
+    page = parse("shop_listing", HOST + path, fetch(client, path))
     hits = store.search("kongfz", "")
     assert page.state == "ok" and page.extra["format"] == "kongfz_search_api"
     assert len(page.items) == min(20, len(hits))
@@ -149,7 +151,8 @@ def test_sample_kongfz_api_and_book_page(site):
 def test_sample_goofish_item_api_json(site):
     client, store = site
     post = store.channel("goofish")[0]
-    page = parse("shop_listing", f"{HOST}/api/goofish/item/{post['key']}", fetch(client, f"/api/goofish/item/{post['key']}"))
+    path = f"/api/goofish/item/{post['key']}"
+    page = parse("shop_listing", HOST + path, fetch(client, path))
     assert page.state == "ok" and page.title == post["title"]
     assert page.price == pytest.approx(float(post["price"])) and page.account == post["account"]["name"]
     assert page.seller_location == post["location"]
@@ -163,7 +166,8 @@ def test_generic_with_sources_toml_style_selectors_on_a_profile(site):
     account_id = sorted(store.accounts())[0]
     selectors = {"title": "strong.profile_nickname", "text": "div.profile_desc_value",
                  "links": "h4.weui_media_title a::attr(href)"}
-    page = parse("generic", f"{HOST}/profile/{account_id}", fetch(client, f"/profile/{account_id}"), selectors=selectors)
+    path = f"/profile/{account_id}"
+    page = parse("generic", HOST + path, fetch(client, path), selectors=selectors)
     assert page.state == "ok"
     assert page.title == store.accounts()[account_id]["name"]
     assert store.accounts()[account_id]["signature"] in page.text
@@ -196,7 +200,8 @@ GENERIC_PAGE = """<html><head><title>二手书转让 - 某论坛</title><meta na
 
 def test_generic_css_and_xpath_selectors():
     selectors = {"title": "h1::text", "text": "div.post", "price": ".price::text", "items": "ul.list li",
-                 "item_url": "a::attr(href)", "next_page": "a.next::attr(href)", "author": "//meta[@name='author']/@content"}
+                 "item_url": "a::attr(href)", "next_page": "a.next::attr(href)",
+                 "author": "//meta[@name='author']/@content"}
     page = parse("generic", "https://bbs.example.com/t/1", GENERIC_PAGE.encode(), selectors=selectors)
     assert page.state == "ok"
     assert page.title == "全新高仿教材转让"
@@ -210,7 +215,8 @@ def test_generic_css_and_xpath_selectors():
 
 
 def test_generic_falls_back_when_selectors_find_nothing_or_are_broken():
-    selectors = {"title": "h2.nothing::text", "text": "div.nothing", "price": "[[[", "next_page": "//a[@class='gone']/@href"}
+    selectors = {"title": "h2.nothing::text", "text": "div.nothing", "price": "[[[",
+                 "next_page": "//a[@class='gone']/@href"}
     page = parse("generic", "https://bbs.example.com/t/1", GENERIC_PAGE.encode(), selectors=selectors)
     assert page.state == "ok"
     assert page.title == "二手书转让 - 某论坛"  # <title>
@@ -237,7 +243,8 @@ ARTICLE = """<html><head><script nonce="{nonce}">window.logs={{t:{ts}}};</script
 def fingerprint(**kw):
     values = {"nonce": "111", "ts": "1700000000", "ad": "广告甲", "body": "正文内容 一"}
     values.update(kw)
-    return parse("wechat_article", "https://mp.weixin.qq.com/s/a", ARTICLE.format(**values).encode()).content_fingerprint()
+    page = parse("wechat_article", "https://mp.weixin.qq.com/s/a", ARTICLE.format(**values).encode())
+    return page.content_fingerprint()
 
 
 def test_fingerprint_ignores_nonces_script_timestamps_ads_and_whitespace():
