@@ -39,7 +39,7 @@ def index_hits(cfg: Config, hit_ids: list[int]) -> int:
     backend = get_backend(cfg)
     backend.ensure_ready()
     with db.session_scope(cfg) as s:
-        docs = load_docs(s, list(hit_ids))
+        docs = load_docs(s, list(hit_ids), cfg.core.timezone)
     if docs:
         backend.index(docs)
     gone = sorted(set(hit_ids) - {d["id"] for d in docs})
@@ -132,5 +132,5 @@ def reindex(cfg: Config, progress_bar: bool = True) -> int:
         if progress_bar:
             with progress.make_progress() as bar:
                 task = bar.add_task("重建索引 reindex", total=total)
-                return backend.rebuild(iter_all_docs(s), total, lambda n: bar.advance(task, n))
-        return backend.rebuild(iter_all_docs(s), total, lambda n: None)
+                return backend.rebuild(iter_all_docs(s, tz=cfg.core.timezone), total, lambda n: bar.advance(task, n))
+        return backend.rebuild(iter_all_docs(s, tz=cfg.core.timezone), total, lambda n: None)

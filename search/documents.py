@@ -29,9 +29,14 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.replace(microsecond=0).isoformat() if value else None
 
 
-def to_doc(hit) -> dict[str, Any]:
-    """The indexed document of a hit (an ORM Hit or a row of the hits table). Times are naive UTC."""
+def to_doc(hit, tz: str | None = None) -> dict[str, Any]:
+    """The indexed document of a hit (an ORM Hit or a row of the hits table). Times are naive UTC;
+    `day` is the local day in `tz` (patrol staff count days locally), used by date filters and facets."""
     when = hit.published_at or hit.detected_at
+    if when is not None and tz:
+        from zoneinfo import ZoneInfo
+
+        when = when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(tz))
     return {
         "id": hit.id,
         "url": hit.url,
@@ -53,15 +58,15 @@ def to_doc(hit) -> dict[str, Any]:
     }
 
 
-def load_docs(session: Session, hit_ids: list[int]) -> list[dict[str, Any]]:
+def load_docs(session: Session, hit_ids: list[int], tz: str | None = None) -> list[dict[str, Any]]:
     """Documents for the hits that still exist (a deleted hit simply has no document)."""
     if not hit_ids:
         return []
     rows = session.scalars(select(Hit).where(Hit.id.in_(hit_ids)).order_by(Hit.id))
-    return [to_doc(h) for h in rows]
+    return [to_doc(h, tz) for h in rows]
 
 
-def iter_all_docs(session: Session, batch: int = 5000) -> Iterator[dict[str, Any]]:
+def iter_all_docs(session: Session, batch: int = 5000, tz: str | None = None) -> Iterator[dict[str, Any]]:
     """Every hit in id order, read as plain rows (no ORM objects: a million of them is the slow part
     of a reindex), with keyset pagination so memory stays flat."""
     table = Hit.__table__
@@ -71,5 +76,5 @@ def iter_all_docs(session: Session, batch: int = 5000) -> Iterator[dict[str, Any
         if not rows:
             return
         for r in rows:
-            yield to_doc(r)
+            yield to_doc(r, tz)
         last = rows[-1].id

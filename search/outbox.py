@@ -80,7 +80,7 @@ def _apply(cfg: Config, backend, rows: list[tuple[int, int, str]]) -> int:
         latest[hit_id] = op
     to_index = [h for h, op in latest.items() if op == "index"]
     with db.session_scope(cfg) as s:
-        docs = load_docs(s, to_index)
+        docs = load_docs(s, to_index, cfg.core.timezone)
     found = {d["id"] for d in docs}
     to_delete = [h for h, op in latest.items() if op == "delete" or h not in found]
     backend.ensure_ready()

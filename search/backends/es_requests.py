@@ -1,0 +1,181 @@
+"""Elasticsearch request bodies, built by pure functions so unit tests can hold them against the
+documented shapes (index template, bool query, aggregations, bulk actions) without a cluster.
+
+Text fields receive the text already normalised by search.analysis (full width folded, 繁→简,
+lower case, same length), so both backends see the same characters. Each text field is indexed twice:
+with CJK bigrams (standard tokenizer + cjk_width + lowercase + cjk_bigram, Elasticsearch's `cjk`
+chain, no plugin needed) and as unigrams in `.uni`, which answers terms ending in a lone CJK
+character ("书", "qq群") the way the embedded backend's prefix query does.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from search.analysis import ANALYZER_VERSION, normalize
+from search.backends.base import SearchParams
+from search.query import Filters, Query, Term
+
+TEXT_FIELDS = {"title": 5.0, "text": 1.0, "account": 2.0}  # field → boost (as bm25 weights embedded)
+PLUGIN_ANALYZERS = {"smartcn": "smartcn", "ik": "ik_max_word"}
+FACET_FIELDS = {"label": "labels", "platform": "platform", "grid": "grid_id", "source": "source"}
+
+
+def index_name(alias: str, when: dt.datetime | None = None) -> str:
+    """A versioned index behind the alias; a reindex builds the next one and swaps the alias."""
+    when = when or dt.datetime.now(dt.timezone.utc)
+    return f"{alias}-v{when.strftime('%Y%m%d%H%M%S%f')}"
+
+
+def _text_field(plugin: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"uni": {"type": "text", "analyzer": "wx_cjk_unigram"}}
+    if plugin:
+        fields["smart"] = {"type": "text", "analyzer": PLUGIN_ANALYZERS[plugin]}
+    return {"type": "text", "analyzer": "wx_cjk_bigram", "fields": fields}
+
+
+def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str | None = None) -> dict[str, Any]:
+    """Body of PUT _index_template/<alias>: settings with the CJK analysis chain, explicit mappings."""
+    text = _text_field(plugin)
+    return {
+        "index_patterns": [f"{alias}-v*"],
+        "priority": 200,
+        "_meta": {"analyzer_version": ANALYZER_VERSION, "managed_by": "wangxun"},
+        "template": {
+            "settings": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "analysis": {"analyzer": {
+                    "wx_cjk_bigram": {"type": "custom", "tokenizer": "standard",
+                                      "filter": ["cjk_width", "lowercase", "cjk_bigram"]},
+                    "wx_cjk_unigram": {"type": "custom", "tokenizer": "standard",
+                                       "filter": ["cjk_width", "lowercase"]},
+                }},
+            },
+            "mappings": {
+                "dynamic": "strict",
+                "properties": {
+                    "id": {"type": "long"},
+                    "url": {"type": "keyword", "ignore_above": 2000},
+                    "source": {"type": "keyword"},
+                    "platform": {"type": "keyword"},
+                    "labels": {"type": "keyword"},
+                    "status": {"type": "keyword"},
+                    "title": text, "text": text, "account": text,
+                    "score": {"type": "float"},
+                    "grid_id": {"type": "integer"},
+                    "venue_id": {"type": "integer"},
+                    "location_name": {"type": "keyword"},
+                    "location": {"type": "geo_point"},
+                    "published_at": {"type": "date"},
+                    "detected_at": {"type": "date"},
+                    "day": {"type": "date", "format": "yyyy-MM-dd"},
+                },
+            },
+        },
+    }
+
+
+def es_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """The indexed body of a search document: text fields normalised, everything else as is."""
+    body = dict(doc)
+    for f in TEXT_FIELDS:
+        body[f] = normalize(doc.get(f) or "")
+    return body
+
+
+def bulk_index_actions(index: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Actions for helpers.bulk / the _bulk API: the hit id is the document _id, so re-crawls and
+    replays of the outbox overwrite instead of duplicating."""
+    return [{"_op_type": "index", "_index": index, "_id": str(d["id"]), "_source": es_document(d)}
+            for d in docs]
+
+
+def bulk_delete_actions(index: str, hit_ids: list[int]) -> list[dict[str, Any]]:
+    return [{"_op_type": "delete", "_index": index, "_id": str(i)} for i in hit_ids]
+
+
+def term_clause(term: Term) -> dict[str, Any]:
+    """A word or phrase as a phrase query over all text fields (the analysed form is a phrase).
+
+    A term ending in a lone CJK character matches as the start of a longer word in the embedded
+    backend ("书" in 书籍); on unigram fields a phrase does exactly that."""
+    suffix = ".uni" if term.pattern.prefix else ""
+    return {"multi_match": {"query": normalize(term.text), "type": "phrase",
+                            "fields": [f"{f}{suffix}^{b:g}" for f, b in TEXT_FIELDS.items()]}}
+
+
+def filter_clauses(f: Filters, params: SearchParams) -> list[dict[str, Any]]:
+    """Dates filter on `day`, the hit's local day computed at indexing (search.documents)."""
+    out: list[dict[str, Any]] = []
+    for field, values in (("labels", f.labels), ("platform", f.platforms), ("source", f.sources),
+                          ("status", f.statuses)):
+        if values:
+            out.append({"terms": {field: list(values)}})
+    for ids in (f.grid_ids, params.grid_ids):
+        if ids is not None:
+            out.append({"terms": {"grid_id": sorted(ids)}})
+    if f.date_from or f.date_to:
+        rng: dict[str, Any] = {"format": "yyyy-MM-dd"}
+        if f.date_from:
+            rng["gte"] = f.date_from.isoformat()
+        if f.date_to:
+            rng["lte"] = f.date_to.isoformat()
+        out.append({"range": {"day": rng}})
+    if f.score_min is not None or f.score_max is not None:
+        rng = {}
+        if f.score_min is not None:
+            rng["gte"] = f.score_min
+        if f.score_max is not None:
+            rng["lte"] = f.score_max
+        out.append({"range": {"score": rng}})
+    if params.min_hit_id:
+        out.append({"range": {"id": {"gt": params.min_hit_id}}})
+    return out
+
+
+def search_body(q: Query, params: SearchParams, track_total_hits: int, facet_size: int) -> dict[str, Any]:
+    """Body of POST <alias>/_search."""
+    must = []
+    for group in q.groups:
+        clauses = [term_clause(t) for t in group]
+        must.append(clauses[0] if len(clauses) == 1 else
+                    {"bool": {"should": clauses, "minimum_should_match": 1}})
+    boolq: dict[str, Any] = {"must": must or [{"match_all": {}}],
+                             "must_not": [term_clause(t) for t in q.excluded],
+                             "filter": filter_clauses(q.filters, params)}
+    ranked = bool(q.groups) and (q.sort or params.sort) != "time"
+    body: dict[str, Any] = {
+        "query": {"bool": boolq},
+        "sort": ["_score", {"id": "desc"}] if ranked else [{"id": "desc"}],
+        "from": (max(1, params.page) - 1) * params.per_page,
+        "size": params.per_page,
+        "track_total_hits": track_total_hits,
+        "_source": ["id"],
+    }
+    if params.facets:
+        body["aggs"] = facet_aggs(facet_size)
+    return body
+
+
+def facet_aggs(size: int) -> dict[str, Any]:
+    aggs: dict[str, Any] = {name: {"terms": {"field": field, "size": size}}
+                            for name, field in FACET_FIELDS.items()}
+    aggs["day"] = {"date_histogram": {"field": "day", "calendar_interval": "day", "format": "yyyy-MM-dd",
+                                      "min_doc_count": 1, "order": {"_key": "desc"}}}
+    return aggs
+
+
+def parse_facets(aggs: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    out = {name: [(str(b["key"]), int(b["doc_count"])) for b in aggs.get(name, {}).get("buckets", [])]
+           for name in FACET_FIELDS}
+    days = aggs.get("day", {}).get("buckets", [])[:31]
+    out["day"] = sorted((b.get("key_as_string") or str(b["key"]), int(b["doc_count"])) for b in days)
+    return out
+
+
+def alias_swap_actions(alias: str, new_index: str, old_indexes: list[str]) -> list[dict[str, Any]]:
+    """Body "actions" of POST _aliases: one atomic switch, so searches never see a missing index."""
+    actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": alias}} for i in old_indexes]
+    actions.append({"add": {"index": new_index, "alias": alias, "is_write_index": True}})
+    return actions
