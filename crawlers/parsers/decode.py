@@ -14,6 +14,8 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BO
 # Control characters lxml refuses (and that never belong in a page); \t \n \r stay.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SNIFF_BYTES = 4096
+# Single-byte Western codecs a server may declare by default, whatever the page really is.
+_WESTERN = {"cp1252", "latin-1", "iso8859-1", "ascii", "iso8859-15"}
 
 
 def decode_body(body: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -62,10 +64,14 @@ def _candidates(body: bytes, encoding: str | None) -> list[str]:
         if body.startswith(bom):
             found.append(codec)
             break
-    for declared in (encoding, _sniff_declared(body)):
-        codec = canonical_codec(declared)
-        if codec:
-            found.append(codec)
+    given, in_page = canonical_codec(encoding), canonical_codec(_sniff_declared(body))
+    if given in _WESTERN and (in_page or not body.isascii()):
+        # "ISO-8859-1" is what misconfigured servers (and HTTP/1.1's old default) send for Chinese
+        # pages; any Chinese bytes decode under it, into mojibake. The page's own charset, or UTF-8
+        # and GB18030 failing first, decide instead; the Western codec stays the last resort.
+        found += [c for c in (in_page, "utf-8", "gb18030", given) if c]
+    else:
+        found += [c for c in (given, in_page) if c]
     found += ["utf-8", "gb18030"]
     return list(dict.fromkeys(found))
 

@@ -172,6 +172,20 @@ def test_encodings(codec, meta, given):
     assert page.text == "跟团游 ¥1999 起，全程无购物。😀"
 
 
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+@pytest.mark.parametrize("declared", ["iso-8859-1", "latin-1", "ascii"])
+def test_a_default_western_charset_header_does_not_garble_chinese(codec, declared):
+    body = ARTICLE.format(meta="").encode(codec)
+    page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body, encoding=declared)
+    assert page.account == "苏州旅游" and page.extra["encoding"] in ("utf-8", "gb18030")
+
+
+def test_a_western_page_declared_western_stays_western():
+    body = "<html><body><div id='js_content'><p>Café crème</p></div></body></html>".encode("cp1252")
+    page = parse("wechat_article", "https://example.com/", body, encoding="iso-8859-1")
+    assert page.text == "Café crème"
+
+
 def test_wrong_declared_encoding_falls_back_instead_of_garbling():
     body = ARTICLE.format(meta="").encode("gb18030")
     page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body, encoding="utf-8")
