@@ -1,0 +1,79 @@
+"""Nothing is lost when the index is down: hits wait in the outbox and are indexed later."""
+from __future__ import annotations
+
+import socket
+
+from sqlalchemy import select
+
+import search
+from core import db
+from core.models import Hit, SearchOutbox
+from search import outbox
+from tests.conftest import make_config
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now: connections are refused at once
+    return port
+
+
+def _add_hit(cfg, title="盗版书籍", text="影印教材") -> int:
+    with db.session_scope(cfg) as s:
+        h = Hit(url="https://example.invalid/1", source="src", platform="shop", title=title, text=text,
+                labels=["illegal_publication"], scores={}, score=0.8, reasons=[])
+        s.add(h)
+        s.flush()
+        outbox.enqueue(s, h.id)  # as the crawler pipeline does (the SQLite trigger queues it too)
+        return h.id
+
+
+def test_cluster_down_keeps_hits_waiting_with_the_error(tmp_path):
+    down = make_config(tmp_path, **{"search.backend": "elasticsearch",
+                                    "search.es_url": f"http://127.0.0.1:{_closed_port()}",
+                                    "search.es_max_retries": 0, "search.es_request_timeout_s": 2})
+    db.upgrade(down)
+    hit_id = _add_hit(down)
+    assert outbox.drain(down) == 0
+    assert outbox.drain(down) == 0
+    with db.session_scope(down) as s:
+        rows = s.scalars(select(SearchOutbox)).all()
+    assert rows and {r.hit_id for r in rows} == {hit_id}
+    assert all(r.attempts == 2 and "Elasticsearch" in r.last_error for r in rows)
+    # the index is back (here: the embedded backend on the same database): everything goes in
+    up = make_config(tmp_path, **{"search.backend": "embedded"})
+    assert outbox.drain(up) == 1
+    assert outbox.pending(up) == 0
+    assert [h.id for h in search.search(up, "盗版").hits] == [hit_id]
+    db.dispose(down)
+
+
+def test_deleted_hits_leave_the_index(cfg):
+    hit_id = _add_hit(cfg)
+    outbox.drain(cfg)
+    with db.session_scope(cfg) as s:
+        s.delete(s.get(Hit, hit_id))
+    assert outbox.drain(cfg) == 1
+    assert search.search(cfg, "盗版").total == 0
+    assert search.get_backend(cfg).count() == 0
+
+
+def test_enqueue_rejects_unknown_ops(session):
+    import pytest
+
+    with pytest.raises(ValueError):
+        outbox.enqueue(session, 1, op="upsert")
+
+
+def test_drain_waits_while_a_reindex_builds(cfg):
+    _add_hit(cfg)
+    conn = db.raw_connection(cfg)
+    conn.execute("CREATE TABLE search_fts_build (x)")  # what rebuild() creates first
+    conn.commit()
+    assert outbox.drain(cfg) == 0 and outbox.pending(cfg) > 0
+    conn.execute("DROP TABLE search_fts_build")
+    conn.commit()
+    conn.close()
+    assert outbox.drain(cfg) == 1
