@@ -32,7 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from core import db
 from core.config import Config
 from core.errors import UserError
-from jobs import runner
+from jobs import runner, tasks
 from jobs.definitions import JobDef, load_definitions
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def start(cfg: Config) -> tuple[BackgroundScheduler, SyncReport]:
     """Start a scheduler thread with the configured jobs (callers: serve() and tests)."""
     runner.bind(cfg)
     runner.mark_interrupted(cfg)
+    tasks.allow_crawls()
     scheduler = build_scheduler(cfg)
     scheduler.start(paused=True)  # job stores open, nothing runs until the jobs are in sync
     report = sync_jobs(scheduler, load_definitions(cfg), cfg.core.timezone)
@@ -125,8 +126,13 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
         try:
             stop.wait()
         finally:
-            # Running jobs finish (a crawl subprocess is not cut off half-way through its evidence).
+            # No new runs; crawls get SIGTERM (they stop cleanly and resume next time); other jobs finish.
+            scheduler.pause()
+            stopped = tasks.stop_crawls()
+            if stopped:
+                log.info("asked %d running crawl(s) to stop", stopped)
             scheduler.shutdown(wait=True)
+            tasks.allow_crawls()
 
 
 @contextlib.contextmanager

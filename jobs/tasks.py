@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 # The module run as `python -m <CRAWLER_MODULE> SOURCE`; tests point it at a stand-in crawler.
 CRAWLER_MODULE = "crawlers"
 SUMMARY_PREFIX = "CRAWL-SUMMARY "
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+_stopping = threading.Event()
 # Crawl exit codes that still mean the crawl did its work (finished, or stopped at its page budget).
 CRAWL_OK_STATES = ("finished", "budget")
 
@@ -47,23 +51,49 @@ def crawl(cfg: Config, source: str) -> TaskResult:
     """Crawl one source in a subprocess with a time limit; pages and hits come from its CRAWL-SUMMARY line."""
     timeout = float(cfg.jobs.crawl_timeout_minutes) * 60
     cmd = [sys.executable, "-m", CRAWLER_MODULE, source]
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=_child_env(cfg), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
+    with _children_lock:
+        _children.add(proc)
+        if _stopping.is_set():  # the scheduler began shutting down while this crawl was starting
+            proc.terminate()
     try:
-        proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=_child_env(cfg), capture_output=True, text=True,
-                              timeout=timeout, encoding="utf-8", errors="replace")
-    except subprocess.TimeoutExpired as exc:
-        # subprocess.run kills the child on timeout; keep whatever summary it printed so far.
-        result = _crawl_result(_parse_summary(_text(exc.stdout)))
-        raise TaskFailed(f"crawl of {source} killed after {timeout:g} s", result) from None
-    summary = _parse_summary(proc.stdout)
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, _ = proc.communicate()
+        # Keep whatever summary it printed before it was killed.
+        raise TaskFailed(f"crawl of {source} killed after {timeout:g} s", _crawl_result(_parse_summary(stdout))) from None
+    finally:
+        with _children_lock:
+            _children.discard(proc)
+    summary = _parse_summary(stdout)
     result = _crawl_result(summary)
     result.detail["exit_code"] = proc.returncode
     if summary is None:
         raise TaskFailed(f"crawl of {source} exited {proc.returncode} without a CRAWL-SUMMARY line: "
-                         f"{_tail(proc.stderr)}", result)
+                         f"{_tail(stderr)}", result)
     if proc.returncode != 0 or summary.get("state") not in CRAWL_OK_STATES:
         raise TaskFailed(f"crawl of {source} ended {summary.get('state')} (exit {proc.returncode}): "
-                         f"{_tail(proc.stderr)}", result)
+                         f"{_tail(stderr)}", result)
     return result
+
+
+def stop_crawls() -> int:
+    """Ask running crawl subprocesses to stop (SIGTERM: the crawler saves its state and can resume).
+
+    Called when the scheduler shuts down, so stopping it does not wait for hours-long crawls."""
+    with _children_lock:
+        _stopping.set()
+        running = [p for p in _children if p.poll() is None]
+        for p in running:
+            p.terminate()
+    return len(running)
+
+
+def allow_crawls() -> None:
+    """Undo stop_crawls() (a scheduler started again in the same process, as tests do)."""
+    _stopping.clear()
 
 
 def check_alerts(cfg: Config) -> TaskResult:
@@ -153,12 +183,6 @@ def _crawl_result(summary: dict | None) -> TaskResult:
     if summary is None:
         return TaskResult()
     return TaskResult(pages=int(summary.get("pages", 0)), hits=int(summary.get("hits", 0)), detail=dict(summary))
-
-
-def _text(value: str | bytes | None) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value or ""
 
 
 def _tail(text: str | None, lines: int = 5) -> str:

@@ -127,3 +127,26 @@ def test_serve_runs_until_stopped_and_marks_dead_runs(tmp_path):
     assert not thread.is_alive() and scheduler.read_status(cfg)["running"] is False
     [run] = _runs(cfg, "grading")
     assert run.status == "failed" and run.error.startswith("interrupted")
+
+
+def test_stopping_the_scheduler_stops_running_crawls(tmp_path, fake_crawler):
+    cfg = job_config(tmp_path, [{"id": "crawl:hang", "task": "crawl", "interval_hours": 24,
+                                 "args": {"source": "hang"}}])
+    stop = threading.Event()
+    thread = threading.Thread(target=scheduler.serve, args=(cfg, stop))
+    thread.start()
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while not (scheduler.read_status(cfg) or {}).get("running"):
+            assert time.monotonic() < deadline, "the scheduler never reported itself running"
+            stop.wait(0.05)
+        control.run_now(cfg, "crawl:hang")
+        while not _runs(cfg, "crawl:hang"):
+            assert time.monotonic() < deadline, "the crawl never started"
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        thread.join(WAIT_S)
+    assert not thread.is_alive()  # did not wait for the 10-minute crawl
+    [run] = _runs(cfg, "crawl:hang")
+    assert run.status == "failed" and "without a CRAWL-SUMMARY" in run.error
