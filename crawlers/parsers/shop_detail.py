@@ -25,8 +25,8 @@ TIME_QUERIES = (".item-time", "time::attr(datetime)", "time", ".pub-time", ".pub
 # Title suffixes shops append to <title>.
 _TITLE_SUFFIX_RE = re.compile(r"\s*[-_|–—]\s*(淘宝网|天猫|孔夫子旧书网|闲鱼|tmall\.com.*|taobao\.com.*)$", re.I)
 _LABELLED_RE = {
-    "seller": re.compile(r"(?:掌柜|卖家|店铺|书店)\s*[:：]\s*(\S+)"),
-    "location": re.compile(r"(?:所在地区?|发货地|宝贝所在地|配送)\s*[:：]\s*(\S+)"),
+    "seller": re.compile(r"(?:掌柜|卖家|店铺|书店)\s*[:：]\s*([^\n,，;；|]{1,40})"),
+    "location": re.compile(r"(?:所在地区?|发货地|宝贝所在地|配送)\s*[:：]\s*([^\n,，;；|]{1,40})"),
 }
 # Labels of book facts (孔夫子 item pages) and the extra keys they are stored under.
 BOOK_LABELS = {"作者": "book_author", "出版社": "press", "出版时间": "pub_date", "ISBN": "isbn", "品相": "quality"}

@@ -46,7 +46,8 @@ def _mafengwo_note(doc: Document, env: dict) -> ParsedPage:
     extra = {"site": "mafengwo", "page_type": "note", "note_id": str(env.get("iid") or ""),
              "author_uid": str(env.get("author_uid") or ""), **facts}
     return ParsedPage(state="ok", title=title, author=author or None,
-                      published_at=parse_datetime(doc.first_text(".vc_time .time", ".time")),
+                      # Only the byline's time: li.time elsewhere is the trip's departure date.
+                      published_at=parse_datetime(doc.first_text(".vc_time .time", ".time_info .time")),
                       text=node_text(content[0]) if content else "", images=collect_images(doc, content),
                       links=collect_links(doc, content), extra={k: v for k, v in extra.items() if v})
 

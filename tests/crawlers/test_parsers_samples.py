@@ -159,6 +159,25 @@ def test_sample_goofish_item_api_json(site):
     assert page.published_at == dt.datetime.fromtimestamp(post["published_at"], CST)
 
 
+ITEM_PAGE = """<html><head><title>【包邮】旅游攻略书 影印版-某书店</title>
+<meta property="og:title" content="旅游攻略书 影印版"><meta property="product:price:amount" content="19.90"></head>
+<body><main><h2>商品详情</h2><p>卖家：苏州某书店</p><p>所在地：江苏 苏州</p><p>全新影印，清晰。</p></main></body></html>"""
+
+
+def test_shop_item_page_without_known_markers_uses_metadata_and_labels():
+    page = parse("shop_listing", "https://shop.example.com/item/1", ITEM_PAGE.encode())
+    assert page.state == "ok" and page.extra["format"] == "item_detail"
+    assert page.title == "旅游攻略书 影印版" and page.price == 19.9
+    assert page.account == "苏州某书店" and page.seller_location == "江苏 苏州"
+    assert "全新影印" in page.text
+
+
+def test_shop_item_page_price_from_text_when_nothing_else_has_it():
+    body = "<html><body><h1>二手相机</h1><div>售价 ￥1,280.50 可小刀</div></body></html>".encode()
+    page = parse("shop_listing", "https://shop.example.com/item/2", body)
+    assert page.state == "ok" and page.title == "二手相机" and page.price == 1280.5
+
+
 # --- Generic selectors --------------------------------------------------------------------------------
 
 def test_generic_with_sources_toml_style_selectors_on_a_profile(site):
