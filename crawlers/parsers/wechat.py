@@ -32,6 +32,8 @@ GONE_RULES = (
     ("removed", ("违规", "投诉", "涉嫌", "已被屏蔽", "已封禁", "已被封", "已停止访问", "已被冻结")),
     ("unavailable", ("暂时无法查看", "无法查看", "不存在", "已迁移", "无法访问")),
 )
+# Error notices are a line or two; a page with more text than this is judged by its notice box only.
+ERROR_PAGE_MAX_CHARS = 600
 SHARE_TEXT_QUERIES = ("#js_image_desc", "#js_text_desc", ".share_notice", "#js_share_content", ".share_media_desc")
 ERROR_MESSAGE_QUERIES = (".weui-msg__title", ".weui-msg__desc", ".mesg-block", ".global_error_msg",
                          ".weui_msg_title", ".msg_title_area", "#js_emptyTips")
@@ -133,6 +135,9 @@ def _published(doc: Document, js: dict):
 def _gone_state(doc: Document) -> ParsedPage | None:
     message = " ".join(filter(None, (doc.first_text(q) for q in ERROR_MESSAGE_QUERIES)))
     title = doc.title_tag()
+    body = doc.sel.xpath("//body")
+    if not message and body and len(node_text(body[0])) > ERROR_PAGE_MAX_CHARS:
+        title = ""  # a long page is not an error notice, whatever its <title> says
     for state, phrases in GONE_RULES:
         for source in (message, title):
             if source and any(phrase in source for phrase in phrases):

@@ -114,6 +114,13 @@ def test_a_slider_wall_is_captcha():
     assert page.state == "captcha"
 
 
+def test_a_long_page_titled_like_an_error_is_not_a_gone_state():
+    body = ("<html><head><title>投诉与举报：链接已过期怎么办</title></head><body>"
+            + "<p>一篇讲解如何处理过期链接的长文章。</p>" * 60 + "</body></html>").encode()
+    page = parse("wechat_article", "https://example.com/help", body)
+    assert page.state == "error" and "not a WeChat" in page.extra["error"]
+
+
 def test_plain_text_sent_to_the_wechat_parser_is_an_error():
     page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", "just some words, 没有文章".encode())
     assert page.state == "error" and "not a WeChat" in page.extra["error"]
