@@ -31,6 +31,7 @@ VERBS: dict[str, str] = {
     "crawl": "crawlers.cli:crawl_cmd",
     "sources": "crawlers.cli:sources_cmd",
     "classify": "crawlers.detection.cli:classify_cmd",
+    "reindex": "search.cli:reindex_cmd", "search": "search.cli:search_cmd", "alerts": "search.cli:alerts_cmd",
 }
 
 
