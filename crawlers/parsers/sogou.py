@@ -78,9 +78,10 @@ def _account_item(doc: Document, row) -> ListingItem:
              "verified_by": _dd_text(_field(fields, "认证")),
              "recent_article_title": node_text(recent_link[0]) if recent_link else None,
              "recent_article_url": doc.absolute(attr(recent_link[0], "href")) if recent_link else None,
+             "recent_article_at": _iso(from_unix(_script_time(recent[0]))) if recent else None,
              "image": next(iter(collect_images(doc, row.css(".img-box"))), None)}
+    # An account has no publication time; its latest article's time stays in extra.
     return ListingItem(url=url, title=name, account=name, snippet=_dd_text(fields.get("功能介绍")),
-                       published_at=from_unix(_script_time(recent[0])) if recent else None,
                        extra={k: v for k, v in extra.items() if v not in (None, "")})
 
 
@@ -90,6 +91,10 @@ def _field(fields: dict, suffix: str):
         if key.endswith(suffix):
             return value
     return None
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _dd_text(dds) -> str:

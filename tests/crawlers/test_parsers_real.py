@@ -171,6 +171,9 @@ def test_sogou_2021_account_search():
     assert first.snippet == "微信官方信息第一出口"
     assert first.extra["verified_by"] == "深圳市腾讯计算机系统有限公司"
     assert first.url.startswith("https://weixin.sogou.com/link?url=")
+    assert first.published_at is None
+    assert first.extra["recent_article_title"] == "是的!微信表情戴医用口罩了"
+    assert first.extra["recent_article_at"] == "2021-08-09T16:38:33+08:00"
     assert page.items[1].extra["wechat_id"] == "weixinsrc110"
     assert page.extra["total_results"] == 53
     assert "page=2" in page.next_page
