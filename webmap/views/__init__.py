@@ -7,6 +7,7 @@ from webmap.views.exports import bp as exports_bp
 from webmap.views.admin import bp as admin_bp
 from webmap.views.clues import bp as clues_bp
 from webmap.views.jobs import bp as jobs_bp
+from webmap.views.search import bp as search_bp
 
 BLUEPRINTS = [
     auth_bp,
@@ -17,4 +18,5 @@ BLUEPRINTS = [
     admin_bp,
     clues_bp,
     jobs_bp,
+    search_bp,
 ]
