@@ -21,7 +21,7 @@ bp = Blueprint("venues", __name__)
 class InspectionForm(FlaskForm):
     date = DateField("检查日期", validators=[DataRequired()], default=dt.date.today)
     inspectors = StringField("执法人员", validators=[DataRequired(), Length(max=200)])
-    result = SelectField("检查结果", choices=[(r, r) for r in venue_service.INSPECTION_RESULTS])
+    result = SelectField("检查结果", choices=list(venue_service.INSPECTION_RESULTS))
     violations = TextAreaField("发现问题", validators=[Optional(), Length(max=2000)])
     penalty_yuan = DecimalField("罚款（元）", validators=[Optional(), NumberRange(min=0)])
     notes = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
