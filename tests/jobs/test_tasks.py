@@ -1,7 +1,6 @@
 """Tasks recorded through the runner: crawls in a subprocess, grading, draws, evidence verification."""
 import sys
 
-import pytest
 from sqlalchemy import select
 
 from core import db
@@ -89,8 +88,6 @@ def test_unknown_task_is_a_recorded_failure(tmp_path):
     assert run.status == "failed" and "unknown task" in run.error
 
 
-@pytest.mark.skipif("search.alerts" not in sys.modules and not __import__("importlib").util.find_spec("search.alerts"),
-                    reason="search.alerts not in the tree yet")
 def test_alert_check_counts_new_alerts(tmp_path):
     cfg = job_config(tmp_path, [])
     run = _run(cfg, "check_alerts")
