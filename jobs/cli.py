@@ -77,9 +77,20 @@ def resume_cmd(ctx, job_id):
     click.echo(f"{job_id} resumed, next run {job.next_run_time}")
 
 
+@jobs_cmd.command("trigger")
+@click.argument("job_id")
+@click.pass_context
+def trigger_cmd(ctx, job_id):
+    """Ask the running scheduler to run a stored job now (as the jobs page's 立即运行 does)."""
+    from jobs import control
+
+    control.run_now(load_config(ctx), job_id)
+    click.echo(f"{job_id}: due now; the scheduler process starts it at its next wake-up")
+
+
 @click.command("run")
 @click.argument("task")
-@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="Task argument, e.g. --arg source=demo-wechat.")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="Task argument, e.g. --arg source=wechat_search.")
 @click.option("--job-id", help="Job id to record the run under (default: the task name).")
 @click.pass_context
 def run_cmd(ctx, task, args, job_id):

@@ -55,3 +55,17 @@ def test_python_m_jobs_lists_nothing_before_the_scheduler_ran(cli_cfg, capsys):
 
     main(["list"])
     assert "no jobs stored yet" in capsys.readouterr().out
+
+
+def test_pause_resume_and_trigger_stored_jobs(cli_cfg, capsys, monkeypatch):
+    from jobs import control, scheduler
+    from tests.jobs.conftest import job_config
+
+    cfg = job_config(cli_cfg.data_dir.parent, [{"id": "grading", "task": "grade_venues", "cron": "30 2 * * *"}])
+    sched, _ = scheduler.start(cfg)
+    sched.shutdown(wait=True)
+    assert _wangxun("jobs", "pause", "grading") == 0 and control.list_jobs(cfg)[0].paused
+    assert _wangxun("jobs", "resume", "grading") == 0 and not control.list_jobs(cfg)[0].paused
+    assert _wangxun("jobs", "trigger", "grading") == 0
+    assert "due now" in capsys.readouterr().out
+    assert _wangxun("jobs", "trigger", "nope") == 1
