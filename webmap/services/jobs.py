@@ -24,7 +24,8 @@ STALE_BEATS = 6
 def overview(cfg: Config, session: Session) -> dict[str, Any]:
     tz = ZoneInfo(cfg.core.timezone)
     return {"jobs": control.list_jobs(cfg), "scheduler": scheduler_state(cfg), "runs": recent_runs(session),
-            "status_names": STATUS_NAMES, "describe": describe_trigger, "local": lambda t: to_local(t, tz)}
+            "status_names": STATUS_NAMES, "describe": describe_trigger, "local": lambda t: to_local(t, tz),
+            "grace_minutes": int(cfg.jobs.misfire_grace_seconds) // 60}
 
 
 def describe_trigger(trigger_text: str) -> str:
