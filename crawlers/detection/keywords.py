@@ -85,30 +85,37 @@ def library_from_terms(terms: dict[str, list[str]], weight: float = 0.5) -> Libr
 
 class Matcher:
     """Finds every library term in folded text; longer matches hide signal words they contain, so
-    "非正版" does not also count as "正版"."""
+    "非正版" does not also count as "正版". Offsets are in characters of the text given."""
 
     def __init__(self, library: Library):
         self.library = library
         self._automaton = ahocorasick.Automaton()
         for key, owners in library.entries.items():
             if key:
-                self._automaton.add_word(key, (len(key), tuple(owners)))
+                self._automaton.add_word(_as_bytes(key), (len(key), tuple(owners)))
         self._automaton.make_automaton()
 
     def scan(self, folded: str) -> list[Match]:
         """Raw matches in `folded` (already folded text), overlaps included. A word repeated all over a
         long page is kept MAX_REPEATS times: more adds nothing to the evidence and costs time."""
+        raw = folded.encode("utf-8", "surrogatepass")
         found = []
         seen: dict[int, int] = {}
-        for end, value in self._automaton.iter(folded):
+        byte_pos = char_pos = 0  # matches come in order of their end, so offsets convert incrementally
+        for end, value in self._automaton.iter(raw.decode("latin-1")):
             key = id(value)
             count = seen.get(key, 0)
             if count >= MAX_REPEATS:
                 continue
             seen[key] = count + 1
+            if len(raw) != len(folded):
+                char_pos += len(raw[byte_pos:end + 1].decode("utf-8", "surrogatepass"))
+                byte_pos = end + 1
+            else:
+                char_pos = end + 1
             length, owners = value
             for category, canonical in owners:
-                found.append(Match(end + 1 - length, end + 1, category, canonical))
+                found.append(Match(char_pos - length, char_pos, category, canonical))
         return found
 
     def find(self, folded: str) -> list[Match]:
@@ -159,6 +166,14 @@ def _terms(table: dict):
     for canonical, variants in table.get("synonyms", {}).items():
         for variant in variants:
             yield canonical, str(variant)
+
+
+def _as_bytes(text: str) -> str:
+    """`text` as its UTF-8 bytes, one character per byte. pyahocorasick looks a node's children up one
+    by one, so a trie over thousands of CJK characters is slow at the root; over bytes no node has
+    more than 256 children and the scan is about three times faster. UTF-8 is self-synchronising, so
+    a match on bytes is always a match on whole characters."""
+    return text.encode("utf-8", "surrogatepass").decode("latin-1")
 
 
 def _compact(folded: str) -> tuple[str, list[int] | None]:
