@@ -86,21 +86,35 @@
       mark("gridsFetched");
       state.grids = fc.features.length;
       self.showTotals(fc.features);
-      var permanent = fc.features.length <= 80;
-      [[self.gridHits, "fill_hits"], [self.gridDShare, "fill_d_share"]].forEach(function (pair) {
-        pair[0].clearLayers();
-        pair[0].addLayer(L.geoJSON(fc, {
-          style: function (f) {
-            return {color: "#1f3b5c", weight: 1.5, fillColor: f.properties[pair[1]], fillOpacity: 0.45};
-          },
-          onEachFeature: function (f, layer) { self.bindGrid(f.properties, layer, permanent); }
-        }));
-      });
-      self.map.on("overlayadd", function (e) {  // the two colourings are alternatives
-        if (e.layer === self.gridHits && self.map.hasLayer(self.gridDShare)) { self.map.removeLayer(self.gridDShare); }
-        if (e.layer === self.gridDShare && self.map.hasLayer(self.gridHits)) { self.map.removeLayer(self.gridHits); }
-      });
+      self.gridData = fc;
+      self.drawGrids(self.gridHits, "fill_hits");
+      self.gridDShare.clearLayers();
+      self.gridDShareDrawn = false;
+      if (!self.gridsWired) {
+        self.gridsWired = true;
+        self.map.on("overlayadd", function (e) {  // the two colourings are alternatives
+          if (e.layer === self.gridHits && self.map.hasLayer(self.gridDShare)) { self.map.removeLayer(self.gridDShare); }
+          if (e.layer === self.gridDShare) {
+            if (self.map.hasLayer(self.gridHits)) { self.map.removeLayer(self.gridHits); }
+            if (!self.gridDShareDrawn) { self.drawGrids(self.gridDShare, "fill_d_share"); }
+          }
+        });
+      }
     }).catch(function (err) { self.fail("网格", err); });
+  };
+
+  // Polygons go on one canvas (1,000 SVG paths cost seconds on a slow machine); the second colouring
+  // is drawn the first time it is switched on.
+  Layers.prototype.drawGrids = function (group, fillKey) {
+    var self = this, fc = this.gridData, permanent = fc.features.length <= 80;
+    if (fillKey === "fill_d_share") { this.gridDShareDrawn = true; }
+    this.gridRenderer = this.gridRenderer || L.canvas({padding: 0.3});
+    group.clearLayers();
+    group.addLayer(L.geoJSON(fc, {
+      renderer: this.gridRenderer,
+      style: function (f) { return {color: "#1f3b5c", weight: 1.5, fillColor: f.properties[fillKey], fillOpacity: 0.45}; },
+      onEachFeature: function (f, layer) { self.bindGrid(f.properties, layer, permanent); }
+    }));
   };
 
   Layers.prototype.showTotals = function (features) {
@@ -297,8 +311,9 @@
     if (this.o.bounds) { this.map.fitBounds(this.o.bounds, {animate: false}); }
     this.hitCluster.on("click", function (e) { self.openPopup(e.layer); });
     Promise.all([this.loadGrids(), this.loadVenues(), this.loadHits()]).then(function () {
-      state.ready = true;
       state.loadMs = Math.round(performance.now() - started);
+      state.readyAt = Math.round(performance.now());  // since navigation started
+      state.ready = true;
       self.showStatus();
     });
     this.map.on("moveend", function () {
