@@ -4,8 +4,9 @@ from alembic import context
 from core.models import Base
 
 target_metadata = Base.metadata
-# Tables made by raw SQL in revisions and not modelled: the FTS5 search index and its shadow tables.
-UNMODELLED_PREFIXES = ("search_fts",)
+# Tables not modelled here: the FTS5 search index and its shadow tables (raw SQL in a revision), and
+# APScheduler's own job store table, which APScheduler creates and owns.
+UNMODELLED_PREFIXES = ("search_fts", "apscheduler_")
 
 
 def include_name(name, type_, parent_names) -> bool:
