@@ -17,6 +17,7 @@ over the whole city.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import threading
@@ -113,6 +114,7 @@ def main(argv=None) -> None:
         db.upgrade(cfg)
         t = time.perf_counter()
         world = build_world(cfg, venues=a.venues, hits=2_000)
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
         print(f"world: {a.venues} venues, {world.hits} hits, {len(world.grid_ids)} grids "
               f"(built in {time.perf_counter() - t:.1f} s); zone of 'gm' = {len(world.zone_codes)} grids")
         zone = zone_server_times(cfg, runs=max(5, a.runs))
