@@ -69,9 +69,6 @@ class Evidence:
                     self._index.setdefault(m.category, []).append((f, m))
         return self._index
 
-    def distinct(self, category: str) -> set[str]:
-        return {m.keyword for f in self.fields for m in f.matches if m.category == category}
-
     def offered(self, category: str) -> list[tuple[FieldEvidence, Match]]:
         """Matches of `category` that are not advice against it ("别买盗版", "拒绝盗版")."""
         return [(f, m) for f, m in self.matches(category) if not _advice(f.text, m)]
@@ -114,12 +111,23 @@ def collect(post: dict, matcher: Matcher) -> Evidence:
                     _price(post.get("price")), _text(post.get("seller_location")))
 
 
+def combine(weights: list[float]) -> float:
+    """Noisy-OR of independent pieces of evidence, each able to make the case in part on its own."""
+    remaining = 1.0
+    for w in weights:
+        remaining *= 1.0 - max(0.0, min(1.0, w))
+    return 1.0 - remaining
+
+
 def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
-    """「word」「word」 of the first distinct matched words, for reason texts."""
+    """「word」「word」 of the first distinct matched words, for reason texts; contacts appear masked."""
     words = []
     for f, item in items:
-        span = (item.start, item.end) if isinstance(item, Match) else item.span
-        word = f.text[span[0]:span[1]]
+        if isinstance(item, extract_text.Contact):
+            word = item.masked
+        else:
+            span = (item.start, item.end) if isinstance(item, Match) else item.span
+            word = f.text[span[0]:span[1]]
         if word not in words:
             words.append(word)
     return "".join(f"「{w}」" for w in words[:limit])

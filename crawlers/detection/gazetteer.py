@@ -7,6 +7,7 @@ outside the district. The finest place mentioned wins: venue, then grid, street,
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ _RANK = {level: i for i, level in enumerate(LEVELS)}
 _ROAD = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:大道|路|街|巷|弄|桥|坊|浜))(?:[0-9一二三四五六七八九十]|$|[^\u4e00-\u9fff])")
 _ADMIN_UNIT = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:省|市|区|县)")
 _ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|市|区|县))+")
+_GRID_NUMBER = re.compile(r"第?[0-9一二三四五六七八九十百]+号?网格$")
 _GENERIC_SUFFIXES = ("街道办事处", "街道", "社区", "网格", "片区", "区", "镇")
 _MIN_ALIAS = 2
 
@@ -45,12 +47,12 @@ class Gazetteer:
     def __post_init__(self):
         self._automaton = ahocorasick.Automaton()
         keys: dict[str, list[int]] = {}
-        for index, place in enumerate(self.places + _load_cities()):
+        self._all = self.places + _load_cities()
+        for index, place in enumerate(self._all):
             for alias in {place.name, *place.aliases}:
                 key = fold(alias)
                 if len(key) >= _MIN_ALIAS:
                     keys.setdefault(key, []).append(index)
-        self._all = self.places + _load_cities()
         for key, indexes in keys.items():
             self._automaton.add_word(key, (key, indexes))
         if keys:
@@ -71,6 +73,7 @@ class Gazetteer:
         if best is None:
             return empty_location()
         place = best[1]
+        matched = [w for w in matched if not any(w != other and w in other for other in matched)]
         return {"name": place.name, "lon": place.lon, "lat": place.lat, "grid_code": place.grid_code,
                 "grid_id": place.grid_id, "level": place.level, "matched": matched}
 
@@ -100,6 +103,7 @@ def places_from_records(grids: list[dict], venues: list[dict], agencies: list[di
                             grid.get("code") if grid else None, record.get("grid_id"),
                             _venue_aliases(record)))
     places.extend(_road_places(located, by_id))
+    places.extend(_community_places(grids, by_id))
     return places
 
 
@@ -124,6 +128,26 @@ def _grid_place(grid: dict) -> Place:
         aliases.append(units[-1])  # 苏州市姑苏区 -> 姑苏区
     return Place(name, grid.get("level") or "grid", _float(grid.get("centroid_lon")), _float(grid.get("centroid_lat")),
                  grid.get("code"), grid.get("id"), tuple(aliases))
+
+
+def _community_places(grids: list[dict], grids_by_id: dict) -> list[Place]:
+    """平江路社区 from grids named 平江路社区第1网格, 平江路社区第2网格 …: at the grid when the community
+    has one grid, at its street when it has several."""
+    members: dict[str, list[dict]] = {}
+    for grid in grids:
+        community = _GRID_NUMBER.sub("", grid.get("name") or "")
+        if grid.get("level") == "grid" and community != grid.get("name") and len(community) >= _MIN_ALIAS:
+            members.setdefault(community, []).append(grid)
+    places = []
+    for community, group in members.items():
+        target = group[0] if len(group) == 1 else grids_by_id.get(group[0].get("parent_id"))
+        if target is None or any(g.get("parent_id") != group[0].get("parent_id") for g in group):
+            continue
+        level = "grid" if len(group) == 1 else "street"
+        aliases = (community[:-2],) if community.endswith("社区") and len(community) >= 4 else ()
+        places.append(Place(community, level, _float(target.get("centroid_lon")), _float(target.get("centroid_lat")),
+                            target.get("code"), target.get("id"), aliases))
+    return places
 
 
 def _venue_aliases(record: dict) -> tuple[str, ...]:
@@ -156,15 +180,10 @@ def _road_places(records: list[dict], grids_by_id: dict) -> list[Place]:
     return places
 
 
+@functools.cache
 def _load_cities() -> list[Place]:
-    global _CITY_CACHE
-    if _CITY_CACHE is None:
-        with CITIES.open(encoding="utf-8") as f:
-            _CITY_CACHE = [Place(r["name"], "city", float(r["lon"]), float(r["lat"])) for r in csv.DictReader(f)]
-    return _CITY_CACHE
-
-
-_CITY_CACHE: list[Place] | None = None
+    with CITIES.open(encoding="utf-8") as f:
+        return [Place(r["name"], "city", float(r["lon"]), float(r["lat"])) for r in csv.DictReader(f)]
 
 
 def _float(value) -> float | None:

@@ -21,6 +21,7 @@ from crawlers.detection.normalize import fold
 DEFAULT_LIBRARY = Path(__file__).resolve().parent / "data" / "keywords.toml"
 LABELS = ("unlicensed_travel", "illegal_publication", "shared")
 MAX_REPEATS = 16
+LONG_TEXT = 2000  # characters; beyond this, repeated words are capped
 # Characters sellers put between the characters of a word to dodge filters ("盗 版", "盗.版", "盗🔥版").
 # Only runs between two CJK characters are skipped, so ordinary punctuation and ASCII are left alone.
 _FILLER = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\s\.\-_·•*~|/\\'\"`^=#@]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200b-\u200f])+"
@@ -96,26 +97,29 @@ class Matcher:
         self._automaton.make_automaton()
 
     def scan(self, folded: str) -> list[Match]:
-        """Raw matches in `folded` (already folded text), overlaps included. A word repeated all over a
-        long page is kept MAX_REPEATS times: more adds nothing to the evidence and costs time."""
+        """Raw matches in `folded` (already folded text), overlaps included. On long pages a word is kept
+        MAX_REPEATS times: more adds nothing to the evidence and costs time."""
         raw = folded.encode("utf-8", "surrogatepass")
-        found = []
+        multibyte = len(raw) != len(folded)
+        capped = len(folded) > LONG_TEXT
+        found: list[Match] = []
+        append, make = found.append, tuple.__new__  # the hot loop of detection: keep it lean
         seen: dict[int, int] = {}
         byte_pos = char_pos = 0  # matches come in order of their end, so offsets convert incrementally
         for end, value in self._automaton.iter(raw.decode("latin-1")):
-            key = id(value)
-            count = seen.get(key, 0)
-            if count >= MAX_REPEATS:
-                continue
-            seen[key] = count + 1
-            if len(raw) != len(folded):
+            if capped:
+                count = seen.get(id(value), 0)
+                if count >= MAX_REPEATS:
+                    continue
+                seen[id(value)] = count + 1
+            if multibyte:
                 char_pos += len(raw[byte_pos:end + 1].decode("utf-8", "surrogatepass"))
                 byte_pos = end + 1
             else:
                 char_pos = end + 1
             length, owners = value
             for category, canonical in owners:
-                found.append(Match(char_pos - length, char_pos, category, canonical))
+                append(make(Match, (char_pos - length, char_pos, category, canonical)))
         return found
 
     def find(self, folded: str) -> list[Match]:

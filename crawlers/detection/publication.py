@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from crawlers.detection.evidence import Evidence, quote
+from crawlers.detection.evidence import Evidence, combine, quote
 from crawlers.detection.keywords import Library
 
 LABEL = "illegal_publication"
@@ -49,7 +49,7 @@ def score(ev: Evidence, library: Library) -> float:
     positives += _cheap_set(ev)
     if not positives:
         return 0.0
-    raw = _combine(positives)
+    raw = combine(positives)
     if sale:
         ev.add(LABEL, "on_sale", f"售卖或提供：{quote(sale)}", sale)
     else:
@@ -136,10 +136,3 @@ class _Span:
 
     def __init__(self, span: tuple[int, int]):
         self.span = span
-
-
-def _combine(weights: list[float]) -> float:
-    remaining = 1.0
-    for w in weights:
-        remaining *= 1.0 - max(0.0, min(1.0, w))
-    return 1.0 - remaining

@@ -6,7 +6,7 @@ agency under its own name? Vocabulary answers the first; only the registry answe
 """
 from __future__ import annotations
 
-from crawlers.detection.evidence import Evidence, quote
+from crawlers.detection.evidence import Evidence, combine, quote
 from crawlers.detection.keywords import Library
 from crawlers.detection.registry import Registry
 from crawlers.detection.seller import check_seller
@@ -14,18 +14,31 @@ from crawlers.detection.seller import check_seller
 LABEL = "unlicensed_travel"
 _COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_ticket": "门票", "comp_guide": "导游",
                     "comp_meal": "餐饮"}
+_BREAKFAST = {"早餐", "含早", "自助早餐", "双早", "单早"}
 
 
 def score(ev: Evidence, registry: Registry, library: Library) -> float:
     """Probability-like score in [0, 1]; adds its reasons to `ev`."""
     weights = {name: c.weight for name, c in library.categories.items()}
+    positives, offer, product, n_components = _offer_evidence(ev, weights)
+    if not offer:
+        return combine(positives) * 0.3
+    seller_weight = check_seller(ev, registry, LABEL)
+    if seller_weight is None:  # the registry licenses this seller
+        return min(0.2, combine(positives) * 0.15)
+    positives.append(seller_weight)
+    return combine(positives) * _dampening(ev, product, n_components)
+
+
+def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float], bool, bool, int]:
+    """Evidence that the post sells a tour: (weights, is it an offer, tour words or private guide, number of
+    bundled services)."""
     product = ev.offered("tour_product")
     private = ev.offered("private_guide")
-    components = ev.components()
+    components = _components(ev)
     solicit = _solicitation(ev)
     priced = bool(ev.all("prices")) or ev.price is not None or ev.has("cost_mention")
     bundle = len(components) >= 2 and (solicit or priced)
-    offer = bool((product or private) and (solicit or priced)) or (bundle and solicit)
     positives = []
     if product:
         positives.append(weights["tour_product"])
@@ -45,20 +58,27 @@ def score(ev: Evidence, registry: Registry, library: Library) -> float:
     if solicit:
         positives.append(weights["tour_signup"])
         ev.add(LABEL, "solicitation", f"招揽报名或联系方式：{quote(solicit)}", solicit)
-    if not offer:
-        return _combine(positives) * 0.3
-    seller_weight = check_seller(ev, registry, LABEL)
-    if seller_weight is None:  # the registry licenses this seller
-        return min(0.2, _combine(positives) * 0.15)
-    positives.append(seller_weight)
-    return _combine(positives) * _dampening(ev, bool(solicit), bool(product or private), len(components))
+    offer = bool((product or private) and (solicit or priced)) or (bundle and bool(solicit))
+    return positives, offer, bool(product or private), len(components)
+
+
+def _components(ev: Evidence) -> dict:
+    """Bundled services; a hotel's own breakfast is part of the room, not a second service."""
+    components = ev.components()
+    if "comp_lodging" in components and "comp_meal" in components:
+        meals = [(f, m) for f, m in components["comp_meal"] if m.keyword not in _BREAKFAST]
+        if meals:
+            components["comp_meal"] = meals
+        else:
+            del components["comp_meal"]
+    return components
 
 
 def _solicitation(ev: Evidence) -> list:
     return ev.matches("tour_signup") + ev.matches("contact_invite") + ev.all("contacts")
 
 
-def _dampening(ev: Evidence, solicit: bool, product: bool, n_components: int) -> float:
+def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
     """Contexts that say the post is news, a notice, a diary or a single service, not a tour for sale."""
     factor = 1.0
     warning = ev.matches("travel_warning")
@@ -79,15 +99,7 @@ def _dampening(ev: Evidence, solicit: bool, product: bool, n_components: int) ->
         factor *= 0.3
         ev.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
     single = ev.matches("single_service")
-    if single and not product and n_components <= 2:
+    if single and not product and n_components <= 1:
         factor *= 0.4
         ev.add(LABEL, "single_service", f"单项服务：{quote(single)}", single)
     return factor
-
-
-def _combine(weights: list[float]) -> float:
-    """Noisy-OR: independent pieces of evidence, each able to make the case alone in part."""
-    remaining = 1.0
-    for w in weights:
-        remaining *= 1.0 - max(0.0, min(1.0, w))
-    return 1.0 - remaining
