@@ -63,17 +63,21 @@ def test_match_expression_is_escaped_tokens_only():
     q = parse_query('书 "盗版 教材" OR 代购 -招聘 NEAR(x) "a"b"')
     expr = sqlite_sql.match_expression(q)
     # FTS5 syntax typed by the user (NEAR, stray quotes) ends up as quoted tokens, never as operators
-    assert expr == '("书"* AND ("盗版 版 教材" OR "代购") AND "near x" AND "a" AND "b") NOT "招聘"'
+    assert expr == ('({title body account} : ("书"* AND ("盗版 版 教材" OR "代购") AND "near x" AND "a" AND "b"))'
+                    ' NOT {title body account} : "招聘"')
 
 
-def test_plan_uses_bound_parameters_for_every_filter():
+def test_plan_filters_are_hashed_tags_and_bound_ranges():
     q = parse_query("盗版 platform:shop source:x' status:new score:>=0.5 date:2026-03-01")
     q.filters.grid_ids = {5}
-    plan = sqlite_sql.plan(q, SearchParams(grid_ids={5, 6}), offset_min=480, window=10000)
-    assert "x'" not in plan.page_sql and "x'" in plan.args
-    assert plan.args[0] == '"盗版"' and "2026-02-28 16:00:00" in plan.args  # local midnight in UTC
+    plan = sqlite_sql.plan(q, SearchParams(grid_ids={5, 6}), window=10000)
+    assert "x'" not in plan.match and "x'" not in plan.page_sql
+    assert sqlite_sql.tag("source", "x'") in plan.match and sqlite_sql.tag("grid", 6) in plan.match
+    assert plan.args == [plan.match, "2026-03-01", "2026-03-01", 0.5]
     assert "ORDER BY rank" in plan.page_sql and "LIMIT 10000" in plan.page_sql
-    assert "search_fts.rowid DESC" in sqlite_sql.plan(parse_query("盗版"), SearchParams(sort="time"), 0, 10).page_sql
+    assert "search_fts.rowid DESC" in sqlite_sql.plan(parse_query("盗版"), SearchParams(sort="time"), 10).page_sql
+    assert sqlite_sql.plan(parse_query("盗版"), SearchParams(grid_ids=set()), 10).empty  # an empty zone
+    assert sqlite_sql.match_expression(parse_query("-招聘")) == '(tags : "tall") NOT {title body account} : "招聘"'
 
 
 def test_highlight_spans_fall_on_original_characters():
