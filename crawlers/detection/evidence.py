@@ -33,6 +33,13 @@ class FieldEvidence:
     business_names: list[extract_text.BusinessName]
 
 
+class Span:
+    """A span found by a scorer's own pattern, in the shape reasons expect (like the extractors')."""
+
+    def __init__(self, span: tuple[int, int]):
+        self.span = span
+
+
 @dataclass
 class Reason:
     label: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from crawlers.detection.evidence import Evidence, combine, quote
+from crawlers.detection.evidence import Evidence, Span, combine, quote
 from crawlers.detection.keywords import Library
 
 LABEL = "illegal_publication"
@@ -73,7 +73,7 @@ def _identifier_signals(ev: Evidence) -> list[float]:
 def _disc_signals(ev: Evidence, w: dict[str, float]) -> list[float]:
     """Burned discs and preloaded drives: a carrier (or burning) plus films, music or games on it."""
     carrier = ev.matches("disc_media") + ev.matches("burned")
-    counts = [(f, _Span(m.span())) for f in ev.fields for m in _WORK_COUNT.finditer(f.text)]
+    counts = [(f, Span(m.span())) for f in ev.fields for m in _WORK_COUNT.finditer(f.text)]
     content = ev.matches("disc_content") + ev.matches("preloaded") + counts
     if not (carrier and content):
         return []
@@ -129,10 +129,3 @@ def _dampening(ev: Evidence, strong_piracy: bool) -> float:
         factor *= 0.5
         ev.add(LABEL, "secondhand", f"二手旧书转让：{quote(second)}", second)
     return factor
-
-
-class _Span:
-    """A regex match span in the shape reasons expect."""
-
-    def __init__(self, span: tuple[int, int]):
-        self.span = span

@@ -117,9 +117,13 @@ def name_cores(name: str | None) -> tuple[str, ...]:
     the place is what tells two agencies apart."""
     rules = _rules()
     text = re.sub(r"[\s()（）【】\[\]·・,，.。\-]", "", fold(name or ""))
-    text = _strip_suffixes(text, rules["legal_suffixes"])
-    text = _strip_suffixes(text, rules["branch_suffixes"])
-    text = _strip_trailing_place(text, rules)
+    previous = None
+    while text != previous:  # 某某旅行社有限公司苏州分公司: branch, then place, then legal form
+        previous = text
+        text = _strip_suffixes(text, rules["branch_suffixes"])
+        text = _strip_trailing_place(text, rules)
+        text = _strip_suffixes(text, rules["legal_suffixes"])
+    text = rules["place_with_ending"].sub(lambda m: m.group(1), text)  # 江苏省国旅 -> 江苏国旅
     cores = [_apply_short_forms(text, rules)]
     while True:
         shorter = _strip_one_place(text, rules)
@@ -190,6 +194,8 @@ def _rules() -> dict:
     rules["place_names_sorted"] = sorted(rules["place_names"], key=len, reverse=True)
     endings = "|".join(map(re.escape, sorted(rules["place_endings"], key=len, reverse=True)))
     rules["place_pattern"] = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:" + endings + ")")
+    names = "|".join(map(re.escape, rules["place_names_sorted"]))
+    rules["place_with_ending"] = re.compile(r"(" + names + r")(?:省|市)")
     return rules
 
 

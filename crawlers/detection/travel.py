@@ -6,7 +6,9 @@ agency under its own name? Vocabulary answers the first; only the registry answe
 """
 from __future__ import annotations
 
-from crawlers.detection.evidence import Evidence, combine, quote
+import re
+
+from crawlers.detection.evidence import Evidence, Span, combine, quote
 from crawlers.detection.keywords import Library
 from crawlers.detection.registry import Registry
 from crawlers.detection.seller import check_seller
@@ -15,6 +17,9 @@ LABEL = "unlicensed_travel"
 _COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_ticket": "门票", "comp_guide": "导游",
                     "comp_meal": "餐饮"}
 _BREAKFAST = {"早餐", "含早", "自助早餐", "双早", "单早"}
+_NUM = r"[0-9一二三四五六七八九十两]{1,2}"
+# "3天2晚", "五天四夜", "2晚3天", "D1…D2", "第一天…第二天": an itinerary of several days.
+_ITINERARY = re.compile(rf"{_NUM}\s*[天日]\s*{_NUM}\s*[晚夜]|{_NUM}\s*[晚夜]\s*{_NUM}\s*[天日]|\bd(?:ay)?\s*2\b|第[二2]天")
 
 
 def score(ev: Evidence, registry: Registry, library: Library) -> float:
@@ -33,7 +38,7 @@ def score(ev: Evidence, registry: Registry, library: Library) -> float:
 def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float], bool, bool, int]:
     """Evidence that the post sells a tour: (weights, is it an offer, tour words or private guide, number of
     bundled services)."""
-    product = ev.offered("tour_product")
+    product = ev.offered("tour_product") + _itinerary(ev)
     private = ev.offered("private_guide")
     components = _components(ev)
     solicit = _solicitation(ev)
@@ -58,8 +63,16 @@ def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float
     if solicit:
         positives.append(weights["tour_signup"])
         ev.add(LABEL, "solicitation", f"招揽报名或联系方式：{quote(solicit)}", solicit)
-    offer = bool((product or private) and (solicit or priced)) or (bundle and bool(solicit))
+    guiding = not (product or private or bundle) and list(components) == ["comp_guide"] and priced and solicit
+    if guiding:  # paid guiding sold by someone who is not an agency: a private guide
+        positives.append(0.35)
+        ev.add(LABEL, "guide_service", f"有偿导游讲解服务：{quote(components['comp_guide'])}", components["comp_guide"])
+    offer = bool((product or private) and (solicit or priced)) or (bundle and bool(solicit)) or bool(guiding)
     return positives, offer, bool(product or private), len(components)
+
+
+def _itinerary(ev: Evidence) -> list:
+    return [(f, Span(m.span())) for f in ev.fields for m in _ITINERARY.finditer(f.text.lower())][:3]
 
 
 def _components(ev: Evidence) -> dict:
@@ -98,6 +111,10 @@ def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
     if asking and not ev.matches("tour_signup"):
         factor *= 0.3
         ev.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
+    other = ev.matches("not_a_tour")
+    if other and not product:
+        factor *= 0.3
+        ev.add(LABEL, "not_a_tour", f"导游培训、考证或招聘：{quote(other)}", other)
     single = ev.matches("single_service")
     if single and not product and n_components <= 1:
         factor *= 0.4
