@@ -36,8 +36,8 @@ def _match_at(text: str, norm: str, pos: int, p: TermPattern) -> tuple[int, int]
     if pos > 0 and not _is_cjk_token(p.terms[0]) and _is_latin_word_char(norm[pos - 1]):
         return None
     end = pos + sum(p.lengths) * 3 + 16
-    while end < len(norm) and end - pos < 400 and _WORD_CHAR.match(norm[end]):
-        end += 1  # never cut the window inside a word or run: it would change the last token
+    while end < len(norm) and end - pos < 400 and _is_latin_word_char(norm[end]):
+        end += 1  # never cut a latin word: its token would change (a CJK token needs only the next character)
     toks = tokens(text[pos:end + 1])
     if len(toks) < len(p.terms) or toks[0].start != 0:
         return None

@@ -110,7 +110,8 @@ class SqliteFtsBackend:
 
     def search(self, query: Query, params: SearchParams) -> SearchResult:
         cap = int(self.cfg.search.track_total_hits)
-        plan = sqlite_sql.plan(query, params, window=cap)
+        window = int(self.cfg.search.rank_window) or 1_000_000_000
+        plan = sqlite_sql.plan(query, params, window=window)
         if plan.empty:
             return SearchResult(0, True, [], {}, params.page, params.per_page)
         with _conn(self.cfg) as conn:
@@ -122,8 +123,8 @@ class SqliteFtsBackend:
             except sqlite3.OperationalError as exc:
                 raise IndexUnavailable(str(exc)) from exc
         hits = [ResultHit(id=r[0], score=(-r[1] if r[1] is not None else None), doc={}) for r in rows]
-        notice = None if total <= cap else \
-            f"匹配超过 {cap} 条：按相关度排序和分类统计只看最新的 {cap} 条，请加筛选条件缩小范围"
+        notice = None if total <= window or not (plan.ranked or params.facets) else \
+            f"匹配较多：相关度排序和分类统计只看最新的 {window} 条，可加筛选条件或按时间排序"
         return SearchResult(total=min(total, cap), total_is_exact=total <= cap, hits=hits, facets=facets,
                             page=params.page, per_page=params.per_page, notice=notice)
 
