@@ -73,6 +73,8 @@ def test_tianditu_without_key_runs_offline(tmp_path):
 def test_map_page_shows_zone_and_passes_filters_to_the_apis(app, users_world):
     html = _login(app, "gm_own").get("/?category=网吧&grade=D").text
     assert "我的网格" in html and "平江一网格" in html and "沧浪一网格" not in html
+    # 待办: the open clue in the zone is listed, the other zone's is not
+    assert "平江路低价一日游" in html and "沧浪盗版教辅" not in html
     assert '"category": ' + json.dumps("网吧") in html and '"grade": "D"' in html
     admin = _login(app, "admin").get("/").text
     assert "全区一张图" in admin and "沧浪一网格" in admin
