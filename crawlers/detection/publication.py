@@ -54,7 +54,9 @@ def score(ev: Evidence, library: Library) -> float:
         ev.add(LABEL, "on_sale", f"售卖或提供：{quote(sale)}", sale)
     else:
         raw *= 0.35
-    return raw * _dampening(ev, bool(piracy or no_isbn))
+    hard_fact = bool(piracy or no_isbn or _invalid_ids(ev))
+    paid_ebook = bool(ebook and (ev.all("prices") or ev.price is not None))
+    return raw * _dampening(ev, hard_fact, paid_ebook)
 
 
 def _identifier_signals(ev: Evidence) -> list[float]:
@@ -99,21 +101,31 @@ def _cheap_set(ev: Evidence) -> list[float]:
 
 
 def _sale(ev: Evidence) -> list:
-    items = ev.matches("sale")
+    items = ev.matches("sale") + ev.matches("sale_hint")
     items += [(f, m) for f, m in ev.matches("contact_invite") if m.keyword not in _SALE_WORDS_EXCLUDED]
     items += ev.all("prices") + ev.all("contacts")
     return items
 
 
-def _dampening(ev: Evidence, strong_piracy: bool) -> float:
+def _invalid_ids(ev: Evidence) -> list:
+    return [(f, i) for f, i in ev.all("isbns") if not i.valid] + [(f, s) for f, s in ev.all("serial_ids") if not s.valid]
+
+
+def _dampening(ev: Evidence, strong_piracy: bool, paid_ebook: bool) -> float:
+    """`strong_piracy`: piracy words, no 书号, or an invalid ISBN/ISSN, which no genuine channel shows.
+    `paid_ebook`: e-book copies sold for money, which "免费下载"-style words do not make genuine."""
     factor = 1.0
     crackdown = ev.matches("pub_crackdown")
     if crackdown:
         many = len({m.keyword for _, m in crackdown}) >= 2
         factor *= 0.1 if many else 0.5
         ev.add(LABEL, "crackdown_context", f"扫黄打非/打击盗版的公告或新闻语境：{quote(crackdown)}", crackdown)
+    platform = ev.matches("licensed_platform")
+    if platform and not strong_piracy:
+        factor *= 0.3
+        ev.add(LABEL, "licensed_platform", f"正版电子书平台：{quote(platform)}", platform)
     genuine = ev.matches("pub_genuine")
-    if genuine and not strong_piracy:
+    if genuine and not strong_piracy and not paid_ebook:
         factor *= 0.45
         ev.add(LABEL, "genuine_channel", f"正版或授权渠道：{quote(genuine)}", genuine)
     own = ev.matches("own_work")

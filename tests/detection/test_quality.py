@@ -2,7 +2,7 @@
 
 devset.jsonl was written first from the definitions and used to build the rules; aside.jsonl was kept
 aside and first run after the rules were written; aside_b.jsonl and aside_c.jsonl come with their own
-registries of other agencies and were written later, each run once before any fix it prompted, to check
+registries of other agencies (as does aside_d.jsonl) and were written later, each run once before any fix it prompted, to check
 that nothing depends on the dev registry's names or numbers (first-run figures are in the README).
 """
 from pathlib import Path
@@ -15,7 +15,8 @@ from crawlers.detection.sources import read_agencies_csv
 
 DATA = Path(__file__).resolve().parent / "data"
 SETS = [("devset.jsonl", "dev_agencies.csv"), ("aside.jsonl", "dev_agencies.csv"),
-        ("aside_b.jsonl", "aside_b_agencies.csv"), ("aside_c.jsonl", "aside_c_agencies.csv")]
+        ("aside_b.jsonl", "aside_b_agencies.csv"), ("aside_c.jsonl", "aside_c_agencies.csv"),
+        ("aside_d.jsonl", "aside_d_agencies.csv")]
 MIN_PRECISION, MIN_RECALL = 0.90, 0.85
 
 
