@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +26,19 @@ def grid_descendants(session: Session, grid_ids: set[int]) -> set[int]:
     return out
 
 
+DOC_COLUMNS = ("id", "url", "source", "platform", "title", "text", "account", "labels", "score", "status",
+               "grid_id", "venue_id", "location_name", "lat", "lon", "published_at", "detected_at")
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return value.replace(microsecond=0).isoformat() if value else None
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
 
 
 def to_doc(hit, tz: str | None = None) -> dict[str, Any]:
@@ -34,9 +46,7 @@ def to_doc(hit, tz: str | None = None) -> dict[str, Any]:
     `day` is the local day in `tz` (patrol staff count days locally), used by date filters and facets."""
     when = hit.published_at or hit.detected_at
     if when is not None and tz:
-        from zoneinfo import ZoneInfo
-
-        when = when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(tz))
+        when = when.replace(tzinfo=dt.timezone.utc).astimezone(_zone(tz))
     return {
         "id": hit.id,
         "url": hit.url,
@@ -70,9 +80,10 @@ def iter_all_docs(session: Session, batch: int = 5000, tz: str | None = None) ->
     """Every hit in id order, read as plain rows (no ORM objects: a million of them is the slow part
     of a reindex), with keyset pagination so memory stays flat."""
     table = Hit.__table__
+    columns = [table.c[name] for name in DOC_COLUMNS]  # not reasons/scores: JSON decoding costs
     last = 0
     while True:
-        rows = session.execute(select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)).all()
+        rows = session.execute(select(*columns).where(table.c.id > last).order_by(table.c.id).limit(batch)).all()
         if not rows:
             return
         for r in rows:

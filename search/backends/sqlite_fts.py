@@ -85,6 +85,7 @@ class SqliteFtsBackend:
                 conn.execute(f"DROP TABLE IF EXISTS {t}")
             for sql in _CREATE:
                 conn.execute(sql.format(*BUILD))
+            _bulk_load_settings(conn, BUILD[0], on=True)
             conn.commit()
             n = since_commit = 0
             for analysed in (pool.imap(analyse_batch, batches) if pool else map(analyse_batch, batches)):
@@ -96,6 +97,7 @@ class SqliteFtsBackend:
                     since_commit = 0
                 advance(len(analysed))
             conn.execute(f"INSERT INTO {BUILD[0]}({BUILD[0]}) VALUES('optimize')")
+            _bulk_load_settings(conn, BUILD[0], on=False)
             for old, new in zip(TABLES, BUILD):
                 conn.execute(f"DROP TABLE IF EXISTS {old}")
                 conn.execute(f"ALTER TABLE {new} RENAME TO {old}")
@@ -144,6 +146,15 @@ def _facets(rows: list[tuple], size: int) -> dict[str, list[tuple[str, int]]]:
            for name, counter in counts.items() if name != "day"}
     out["day"] = sorted(counts["day"].items())[-31:]
     return out
+
+
+def _bulk_load_settings(conn, table: str, on: bool) -> None:
+    """While loading: no incremental merges and a 64 MB pending-terms buffer (fewer, larger segments;
+    ~1.5x faster), then one 'optimize'. Afterwards FTS5's defaults again, for incremental updates."""
+    values = {"automerge": 0, "crisismerge": 64, "hashsize": 64 << 20} if on else \
+        {"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
+    for key, value in values.items():
+        conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", (key, value))
 
 
 def analyse_batch(docs: list[dict[str, Any]]) -> list[tuple]:
