@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 from core import config, db
-from core.models import Grid, Hit
+from core.models import Grid
 
 KEYWORDS = ["盗版", "代购", "跟团", "港澳", "签证", "包机", "书籍", "正版", "教材", "低价", "旅游", "地接",
             "纯玩", "自由行", "团费", "影印", "原版", "出境", "招募", "导游"]
@@ -56,23 +57,33 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
             s.add(g)
             s.flush()
             grid_ids.append(g.id)
+    # Texts come from pools of generated sentences: building a million unique ones would take longer
+    # than indexing them. Pool entries are combined, so documents still differ.
+    titles = [sentence(rng, rng.randint(10, 25)) for _ in range(5000)]
+    texts = [sentence(rng, rng.randint(40, 150)) for _ in range(20000)]
     start = dt.datetime(2025, 1, 1)
-    with db.get_engine(cfg).begin() as conn:
+    cols = ("url", "source", "platform", "title", "text", "account", "labels", "scores", "score", "reasons",
+            "grid_id", "status", "detected_at", "updated_at")
+    sql = f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    labels = [json.dumps(x) for x in LABELS]
+    conn = db.raw_connection(cfg)  # plain executemany: the ORM would take longer than the indexing
+    try:
         batch = []
         for i in range(n):
-            when = start + dt.timedelta(minutes=i * 525600 // n)
-            batch.append({"url": f"https://example.invalid/p/{i}", "source": f"src{i % 12}",
-                          "platform": rng.choice(PLATFORMS), "title": sentence(rng, rng.randint(10, 25)),
-                          "text": sentence(rng, rng.randint(80, 300)), "account": f"账号{i % 5000}",
-                          "labels": rng.choice(LABELS), "scores": {}, "score": round(rng.random(), 3),
-                          "reasons": [], "grid_id": rng.choice(grid_ids), "status": rng.choice(["new", "new", "clue", "dismissed"]),
-                          "detected_at": when, "updated_at": when})
+            when = (start + dt.timedelta(minutes=i * 525600 // n)).strftime("%Y-%m-%d %H:%M:%S.000000")
+            batch.append((f"https://example.invalid/p/{i}", f"src{i % 12}", rng.choice(PLATFORMS),
+                          rng.choice(titles), rng.choice(texts) + "，" + rng.choice(texts),
+                          f"账号{i % 5000}", rng.choice(labels), "{}", round(rng.random(), 3), "[]",
+                          rng.choice(grid_ids), rng.choice(["new", "new", "clue", "dismissed"]), when, when))
             if len(batch) == 10000:
-                conn.execute(insert(Hit), batch)
+                conn.executemany(sql, batch)
                 batch.clear()
         if batch:
-            conn.execute(insert(Hit), batch)
-        conn.execute(text("DELETE FROM search_outbox"))  # the insert triggers queued them; we index below
+            conn.executemany(sql, batch)
+        conn.execute("DELETE FROM search_outbox")  # the insert trigger queued them; indexing is measured below
+        conn.commit()
+    finally:
+        conn.close()
     return grid_ids
 
 
