@@ -72,3 +72,22 @@ def test_secret_key_is_generated_once(cfg):
     b = create_app({"TESTING": True}, config=cfg)
     assert a.secret_key == b.secret_key and len(a.secret_key) >= 32
     assert (cfg.data_dir / cfg.webmap.secret_key_file).stat().st_mode & 0o077 == 0
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(client, users_world, app):
+    """CSRFProtect covers every POST the app has (forms and JSON APIs), not only the login form."""
+    login(client, "admin")
+    posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) > 5
+    values = {"grid_id": users_world.grid_own, "venue_id": users_world.venue_own, "hit_id": users_world.hit_own,
+              "clue_id": users_world.clue_own, "draw_id": 1, "ss_id": 1, "attachment_id": 1,
+              "fmt": "csv", "action": "pause", "step": "start"}
+    from flask import url_for
+
+    for rule in posts:
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
+        r = client.post(url, data={"x": "1"})
+        assert r.status_code == 400, f"POST {url} without a CSRF token: {r.status_code}"
+        r = client.post(url, json={"x": "1"})
+        assert r.status_code == 400, f"POST {url} (JSON) without a CSRF token: {r.status_code}"

@@ -106,7 +106,7 @@
   // Polygons go on one canvas (1,000 SVG paths cost seconds on a slow machine); the second colouring
   // is drawn the first time it is switched on.
   Layers.prototype.drawGrids = function (group, fillKey) {
-    var self = this, fc = this.gridData, permanent = fc.features.length <= 80;
+    var self = this, fc = this.gridData, permanent = fc.features.length <= 30;
     if (fillKey === "fill_d_share") { this.gridDShareDrawn = true; }
     this.gridRenderer = this.gridRenderer || L.canvas({padding: 0.3});
     group.clearLayers();
