@@ -13,9 +13,9 @@ FIELDS = ("title", "text")
 # Component words preceded by these are excluded from the bundle ("门票自理", "不含住宿").
 _NEGATED_BEFORE = re.compile(r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供)[\u4e00-\u9fff]{0,3}$")
 # Piracy words in "don't buy pirated books" sentences are advice, not an offer.
-_ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|非|没有|"
+_ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|并非|没有|"
                             r"杜绝|小心|防止|区分|分辨|购买了|买到了?|不要向|不要找|别找|别信|不要相信|切勿|勿向|"
-                            r"不要跟|别跟|远离)[\u4e00-\u9fff]{0,3}$")
+                            r"不要跟|别跟|远离|请勿|勿购买|不要购买|拒绝购买|勿买|别买到|防范)[\u4e00-\u9fff]{0,3}$")
 _NEGATED_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另收|敬请自理)")
 
 

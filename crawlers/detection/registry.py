@@ -21,6 +21,8 @@ from crawlers.detection.normalize import fold
 NAME_RULES = Path(__file__).resolve().parent / "data" / "names.toml"
 # Cores this short or this generic say nothing about which agency it is; keep the place in them.
 _GENERIC_CORES = {"旅", "国旅", "青旅", "中旅", "旅行", "国际旅", ""}
+# Trade words a brand is followed by, after short forms are applied (see data/names.toml).
+_TRADE_WORDS = ("国旅", "青旅", "中旅", "旅行", "旅")
 # Above this similarity two cores are the same name with a typo; between LOOKALIKE and SAME a look-alike.
 SAME_NAME_SCORE = 92
 LOOKALIKE_SCORE = 60
@@ -54,6 +56,11 @@ class Registry:
         for agency in self.agencies:
             for core in name_cores(agency.name):
                 self._by_core.setdefault(core, []).append(agency)
+        self._by_brand: dict[str, list[Agency]] = {}
+        for agency in self.agencies:
+            brand = name_brand(agency.name)
+            if brand:
+                self._by_brand.setdefault(brand, []).append(agency)
 
     def __len__(self) -> int:
         return len(self.agencies)
@@ -90,6 +97,9 @@ class Registry:
         branch = _branch_parent(name)
         if branch and branch in self._by_core:
             return NameMatch(self._by_core[branch][0], 100.0, True)
+        brand = _seller_brand(name)
+        if brand and len(self._by_brand.get(brand, [])) == 1:  # 苏州文旅假期 for 苏州文旅假期国际旅行社
+            return NameMatch(self._by_brand[brand][0], 95.0, True)
         best = process.extractOne(core, self._cores, scorer=fuzz.ratio, score_cutoff=LOOKALIKE_SCORE)
         if not best:
             return None
@@ -100,6 +110,9 @@ class Registry:
         """True when `name` is `agency`'s registered name or an obvious short form of it."""
         holder_cores = set(name_cores(agency.name))
         if holder_cores & set(name_cores(name)) or _branch_parent(name) in holder_cores:
+            return True
+        brand = _seller_brand(name)
+        if brand and brand == name_brand(agency.name):
             return True
         match = self.match_name(name)
         return bool(match and match.same and match.agency == agency)
@@ -120,6 +133,7 @@ def name_cores(name: str | None) -> tuple[str, ...]:
     previous = None
     while text != previous:  # 某某旅行社有限公司苏州分公司: branch, then place, then legal form
         previous = text
+        text = _strip_suffixes(text, rules["account_suffixes"])
         text = _strip_suffixes(text, rules["branch_suffixes"])
         text = _strip_trailing_place(text, rules)
         text = _strip_suffixes(text, rules["legal_suffixes"])
@@ -132,6 +146,28 @@ def name_cores(name: str | None) -> tuple[str, ...]:
             return tuple(cores)
         text = shorter
         cores.append(core)
+
+
+def name_brand(name: str | None) -> str | None:
+    """The brand of an agency name: its core without the trade word (文旅假期国旅 -> 文旅假期), or None
+    when nothing distinctive is left (苏州青旅 -> 苏州 is only a place)."""
+    core = name_cores(name)[-1]
+    for trade in _TRADE_WORDS:
+        if core.endswith(trade) and len(core) > len(trade):
+            brand = core[: -len(trade)]
+            rules = _rules()
+            if _strip_one_place(brand, rules) == brand and brand not in rules["place_names"] and len(brand) >= 2:
+                return brand
+            return None
+    return None
+
+
+def _seller_brand(name: str) -> str | None:
+    """A seller name that is only a brand (no trade word at all): 苏州文旅假期 -> 文旅假期."""
+    core = name_cores(name)[-1]
+    if core.endswith(_TRADE_WORDS) or len(core) < 2:
+        return None
+    return core if core not in _rules()["place_names"] else None
 
 
 def _branch_parent(name: str) -> str | None:

@@ -56,3 +56,12 @@ def test_empty_and_incomplete_registry():
     empty = Registry([])
     assert empty.match_name("苏州青旅") is None and empty.by_licence("L-JS-00001") is None
     assert empty.near_licence("L-JS-00001") is None
+
+
+def test_brand_only_seller_name_matches_a_single_agency():
+    registry = Registry([{"name": "苏州文旅假期国际旅行社有限公司", "license_no": "L-JS-CJ00888"}] + AGENCIES)
+    assert registry.match_name("苏州文旅假期").same
+    assert registry.is_holder("文旅假期", registry.by_licence("L-JS-CJ00888"))
+    for other in ("文旅假期户外部", "苏州", "苏州康辉旅游", "康辉假期苏州店"):
+        match = registry.match_name(other)
+        assert not (match and match.same), other
