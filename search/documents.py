@@ -72,7 +72,9 @@ def load_docs(session: Session, hit_ids: list[int], tz: str | None = None) -> li
     """Documents for the hits that still exist (a deleted hit simply has no document)."""
     if not hit_ids:
         return []
-    rows = session.scalars(select(Hit).where(Hit.id.in_(hit_ids)).order_by(Hit.id))
+    table = Hit.__table__
+    columns = [table.c[name] for name in DOC_COLUMNS]
+    rows = session.execute(select(*columns).where(table.c.id.in_(hit_ids)).order_by(table.c.id))
     return [to_doc(h, tz) for h in rows]
 
 
