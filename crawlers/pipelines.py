@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from core import db
 from core.models import Hit, Page, PageVersion, utcnow
 from crawlers.evidence import record_fetch
+from crawlers.evidence.record import store_files
 from crawlers.items import PageItem
 
 log = logging.getLogger(__name__)
@@ -24,81 +25,91 @@ GONE_STATES = ("deleted", "expired", "removed", "unavailable", "empty", "error")
 
 
 class StorePipeline:
+    """Hands each item to the page worker (crawlers.worker), which stores it in its own transaction,
+    and marks the page done in the crawl journal once that transaction committed."""
+
     def __init__(self, crawler):
         self.crawler = crawler
-        self.cfg = None
-        self.detector = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def open_spider(self, spider=None):
-        from crawlers.detection import Detector
+    async def process_item(self, item: PageItem, spider=None):
+        from crawlers import worker
 
-        self.cfg = self.crawler.spider.cfg
-        self.detector = Detector.from_config(self.cfg)
-
-    def process_item(self, item: PageItem, spider=None):
+        spider = self.crawler.spider
+        outcome = await spider.worker.call(worker.store, item)
         stats = self.crawler.stats
-        outcome = store_page(self.cfg, self.detector, item)
         stats.inc_value("wangxun/pages")
         stats.inc_value(f"wangxun/{outcome}")
+        # Only now, with the page committed, may a resumed run skip it.
         if item.last_of_response and item.frontier_fp:
-            self.crawler.spider.frontier.done(item.frontier_fp, item.fetch.url)
+            spider.frontier.done(item.frontier_fp, item.fetch.url)
         return item
 
 
 def store_page(cfg, detector, item: PageItem) -> str:
-    """Store one page in its own transaction; returns new_version, unchanged, hits or gone."""
+    """Store one page in its own transaction; returns new_version, unchanged, hits or gone.
+
+    Reads, detection and the evidence files (which are fsynced) come before the first write, so the
+    database's write lock is held only for a few small statements. Core statements rather than ORM
+    objects: this runs for every page, and the unit of work costs several times their CPU."""
     with db.session_scope(cfg) as session:
-        page = session.scalar(select(Page).where(Page.url == item.url))
+        conn = session.connection()
         now = utcnow()
-        if page is None:
-            page = Page(url=item.url, source=item.source, platform=item.platform, first_seen=now)
-            session.add(page)
-        page.last_seen = now
+        page_id = conn.execute(_PAGE_BY_URL, {"url": item.url}).scalar()
         state = item.parsed.state
         if state != "ok":
-            page.state = state if state in GONE_STATES else "error"
-            session.flush()
+            page_id = page_id or _new_page(conn, item, now)
+            _touch(conn, page_id, now, state if state in GONE_STATES else "error")
             return "gone"
-        page.state = "ok"
         fingerprint = item.parsed.content_fingerprint()
-        if page.id is not None:
-            known = session.scalar(select(PageVersion.id).where(
-                PageVersion.page_id == page.id, PageVersion.content_sha256 == fingerprint))
-            if known is not None:
-                return "unchanged"
-        session.flush()
-        version = _new_version(session, page, item, fingerprint)
+        if page_id is not None and conn.execute(_KNOWN_VERSION, {"page_id": page_id, "sha": fingerprint}).scalar():
+            _touch(conn, page_id, now, "ok")
+            return "unchanged"
         # Rendered pages were classified while their browser page was open (to screenshot hits only).
-        result = item.detection if item.detection is not None else detector.classify(post_for(item, version.id))
+        result = item.detection if item.detection is not None else detector.classify(post_for(item))
+        if result.get("labels"):
+            store_files(cfg, item.fetch)  # content-addressed: record_fetch below finds them written
+        page_id = page_id or _new_page(conn, item, now)
+        version_id = _new_version(conn, page_id, item, fingerprint)
+        _touch(conn, page_id, now, "ok", latest_version_id=version_id)
         if not result.get("labels"):
             return "new_version"
-        hit = _new_hit(session, page, version, item, result)
-        record_fetch(session, cfg, version.id, item.fetch)
+        hit_id = _new_hit(conn, page_id, version_id, item, result)
+        record_fetch(session, cfg, version_id, item.fetch)
         from search import outbox
 
-        outbox.enqueue(session, hit.id, op="index")
+        outbox.enqueue(session, hit_id, op="index")
         return "hits"
 
 
-def _new_version(session, page: Page, item: PageItem, fingerprint: str) -> PageVersion:
+def _new_page(conn, item: PageItem, now) -> int:
+    return conn.execute(insert(Page).values(url=item.url, source=item.source, platform=item.platform,
+                                            state="ok", first_seen=now, last_seen=now)).inserted_primary_key[0]
+
+
+_PAGE_BY_URL = select(Page.id).where(Page.url == bindparam("url"))
+_KNOWN_VERSION = select(PageVersion.id).where(PageVersion.page_id == bindparam("page_id"),
+                                              PageVersion.content_sha256 == bindparam("sha"))
+
+
+def _touch(conn, page_id: int, now, state: str, **values) -> None:
+    conn.execute(update(Page).where(Page.id == page_id).values(last_seen=now, state=state, **values))
+
+
+def _new_version(conn, page_id: int, item: PageItem, fingerprint: str) -> int:
     p = item.parsed
     extra = dict(p.extra or {})
     for key in ("images", "links"):
         if getattr(p, key, None):
             extra[key] = list(getattr(p, key))[:200]
-    version = PageVersion(page_id=page.id, content_sha256=fingerprint, state="ok",
-                          fetched_at=_naive_utc(item.fetch.fetched_at_utc),
-                          title=p.title, account=p.account, author=p.author,
-                          published_at=_naive_utc(p.published_at), text=p.text, price=p.price,
-                          seller_location=p.seller_location, extra=_jsonable(extra))
-    session.add(version)
-    session.flush()
-    page.latest_version_id = version.id
-    return version
+    return conn.execute(insert(PageVersion).values(
+        page_id=page_id, content_sha256=fingerprint, state="ok", fetched_at=_naive_utc(item.fetch.fetched_at_utc),
+        title=p.title, account=p.account, author=p.author, published_at=_naive_utc(p.published_at),
+        text=p.text, price=p.price, seller_location=p.seller_location, extra=_jsonable(extra),
+    )).inserted_primary_key[0]
 
 
 def post_for(item: PageItem, version_id: int | None = None) -> dict:
@@ -109,18 +120,18 @@ def post_for(item: PageItem, version_id: int | None = None) -> dict:
             "seller_location": p.seller_location or ""}
 
 
-def _new_hit(session, page: Page, version: PageVersion, item: PageItem, result: dict) -> Hit:
+def _new_hit(conn, page_id: int, version_id: int, item: PageItem, result: dict) -> int:
+    p = item.parsed
     scores = {k: float(v) for k, v in (result.get("scores") or {}).items()}
     loc = result.get("location") or {}
-    hit = Hit(page_id=page.id, page_version_id=version.id, url=item.url, source=item.source,
-              platform=item.platform, title=version.title, text=version.text, account=version.account,
-              labels=list(result["labels"]), scores=scores, score=max(scores.values(), default=0.0),
-              reasons=_jsonable(result.get("reasons") or []), location_name=loc.get("name"),
-              lon=loc.get("lon"), lat=loc.get("lat"), grid_id=loc.get("grid_id"),
-              published_at=version.published_at)
-    session.add(hit)
-    session.flush()
-    return hit
+    now = utcnow()
+    return conn.execute(insert(Hit).values(
+        page_id=page_id, page_version_id=version_id, url=item.url, source=item.source, platform=item.platform,
+        title=p.title, text=p.text, account=p.account, labels=list(result["labels"]), scores=scores,
+        score=max(scores.values(), default=0.0), reasons=_jsonable(result.get("reasons") or []),
+        location_name=loc.get("name"), lon=loc.get("lon"), lat=loc.get("lat"), grid_id=loc.get("grid_id"),
+        published_at=_naive_utc(p.published_at), status="new", detected_at=now, updated_at=now,
+    )).inserted_primary_key[0]
 
 
 def _naive_utc(value):

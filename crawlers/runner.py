@@ -13,6 +13,7 @@ from core.config import Config
 from crawlers.frontier import Frontier
 from crawlers.politeness import AccountBudget, DomainPauses
 from crawlers.sources import Source, get_source, start_urls
+from crawlers.worker import PageWorker, warm_up
 
 log = logging.getLogger(__name__)
 # Scrapy's finish reasons → the summary's state. Only a finished run closes its journal (the next run
@@ -27,9 +28,16 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
     source = get_source(cfg, source_name)
     db.upgrade(cfg)
     frontier = Frontier(cfg.data_dir / "crawl" / source.name).open(fresh=fresh)
-    crawler, process = _make_crawler(cfg, source, frontier)
-    with _progress(crawler, source) as _:
-        process.start()
+    worker = PageWorker(cfg, processes=int(cfg.crawl.worker_processes))
+    # Loads parsers and detector in every worker while Scrapy starts.
+    warm = [worker.pool.submit(warm_up, n) for n in range(max(1, int(cfg.crawl.worker_processes)))]
+    try:
+        crawler, process = _make_crawler(cfg, source, frontier, worker)
+        [w.result() for w in warm]
+        with _progress(crawler, source) as _:
+            process.start()
+    finally:
+        worker.close()
     stats = crawler.stats.get_stats()
     state = STATES.get(stats.get("finish_reason", ""), "error")
     if state == "finished":
@@ -38,11 +46,12 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
         # Stopped early (budget, captcha, Ctrl-C): the next run picks up where this one stopped.
         frontier.close()
     summary = _summary(source, stats, state, frontier)
+    summary["cpu_s"] = _cpu_seconds()
     summary.update(_drain(cfg))
     return summary
 
 
-def _make_crawler(cfg: Config, source: Source, frontier: Frontier):
+def _make_crawler(cfg: Config, source: Source, frontier: Frontier, worker: PageWorker):
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.middlewares import ContextRotator
@@ -55,7 +64,7 @@ def _make_crawler(cfg: Config, source: Source, frontier: Frontier):
     pauses = DomainPauses(float(cfg.crawl.captcha_backoff_s), int(cfg.crawl.captcha_max_in_row))
     budget = AccountBudget(cfg.data_dir / "crawl" / "account_budget.json", cfg.core.timezone)
     process.crawl(crawler, source=source, start_urls=start_urls(source, cfg), frontier=frontier,
-                  pauses=pauses, contexts=contexts, budget=budget, cfg=cfg)
+                  pauses=pauses, worker=worker, contexts=contexts, budget=budget, cfg=cfg)
     return crawler, process
 
 
@@ -97,6 +106,14 @@ def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dic
     if not source.obey_robots:
         summary["robots_override_reason"] = source.robots_override_reason
     return summary
+
+
+def _cpu_seconds() -> dict:
+    """CPU time of this process and of its finished children (the page worker, the browser)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"crawl": round(me.ru_utime + me.ru_stime, 2), "children": round(kids.ru_utime + kids.ru_stime, 2)}
 
 
 def _drain(cfg: Config) -> dict:

@@ -36,6 +36,9 @@ def build_settings(cfg: Config, source: Source) -> dict:
         "REDIRECT_MAX_TIMES": c.max_redirects,
         "RETRY_TIMES": c.retry_times,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        # Items processed in parallel per response. Scrapy's default (100) starts 100 asyncio workers
+        # for every response; pages yield one item and listings at most a page of them.
+        "CONCURRENT_ITEMS": 16,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": cfg.core.log_level if cfg.core.log_level != "INFO" else "WARNING",

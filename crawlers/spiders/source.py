@@ -15,8 +15,8 @@ import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import TextResponse
 
+from crawlers import worker as tasks
 from crawlers.items import PageItem, fetch_record
-from crawlers.parsers import parse
 from crawlers.spiders.listing import listing_page
 from crawlers.sources import LISTING_KINDS, Source
 
@@ -27,9 +27,11 @@ class SourceSpider(scrapy.Spider):
     name = "wangxun"
     custom_settings = {}
 
-    def __init__(self, source: Source, start_urls: list[str], frontier, pauses, contexts=None, cfg=None, **kw):
+    def __init__(self, source: Source, start_urls: list[str], frontier, pauses, worker=None, contexts=None,
+                 cfg=None, **kw):
         super().__init__(name=source.name, **kw)
         self.cfg = cfg
+        self.worker = worker  # crawlers.worker.PageWorker: parses, classifies and stores
         self.source = source
         self.seed_urls = start_urls
         self.frontier = frontier
@@ -72,8 +74,9 @@ class SourceSpider(scrapy.Spider):
     async def _handle(self, response, wx: dict, page) -> list:
         if response.status in GONE_STATUSES:
             return [self._item(response, wx, _GonePage(GONE_STATUSES[response.status]))]
-        parsed = parse(wx["kind"], response.url, response.body, encoding=_declared_encoding(response),
-                       selectors=self.source.selectors or None)
+        # Parsed in the page worker (another core), while the engine goes on downloading.
+        parsed = await self.worker.call(tasks.parse_page, wx["kind"], response.url, response.body,
+                                        _declared_encoding(response), self.source.selectors or None)
         domain = urlsplit(response.url).hostname or ""
         if parsed.state == "captcha":
             return [self._after_captcha(response, domain)]
@@ -87,10 +90,9 @@ class SourceSpider(scrapy.Spider):
 
     async def _screenshot_if_hit(self, item: PageItem, page) -> None:
         """Classify while the browser page is still open; only hits need the (costly) screenshot."""
-        from crawlers.detection import Detector
         from crawlers.pipelines import post_for
 
-        item.detection = Detector.from_config(self.cfg).classify(post_for(item))
+        item.detection = await self.worker.call(tasks.classify, post_for(item))
         if item.detection.get("labels"):
             item.fetch.screenshot = await page.screenshot(full_page=True, type="png")
 

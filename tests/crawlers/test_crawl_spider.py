@@ -16,6 +16,7 @@ from crawlers.items import PageItem
 from crawlers.politeness import DomainPauses
 from crawlers.samplesite.server import start
 from crawlers.sources import build_source
+from crawlers.worker import PageWorker
 from crawlers.spiders.source import SourceSpider
 
 
@@ -31,6 +32,7 @@ def make_spider(tmp_path, cfg=None, **fields):
     crawler = get_crawler(SourceSpider)
     spider = SourceSpider.from_crawler(crawler, source=build_source(table), start_urls=[],
                                        frontier=Frontier(tmp_path / "j").open(), cfg=cfg,
+                                       worker=PageWorker(cfg, processes=0),
                                        pauses=DomainPauses(captcha_backoff_s=5, captcha_max_in_row=2))
     crawler.spider = spider
     crawler.stats.open_spider()

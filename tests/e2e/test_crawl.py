@@ -120,6 +120,8 @@ def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert 8 <= stored < len(expected), "the kill must land midway"
+        with db.session_scope(cfg) as s:
+            committed = set(s.scalars(select(Page.url)))
         code, summary, err = run_crawl("wechat_e2e", env)
         assert code == 0, err[-3000:]
         assert summary["resumed"] is True and summary["state"] == "finished"
@@ -130,8 +132,10 @@ def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
     assert set(expected) <= set(pages) and max(pages.values()) == 1
     assert max(per_page.values()) == 1  # exactly one version per page across the kill
     assert len(fetched) == len(expected)
-    # Only requests in flight at the kill are fetched again (concurrency 4, plus one being stored).
-    assert sum(n - 1 for n in fetched.values()) <= 5
+    # Pages not committed at the kill must be fetched again; a committed page is fetched again only
+    # if the kill fell between its commit and its journal line (at most one per page worker).
+    needless = {path for path, n in fetched.items() if n > 1 and site.url + path in committed}
+    assert len(needless) <= 2, needless
     db.dispose(cfg)
 
 

@@ -1,0 +1,110 @@
+"""The page workers: helper processes that parse, classify and store pages for the crawl process.
+
+Why a process: Scrapy's engine is single-threaded Python, and parsing (lxml + text cleaning),
+detection and the ORM writes are CPU work too. In one process they take turns on one core; in a
+worker process they run on the second core while the engine keeps downloading. The worker is also
+where the database is written. Two of them by default, so one can parse while the other waits for
+an evidence file's fsync; their write transactions are short (reads, detection and evidence files
+come first) and SQLite's write lock plus the evidence chain's append lock keep them in order.
+
+Crash safety is unchanged: the crawl process writes a page's journal entry as done only after the
+worker answered that the page's transaction committed. If the crawl process is killed, the worker
+sees its task pipe close and exits; whatever it had not committed is fetched again on resume.
+
+`[crawl] worker_processes = 0` runs the same functions on a thread of the crawl process instead
+(used by unit tests, and useful where processes are expensive).
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+_state: dict = {}
+
+
+def _init(cfg, parent_pid: int | None = None) -> None:
+    _state["cfg"] = cfg
+    _state["detector"] = None
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A killed crawl must not leave workers behind (they would wait forever on their task queue).
+
+    Linux kills us with the parent (PR_SET_PDEATHSIG); a watchdog thread covers other systems and
+    the moment before prctl ran. Dying mid-task is safe: an uncommitted transaction rolls back."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="wangxun-parent-watch", daemon=True).start()
+
+
+def _detector():
+    if _state["detector"] is None:
+        from crawlers.detection import Detector
+
+        _state["detector"] = Detector.from_config(_state["cfg"])
+    return _state["detector"]
+
+
+def parse_page(kind: str, url: str, body: bytes, encoding: str | None, selectors: dict | None):
+    from crawlers.parsers import parse
+
+    return parse(kind, url, body, encoding=encoding, selectors=selectors)
+
+
+def classify(post: dict) -> dict:
+    return _detector().classify(post)
+
+
+def store(item) -> str:
+    from sqlalchemy.exc import IntegrityError
+
+    from crawlers.pipelines import store_page
+
+    try:
+        return store_page(_state["cfg"], _detector(), item)
+    except IntegrityError:
+        # Another worker inserted the same page (or version) first; now it exists, so store again.
+        return store_page(_state["cfg"], _detector(), item)
+
+
+def warm_up(_n: int = 0) -> bool:
+    """Load the parsers and the detector before the first page needs them."""
+    import crawlers.parsers  # noqa: F401
+
+    _detector()
+    return True
+
+
+class PageWorker:
+    def __init__(self, cfg, processes: int):
+        self.pool: Executor
+        if processes > 0:
+            # spawn, not fork: a forked child would inherit the reactor and pooled DB connections.
+            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_init, initargs=(cfg, os.getpid()))
+        else:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wangxun-worker",
+                                           initializer=_init, initargs=(cfg,))
+
+    async def call(self, fn, *args):
+        return await asyncio.wrap_future(self.pool.submit(fn, *args))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
