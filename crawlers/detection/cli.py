@@ -13,7 +13,6 @@ import click
 
 from core.errors import UserError
 
-PLATFORMS = ("wechat", "shop", "note", "forum", "web")
 # Below this many posts, starting worker processes costs more than it saves.
 PARALLEL_FROM = 1000
 _worker_detector = None  # set in the parent before forking, inherited by the workers

@@ -9,7 +9,6 @@ output of `wangxun classify` is scored instead, matched by id.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 

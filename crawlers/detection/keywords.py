@@ -95,6 +95,8 @@ class Matcher:
             if key:
                 self._automaton.add_word(_as_bytes(key), (len(key), tuple(owners)))
         self._automaton.make_automaton()
+        # How far a word can reach past a filler: only that much text around each filler is rescanned.
+        self._reach = min(12, max((len(k) for k in library.entries), default=1))
 
     def scan(self, folded: str) -> list[Match]:
         """Raw matches in `folded` (already folded text), overlaps included. On long pages a word is kept
@@ -125,12 +127,13 @@ class Matcher:
     def find(self, folded: str) -> list[Match]:
         """Matches in `folded`, also across filler characters, with nested signal words dropped."""
         matches = self.scan(folded)
-        compact, offsets = _compact(folded)
-        if offsets is not None:
-            seen = {(m.start, m.end, m.category) for m in matches}
+        seen = {(m.start, m.end, m.category) for m in matches}
+        for window_start, window in _filler_windows(folded, self._reach):
+            compact, offsets = _compact(window)
             for m in self.scan(compact):
-                start, end = offsets[m.start], offsets[m.end - 1] + 1
+                start, end = window_start + offsets[m.start], window_start + offsets[m.end - 1] + 1
                 if (start, end, m.category) not in seen and end - start > m.end - m.start:
+                    seen.add((start, end, m.category))
                     matches.append(Match(start, end, m.category, m.keyword))
         return self._drop_nested(matches)
 
@@ -180,15 +183,25 @@ def _as_bytes(text: str) -> str:
     return text.encode("utf-8", "surrogatepass").decode("latin-1")
 
 
-def _compact(folded: str) -> tuple[str, list[int] | None]:
-    """`folded` without filler characters and, for each kept character, its index in `folded`."""
-    fillers = list(_FILLER.finditer(folded))
-    if not fillers:
-        return folded, None
+def _filler_windows(folded: str, reach: int) -> list[tuple[int, str]]:
+    """Stretches of `folded` around filler runs, `reach` characters either side, overlapping ones merged:
+    the only places a word split by fillers can be."""
+    spans: list[list[int]] = []
+    for m in _FILLER.finditer(folded):
+        start, end = max(0, m.start() - reach), min(len(folded), m.end() + reach)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [(start, folded[start:end]) for start, end in spans]
+
+
+def _compact(text: str) -> tuple[str, list[int]]:
+    """`text` without filler characters and, for each kept character, its index in `text`."""
     offsets: list[int] = []
     position = 0
-    for m in fillers:
+    for m in _FILLER.finditer(text):
         offsets.extend(range(position, m.start()))
         position = m.end()
-    offsets.extend(range(position, len(folded)))
-    return _FILLER.sub("", folded), offsets
+    offsets.extend(range(position, len(text)))
+    return _FILLER.sub("", text), offsets

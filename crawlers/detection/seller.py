@@ -9,11 +9,14 @@ no_licence              no licence shown and the seller is not a registry agency
 """
 from __future__ import annotations
 
+import re
+
 from crawlers.detection.evidence import Evidence
 from crawlers.detection.registry import Agency, Registry
 
 WEIGHTS = {"licence_held_by_other": 0.55, "licence_not_in_registry": 0.5, "malformed_licence": 0.5,
            "no_licence": 0.25}
+_NAME_PARTS = re.compile(r"[()（）【】\[\]|｜/·・\s\-—_@]+")
 _KIND_TEXT = {"credit_code": "统一社会信用代码", "icp": "ICP备案号", "other": "非许可证格式的编号"}
 
 
@@ -47,7 +50,7 @@ def _licence_outcome(ev: Evidence, registry: Registry, names: list[str], own: Ag
     if holder:
         if (own and own == holder) or any(registry.is_holder(n, holder) for n in names):
             return None
-        who = "、".join(names) or "发布者"
+        who = names[0] if names else "发布者"
         ev.add(label, "licence_held_by_other",
                f"许可证号{lic.normalized}登记在「{holder.name}」名下，与发布者「{who}」不符（冒用/借用/挂靠）", item)
         return "licence_held_by_other"
@@ -62,7 +65,7 @@ def _licence_outcome(ev: Evidence, registry: Registry, names: list[str], own: Ag
 
 def _no_licence(ev: Evidence, names: list[str], registry: Registry, label: str) -> float:
     lookalike = next((m for m in (registry.match_name(n) for n in names) if m and not m.same), None)
-    who = "、".join(names) or "发布者"
+    who = names[0] if names else "发布者"
     if lookalike:
         ev.add(label, "lookalike_name", f"「{who}」与登记旅行社「{lookalike.agency.name}」名称近似但不是同一主体")
     ev.add(label, "no_licence", f"未展示旅行社业务经营许可证，「{who}」不在旅行社名录中")
@@ -70,9 +73,11 @@ def _no_licence(ev: Evidence, names: list[str], registry: Registry, label: str) 
 
 
 def _seller_names(ev: Evidence) -> list[str]:
-    """The seller's own names: the account or shop, else business names the text signs with."""
+    """The seller's own names: the account or shop (and its bracketed parts: 小王（苏州青旅） is 苏州青旅's
+    salesperson), else business names the text signs with."""
     if ev.source_name:
-        return [ev.source_name]
+        parts = [p for p in _NAME_PARTS.split(ev.source_name) if len(p) >= 2]
+        return [ev.source_name] + [p for p in parts if p != ev.source_name]
     return [name.name for _, name in ev.all("business_names")][:3]
 
 
