@@ -228,3 +228,8 @@ def map_page(cfg, session, zone, f: map_data.Filters, query: dict) -> dict:
             "zone_is_all": zone is None, "categories": VENUE_CATEGORIES, "grades": map_data.GRADES,
             "pending": map_data.pending_clues(session, zone), "tiles": tile_spec(cfg),
             "selected_grid": f.extra.get("grid")}
+
+
+# Public names for other blueprints' small maps (the search hit page uses these).
+use_vendored_assets = _Vendored.apply
+add_base_layers = _add_base_layers

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import UserError
 from core.models import Grid, Hit, Venue
+from webmap.services.clock import local_text
 
 LABEL_NAMES = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_publication": "非法出版物"}
 STATUS_NAMES = {"new": "新发现", "dismissed": "已排除", "clue": "已转线索"}
@@ -15,7 +16,7 @@ def get_hit(session: Session, hit_id: int) -> Hit | None:
     return session.get(Hit, hit_id)
 
 
-def summary(session: Session, h: Hit) -> dict:
+def summary(session: Session, h: Hit, tz: str = "Asia/Shanghai") -> dict:
     grid = session.get(Grid, h.grid_id) if h.grid_id else None
     venue = session.get(Venue, h.venue_id) if h.venue_id else None
     return {"id": h.id, "title": h.title, "url_original": h.url, "source": h.source, "platform": h.platform,
@@ -25,16 +26,15 @@ def summary(session: Session, h: Hit) -> dict:
             "location_name": h.location_name, "lon": h.lon, "lat": h.lat, "grid_id": h.grid_id,
             "grid_name": grid.name if grid else None, "grid_code": grid.code if grid else None,
             "venue_id": h.venue_id, "venue_name": venue.name if venue else None,
-            "detected_at": h.detected_at.strftime("%Y-%m-%d %H:%M") if h.detected_at else None,
-            "published_at": h.published_at.strftime("%Y-%m-%d %H:%M") if h.published_at else None}
+            "detected_at": local_text(h.detected_at, tz), "published_at": local_text(h.published_at, tz)}
 
 
-def popup(session: Session, h: Hit, url: str) -> dict:
-    return {**summary(session, h), "url": url}
+def popup(session: Session, h: Hit, url: str, tz: str) -> dict:
+    return {**summary(session, h, tz), "url": url}
 
 
-def page(session: Session, h: Hit) -> dict:
-    return {"hit": summary(session, h), "text": (h.text or "")[:5000], "reasons": h.reasons or [],
+def page(session: Session, h: Hit, tz: str) -> dict:
+    return {"hit": summary(session, h, tz), "text": (h.text or "")[:5000], "reasons": h.reasons or [],
             "scores": h.scores or {}}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.errors import UserError
 from core.models import Grid, Hit, Inspection, User, Venue
 from grids import grading
+from webmap.services.clock import local_text
 
 FACTOR_NAMES = {"no_recent_inspection": "近期检查不足", "violations": "违规记录", "penalties": "行政处罚金额",
                 "complaints": "关联线索与投诉", "industry": "行业基础风险", "grid": "所在网格风险密度",
@@ -49,10 +50,10 @@ def popup(session: Session, v: Venue, url: str) -> dict:
     return {**summary(session, v), "inspections": inspections(session, v.id, limit=3), "url": url}
 
 
-def linked_hits(session: Session, venue_id: int, limit: int = 100) -> list[dict]:
+def linked_hits(session: Session, venue_id: int, tz: str, limit: int = 100) -> list[dict]:
     q = select(Hit).where(Hit.venue_id == venue_id).order_by(Hit.detected_at.desc()).limit(limit)
     return [{"id": h.id, "title": h.title or "（无标题）", "labels": h.labels, "score": h.score,
-             "status": h.status, "detected_at": h.detected_at, "source": h.source} for h in session.scalars(q)]
+             "status": h.status, "detected_at": local_text(h.detected_at, tz), "source": h.source} for h in session.scalars(q)]
 
 
 def grade_detail(session: Session, venue_id: int) -> dict | None:
@@ -65,9 +66,9 @@ def grade_detail(session: Session, venue_id: int) -> dict | None:
     return {**latest, "factors": factors, "history": grading.grade_history(session, venue_id, limit=10)}
 
 
-def page(session: Session, v: Venue) -> dict:
+def page(session: Session, v: Venue, tz: str) -> dict:
     return {"venue": summary(session, v), "grade": grade_detail(session, v.id),
-            "inspections": inspections(session, v.id), "hits": linked_hits(session, v.id),
+            "inspections": inspections(session, v.id), "hits": linked_hits(session, v.id, tz),
             "results": INSPECTION_RESULTS}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 
 from webmap.auth import roles_required
 from webmap.dbsession import get_session
@@ -28,4 +28,5 @@ def index():
                                  object_type=a.get("object_type", "").strip(), object_id=a.get("object_id", "").strip(),
                                  date_from=_date("date_from"), date_to=_date("date_to"), page=a.get("page", 1, type=int))
     return render_template("admin/audit.html", q=q, actions=admin_service.ACTION_NAMES,
-                           users=admin_service.usernames(get_session()), **admin_service.search_audit(get_session(), q))
+                           users=admin_service.usernames(get_session()), tz=g.cfg.core.timezone,
+                           **admin_service.search_audit(get_session(), q, g.cfg.core.timezone))

@@ -1,7 +1,7 @@
 """An online hit's page and assigning it to a grid (patrol staff and admins)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from core.errors import UserError
 from webmap import audit
@@ -19,7 +19,7 @@ def show(hit_id: int):
     h = load_hit(hit_id)
     can_assign = current_user().role in ("admin", "patrol")
     grids = hit_service.grid_options(get_session()) if can_assign else []
-    return render_template("hits/show.html", can_assign=can_assign, grids=grids, **hit_service.page(get_session(), h))
+    return render_template("hits/show.html", can_assign=can_assign, grids=grids, **hit_service.page(get_session(), h, g.cfg.core.timezone))
 
 
 @bp.route("/hits/<int:hit_id>/assign", methods=["POST"])

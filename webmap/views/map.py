@@ -77,4 +77,4 @@ def api_hits():
 @login_required
 def api_hit(hit_id: int):
     h = load_hit(hit_id)
-    return _json(hit_service.popup(get_session(), h, url_for("hits.show", hit_id=h.id)))
+    return _json(hit_service.popup(get_session(), h, url_for("hits.show", hit_id=h.id), g.cfg.core.timezone))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -31,7 +31,7 @@ class InspectionForm(FlaskForm):
 @login_required
 def show(venue_id: int):
     v = load_venue(venue_id)
-    return render_template("venues/show.html", form=InspectionForm(), **venue_service.page(get_session(), v))
+    return render_template("venues/show.html", form=InspectionForm(), **venue_service.page(get_session(), v, g.cfg.core.timezone))
 
 
 @bp.route("/venues/<int:venue_id>/inspections", methods=["POST"])
