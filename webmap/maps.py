@@ -21,6 +21,7 @@ from folium.template import Template
 from core.errors import ConfigError
 from core.models import HIT_LABELS, VENUE_CATEGORIES
 from webmap.services import map as map_data
+from webmap.services import tasks
 
 CATEGORY_GLYPHS = {"网吧": "网", "歌舞娱乐": "歌", "游艺": "游", "演出场所": "演", "书店与出版物零售": "书",
                    "印刷": "印", "旅行社": "旅", "泳池": "泳"}
@@ -227,6 +228,7 @@ def map_page(cfg, session, zone, f: map_data.Filters, query: dict) -> dict:
     return {**render_parts(m), "grids": grids, "query": query, "filters": f,
             "zone_is_all": zone is None, "categories": VENUE_CATEGORIES, "grades": map_data.GRADES,
             "pending": map_data.pending_clues(session, zone), "tiles": tile_spec(cfg),
+            "spot_checks": tasks.pending_spot_checks(session, zone),
             "selected_grid": f.extra.get("grid")}
 
 
