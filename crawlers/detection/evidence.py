@@ -16,13 +16,14 @@ _NEGATED_BEFORE = re.compile(r"(?:不含|不包含|不包括|自理|自费|需�
 _ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|并非|没有|"
                             r"杜绝|小心|防止|区分|分辨|购买了|买到了?|不要向|不要找|别找|别信|不要相信|切勿|勿向|"
                             r"不要跟|别跟|远离|请勿|勿购买|不要购买|拒绝购买|勿买|别买到|防范)[\u4e00-\u9fff]{0,3}$")
-_NEGATED_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另收|敬请自理)")
+_NEGATED_AFTER = re.compile(r"[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另收|敬请自理)")
 
 
 @dataclass
 class FieldEvidence:
     name: str
     text: str
+    folded: str
     matches: list[Match]
     licences: list[extract_ids.Licence]
     isbns: list[extract_ids.Isbn]
@@ -78,7 +79,7 @@ class Evidence:
 
     def offered(self, category: str) -> list[tuple[FieldEvidence, Match]]:
         """Matches of `category` that are not advice against it ("别买盗版", "拒绝盗版")."""
-        return [(f, m) for f, m in self.matches(category) if not _advice(f.text, m)]
+        return [(f, m) for f, m in self.matches(category) if not _advice(f.folded, m)]
 
     def components(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
         """Tour components offered (not excluded by 不含/自理): comp_transport -> up to 3 of its matches."""
@@ -86,7 +87,7 @@ class Evidence:
         for category in ("comp_transport", "comp_lodging", "comp_ticket", "comp_guide", "comp_meal"):
             offered = []
             for f, m in self.matches(category):
-                if not _negated(f.text, m):
+                if not _negated(f.folded, m):
                     offered.append((f, m))
                     if len(offered) == 3:
                         break
@@ -142,20 +143,19 @@ def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
 
 def _field(name: str, text: str, matcher: Matcher) -> FieldEvidence:
     folded = fold(text)  # once per field: every extractor works on the same folded copy
-    return FieldEvidence(name, text, matcher.find(folded), extract_ids.find_licences(text, folded),
+    return FieldEvidence(name, text, folded, matcher.find(folded), extract_ids.find_licences(text, folded),
                          extract_ids.find_isbns(text, folded), extract_ids.find_serial_ids(text, folded),
                          extract_text.find_prices(text, folded), extract_text.find_set_counts(text, folded),
                          extract_text.find_contacts(text, folded), extract_text.find_business_names(text, folded))
 
 
-def _negated(text: str, m: Match) -> bool:
-    before = fold(text[max(0, m.start - 8):m.start])
-    after = fold(text[m.end:m.end + 6])
-    return bool(_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(after))
+def _negated(folded: str, m: Match) -> bool:
+    before = folded[max(0, m.start - 8):m.start]
+    return bool(_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(folded, m.end, m.end + 6))
 
 
-def _advice(text: str, m: Match) -> bool:
-    return bool(_ADVICE_BEFORE.search(fold(text[max(0, m.start - 8):m.start])))
+def _advice(folded: str, m: Match) -> bool:
+    return bool(_ADVICE_BEFORE.search(folded[max(0, m.start - 8):m.start]))
 
 
 def _text(value) -> str:
