@@ -67,7 +67,9 @@ def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float
     if guiding:  # paid guiding sold by someone who is not an agency: a private guide
         positives.append(0.35)
         ev.add(LABEL, "guide_service", f"有偿导游讲解服务：{quote(components['comp_guide'])}", components["comp_guide"])
-    offer = bool((product or private) and (solicit or priced)) or (bundle and bool(solicit)) or bool(guiding)
+    # A licence number shown next to a tour is a sales pitch: nobody quotes one in a diary.
+    pitched = bool(solicit) or bool(ev.all("licences"))
+    offer = bool((product or private) and (pitched or priced)) or (bundle and pitched) or bool(guiding)
     return positives, offer, bool(product or private), len(components)
 
 
