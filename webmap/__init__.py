@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None, config=None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(cfg.webmap.session_lifetime_minutes)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(cfg.webmap.secure_cookies),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which already expires
         JSON_AS_ASCII=False,
     )

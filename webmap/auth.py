@@ -108,6 +108,9 @@ class IpRateLimiter:
     def allow(self, ip: str, limit: int, window_s: float = 60.0) -> bool:
         now = time.monotonic()
         with self._lock:
+            if len(self._hits) > 10_000:  # forget idle addresses so the table cannot grow without end
+                for key in [k for k, v in self._hits.items() if not v or now - v[-1] > window_s]:
+                    del self._hits[key]
             q = self._hits[ip]
             while q and now - q[0] > window_s:
                 q.popleft()
