@@ -1,7 +1,8 @@
 """Data behind the map's layers: grid polygons with choropleth statistics, venue and hit points.
 
-Point layers are compact rows ([id, lon, lat, category index, grade]) rather than GeoJSON features:
-100,000 venues are ~3 MB instead of ~20 MB, which is most of the city view's load time.
+Point layers are compact rather than GeoJSON features (venues column-wise with integer coordinates,
+hits as [id, lon, lat, score, label, status] rows): 100,000 venues are ~2.7 MB instead of ~20 MB.
+Zoomed-out venue views are clustered on the server (services/clusters.py).
 """
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 /* 网巡 map layers: fills the empty Folium layers from the JSON APIs by bounding box.
  *
- * Venues and hits arrive as compact rows ([id, lon, lat, ...]) already converted to the tiles'
- * coordinate system by the server. Markers share one icon object per (category, grade) and go into
- * marker-cluster groups with addLayers() in chunks, which keeps 100,000 venues interactive.
- * window.wangxunState.ready turns true once every layer has loaded (tests and the benchmark wait on it).
+ * Everything arrives already converted to the tiles' coordinate system by the server. Venues come
+ * either as per-category cluster bubbles computed on the server (zoomed out over many venues) or as
+ * column-wise points that go into leaflet.markercluster groups with addLayers() in chunks; markers
+ * share one icon object per (category, grade). Popups are fetched on click (and audited server-side).
+ * window.wangxunState.ready turns true once every layer has loaded (tests and the benchmark wait on it);
+ * readyAt is milliseconds since navigation.
  */
 (function () {
   "use strict";
