@@ -15,6 +15,8 @@ from crawlers.detection.keywords import Library
 LABEL = "illegal_publication"
 # Below this many yuan per volume a "complete set" of new books cannot be genuine.
 CHEAP_YUAN_PER_VOLUME = 6.0
+# What being on sale adds to a piracy signal (an offer is what makes a copy an illegal publication).
+ON_SALE_WEIGHT = 0.15
 # "8000首", "200款游戏", "800部": a count of works on one drive or disc means it is preloaded.
 _WORK_COUNT = re.compile(r"[0-9]{2,6}\s*(?:首|部|款|集|张碟|段|万首|回)")
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
@@ -49,12 +51,13 @@ def score(ev: Evidence, library: Library) -> float:
     positives += _cheap_set(ev)
     if not positives:
         return 0.0
-    raw = combine(positives)
     if sale:
+        positives.append(ON_SALE_WEIGHT)
         ev.add(LABEL, "on_sale", f"售卖或提供：{quote(sale)}", sale)
-    else:
+    raw = combine(positives)
+    if not sale:
         raw *= 0.35
-    hard_fact = bool(piracy or no_isbn or _invalid_ids(ev))
+    hard_fact = bool(piracy or no_isbn or _invalid_ids(ev) or ev.matches("burned"))
     paid_ebook = bool(ebook and (ev.all("prices") or ev.price is not None))
     return raw * _dampening(ev, hard_fact, paid_ebook)
 
@@ -77,7 +80,8 @@ def _disc_signals(ev: Evidence, w: dict[str, float]) -> list[float]:
     carrier = ev.matches("disc_media") + ev.matches("burned")
     counts = [(f, Span(m.span())) for f in ev.fields for m in _WORK_COUNT.finditer(f.text)]
     content = ev.matches("disc_content") + ev.matches("preloaded") + counts
-    if not (carrier and content):
+    copied = ev.matches("burned") + ev.matches("preloaded") + counts
+    if not (carrier and content and copied):  # a CD of an album on sale is not a copy by itself
         return []
     weight = sum(w[c] for c in ("disc_media", "burned", "disc_content", "preloaded") if ev.has(c))
     weight += w["preloaded"] if counts and not ev.has("preloaded") else 0.0
@@ -128,6 +132,10 @@ def _dampening(ev: Evidence, strong_piracy: bool, paid_ebook: bool) -> float:
     if genuine and not strong_piracy and not paid_ebook:
         factor *= 0.45
         ev.add(LABEL, "genuine_channel", f"正版或授权渠道：{quote(genuine)}", genuine)
+    printing = ev.matches("print_service")
+    if printing and not strong_piracy:
+        factor *= 0.3
+        ev.add(LABEL, "print_service", f"打印复印服务：{quote(printing)}", printing)
     own = ev.matches("own_work")
     if own and not strong_piracy:
         factor *= 0.4
