@@ -14,7 +14,7 @@ from webmap.services.map import Filters, fetch_tuples, scope, venue_conditions, 
 
 
 def venue_layer(session: Session, zone, f: Filters, crs: str, zoom: int, limit: int, cluster_above: int,
-                cell_px: int = 110) -> dict:
+                cell_px: int = 150) -> dict:
     """What the map shows at `zoom`: every venue when the view holds at most `cluster_above`, otherwise
     per-category clusters computed in SQL (a few hundred bubbles instead of 100,000 markers)."""
     clusters = venue_clusters(session, zone, f, crs, zoom, cell_px)
@@ -23,7 +23,7 @@ def venue_layer(session: Session, zone, f: Filters, crs: str, zoom: int, limit: 
     return clusters
 
 
-def venue_clusters(session: Session, zone, f: Filters, crs: str, zoom: int, cell_px: int = 110) -> dict:
+def venue_clusters(session: Session, zone, f: Filters, crs: str, zoom: int, cell_px: int = 150) -> dict:
     """Venues binned into square cells of about `cell_px` screen pixels, per category: rows of
     [lon, lat, count, category index, worst grade, west, south, east, north].
 
