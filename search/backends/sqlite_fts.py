@@ -7,6 +7,7 @@ ranges and facets read (rowid = hit id, small rows, so lookups stay in the page 
 """
 from __future__ import annotations
 
+import collections
 import logging
 import sqlite3
 from collections import Counter
@@ -88,7 +89,7 @@ class SqliteFtsBackend:
             _bulk_load_settings(conn, BUILD[0], on=True)
             conn.commit()
             n = since_commit = 0
-            for analysed in (pool.imap(analyse_batch, batches) if pool else map(analyse_batch, batches)):
+            for analysed in _analysed(pool, batches, ahead=2 * max(1, workers)):
                 _insert(conn, BUILD, analysed)
                 n += len(analysed)
                 since_commit += len(analysed)
@@ -182,6 +183,21 @@ def _write(conn, tables: tuple[str, ...], docs: list[dict[str, Any]]) -> None:
     """Replace documents: delete what was indexed for these ids, then insert the new ones."""
     _remove(conn, tables, [d["id"] for d in docs])
     _insert(conn, tables, analyse_batch(docs))
+
+
+def _analysed(pool, batches, ahead: int):
+    """Analysed batches in order, with at most `ahead` in flight: Pool.imap would read the whole
+    hits table into memory while the workers catch up."""
+    if pool is None:
+        yield from map(analyse_batch, batches)
+        return
+    pending: collections.deque = collections.deque()
+    for batch in batches:
+        pending.append(pool.apply_async(analyse_batch, (batch,)))
+        if len(pending) >= ahead:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def _batched(items, size: int):
