@@ -179,7 +179,7 @@ def _branch_parent(name: str) -> str | None:
     if stripped == text:
         return None
     ends = [stripped.rfind(word) + len(word) for pair in rules["short_forms"] for word in pair if word in stripped]
-    if not ends:
+    if not ends or any(word in stripped[max(ends):] for word in rules["cooperation_words"]):
         return None
     # The parent's name ends at its trade word (旅行社, 青旅 …); what follows is the branch's place.
     return name_core(stripped[:max(ends)])

@@ -110,7 +110,7 @@ def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
         factor *= 0.5
         ev.add(LABEL, "travel_diary", f"游记攻略语境，未见报名方式：{quote(diary)}", diary)
     asking = ev.matches("buyer_request")
-    if asking and not ev.matches("tour_signup"):
+    if asking and not (ev.matches("tour_signup") or ev.all("contacts")):
         factor *= 0.3
         ev.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
     other = ev.matches("not_a_tour")
