@@ -23,6 +23,7 @@ from search.serialize import result_to_json
 FILTER_ARGS = ("label", "platform", "source", "grid", "status", "date_from", "date_to", "score_min", "score_max")
 FACET_NAMES = {"label": "类型", "platform": "平台", "grid": "网格", "source": "来源", "day": "日期"}
 FACET_FILTER = {"label": "label", "platform": "platform", "grid": "grid", "source": "source"}
+VALUE_NAMES = {**search.FACET_LABELS, "new": "待处理", "clue": "已转线索", "dismissed": "已排除"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -42,7 +43,7 @@ def run(cfg, p: dict[str, Any], zone: set[int] | None, facets: bool = True) -> S
 def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any]:
     """Everything search/index.html needs; an input error becomes a message, never an error page."""
     ctx: dict[str, Any] = {"p": p, "result": None, "error": None, "facet_names": FACET_NAMES,
-                           "facet_filter": FACET_FILTER, "pages": []}
+                           "facet_filter": FACET_FILTER, "pages": [], "names": VALUE_NAMES}
     if not (p["q"].strip() or p["filters"]):
         return ctx
     try:
