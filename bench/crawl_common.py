@@ -32,8 +32,17 @@ def many_posts(channel: str, count: int, out: Path) -> list[dict]:
 
 def write_sources(path: Path, name: str, urls: list[str], **fields) -> None:
     lines = ["[[sources]]", f'name = "{name}"', f"start_urls = {json.dumps(urls)}"]
-    lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items()]
+    lines += [f"{k} = {_toml(v)}" for k, v in fields.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _toml(value) -> str:
+    """A TOML value: JSON's strings, numbers and lists are TOML too; tables need `key = value`."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def crawl_env(workdir: Path, sources: Path) -> dict[str, str]:

@@ -113,9 +113,10 @@ def _new_version(conn, page_id: int, item: PageItem, fingerprint: str) -> int:
 
 
 def post_for(item: PageItem, version_id: int | None = None) -> dict:
-    """The detector's view of a page."""
+    """The detector's view of a page. Its `source_name` is the publisher (public account, shop,
+    seller), which the detectors check against the travel-agency registry, not our crawl source."""
     p = item.parsed
-    return {"id": version_id, "url": item.url, "platform": item.platform, "source_name": item.source,
+    return {"id": version_id, "url": item.url, "platform": item.platform, "source_name": p.account or "",
             "title": p.title or "", "text": p.text or "", "price": p.price, "account": p.account or "",
             "seller_location": p.seller_location or ""}
 
