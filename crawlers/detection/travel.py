@@ -114,9 +114,9 @@ def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
         factor *= 0.3
         ev.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
     other = ev.matches("not_a_tour")
-    if other and not product:
+    if other:
         factor *= 0.3
-        ev.add(LABEL, "not_a_tour", f"导游培训、考证或招聘：{quote(other)}", other)
+        ev.add(LABEL, "not_a_tour", f"不是旅游产品（培训、招聘或声明不提供）：{quote(other)}", other)
     single = ev.matches("single_service")
     if single and not product and n_components <= 1:
         factor *= 0.4
