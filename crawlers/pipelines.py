@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from scrapy.exceptions import DropItem
 from sqlalchemy import bindparam, insert, select, update
 
 from core import db
@@ -39,8 +40,13 @@ class StorePipeline:
         from crawlers import worker
 
         spider = self.crawler.spider
-        outcome = await spider.worker.call(worker.store, item)
         stats = self.crawler.stats
+        try:
+            outcome = await spider.worker.call(worker.store, item)
+        except Exception:  # noqa: BLE001 - one page's failure must not end the crawl
+            log.exception("could not store %s", item.url)
+            stats.inc_value("wangxun/errors")
+            raise DropItem(f"not stored: {item.url}") from None
         stats.inc_value("wangxun/pages")
         stats.inc_value(f"wangxun/{outcome}")
         # Only now, with the page committed, may a resumed run skip it.

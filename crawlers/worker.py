@@ -77,11 +77,15 @@ def store(item) -> str:
 
     from crawlers.pipelines import store_page
 
-    try:
-        return store_page(_state["cfg"], _detector(), item)
-    except IntegrityError:
-        # Another worker inserted the same page (or version) first; now it exists, so store again.
-        return store_page(_state["cfg"], _detector(), item)
+    for attempt in range(3):
+        try:
+            return store_page(_state["cfg"], _detector(), item)
+        except IntegrityError:
+            # The other worker stored the same page (one URL reached twice) first; the next attempt
+            # finds it and records this fetch as unchanged or as a new version.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def warm_up(_n: int = 0) -> bool:

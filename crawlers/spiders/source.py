@@ -54,7 +54,7 @@ class SourceSpider(scrapy.Spider):
         if self.source.render:
             meta.update(playwright=True, playwright_include_page=True)
             wait_for = self.source.render_wait_for
-            if wait_for and spec["kind"] not in LISTING_KINDS:  # content pages; listings wait for "load"
+            if wait_for and (_is_item(spec) or spec["kind"] not in LISTING_KINDS):  # listings wait for "load"
                 from scrapy_playwright.page import PageMethod
 
                 meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for)]
@@ -81,7 +81,9 @@ class SourceSpider(scrapy.Spider):
         if parsed.state == "captcha":
             return [self._after_captcha(response, domain)]
         self.pauses.ok(domain)
-        if parsed.items or wx["kind"] in LISTING_KINDS:
+        # Pages reached as a listing's items are content even when their kind also reads listings
+        # (shop_listing parses both a search and an item page).
+        if not _is_item(wx) and (parsed.items or wx["kind"] in LISTING_KINDS):
             return list(self._listing(response, wx, parsed))
         item = self._item(response, wx, parsed)
         if page is not None and parsed.state == "ok":
@@ -119,7 +121,7 @@ class SourceSpider(scrapy.Spider):
             for it in listing_items:
                 url = urljoin(response.url, it.url)
                 if not src.follow or src.follows(url):
-                    yield self.request({"url": url, "kind": src.item_kind, "depth": depth + 1,
+                    yield self.request({"url": url, "kind": src.item_kind, "depth": depth + 1, "item": 1,
                                         "account": it.seller or ""})
         if parsed.next_page and wx.get("page", 1) < src.max_list_pages:
             yield self.request({**wx, "url": urljoin(response.url, parsed.next_page),
@@ -132,7 +134,7 @@ class SourceSpider(scrapy.Spider):
         for link in parsed.links:
             url = urljoin(response.url, link if isinstance(link, str) else link.get("url", ""))
             if src.follows(url):
-                yield self.request({"url": url, "kind": src.item_kind or src.kind, "depth": depth + 1,
+                yield self.request({"url": url, "kind": src.item_kind or src.kind, "depth": depth + 1, "item": 1,
                                     "account": parsed.account or wx.get("account", "")})
 
     def _item(self, response, wx, parsed, url=None, last=True) -> PageItem:
@@ -154,6 +156,10 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value("wangxun/errors")
             self.logger.warning("giving up on %s: %s", request.url, failure.getErrorMessage())
         self.frontier.done(request.meta.get("wx_fp", ""), request.url)
+
+
+def _is_item(spec: dict) -> bool:
+    return bool(spec.get("item"))
 
 
 class _GonePage:

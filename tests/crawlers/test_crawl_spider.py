@@ -127,3 +127,14 @@ def test_profile_lists_articles_to_follow(site, tmp_path):
     out = run(spider, response_for(url, {"url": url, "kind": "wechat_article", "depth": 0, "page": 1}))
     articles = [r for r in out if isinstance(r, Request) and "/s/" in r.url]
     assert articles and all(r.meta["wx"]["depth"] == 1 for r in articles)
+
+
+def test_shop_items_reached_from_a_listing_are_content_not_listings(site, tmp_path):
+    spider = make_spider(tmp_path, kind="shop_listing", item_kind="shop_listing", platform="shop",
+                         follow=["/shop/item/"])
+    url = f"{site.url}/shop/search?q={quote('电子版')}"
+    out = run(spider, response_for(url, {"url": url, "kind": "shop_listing", "depth": 0, "page": 1}))
+    assert out and all(isinstance(r, Request) and "/shop/item/" in r.url and r.meta["wx"]["item"] for r in out)
+    first = out[0]
+    [item] = run(spider, response_for(first.url, first.meta["wx"]))
+    assert isinstance(item, PageItem) and item.parsed.title and item.parsed.price is not None

@@ -167,3 +167,35 @@ def test_rendered_pages_keep_a_full_page_screenshot(site, tmp_path):
         assert evidence and len(evidence) == summary["hits"]
         assert all("screenshot" in e.files for e in evidence)
     db.dispose(cfg)
+
+
+def test_rate_limited_site_is_waited_for_not_given_up(tmp_path):
+    # 5 requests/s per client with Retry-After: 1; the crawl asks for 4 at a time without delay.
+    with start(rate_limit=5) as site:
+        env = crawl_env(tmp_path, site.url)
+        code, summary, err = run_crawl("wechat_e2e", env)
+        statuses = site.stats()["statuses"]
+    assert code == 0, err[-3000:]
+    assert summary["state"] == "finished" and summary["errors"] == 0
+    assert statuses.get("429", 0) > 0  # the limit was hit …
+    cfg = e2e_config(tmp_path, site.url)
+    with db.session_scope(cfg) as s:  # … and every page still arrived
+        assert set(expected_articles(site)) <= set(s.scalars(select(Page.url))), summary
+    db.dispose(cfg)
+
+
+def test_captcha_wall_stops_the_source_and_is_never_stored(tmp_path):
+    # The Sogou look-alike sends every client to its antispider page after 6 searches/link clicks.
+    with start(captcha_after=6, captcha_window_s=600) as site:
+        env = crawl_env(tmp_path, site.url)
+        code, summary, err = run_crawl("wechat_e2e", env)
+    assert code == 3 and summary["state"] == "captcha", err[-3000:]
+    assert summary["captcha"] >= 3
+    cfg = e2e_config(tmp_path, site.url)
+    with db.session_scope(cfg) as s:
+        urls = s.scalars(select(Page.url)).all()
+        assert not any("antispider" in u for u in urls)
+        assert s.scalar(select(func.count(PageVersion.id)).where(PageVersion.title.contains("验证"))) == 0
+    # The stopped run is resumed next time, not started over.
+    assert (tmp_path / "var" / "crawl" / "wechat_e2e" / "journal.jsonl").read_text().count('"op":"end"') == 0
+    db.dispose(cfg)
