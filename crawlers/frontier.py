@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any, TextIO
@@ -105,6 +106,11 @@ class Frontier:
         self._count_done(url)
         self._write({"op": "done", "fp": fp, "url": url})
 
+    def forget(self, fp: str, url: str = "") -> None:
+        """A page worker already wrote this request's done line (right after its commit)."""
+        if self.pending.pop(fp, None) is not None:
+            self._count_done(url)
+
     def end(self, state: str) -> None:
         """Close this run: the next open() starts a new run that re-visits everything."""
         self._write({"op": "end", "state": state})
@@ -121,3 +127,14 @@ class Frontier:
         self._file.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
         # flush() hands the line to the OS: it survives SIGKILL of this process.
         self._file.flush()
+
+
+def append_done(journal: str | Path, fp: str, url: str) -> None:
+    """Write a done line from another process (a page worker, right after its commit). One short
+    O_APPEND write, so lines from the crawl process and the workers never interleave."""
+    line = json.dumps({"op": "done", "fp": fp, "url": url}, ensure_ascii=False, separators=(",", ":")) + "\n"
+    fd = os.open(journal, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)

@@ -19,6 +19,7 @@ class PageItem:
     last_of_response: bool = True  # only the last item of a response closes its journal entry
     depth: int = 0
     detection: dict | None = None  # set when classified in the spider (rendered pages)
+    journal: str = ""  # set by the pipeline: the worker writes frontier_fp's done line after committing
 
 
 def fetch_record(response, text: str, screenshot: bytes | None = None) -> FetchRecord:

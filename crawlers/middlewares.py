@@ -14,6 +14,7 @@ from scrapy import signals
 from scrapy.dupefilters import BaseDupeFilter
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.utils.defer import deferred_from_coro
 
 
@@ -95,12 +96,13 @@ class FrontierSpiderMiddleware:
 class PoliteDownloaderMiddleware:
     """Pauses (captcha, 429/503 Retry-After) and budgets, checked as each request goes out.
 
-    RetryMiddleware does the retrying of 429/503; this only makes the retry wait as long as the
-    site asked (capped at `[crawl] max_retry_after_s`)."""
+    429/503 pause the domain for Retry-After (capped at `[crawl] max_retry_after_s`) and are
+    retried here, before RetryMiddleware would give up on them as errors."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.max_wait = crawler.settings.getfloat("WANGXUN_MAX_RETRY_AFTER")
+        self.max_slowdown_retries = 4 * crawler.settings.getint("RETRY_TIMES")
         self.requests_by_domain: dict[str, int] = {}
         self.closing = False
 
@@ -138,12 +140,17 @@ class PoliteDownloaderMiddleware:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def process_response(self, request, response, spider=None):
-        if response.status in (429, 503):
-            domain = urlsplit(request.url).hostname or ""
-            wait = retry_after_seconds(response.headers.get(b"Retry-After"), default=5.0)
-            self.crawler.spider.pauses.pause(domain, min(wait, self.max_wait))
-            self.crawler.stats.inc_value(f"wangxun/backoff_{response.status}")
-        return response
+        if response.status not in (429, 503) or request.meta.get("dont_retry"):
+            return response
+        domain = urlsplit(request.url).hostname or ""
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"), default=5.0)
+        self.crawler.spider.pauses.pause(domain, min(wait, self.max_wait))
+        self.crawler.stats.inc_value(f"wangxun/backoff_{response.status}")
+        # "Slow down" is not a failure: every retry waits as long as the site asked, so these get
+        # more attempts than errors do before the page is given up.
+        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"HTTP {response.status}",
+                                  max_retry_times=self.max_slowdown_retries)
+        return retry or response
 
 
 def retry_after_seconds(value: bytes | None, default: float) -> float:

@@ -41,6 +41,8 @@ class StorePipeline:
 
         spider = self.crawler.spider
         stats = self.crawler.stats
+        closes_entry = item.last_of_response and item.frontier_fp
+        item.journal = str(spider.frontier.path) if closes_entry else ""
         try:
             outcome = await spider.worker.call(worker.store, item)
         except Exception:  # noqa: BLE001 - one page's failure must not end the crawl
@@ -49,9 +51,8 @@ class StorePipeline:
             raise DropItem(f"not stored: {item.url}") from None
         stats.inc_value("wangxun/pages")
         stats.inc_value(f"wangxun/{outcome}")
-        # Only now, with the page committed, may a resumed run skip it.
-        if item.last_of_response and item.frontier_fp:
-            spider.frontier.done(item.frontier_fp, item.fetch.url)
+        if closes_entry:  # the worker journaled it done right after its commit
+            spider.frontier.forget(item.frontier_fp, item.fetch.url)
         return item
 
 

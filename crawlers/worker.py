@@ -75,11 +75,16 @@ def classify(post: dict) -> dict:
 def store(item) -> str:
     from sqlalchemy.exc import IntegrityError
 
+    from crawlers.frontier import append_done
     from crawlers.pipelines import store_page
 
     for attempt in range(3):
         try:
-            return store_page(_state["cfg"], _detector(), item)
+            outcome = store_page(_state["cfg"], _detector(), item)
+            if item.journal:
+                # Straight after the commit, in this process: a kill can hardly fall in between.
+                append_done(item.journal, item.frontier_fp, item.fetch.url)
+            return outcome
         except IntegrityError:
             # The other worker stored the same page (one URL reached twice) first; the next attempt
             # finds it and records this fetch as unchanged or as a new version.

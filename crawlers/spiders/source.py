@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers import worker as tasks
 from crawlers.items import PageItem, fetch_record
@@ -150,7 +151,7 @@ class SourceSpider(scrapy.Spider):
         page = request.meta.pop("playwright_page", None)
         if page is not None and self.contexts is not None:
             asyncio.ensure_future(self.contexts.page_done(page))
-        if failure.check(IgnoreRequest):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):  # robots.txt, budgets
             self.crawler.stats.inc_value("wangxun/skipped")
         else:
             self.crawler.stats.inc_value("wangxun/errors")

@@ -50,3 +50,16 @@ def test_fresh_discards_an_unfinished_run(tmp_path):
     f.close()
     g = Frontier(tmp_path).open(fresh=True)
     assert not g.resumed and g.pending == {}
+
+
+def test_done_lines_from_a_page_worker_count_on_resume(tmp_path):
+    from crawlers.frontier import append_done
+
+    f = Frontier(tmp_path).open()
+    f.enqueued("fp1", _spec("http://a.example/1"))
+    f.enqueued("fp2", _spec("http://a.example/2"))
+    append_done(f.path, "fp1", "http://a.example/1")  # as a worker does after its commit
+    f.forget("fp1", "http://a.example/1")
+    assert set(f.pending) == {"fp2"}
+    g = Frontier(tmp_path).open()
+    assert g.resumed and set(g.pending) == {"fp2"}
