@@ -194,10 +194,10 @@ class ContextRotator:
     async def page_done(self, page) -> None:
         """Close the page and, if it was the last one of a retired context, the context too."""
         context = page.context
-        name = next((n for n in self.assigned if n == getattr(page, "_wx_context", None)), None)
+        name = getattr(page, "_wx_context", None)  # set by RenderMiddleware when the page came back
         if not page.is_closed():
             await page.close()
-        if name is None:
+        if name not in self.assigned:
             return
         self.finished[name] = self.finished.get(name, 0) + 1
         if name != self.current() and self.finished[name] >= self.assigned[name]:
