@@ -24,6 +24,8 @@ _PROVINCES = {"bj", "tj", "he", "heb", "sx", "nm", "ln", "jl", "hl", "hlj", "sh"
 _LICENCE_CUE = re.compile(r"(?:经营许可证|许可证号|许可证编号|许可证|许可号|资质号|经营许可|旅行社资质|备案号|资质)"
                           r"\s*(?:号码|编号|号)?\s*[:：为是]?\s*")
 _CUED_VALUE = re.compile(r"[a-z0-9\-\u4e00-\u9fff]{0,3}?(?:icp备|icp证)?[a-z0-9\-]{5,30}号?")
+# "L-ZJ-02164-1", "L-ZJ-CJ-00074-2": a number with a suffix is not the registry's number.
+_LICENCE_SUFFIX = re.compile(r"\s*[-_/]\s*[0-9a-z]{1,3}(?![0-9a-z])")
 _CREDIT_CODE = re.compile(r"[0-9a-hj-npqrtuwxy]{2}\d{6}[0-9a-hj-npqrtuwxy]{10}")
 _ICP = re.compile(r"[\u4e00-\u9fff]icp[备证]\s*\d{6,12}号?(?:-\d+)?")
 
@@ -86,6 +88,13 @@ def find_licences(text: str | None, folded: str | None = None) -> list[Licence]:
         if m.group(1) not in _PROVINCES and not any(0 <= m.start() - end <= 3 for end in cued_ends):
             continue
         normalized = normalize_licence(m.group(0))
+        suffix = _LICENCE_SUFFIX.match(folded, m.end())
+        if suffix:
+            span = (m.start(), suffix.end())
+            raw = text[span[0]:span[1]]
+            found[span] = Licence(raw, normalized + "-" + re.sub(r"[^0-9a-z]", "", suffix.group(0)).upper(),
+                                  "licence", False, span)
+            continue
         found[m.span()] = Licence(text[m.start():m.end()], normalized, "licence",
                                   bool(_LICENCE_WELL_FORMED.fullmatch(normalized)), m.span())
     for end in cued_ends:

@@ -22,7 +22,8 @@ NAME_RULES = Path(__file__).resolve().parent / "data" / "names.toml"
 # Cores this short or this generic say nothing about which agency it is; keep the place in them.
 _GENERIC_CORES = {"旅", "国旅", "青旅", "中旅", "旅行", "国际旅", ""}
 # Trade words a brand is followed by, after short forms are applied (see data/names.toml).
-_TRADE_WORDS = ("国旅", "青旅", "中旅", "旅行", "旅")
+_TRADE_WORDS = ("国旅", "青旅", "中旅", "旅游", "旅行", "旅")
+_SEPARATORS = r"[\s·・|｜:：\-—_/]"
 # Above this similarity two cores are the same name with a typo; between LOOKALIKE and SAME a look-alike.
 SAME_NAME_SCORE = 92
 LOOKALIKE_SCORE = 60
@@ -100,11 +101,24 @@ class Registry:
         brand = _seller_brand(name)
         if brand and len(self._by_brand.get(brand, [])) == 1:  # 苏州文旅假期 for 苏州文旅假期国际旅行社
             return NameMatch(self._by_brand[brand][0], 95.0, True)
+        county = self._county_dropped(core)
+        if county:  # 新安江旅行社 for 杭州建德新安江旅行社: a county or district prefix left out
+            return NameMatch(county, 96.0, True)
         best = process.extractOne(core, self._cores, scorer=fuzz.ratio, score_cutoff=LOOKALIKE_SCORE)
         if not best:
             return None
         agency = self.agencies[best[2]]
         return NameMatch(agency, best[1], best[1] >= SAME_NAME_SCORE and len(core) >= 6)
+
+    def _county_dropped(self, core: str) -> Agency | None:
+        """The one agency whose core is `core` behind a 2-3 character place (建德新安江旅 for 新安江旅); the
+        seller's brand must have two characters of its own besides the trade word."""
+        trade = next((t for t in _TRADE_WORDS if core.endswith(t)), None)
+        if not trade or len(core) - len(trade) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", core):
+            return None
+        found = {a for c, agencies in self._by_core.items() for a in agencies
+                 if c.endswith(core) and 2 <= len(c) - len(core) <= 3 and re.fullmatch(r"[\u4e00-\u9fff]+", c[: -len(core)])}
+        return found.pop() if len(found) == 1 else None
 
     def is_holder(self, name: str, agency: Agency) -> bool:
         """True when `name` is `agency`'s registered name or an obvious short form of it."""
@@ -129,7 +143,9 @@ def name_cores(name: str | None) -> tuple[str, ...]:
     Place prefixes are dropped one at a time, stopping before the core becomes generic (国旅, 青旅), where
     the place is what tells two agencies apart."""
     rules = _rules()
-    text = re.sub(r"[\s()（）【】\[\]·・,，.。\-]", "", fold(name or ""))
+    text = strip_decoration(fold(name or "").strip())
+    text = re.sub(r"[\s()（）【】\[\]·・,，.。\-]", "", text)
+    text = _strip_staff_tail(text, rules)
     previous = None
     while text != previous:  # 某某旅行社有限公司苏州分公司: branch, then place, then legal form
         previous = text
@@ -146,6 +162,30 @@ def name_cores(name: str | None) -> tuple[str, ...]:
             return tuple(cores)
         text = shorter
         cores.append(core)
+
+
+def strip_decoration(name: str) -> str:
+    """A seller name without the marketplace it was crawled from: 淘宝·余杭青旅 -> 余杭青旅 (see data/names.toml)."""
+    rules = _rules()
+    m = rules["platform_pattern"].match(name)
+    if m and len(name) - m.end() >= 2:
+        return name[m.end():]
+    return name
+
+
+def club_or_partner(name: str) -> bool:
+    """True when a seller name has a club, studio or partner word (户外分会, 俱乐部, 合作, 加盟)."""
+    rules = _rules()
+    folded = fold(name or "")
+    return any(w in folded for w in rules["club_words"] + rules["cooperation_words"])
+
+
+def _strip_staff_tail(text: str, rules: dict) -> str:
+    """苏州青旅小王, XX国旅客服 -> the agency's name (a staff account); 苏州青旅户外 is left alone."""
+    m = rules["staff_pattern"].fullmatch(text)
+    if m and m.group(2) and len(m.group(1)) >= 3:
+        return m.group(1)
+    return text
 
 
 def name_brand(name: str | None) -> str | None:
@@ -232,6 +272,12 @@ def _rules() -> dict:
     rules["place_pattern"] = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:" + endings + ")")
     names = "|".join(map(re.escape, rules["place_names_sorted"]))
     rules["place_with_ending"] = re.compile(r"(" + names + r")(?:省|市)")
+    loose = [p for p in rules["platform_prefixes"] if p not in rules["platform_prefixes_need_separator"]]
+    by_len = lambda words: "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+    rules["platform_pattern"] = re.compile(
+        rf"(?:(?:{by_len(rules['platform_prefixes'])})\s*(?:小组|商城|店铺|直播间)?{_SEPARATORS}+|(?:{by_len(loose)})(?=[\u4e00-\u9fff]))")
+    trade = "旅行社|国旅|青旅|中旅|旅游|旅行|公司"
+    rules["staff_pattern"] = re.compile(rf"(.*(?:{trade}))({rules['staff_tail']})")
     return rules
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from crawlers.detection.evidence import Evidence
-from crawlers.detection.registry import Agency, Registry
+from crawlers.detection.registry import Agency, Registry, club_or_partner, strip_decoration
 
 WEIGHTS = {"licence_held_by_other": 0.55, "licence_not_in_registry": 0.5, "malformed_licence": 0.5,
            "no_licence": 0.25}
@@ -76,8 +76,11 @@ def _seller_names(ev: Evidence) -> list[str]:
     """The seller's own names: the account or shop (and its bracketed parts: 小王（苏州青旅） is 苏州青旅's
     salesperson), else business names the text signs with."""
     if ev.source_name:
-        parts = [p for p in _NAME_PARTS.split(ev.source_name) if len(p) >= 2]
-        return [ev.source_name] + [p for p in parts if p != ev.source_name]
+        name = strip_decoration(ev.source_name)  # 淘宝·余杭青旅 -> 余杭青旅
+        if club_or_partner(name):  # 北山青旅(户外分会): a club on an agency's name, not the agency
+            return [name]
+        parts = [p for p in _NAME_PARTS.split(name) if len(p) >= 2]
+        return [name] + [p for p in parts if p != name]
     return [name.name for _, name in ev.all("business_names")][:3]
 
 

@@ -87,3 +87,12 @@ def test_mixed_scripts_around_numbers():
     assert lic.normalized == "L-JS-CJ00123"
     [isbn] = find_isbns("書號ISBN9787020002207定價")
     assert isbn.valid
+
+
+def test_licence_with_a_suffix_is_malformed():
+    from crawlers.detection.extract_ids import find_licences
+    for text in ("许可证L-JS-０００１７-2，欢迎报名", "L-JS-CJ-00017-1 报名"):
+        (lic,) = find_licences(text)
+        assert not lic.well_formed and lic.normalized.endswith(("-2", "-1")), text
+    (lic,) = find_licences("许可证号L-JS-CJ00017。")
+    assert lic.well_formed and lic.normalized == "L-JS-CJ00017"

@@ -65,3 +65,21 @@ def test_brand_only_seller_name_matches_a_single_agency():
     for other in ("文旅假期户外部", "苏州", "苏州康辉旅游", "康辉假期苏州店"):
         match = registry.match_name(other)
         assert not (match and match.same), other
+
+
+def test_marketplace_shop_and_staff_decorations_are_dropped():
+    registry = Registry(AGENCIES + [{"name": "苏州吴江太湖旅行社有限公司", "license_no": "L-JS-00321"}])
+    for name in ("淘宝·苏州青旅", "京东|姑苏国旅官方店", "天猫 康辉国旅专营店", "抖音：苏州青旅旗舰店", "苏州青旅小李",
+                 "姑苏国旅客服", "南京中旅门店", "南京中旅王姐", "太湖旅行社"):
+        match = registry.match_name(name)
+        assert match and match.same, name
+    assert registry.is_holder("闲鱼·苏州青旅小李", registry.by_licence("L-JS-CJ00017"))
+
+
+def test_a_different_trade_word_is_a_lookalike_not_the_holder():
+    registry = Registry(AGENCIES)
+    holder = registry.by_licence("L-JS-CJ00101")
+    for name in ("苏州姑苏国际旅游有限公司", "姑苏旅游", "苏州青旅户外", "小红书·苏州青旅户外分会"):
+        assert not registry.is_holder(name, holder), name
+        match = registry.match_name(name)
+        assert not (match and match.same), name
