@@ -16,7 +16,14 @@ _NEGATED_BEFORE = re.compile(r"(?:不含|不包含|不包括|自理|自费|需�
 _ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|并非|没有|"
                             r"杜绝|小心|防止|区分|分辨|购买了|买到了?|不要向|不要找|别找|别信|不要相信|切勿|勿向|"
                             r"不要跟|别跟|远离|请勿|勿购买|不要购买|拒绝购买|勿买|别买到|防范)[\u4e00-\u9fff]{0,3}$")
-_NEGATED_AFTER = re.compile(r"[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另收|敬请自理)")
+# "只接送不带玩", "不要在路边找黄牛": an offer word right after a negation, or after advice to avoid it.
+_NEGATION_RIGHT_BEFORE = re.compile(r"(?:不|别|勿|莫|不会|不能|不提供|不负责|不含|不再)$|"
+                                    r"(?:不要|别|切勿|请勿|勿|谨防|不建议|千万别)[\u4e00-\u9fff]{0,5}(?:找|买|信|跟|联系|相信|理会|搭理)$")
+# "接机送酒店": the hotel is where a transfer ends, not lodging sold.
+_DROP_OFF_BEFORE = re.compile(r"(?:送到|送回|送至|接到|到达|抵达|直达|送往)$")
+_DROP_OFF_SEND = re.compile(r"送$")
+_TRANSFER_WORDS = re.compile(r"接机|送机|接站|送站|接送|机场|车站|高铁站|火车站")
+_NEGATED_AFTER = re.compile(r"[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另购|另买|另外买|另行购买|另收|敬请自理)")
 
 
 @dataclass
@@ -79,7 +86,8 @@ class Evidence:
 
     def offered(self, category: str) -> list[tuple[FieldEvidence, Match]]:
         """Matches of `category` that are not advice against it ("别买盗版", "拒绝盗版")."""
-        return [(f, m) for f, m in self.matches(category) if not _advice(f.folded, m)]
+        return [(f, m) for f, m in self.matches(category)
+                if not _advice(f.folded, m) and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9):m.start])]
 
     def components(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
         """Tour components offered (not excluded by 不含/自理): comp_transport -> up to 3 of its matches."""
@@ -87,7 +95,7 @@ class Evidence:
         for category in ("comp_transport", "comp_lodging", "comp_ticket", "comp_guide", "comp_meal"):
             offered = []
             for f, m in self.matches(category):
-                if not _negated(f.folded, m):
+                if not _negated(f.folded, m) and not (category == "comp_lodging" and _drop_off(f.folded, m)):
                     offered.append((f, m))
                     if len(offered) == 3:
                         break
@@ -152,6 +160,12 @@ def _field(name: str, text: str, matcher: Matcher) -> FieldEvidence:
 def _negated(folded: str, m: Match) -> bool:
     before = folded[max(0, m.start - 8):m.start]
     return bool(_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(folded, m.end, m.end + 6))
+
+
+def _drop_off(folded: str, m: Match) -> bool:
+    before = folded[max(0, m.start - 3):m.start]
+    return bool(_DROP_OFF_BEFORE.search(before)
+                or (_DROP_OFF_SEND.search(before) and _TRANSFER_WORDS.search(folded)))
 
 
 def _advice(folded: str, m: Match) -> bool:

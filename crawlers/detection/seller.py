@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 
-from crawlers.detection.evidence import Evidence
+from crawlers.detection.evidence import Evidence, Span, quote
 from crawlers.detection.registry import Agency, Registry, club_or_partner, strip_decoration
 
-WEIGHTS = {"licence_held_by_other": 0.55, "licence_not_in_registry": 0.5, "malformed_licence": 0.5,
+# "费用支付给阿亮个人微信", "钱转到我个人支付宝": the money goes to a person, not to the agency.
+_PAID_TO_PERSON = re.compile(r"(?:支付|付款|付|转账|转|打款|打|交)(?:给|到|至)?[\u4e00-\u9fffa-z]{0,4}个人(?:微信|支付宝|账户|账号|卡)")
+WEIGHTS = {"private_order": 0.55, "licence_held_by_other": 0.55, "licence_not_in_registry": 0.5, "malformed_licence": 0.5,
            "no_licence": 0.25}
 _NAME_PARTS = re.compile(r"[()（）【】\[\]|｜/·・\s\-—_@]+")
 _KIND_TEXT = {"credit_code": "统一社会信用代码", "icp": "ICP备案号", "other": "非许可证格式的编号"}
@@ -25,6 +27,11 @@ def check_seller(ev: Evidence, registry: Registry, label: str) -> float | None:
     names = _seller_names(ev)
     own = _registry_agency(names, registry)
     licences = ev.all("licences")
+    private = _private_order(ev)
+    if private:  # an agency's name or staff taking orders for themselves: the agency's licence does not cover it
+        ev.add(label, "private_order", f"以旅行社名义私下接单、收款，不走旅行社：{quote(private)}", private)
+        outcomes = [_licence_outcome(ev, registry, [], None, f, lic, label) for f, lic in licences]
+        return max([WEIGHTS["private_order"]] + [WEIGHTS[o] for o in outcomes if o])
     if not licences:
         if own:
             ev.add(label, "licensed_agency", f"发布者「{own.name}」为登记在册的旅行社（{own.licence_no}）")
@@ -61,6 +68,12 @@ def _licence_outcome(ev: Evidence, registry: Registry, names: list[str], own: Ag
     hint = f"，与登记号{near.licence_no}（{near.name}）相近" if near else ""
     ev.add(label, "licence_not_in_registry", f"许可证号{lic.normalized}不在旅行社名录中{hint}", item)
     return "licence_not_in_registry"
+
+
+def _private_order(ev: Evidence) -> list:
+    found = ev.matches("private_order")
+    found += [(f, Span(m.span())) for f in ev.fields for m in _PAID_TO_PERSON.finditer(f.folded)]
+    return found
 
 
 def _no_licence(ev: Evidence, names: list[str], registry: Registry, label: str) -> float:

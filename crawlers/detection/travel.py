@@ -19,6 +19,13 @@ _COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_
 _BREAKFAST = {"早餐", "含早", "自助早餐", "双早", "单早"}
 _NUM = r"[0-9一二三四五六七八九十两]{1,2}"
 # "3天2晚", "五天四夜", "2晚3天", "D1…D2", "第一天…第二天": an itinerary of several days.
+# "还有八个位子", "仅剩3个名额", "余2座": seats left on a departure are a sign-up, whatever the opener says.
+_SEATS_LEFT = re.compile(r"(?:还有|还剩|仅剩|只剩|剩下?|余|空)[0-9一二三四五六七八九十两几]{1,3}\s*个?\s*(?:位子|位置|座位|空位|名额|车位|座|位)")
+# "旅行团请由导游统一购票", "旅行团队需提前预约": a notice addressing tour groups, not a tour for sale.
+_ADDRESSED_AFTER = re.compile(r"(?:队|队伍|客人|游客)?(?:请|须|需|应|务必|一律|可通过)")
+_GROUP_WORDS = {"旅行团", "旅游团", "散客", "散客团", "团队"}
+# A scenic area, museum or park selling its own tickets, boats and guided talks is not a travel agency.
+_VENUE_SELLER = re.compile(r"景区|风景区|博物馆|博物院|纪念馆|美术馆|科技馆|公园|管理处|管委会|度假区|乐园|游客中心|游船公司|索道公司")
 _ITINERARY = re.compile(rf"{_NUM}\s*[天日]\s*{_NUM}\s*[晚夜]|{_NUM}\s*[晚夜]\s*{_NUM}\s*[天日]|\bd(?:ay)?\s*2\b|第[二2]天")
 
 
@@ -38,12 +45,15 @@ def score(ev: Evidence, registry: Registry, library: Library) -> float:
 def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float], bool, bool, int]:
     """Evidence that the post sells a tour: (weights, is it an offer, tour words or private guide, number of
     bundled services)."""
-    product = ev.offered("tour_product") + _itinerary(ev)
+    product = ev.offered("tour_product")
+    if _addressed(ev):  # a notice to tour groups: its 散客/团队 words are not products
+        product = []
+    product += _itinerary(ev)
     private = ev.offered("private_guide")
     components = _components(ev)
     solicit = _solicitation(ev)
     priced = bool(ev.all("prices")) or ev.price is not None or ev.has("cost_mention")
-    bundle = len(components) >= 2 and (solicit or priced)
+    bundle = len(components) >= 2 and bool(solicit or priced or ev.all("licences"))
     positives = []
     if product:
         positives.append(weights["tour_product"])
@@ -52,7 +62,7 @@ def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float
         positives.append(weights["private_guide"])
         ev.add(LABEL, "private_guide", f"私人导游/带团：{quote(private)}", private)
     if bundle:
-        positives.append(0.3 if len(components) == 2 else 0.4)
+        positives.append(0.35 if len(components) == 2 else 0.4)
         items = [pair for pairs in components.values() for pair in pairs[:1]]
         names = "、".join(_COMPONENT_NAMES[c] for c in components)
         ev.add(LABEL, "bundle", f"打包销售{len(components)}项服务（{names}）", items)
@@ -69,8 +79,17 @@ def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float
         ev.add(LABEL, "guide_service", f"有偿导游讲解服务：{quote(components['comp_guide'])}", components["comp_guide"])
     # A licence number shown next to a tour is a sales pitch: nobody quotes one in a diary.
     pitched = bool(solicit) or bool(ev.all("licences"))
-    offer = bool((product or private) and (pitched or priced)) or (bundle and pitched) or bool(guiding)
+    # A priced bundle of two or more services is an offer in itself: the registry check must run on it.
+    offer = bool((product or private) and (pitched or priced)) or bundle or bool(guiding)
     return positives, offer, bool(product or private), len(components)
+
+
+def _addressed(ev: Evidence) -> list:
+    """Tour groups a notice addresses (旅行团请…, 旅行团队须…), in a post with no sign-up or contact."""
+    if ev.matches("tour_signup") or ev.all("contacts"):
+        return []
+    return [(f, m) for f, m in ev.matches("tour_product")
+            if m.keyword in _GROUP_WORDS and _ADDRESSED_AFTER.match(f.folded, m.end)]
 
 
 def _itinerary(ev: Evidence) -> list:
@@ -90,7 +109,16 @@ def _components(ev: Evidence) -> dict:
 
 
 def _solicitation(ev: Evidence) -> list:
-    return ev.matches("tour_signup") + ev.matches("contact_invite") + ev.all("contacts")
+    return ev.matches("tour_signup") + ev.matches("contact_invite") + ev.all("contacts") + _seats_left(ev)
+
+
+def _seats_left(ev: Evidence) -> list:
+    return [(f, Span(m.span())) for f in ev.fields for m in _SEATS_LEFT.finditer(f.folded)][:3]
+
+
+def _signed_up(ev: Evidence) -> bool:
+    """A clear sign-up: sign-up words, contacts, seats left or a licence number (nobody quotes one in a diary)."""
+    return bool(ev.matches("tour_signup") or ev.all("contacts") or _seats_left(ev) or ev.all("licences"))
 
 
 def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
@@ -101,22 +129,29 @@ def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
         strong = len({m.keyword for _, m in warning}) >= 2
         factor *= 0.15 if strong else 0.6
         ev.add(LABEL, "news_or_warning", f"主管部门提示或新闻语境：{quote(warning)}", warning)
+    addressed = _addressed(ev)
+    if addressed:
+        factor *= 0.3
+        ev.add(LABEL, "venue_notice", f"面向旅行团的景区场馆须知，不是售卖：{quote(addressed)}", addressed)
     notice = ev.matches("travel_notice")
     if notice and not product:
         factor *= 0.4
         ev.add(LABEL, "venue_notice", f"景区场馆公告语境：{quote(notice)}", notice)
     diary = ev.matches("travel_diary")
-    if diary and not ev.matches("tour_signup") and not ev.all("contacts"):
+    if diary and not _signed_up(ev):
         factor *= 0.5
         ev.add(LABEL, "travel_diary", f"游记攻略语境，未见报名方式：{quote(diary)}", diary)
     asking = ev.matches("buyer_request")
-    if asking and not (ev.matches("tour_signup") or ev.all("contacts")):
+    if asking and not _signed_up(ev):
         factor *= 0.3
         ev.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
     other = ev.matches("not_a_tour")
     if other:
         factor *= 0.3
         ev.add(LABEL, "not_a_tour", f"不是旅游产品（培训、招聘或声明不提供）：{quote(other)}", other)
+    if not product and _VENUE_SELLER.search(ev.source_name or ""):
+        factor *= 0.4
+        ev.add(LABEL, "venue_seller", f"景区、场馆自营的门票或讲解服务：「{ev.source_name}」")
     single = ev.matches("single_service")
     if single and not product and n_components <= 1:
         factor *= 0.4

@@ -112,3 +112,34 @@ def test_threshold_comes_from_config(tmp_path):
         assert result["labels"] == [] and result["scores"]["unlicensed_travel"] > 0.5
     finally:
         db.dispose(strict)
+
+
+def test_priced_bundle_without_tour_words_reaches_the_registry(detector):
+    post = {"title": "太湖两天", "text": "民宿一晚+游船+向导，两人860，资质：苏ICP备2023011234号", "source_name": "湖边小院"}
+    result = detector.classify(post)
+    assert result["labels"] == ["unlicensed_travel"] and "malformed_licence" in _codes(result)
+    borrowed = detector.classify({"title": "太湖两天", "text": "民宿一晚+游船+向导，两人860，许可证L-JS-CJ00017",
+                                  "source_name": "湖边小院"})
+    assert "licence_held_by_other" in _codes(borrowed) and borrowed["labels"] == ["unlicensed_travel"]
+
+
+def test_negations_drop_offs_and_notices_are_not_offers(detector):
+    for text, title in (("高铁站接站送到酒店，每单150，只管接送不带玩", "接站服务"),
+                        ("园林门票在官方小程序买就行，千万别在门口找黄牛，成人票70", "门票怎么买"),
+                        ("即日起实行实名预约入园，旅行团请由导游统一预约购票，散客可在小程序购买", "预约入园公告")):
+        result = detector.classify({"title": title, "text": text, "source_name": "路人甲"})
+        assert "unlicensed_travel" not in result["labels"], text
+
+
+def test_seats_left_outweigh_a_diary_opener(detector):
+    text = "上次去的朋友都说好，本周六太湖一日游 车费门票午饭全包 158元/人 还剩五个位子"
+    result = detector.classify({"title": "周六太湖", "text": text, "source_name": "老陈（朋友圈）"})
+    assert result["labels"] == ["unlicensed_travel"]
+
+
+def test_agency_staff_taking_private_orders_is_not_the_agency(detector):
+    text = "我是苏州青旅的导游，接私单比门店便宜：车+住+讲解 450/人，钱直接付到我个人微信"
+    result = detector.classify({"title": "周庄两日", "text": text, "source_name": "苏州青旅小李"})
+    assert result["labels"] == ["unlicensed_travel"] and "private_order" in _codes(result)
+    staff = detector.classify({"title": "周庄一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "苏州青旅小李"})
+    assert staff["labels"] == []
