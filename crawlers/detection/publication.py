@@ -19,6 +19,13 @@ CHEAP_YUAN_PER_VOLUME = 6.0
 ON_SALE_WEIGHT = 0.15
 # "8000首", "200款游戏", "800部": a count of works on one drive or disc means it is preloaded.
 _WORK_COUNT = re.compile(r"[0-9]{2,6}\s*(?:首|部|款|集|张碟|段|万首|回)")
+# "正版两千多，我这里50", "跟新华书店的比便宜一半": the genuine edition named only to compare its price.
+_COMPARED_AFTER = re.compile(r"[\u4e00-\u9fff]{0,3}?(?:(?:要|卖|定价|原价|售价|价格|得)\s*[0-9一二三四五六七八九十两几百千万]+|"
+                             r"[0-9一二三四五六七八九十两几]+[百千万]?多|[一二三四五六七八九十两几][百千万]|贵)")
+_COMPARED_BEFORE = re.compile(r"(?:比|跟|和|同|较|对比|相比)[\u4e00-\u9fff]{0,2}$")
+# E-book copies by file or link (not a platform's own e-book shop).
+_COPY_FORMATS = {"pdf", "网盘", "百度网盘", "百度云", "夸克网盘", "夸克", "阿里云盘", "云盘", "网盘链接", "发邮箱", "epub",
+                 "mobi", "azw3", "txt", "扫描版", "高清扫描", "电子档", "链接永久", "自动发货", "秒发"}
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
 
 
@@ -31,6 +38,7 @@ def score(ev: Evidence, library: Library) -> float:
     no_isbn = ev.matches("no_isbn")
     obj = ev.matches("pub_object")
     sale = _sale(ev)
+    listed = bool(sale) or bool(ev.price)  # a listing's own price field is an offer too
     positives = []
     media = ev.has("disc_media") or ev.has("burned")
     if piracy:
@@ -51,14 +59,19 @@ def score(ev: Evidence, library: Library) -> float:
     positives += _cheap_set(ev)
     if not positives:
         return 0.0
-    if sale:
+    compared = _price_comparison(ev)
+    if compared and listed:
+        positives.append(0.3)
+        ev.add(LABEL, "price_comparison", f"与正版价格对比招揽（正版贵、此处便宜）：{quote(compared)}", compared)
+    if listed:
         positives.append(ON_SALE_WEIGHT)
-        ev.add(LABEL, "on_sale", f"售卖或提供：{quote(sale)}", sale)
+        ev.add(LABEL, "on_sale", f"售卖或提供：{quote(sale) or f'标价{ev.price:g}元'}", sale)
     raw = combine(positives)
-    if not sale:
+    if not listed:
         raw *= 0.35
     hard_fact = bool(piracy or no_isbn or _invalid_ids(ev) or ev.matches("burned"))
-    paid_ebook = bool(ebook and (ev.all("prices") or ev.price is not None))
+    copies = [(f, m) for f, m in ebook if m.keyword in _COPY_FORMATS]
+    paid_ebook = bool(copies and (ev.all("prices") or ev.price is not None))
     return raw * _dampening(ev, hard_fact, paid_ebook)
 
 
@@ -104,6 +117,14 @@ def _cheap_set(ev: Evidence) -> list[float]:
     return []
 
 
+def _price_comparison(ev: Evidence) -> list:
+    return [(f, m) for f, m in ev.matches("pub_genuine") if _compared(f.folded, m)]
+
+
+def _compared(folded: str, m) -> bool:
+    return bool(_COMPARED_AFTER.match(folded, m.end, m.end + 7) or _COMPARED_BEFORE.search(folded[max(0, m.start - 4):m.start]))
+
+
 def _sale(ev: Evidence) -> list:
     items = ev.matches("sale") + ev.matches("sale_hint")
     items += [(f, m) for f, m in ev.matches("contact_invite") if m.keyword not in _SALE_WORDS_EXCLUDED]
@@ -128,7 +149,7 @@ def _dampening(ev: Evidence, strong_piracy: bool, paid_ebook: bool) -> float:
     if platform and not strong_piracy:
         factor *= 0.3
         ev.add(LABEL, "licensed_platform", f"正版电子书平台：{quote(platform)}", platform)
-    genuine = ev.matches("pub_genuine")
+    genuine = [(f, m) for f, m in ev.matches("pub_genuine") if not _compared(f.folded, m)]
     if genuine and not strong_piracy and not paid_ebook:
         factor *= 0.45
         ev.add(LABEL, "genuine_channel", f"正版或授权渠道：{quote(genuine)}", genuine)

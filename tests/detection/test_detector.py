@@ -143,3 +143,17 @@ def test_agency_staff_taking_private_orders_is_not_the_agency(detector):
     assert result["labels"] == ["unlicensed_travel"] and "private_order" in _codes(result)
     staff = detector.classify({"title": "周庄一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "苏州青旅小李"})
     assert staff["labels"] == []
+
+
+def test_publication_price_comparison_and_paired_signals(detector):
+    compared = detector.classify({"title": "考研数学全套", "text": "高清彩印，正版要六百多，我这里全套10本60元，私聊",
+                                  "source_name": "学长书铺"})
+    assert compared["labels"] == ["illegal_publication"] and "genuine_channel" not in _codes(compared)
+    paired = detector.classify({"title": "哈利波特 全套", "text": "非原版，印刷还行，全套7本35", "price": 35,
+                                "source_name": "闲鱼"})
+    assert paired["labels"] == ["illegal_publication"]
+    burned = detector.classify({"title": "老磁带转CD", "text": "邓丽君磁带转录成CD，自制光盘，一张8元", "source_name": "怀旧小铺"})
+    assert burned["labels"] == ["illegal_publication"]
+    platform = detector.classify({"title": "电子书会员", "text": "正版授权电子书会员，十万本随心读，年卡198元",
+                                  "source_name": "某读书App"})
+    assert platform["labels"] == []
