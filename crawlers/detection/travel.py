@@ -18,14 +18,17 @@ _COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_
                     "comp_meal": "餐饮"}
 _BREAKFAST = {"早餐", "含早", "自助早餐", "双早", "单早"}
 _NUM = r"[0-9一二三四五六七八九十两]{1,2}"
-# "3天2晚", "五天四夜", "2晚3天", "D1…D2", "第一天…第二天": an itinerary of several days.
 # "还有八个位子", "仅剩3个名额", "余2座": seats left on a departure are a sign-up, whatever the opener says.
-_SEATS_LEFT = re.compile(r"(?:还有|还剩|仅剩|只剩|剩下?|余|空)[0-9一二三四五六七八九十两几]{1,3}\s*个?\s*(?:位子|位置|座位|空位|名额|车位|座|位)")
+_SEATS_LEFT = re.compile(r"(?:还有|还剩|仅剩|只剩|剩下?|余|空)[0-9一二三四五六七八九十两几]{1,3}\s*个?\s*(?:位子|位置|座位|空位|名额|车位|座|位)|"
+                         r"[0-9一二三四五六七八九十两]{1,2}\s*人(?:起|起订|成行|发团)|(?:最少|至少|满)[0-9一二三四五六七八九十两]{1,2}\s*人")
+# Contact words too common in diaries and notices to count as a sign-up on their own.
+_WEAK_INVITES = {"联系", "咨询", "有兴趣", "感兴趣", "留言", "评论区", "购买", "需要的", "有意", "报名"}
 # "旅行团请由导游统一购票", "旅行团队需提前预约": a notice addressing tour groups, not a tour for sale.
 _ADDRESSED_AFTER = re.compile(r"(?:队|队伍|客人|游客)?(?:请|须|需|应|务必|一律|可通过)")
 _GROUP_WORDS = {"旅行团", "旅游团", "散客", "散客团", "团队"}
 # A scenic area, museum or park selling its own tickets, boats and guided talks is not a travel agency.
 _VENUE_SELLER = re.compile(r"景区|风景区|博物馆|博物院|纪念馆|美术馆|科技馆|公园|管理处|管委会|度假区|乐园|游客中心|游船公司|索道公司")
+# "3天2晚", "五天四夜", "2晚3天", "D1…D2", "第一天…第二天": an itinerary of several days.
 _ITINERARY = re.compile(rf"{_NUM}\s*[天日]\s*{_NUM}\s*[晚夜]|{_NUM}\s*[晚夜]\s*{_NUM}\s*[天日]|\bd(?:ay)?\s*2\b|第[二2]天")
 
 
@@ -97,8 +100,11 @@ def _itinerary(ev: Evidence) -> list:
 
 
 def _components(ev: Evidence) -> dict:
-    """Bundled services; a hotel's own breakfast is part of the room, not a second service."""
+    """Bundled services; a hotel's own breakfast is part of the room, not a second service, and a room
+    with meals and nothing else is a hotel package (湖景房一晚+双早+晚餐), not a tour."""
     components = ev.components()
+    if set(components) == {"comp_lodging", "comp_meal"}:
+        del components["comp_meal"]
     if "comp_lodging" in components and "comp_meal" in components:
         meals = [(f, m) for f, m in components["comp_meal"] if m.keyword not in _BREAKFAST]
         if meals:
@@ -118,7 +124,8 @@ def _seats_left(ev: Evidence) -> list:
 
 def _signed_up(ev: Evidence) -> bool:
     """A clear sign-up: sign-up words, contacts, seats left or a licence number (nobody quotes one in a diary)."""
-    return bool(ev.matches("tour_signup") or ev.all("contacts") or _seats_left(ev) or ev.all("licences"))
+    invites = [m for _, m in ev.matches("contact_invite") if m.keyword not in _WEAK_INVITES]
+    return bool(ev.matches("tour_signup") or ev.all("contacts") or _seats_left(ev) or ev.all("licences") or invites)
 
 
 def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
