@@ -17,7 +17,7 @@ from typing import Any
 from core import db
 from core.config import Config
 from core.errors import ConfigError
-from search.backends import sqlite_sql
+from search.backends import sqlite_rank, sqlite_sql
 from search.analysis import index_terms, normalize
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult
 from search.query import Query
@@ -119,17 +119,36 @@ class SqliteFtsBackend:
             return SearchResult(0, True, [], {}, params.page, params.per_page)
         with _conn(self.cfg) as conn:
             try:
-                rows = conn.execute(plan.page_sql, plan.page_args).fetchall()
+                rows = (self._ranked_page(conn, plan, query, cap) if plan.ranked
+                        else conn.execute(plan.page_sql, plan.page_args).fetchall())
                 total = conn.execute(plan.count_sql(cap), plan.args).fetchone()[0]
                 facets = (_facets(conn.execute(plan.facet_sql(), plan.args).fetchall(),
                                   int(self.cfg.search.facet_size)) if params.facets else {})
             except sqlite3.OperationalError as exc:
                 raise IndexUnavailable(str(exc)) from exc
-        hits = [ResultHit(id=r[0], score=(-r[1] if r[1] is not None else None), doc={}) for r in rows]
+        hits = [ResultHit(id=r[0], score=r[1], doc={}) for r in rows]
         notice = None if total <= window or not (plan.ranked or params.facets) else \
             f"匹配较多：相关度排序和分类统计只看最新的 {window} 条，可加筛选条件或按时间排序"
         return SearchResult(total=min(total, cap), total_is_exact=total <= cap, hits=hits, facets=facets,
                             page=params.page, per_page=params.per_page, notice=notice)
+
+
+    def _ranked_page(self, conn, plan: sqlite_sql.Plan, query: Query, cap: int) -> list[tuple[int, float]]:
+        """BM25F over the newest `window` matches (see sqlite_rank for why not FTS5's bm25())."""
+        ids = [r[0] for r in conn.execute(plan.window_ids_sql(), plan.args).fetchall()]
+        if not ids:
+            return []
+        texts = []
+        for chunk in _chunks(ids, 900):
+            texts += conn.execute(f"SELECT rowid, title, body, account FROM {TABLES[1]} WHERE rowid IN "
+                                  f"({','.join('?' * len(chunk))})", chunk).fetchall()
+        total_docs = conn.execute(f"SELECT max(rowid) FROM {TABLES[2]}").fetchone()[0] or 1
+        terms = []
+        for term in query.positive_terms:
+            df = conn.execute(sqlite_sql.doc_freq_sql(cap), [sqlite_sql.term_match(term.pattern)]).fetchone()[0]
+            terms.append((sqlite_rank.surface(term.text), sqlite_rank.idf(total_docs, df)))
+        ranked = sqlite_rank.rank(texts, terms)
+        return ranked[plan.offset:plan.offset + plan.limit]
 
 
 def _facets(rows: list[tuple], size: int) -> dict[str, list[tuple[str, int]]]:

@@ -78,6 +78,16 @@ def match_expression(q: Query, params: SearchParams | None = None) -> str:
     return expr
 
 
+def term_match(p: TermPattern) -> str:
+    """One term alone, for its document frequency."""
+    return f"{TEXT_COLUMNS} : {fts_string(p)}"
+
+
+def doc_freq_sql(cap: int) -> str:
+    """Rows containing a term, counted up to cap + 1 (enough for an idf, bounded in time)."""
+    return f"SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT {int(cap) + 1})"
+
+
 def range_clauses(f: Filters, params: SearchParams) -> tuple[list[str], list]:
     where, args = [], []
     if f.date_from:
@@ -138,6 +148,9 @@ class Plan:
     @property
     def page_args(self) -> list:
         return [*self.args, self.limit, self.offset]
+
+    def window_ids_sql(self) -> str:
+        return self._window("search_fts.rowid", self.window)
 
     def count_sql(self, cap: int) -> str:
         # Counting stops just past the cap, as Elasticsearch's track_total_hits does.

@@ -89,3 +89,17 @@ def test_highlight_spans_fall_on_original_characters():
     s = snippet("text", "前" * 300 + "盗版" + "后" * 300, [term_pattern("盗版")], size=40)
     assert s.text.startswith("…") and s.text.endswith("…")
     assert [s.text[a:b] for a, b in s.spans] == ["盗版"] and "<mark>盗版</mark>" in s.html
+
+
+def test_embedded_relevance_prefers_titles_frequency_and_rare_words():
+    from search.backends import sqlite_rank
+
+    rows = [(1, "旅游", "盗版书籍", ""), (2, "盗版书籍", "旅游", ""), (3, "旅游", "盗版书籍 盗版光盘", ""),
+            (4, "旅游", "没有", "")]
+    ranked = [i for i, _ in sqlite_rank.rank(rows, [("盗版", 1.0)])]
+    assert ranked[:3] == [2, 3, 1] and ranked[3] == 4  # title first, then two mentions, then one
+    rare, common = sqlite_rank.idf(1000, 10), sqlite_rank.idf(1000, 900)
+    assert rare > common > 0
+    ranked = [i for i, _ in sqlite_rank.rank([(1, "", "盗版", ""), (2, "", "旅游", "")],
+                                             [("盗版", common), ("旅游", rare)])]
+    assert ranked == [2, 1]
