@@ -16,8 +16,6 @@ from search.backends.base import SearchParams
 from search.query import Filters, Query
 
 TEXT_COLUMNS = "{title body account}"
-# Column weights for bm25 (title, body, account, tags): a keyword in the title matters most.
-BM25 = "bm25(search_fts, 5.0, 1.0, 2.0, 0.0)"
 ALL = "tall"  # a tag every document carries: the base of filter-only and exclusion-only queries
 META_COLUMNS = "m.labels, m.platform, m.grid_id, m.source, m.day"
 
@@ -140,9 +138,7 @@ class Plan:
 
     @property
     def page_sql(self) -> str:
-        if self.ranked:
-            inner = self._window(f"search_fts.rowid AS id, {BM25} AS rank", self.window)
-            return f"SELECT id, rank FROM ({inner}) ORDER BY rank, id DESC LIMIT ? OFFSET ?"
+        """Newest first. Ranked pages use window_ids_sql and sqlite_rank instead."""
         return f"SELECT search_fts.rowid, NULL {self.source} ORDER BY search_fts.rowid DESC LIMIT ? OFFSET ?"
 
     @property

@@ -74,7 +74,7 @@ def test_plan_filters_are_hashed_tags_and_bound_ranges():
     assert "x'" not in plan.match and "x'" not in plan.page_sql
     assert sqlite_sql.tag("source", "x'") in plan.match and sqlite_sql.tag("grid", 6) in plan.match
     assert plan.args == [plan.match, "2026-03-01", "2026-03-01", 0.5]
-    assert "ORDER BY rank" in plan.page_sql and "LIMIT 10000" in plan.page_sql
+    assert plan.ranked and "LIMIT 10000" in plan.window_ids_sql()
     assert "search_fts.rowid DESC" in sqlite_sql.plan(parse_query("盗版"), SearchParams(sort="time"), 10).page_sql
     assert sqlite_sql.plan(parse_query("盗版"), SearchParams(grid_ids=set()), 10).empty  # an empty zone
     assert sqlite_sql.match_expression(parse_query("-招聘")) == '(tags : "tall") NOT {title body account} : "招聘"'
