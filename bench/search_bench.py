@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -166,6 +167,8 @@ def run(n: int, queries: int, backend: str, es_url: str | None, workdir: Path) -
         print(f"[{backend}] keyword + one filter + highlights{' + facets' if facets else ''}: "
               f"p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms "
               f"over {queries} queries  (target p95 < 100 ms)")
+    print(f"[{backend}] load average (1/5/15 min) at the end: {'/'.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} cores (other processes share the machine)")
     db.dispose(cfg)
 
 
