@@ -113,13 +113,28 @@ def find_isbns(text: str | None, folded: str | None = None) -> list[Isbn]:
     folded = folded if folded is not None else fold(text)
     found: dict[int, Isbn] = {}
     for m in _ISBN_CUE.finditer(folded):
-        digits = re.sub(r"[^0-9x]", "", m.group(1))
-        found[m.start(1)] = Isbn(text[m.start(1):m.end(1)], digits, isbn_valid(digits), m.span(1))
+        start, end = _isbn_extent(folded, m.start(1), m.end(1))
+        digits = re.sub(r"[^0-9x]", "", folded[start:end])
+        found[start] = Isbn(text[start:end], digits, isbn_valid(digits), (start, end))
     for m in _BARE_ISBN13.finditer(folded):
         if m.start(1) not in found:
             digits = re.sub(r"[^0-9]", "", m.group(1))
             found[m.start(1)] = Isbn(text[m.start(1):m.end(1)], digits, isbn_valid(digits), m.span(1))
     return [found[k] for k in sorted(found)]
+
+
+def _isbn_extent(folded: str, start: int, end: int) -> tuple[int, int]:
+    """"ISBN 9787020090006 15元": the cue's loose pattern also takes the price after a space; keep the
+    13 (or 10) digits that end before a space when the whole run has more."""
+    if len(re.sub(r"[^0-9x]", "", folded[start:end])) in (10, 13):
+        return start, end
+    for size in (13, 10):
+        count = 0
+        for i in range(start, end):
+            count += folded[i] in "0123456789x"
+            if count == size and (i + 1 == end or folded[i + 1] == " "):
+                return start, i + 1
+    return start, end
 
 
 def isbn_valid(digits: str) -> bool:

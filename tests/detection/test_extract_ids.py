@@ -96,3 +96,9 @@ def test_licence_with_a_suffix_is_malformed():
         assert not lic.well_formed and lic.normalized.endswith(("-2", "-1")), text
     (lic,) = find_licences("许可证号L-JS-CJ00017。")
     assert lic.well_formed and lic.normalized == "L-JS-CJ00017"
+
+
+def test_isbn_cue_does_not_swallow_a_following_price():
+    from crawlers.detection.extract_ids import find_isbns
+    (isbn,) = find_isbns("正版 ISBN 9787020090006 15元")
+    assert isbn.digits == "9787020090006" and isbn.valid
