@@ -112,9 +112,10 @@ class Registry:
 
     def _county_dropped(self, core: str) -> Agency | None:
         """The one agency whose core is `core` behind a 2-3 character place (建德新安江旅 for 新安江旅); the
-        seller's brand must have two characters of its own besides the trade word."""
+        seller's brand must have three characters of its own besides the trade word (假日旅行社 is too
+        generic to be 东钱湖假日旅行社)."""
         trade = next((t for t in _TRADE_WORDS if core.endswith(t)), None)
-        if not trade or len(core) - len(trade) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", core):
+        if not trade or len(core) - len(trade) < 3 or not re.fullmatch(r"[\u4e00-\u9fff]+", core):
             return None
         found = {a for c, agencies in self._by_core.items() for a in agencies
                  if c.endswith(core) and 2 <= len(c) - len(core) <= 3 and re.fullmatch(r"[\u4e00-\u9fff]+", c[: -len(core)])}
