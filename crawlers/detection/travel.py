@@ -27,7 +27,10 @@ _WEAK_INVITES = {"联系", "咨询", "有兴趣", "感兴趣", "留言", "评论
 _ADDRESSED_AFTER = re.compile(r"(?:队|队伍|客人|游客)?(?:请|须|需|应|务必|一律|可通过)")
 _GROUP_WORDS = {"旅行团", "旅游团", "散客", "散客团", "团队"}
 # A scenic area, museum or park selling its own tickets, boats and guided talks is not a travel agency.
-_VENUE_SELLER = re.compile(r"景区|风景区|博物馆|博物院|纪念馆|美术馆|科技馆|公园|管理处|管委会|度假区|乐园|游客中心|游船公司|索道公司")
+_VENUE_SELLER = re.compile(r"景区|风景区|名胜|博物馆|博物院|纪念馆|纪念堂|美术馆|艺术馆|展览馆|科技馆|文化馆|故居|遗址|书院|"
+                           r"公园|管理处|管委会|度假区|乐园|游客中心|游船公司|索道公司")
+# "高铁票400，住宿300，门票380": each service with its own price is an account of costs, not one price.
+_OWN_PRICE_AFTER = re.compile(r"[^，。,;；\n+＋]{0,3}?[0-9]")
 # "3天2晚", "五天四夜", "2晚3天", "D1…D2", "第一天…第二天": an itinerary of several days.
 _ITINERARY = re.compile(rf"{_NUM}\s*[天日]\s*{_NUM}\s*[晚夜]|{_NUM}\s*[晚夜]\s*{_NUM}\s*[天日]|\bd(?:ay)?\s*2\b|第[二2]天")
 
@@ -56,7 +59,8 @@ def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float
     components = _components(ev)
     solicit = _solicitation(ev)
     priced = bool(ev.all("prices")) or ev.price is not None or ev.has("cost_mention")
-    bundle = len(components) >= 2 and bool(solicit or priced or ev.all("licences"))
+    itemised = sum(1 for pairs in components.values() if any(_OWN_PRICE_AFTER.match(f.folded, m.end) for f, m in pairs))
+    bundle = len(components) >= 2 and bool(solicit or ev.all("licences") or (priced and itemised < 2))
     positives = []
     if product:
         positives.append(weights["tour_product"])

@@ -157,3 +157,11 @@ def test_publication_price_comparison_and_paired_signals(detector):
     platform = detector.classify({"title": "电子书会员", "text": "正版授权电子书会员，十万本随心读，年卡198元",
                                   "source_name": "某读书App"})
     assert platform["labels"] == []
+
+
+def test_itemised_costs_and_venues_own_services_are_not_bundles(detector):
+    diary = detector.classify({"title": "周末黄山花费", "source_name": "旅行小白",
+                               "text": "两个人黄山两天，高铁票400，住宿300，门票380，吃饭200，人均650左右"})
+    assert diary["labels"] == []
+    venue = detector.classify({"title": "讲解服务", "text": "门票+讲解 每人40元，请提前预约", "source_name": "某某故居"})
+    assert venue["labels"] == []
