@@ -25,7 +25,8 @@ _COMPARED_AFTER = re.compile(r"[\u4e00-\u9fff]{0,3}?(?:(?:要|卖|定价|原价|
 _COMPARED_BEFORE = re.compile(r"(?:比|跟|和|同|较|对比|相比)[\u4e00-\u9fff]{0,2}$")
 # E-book copies by file or link (not a platform's own e-book shop).
 _COPY_FORMATS = {"pdf", "网盘", "百度网盘", "百度云", "夸克网盘", "夸克", "阿里云盘", "云盘", "网盘链接", "发邮箱", "epub",
-                 "mobi", "azw3", "txt", "扫描版", "高清扫描", "电子档", "链接永久", "自动发货", "秒发"}
+                 "mobi", "azw3", "txt", "扫描版", "高清扫描", "电子档", "链接永久", "自动发货", "秒发", "代下载", "代下",
+                 "帮下载", "全文下载"}
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
 
 
@@ -146,7 +147,7 @@ def _dampening(ev: Evidence, strong_piracy: bool, paid_ebook: bool) -> float:
         factor *= 0.1 if many else 0.5
         ev.add(LABEL, "crackdown_context", f"扫黄打非/打击盗版的公告或新闻语境：{quote(crackdown)}", crackdown)
     platform = ev.matches("licensed_platform")
-    if platform and not strong_piracy:
+    if platform and not strong_piracy and not paid_ebook:  # "知网全文PDF代下载": copies of the platform's content
         factor *= 0.3
         ev.add(LABEL, "licensed_platform", f"正版电子书平台：{quote(platform)}", platform)
     genuine = [(f, m) for f, m in ev.matches("pub_genuine") if not _compared(f.folded, m)]
