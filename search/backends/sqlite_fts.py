@@ -50,7 +50,8 @@ class SqliteFtsBackend:
     def ensure_ready(self) -> None:
         with _conn(self.cfg) as conn:
             if not _exists(conn, TABLES[0]) or not _exists(conn, TABLES[2]):
-                raise ConfigError("the search index table is missing; run `wangxun init` to upgrade the database")
+                raise ConfigError("the search index tables are missing or from an older version; "
+                                  "run `wangxun init`, then `wangxun reindex`")
 
     def rebuilding(self) -> bool:
         """True while `reindex` builds a new index (the outbox waits, so no update lands in the old one)."""
