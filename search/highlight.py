@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 
+from core.privacy import mask_contacts
 from search.analysis import CJK_RUN, TermPattern, normalize, tokens
 from search.backends.base import Snippet
 
@@ -89,7 +90,7 @@ def snippet(field: str, text: str, patterns: list[TermPattern], size: int = 120)
     start = _best_window(spans, size, len(text))
     end = min(len(text), start + size)
     inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end]
-    frag = text[start:end]
+    frag = mask_contacts(text)[start:end]  # same length, so the spans still fit
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     shifted = [(s + len(prefix), e + len(prefix)) for s, e in inside]
@@ -113,7 +114,7 @@ def plain_head(field: str, text: str, size: int = 120) -> Snippet | None:
     """The opening of a field when no term matched it (filter-only searches, matches in the title)."""
     if not text:
         return None
-    frag = text[:size] + ("…" if len(text) > size else "")
+    frag = mask_contacts(text)[:size] + ("…" if len(text) > size else "")
     return Snippet(field=field, text=frag, spans=[], html=html.escape(frag))
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from core.errors import UserError
 from core.models import Grid, Hit, Venue
 from webmap.services.clock import local_text
+from core.privacy import mask_contacts
 
 LABEL_NAMES = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_publication": "非法出版物"}
 STATUS_NAMES = {"new": "新发现", "dismissed": "已排除", "clue": "已转线索"}
@@ -34,7 +35,7 @@ def popup(session: Session, h: Hit, url: str, tz: str) -> dict:
 
 
 def page(session: Session, h: Hit, tz: str) -> dict:
-    return {"hit": summary(session, h, tz), "text": (h.text or "")[:5000], "reasons": h.reasons or [],
+    return {"hit": summary(session, h, tz), "text": mask_contacts(h.text or "")[:5000], "reasons": h.reasons or [],
             "scores": h.scores or {}}
 
 

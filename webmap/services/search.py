@@ -19,6 +19,7 @@ from core.models import Alert, Evidence, Hit, SavedSearch, User, utcnow
 from search.backends.base import SearchResult
 from search.highlight import mark
 from search.serialize import result_to_json
+from core.privacy import mask_contacts
 
 FILTER_ARGS = ("label", "platform", "source", "grid", "status", "date_from", "date_to", "score_min", "score_max")
 FACET_NAMES = {"label": "类型", "platform": "平台", "grid": "网格", "source": "来源", "day": "日期"}
@@ -181,7 +182,7 @@ def hit_page(cfg, session: Session, hit: Hit) -> dict[str, Any]:
 
 def reason_html(hit: Hit, field: str) -> str:
     """The field's text, escaped, with every reason span (detector offsets) marked."""
-    text = (hit.title if field == "title" else hit.text) or ""
+    text = mask_contacts((hit.title if field == "title" else hit.text) or "")  # length kept: spans still fit
     spans = []
     for r in hit.reasons or []:
         if (r.get("field") or "text") != field:
