@@ -108,8 +108,12 @@ def watch_memory(proc, cfg, at: tuple[int, int]) -> dict:
 
 def report(summary: dict, marks: dict, late: int) -> None:
     rate = summary["pages"] / summary["elapsed_s"]
+    cpu = summary.get("cpu_s", {})
     print(f"rendered pages={summary['pages']} in {summary['elapsed_s']:.1f} s: {rate:.2f} pages/s "
-          f"(target ≥ {TARGET_RATE}) {'PASS' if rate >= TARGET_RATE else 'BELOW TARGET'}")
+          f"(target ≥ {TARGET_RATE}) {'PASS' if rate >= TARGET_RATE else 'BELOW TARGET'}; CPU per page "
+          f"{1000 * (cpu.get('crawl', 0) + cpu.get('children', 0)) / max(1, summary['pages']):.0f} ms "
+          f"(crawl process {cpu.get('crawl', 0):.0f} s, Chromium + page workers {cpu.get('children', 0):.0f} s, "
+          f"start-up included)")
     if 100 in marks and late in marks:
         (n1, m1), (n2, m2) = marks[100], marks[late]
         growth = (m2 - m1) / m1
