@@ -87,12 +87,7 @@ def load(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | N
     """
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get(ENV_CONFIG_PATH) or DEFAULT_PATH).resolve()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    data = read_settings_file(path, "config file")
     for name, raw in environ.items():
         if name.startswith(ENV_PREFIX) and name not in _NOT_SETTINGS and "__" in name:
             keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__")]
@@ -100,6 +95,18 @@ def load(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | N
     for dotted, value in _flatten(overrides or {}):
         _set(data, dotted.split("."), value, source=f"override {dotted}", from_text=False)
     return Config(data, path)
+
+
+def read_settings_file(path: Path, what: str, setting: str | None = None) -> dict[str, Any]:
+    """Parse a TOML settings file: config.toml itself, or a file a setting names (the crawl sources
+    file, the jobs schedule file). Every configuration file is read here, with one kind of error."""
+    named_by = f" (setting {setting})" if setting else ""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}{named_by}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
 
 
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

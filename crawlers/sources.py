@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from core.config import Config
+from core.config import Config, read_settings_file
 from core.errors import UserError
 
 KINDS = ("wechat_article", "sogou_weixin_search", "shop_listing", "travel_note", "generic")
@@ -63,12 +62,7 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Source)}
 def load_sources(cfg: Config) -> dict[str, Source]:
     """All sources of the configured sources file, by name, validated."""
     path = cfg.resolve(cfg.crawl.sources_file)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"sources file not found: {path} (setting crawl.sources_file)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"sources file {path} is not valid TOML: {exc}") from None
+    data = read_settings_file(path, "sources file", "crawl.sources_file")
     defaults = data.get("defaults", {})
     sources: dict[str, Source] = {}
     for i, table in enumerate(data.get("sources", [])):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core.config import Config
+from core.config import Config, read_settings_file
 from core.errors import ConfigError, UserError
 
 log = logging.getLogger(__name__)
@@ -100,12 +99,7 @@ def _parse(table: dict[str, Any], n: int) -> JobDef:
 
 def _file_tables(cfg: Config) -> list[dict[str, Any]]:
     path = cfg.resolve(cfg.jobs.schedule_file)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"jobs schedule file not found: {path} (setting jobs.schedule_file)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"jobs schedule file {path} is not valid TOML: {exc}") from None
+    data = read_settings_file(path, "jobs schedule file", "jobs.schedule_file")
     return [dict(t) for t in data.get("schedule", [])]
 
 

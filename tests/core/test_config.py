@@ -67,3 +67,21 @@ def test_missing_and_broken_files_are_clear(tmp_path):
 def test_relative_paths_resolve_against_the_config_file(tmp_path):
     cfg = config.load(overrides={"core.data_dir": "var"}, environ={})
     assert cfg.data_dir == config.PROJECT_ROOT / "var"
+
+
+def test_files_named_by_settings_are_read_by_the_config_module(tmp_path):
+    """The crawl sources file and the jobs schedule file report problems the same way as config.toml."""
+    from crawlers.sources import load_sources
+    from jobs.definitions import load_definitions
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[sources]\nname=", encoding="utf-8")
+    cfg = config.load(overrides={"crawl.sources_file": str(broken)}, environ={})
+    with pytest.raises(ConfigError, match=r"sources file .*broken.toml is not valid TOML"):
+        load_sources(cfg)
+    cfg = config.load(overrides={"jobs.schedule_file": str(broken)}, environ={})
+    with pytest.raises(ConfigError, match=r"jobs schedule file .*broken.toml is not valid TOML"):
+        load_definitions(cfg)
+    cfg = config.load(overrides={"crawl.sources_file": str(tmp_path / "none.toml")}, environ={})
+    with pytest.raises(ConfigError, match=r"sources file not found: .*none.toml \(setting crawl.sources_file\)"):
+        load_sources(cfg)
