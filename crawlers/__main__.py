@@ -3,19 +3,13 @@
 Settings come from config.toml, or the file named by WANGXUN_CONFIG, plus WANGXUN_* overrides."""
 from __future__ import annotations
 
-import sys
-
-from core.errors import UserError
+from core.cli import run
 
 
 def main(argv: list[str] | None = None) -> None:
     from crawlers.cli import crawl_cmd
 
-    try:
-        crawl_cmd.main(args=argv, prog_name="python -m crawlers", standalone_mode=False)
-    except UserError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+    run(crawl_cmd, argv, "python -m crawlers")
 
 
 if __name__ == "__main__":

@@ -4,19 +4,13 @@
 Settings come from config.toml, or the file named by WANGXUN_CONFIG, plus WANGXUN_* overrides."""
 from __future__ import annotations
 
-import sys
-
-from core.errors import UserError
+from core.cli import run
 
 
 def main(argv: list[str] | None = None) -> None:
     from jobs.cli import jobs_cmd
 
-    try:
-        jobs_cmd.main(args=argv, prog_name="python -m jobs", standalone_mode=False)
-    except UserError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+    run(jobs_cmd, argv, "python -m jobs")
 
 
 if __name__ == "__main__":

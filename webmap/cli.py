@@ -8,11 +8,10 @@ non-zero exit code; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
-from core.errors import UserError
+from core.cli import run
 
 # verb -> "module:click command". Each issue adds its verbs here.
 VERBS: dict[str, str] = {
@@ -57,20 +56,7 @@ def cli(ctx, config_path):
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        cli.main(args=argv, prog_name="wangxun", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"错误 error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    run(cli, argv, "wangxun")
 
 
 def load_config(ctx: click.Context):
