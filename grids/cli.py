@@ -14,13 +14,9 @@ CRS_HELP = "Coordinate system of the file's lon/lat: gcj02 (高德/腾讯), bd09
 @click.pass_context
 def import_grids_cmd(ctx, path, crs):
     """Import grids from GeoJSON or a Shapefile (reprojected to WGS-84; all or nothing)."""
-    from core import db
     from grids.importers.geo import import_grids
 
-    cfg = load_config(ctx)
-    with db.session_scope(cfg) as s:
-        summary = import_grids(s, path, crs=crs, repair=cfg.grids.repair_invalid_polygons)
-    click.echo(f"grids: {summary}")
+    _import(ctx, "grids", lambda s, cfg: import_grids(s, path, crs=crs, repair=cfg.grids.repair_invalid_polygons))
 
 
 @click.command("import-venues")
@@ -29,13 +25,10 @@ def import_grids_cmd(ctx, path, crs):
 @click.pass_context
 def import_venues_cmd(ctx, path, crs):
     """Import venues (一户一档) from CSV or .xlsx; Chinese headers accepted; all or nothing."""
-    from core import db
     from grids.importers.registers import import_venues
 
-    cfg = load_config(ctx)
-    with db.session_scope(cfg) as s:
-        summary = import_venues(s, path, crs or cfg.grids.default_input_crs, cfg.grids.reject_points_outside_grids)
-    click.echo(f"venues: {summary}")
+    _import(ctx, "venues", lambda s, cfg: import_venues(s, path, crs or cfg.grids.default_input_crs,
+                                                        cfg.grids.reject_points_outside_grids))
 
 
 @click.command("import-agencies")
@@ -44,13 +37,9 @@ def import_venues_cmd(ctx, path, crs):
 @click.pass_context
 def import_agencies_cmd(ctx, path, crs):
     """Import the licensed travel-agency registry from CSV or .xlsx; all or nothing."""
-    from core import db
     from grids.importers.registers import import_agencies
 
-    cfg = load_config(ctx)
-    with db.session_scope(cfg) as s:
-        summary = import_agencies(s, path, crs or cfg.grids.default_input_crs)
-    click.echo(f"agencies: {summary}")
+    _import(ctx, "agencies", lambda s, cfg: import_agencies(s, path, crs or cfg.grids.default_input_crs))
 
 
 @click.command("import-inspections")
@@ -58,13 +47,19 @@ def import_agencies_cmd(ctx, path, crs):
 @click.pass_context
 def import_inspections_cmd(ctx, path):
     """Import inspection history (matched to venues by licence number); all or nothing."""
-    from core import db
     from grids.importers.registers import import_inspections
 
+    _import(ctx, "inspections", lambda s, _cfg: import_inspections(s, path))
+
+
+def _import(ctx, label: str, do_import) -> None:
+    """Run one importer in one transaction: a rejected file rolls back and writes nothing."""
+    from core import db
+
     cfg = load_config(ctx)
-    with db.session_scope(cfg) as s:
-        summary = import_inspections(s, path)
-    click.echo(f"inspections: {summary}")
+    with db.session_scope(cfg) as session:
+        summary = do_import(session, cfg)
+    click.echo(f"{label}: {summary}")
 
 
 @click.command("load-sample")

@@ -97,14 +97,14 @@ def import_agencies(session: Session, path, crs: str) -> ImportSummary:
     _check_unique(table, "licence_no")
     _convert_coordinates(table, crs, optional=True)
     table.raise_if_problems()
-    index = GridIndex.from_session(session)
+    located = _point_grids(session, table.rows)
     existing = {a.licence_no: a for a in session.scalars(select(Agency))}
     summary = ImportSummary()
     for row in table.rows:
         values = {k: v for k, v in row.items() if not k.startswith("_")}
         values["licence_no"] = values["licence_no"].upper().replace("－", "-").replace(" ", "")
         if values.get("lon") is not None:
-            values["grid_id"] = index.assign_one(values["lon"], values["lat"])
+            values["grid_id"] = located.get(id(row))
         _upsert(session, Agency, existing.get(values["licence_no"]), values, summary)
     session.flush()
     return summary
@@ -182,15 +182,22 @@ def _convert_coordinates(table: Table, crs: str, optional: bool = False) -> None
 
 def _resolve_grids(session, table: Table, grids: dict[str, int], reject_outside: bool) -> None:
     """Use the grid code when given and known; otherwise find the grid that contains the point."""
-    index = GridIndex.from_session(session)
+    located = _point_grids(session, [r for r in table.rows if not r.get("grid_code")])
     for row in table.rows:
         code = row.get("grid_code")
         if code and code not in grids:
             table.problem(row["_row"], "grid_code", f"no grid with code {code!r}")
             continue
-        grid_id = grids.get(code) if code else None
-        if grid_id is None and row.get("lon") is not None and isinstance(row.get("lat"), float):
-            grid_id = index.assign_one(row["lon"], row["lat"])
-            if grid_id is None and reject_outside and grids:
-                table.problem(row["_row"], "lon", f"({row['lon']}, {row['lat']}) is outside every grid")
+        grid_id = grids[code] if code else located.get(id(row))
+        if grid_id is None and not code and reject_outside and grids and isinstance(row.get("lat"), float):
+            table.problem(row["_row"], "lon", f"({row['lon']}, {row['lat']}) is outside every grid")
         row["_grid_id"] = grid_id
+
+
+def _point_grids(session, rows: list[dict]) -> dict[int, int]:
+    """Grid id by id(row) for rows with good coordinates, in one vectorised spatial-index query."""
+    rows = [r for r in rows if isinstance(r.get("lon"), float) and isinstance(r.get("lat"), float)]
+    if not rows:
+        return {}
+    ids = GridIndex.from_session(session).assign([r["lon"] for r in rows], [r["lat"] for r in rows])
+    return {id(r): int(g) for r, g in zip(rows, ids) if g >= 0}
