@@ -97,6 +97,19 @@ def load(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | N
     return Config(data, path)
 
 
+def child_environ(cfg: Config, **settings: str) -> dict[str, str]:
+    """The environment for a child process (a crawl, the scheduler) that must see the same config file,
+    data directory and database as `cfg`, plus `settings` given as dotted keys' env names
+    (child_environ(cfg, crawl__sample_site_url=url) sets WANGXUN_CRAWL__SAMPLE_SITE_URL)."""
+    env = dict(os.environ)
+    env[ENV_CONFIG_PATH] = str(cfg.path)
+    env[f"{ENV_PREFIX}CORE__DATA_DIR"] = str(cfg.data_dir)
+    env[f"{ENV_PREFIX}CORE__DATABASE_URL"] = cfg.database_url
+    env["PYTHONIOENCODING"] = "utf-8"  # crawl summaries and errors are Chinese
+    env.update({f"{ENV_PREFIX}{key.upper()}": str(value) for key, value in settings.items()})
+    return env
+
+
 def read_settings_file(path: Path, what: str, setting: str | None = None) -> dict[str, Any]:
     """Parse a TOML settings file: config.toml itself, or a file a setting names (the crawl sources
     file, the jobs schedule file). Every configuration file is read here, with one kind of error."""

@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import db
-from core.config import PROJECT_ROOT, Config
+from core.config import PROJECT_ROOT, Config, child_environ
 
 log = logging.getLogger(__name__)
 # The module run as `python -m <CRAWLER_MODULE> SOURCE`; tests point it at a stand-in crawler.
@@ -51,7 +50,7 @@ def crawl(cfg: Config, source: str) -> TaskResult:
     """Crawl one source in a subprocess with a time limit; pages and hits come from its CRAWL-SUMMARY line."""
     timeout = float(cfg.jobs.crawl_timeout_minutes) * 60
     cmd = [sys.executable, "-m", CRAWLER_MODULE, source]
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=_child_env(cfg), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=child_environ(cfg), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
     with _children_lock:
         _children.add(proc)
@@ -157,16 +156,6 @@ def local_today(cfg: Config) -> dt.date:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _child_env(cfg: Config) -> dict[str, str]:
-    """The crawl process reads the same config file and writes to the same data directory and database."""
-    env = dict(os.environ)
-    env["WANGXUN_CONFIG"] = str(cfg.path)
-    env["WANGXUN_CORE__DATA_DIR"] = str(cfg.data_dir)
-    env["WANGXUN_CORE__DATABASE_URL"] = cfg.database_url
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
 
 
 def _parse_summary(stdout: str) -> dict | None:

@@ -7,14 +7,13 @@ serve the web app on 127.0.0.1 until Ctrl-C.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import click
 from sqlalchemy import select
 
+from core.config import child_environ
 from webmap.cli import load_config
 
 DEMO_USERS = (  # username, role, display name, grid codes
@@ -23,12 +22,6 @@ DEMO_USERS = (  # username, role, display name, grid codes
     ("pingjiang", "grid_manager", "平江街道网格长 王伟", ("320508001",)),
     ("jinchang", "grid_manager", "金阊街道网格长 李娜", ("320508005",)),
 )
-
-
-@dataclass
-class DemoState:
-    site_url: str
-    crawled: list[dict]
 
 
 @click.command("demo")
@@ -86,7 +79,7 @@ def _crawl_all(cfg, site_url: str) -> None:
     from crawlers.runner import parse_summary_line
     from crawlers.sources import load_sources
 
-    env = _child_env(cfg, site_url)
+    env = child_environ(cfg, crawl__sample_site_url=site_url)
     for source in load_sources(cfg).values():
         click.echo(f"首次采集 first crawl: {source.name} …")
         proc = subprocess.run([sys.executable, "-m", "crawlers", source.name], env=env, text=True,
@@ -121,7 +114,8 @@ def _enforcement_loop(cfg) -> None:
 
 def _start_scheduler(cfg, site_url: str):
     """The scheduler runs as its own process, never inside a web worker."""
-    return subprocess.Popen([sys.executable, "-m", "jobs"], env=_child_env(cfg, site_url),
+    env = child_environ(cfg, crawl__sample_site_url=site_url)
+    return subprocess.Popen([sys.executable, "-m", "jobs"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -136,13 +130,3 @@ def _serve(cfg) -> None:
         click.echo(f"  {username:<10} {role:<13} {name}" + (f"  zone {', '.join(grids)}" if grids else ""))
     click.echo("Ctrl-C 退出 to stop.")
     create_app(config=cfg).run(host=host, port=port, threaded=True, use_reloader=False)
-
-
-def _child_env(cfg, site_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["WANGXUN_CONFIG"] = str(cfg.path)
-    env["WANGXUN_CORE__DATA_DIR"] = str(cfg.data_dir)
-    if cfg.core.database_url:
-        env["WANGXUN_CORE__DATABASE_URL"] = cfg.core.database_url
-    env["WANGXUN_CRAWL__SAMPLE_SITE_URL"] = site_url
-    return env

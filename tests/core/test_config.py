@@ -85,3 +85,12 @@ def test_files_named_by_settings_are_read_by_the_config_module(tmp_path):
     cfg = config.load(overrides={"crawl.sources_file": str(tmp_path / "none.toml")}, environ={})
     with pytest.raises(ConfigError, match=r"sources file not found: .*none.toml \(setting crawl.sources_file\)"):
         load_sources(cfg)
+
+
+def test_child_environ_points_a_child_process_at_the_same_settings(tmp_path):
+    cfg = config.load(overrides={"core.data_dir": str(tmp_path / "var")}, environ={})
+    env = config.child_environ(cfg, crawl__sample_site_url="http://127.0.0.1:9999")
+    child = config.load(environ=env)
+    assert child.path == cfg.path and child.data_dir == cfg.data_dir
+    assert child.database_url == cfg.database_url
+    assert child.crawl.sample_site_url == "http://127.0.0.1:9999"

@@ -41,7 +41,7 @@ def test_a_hung_crawl_is_killed_at_its_timeout(tmp_path, fake_crawler):
 
 def test_crawl_child_gets_the_same_data_directory(tmp_path):
     cfg = job_config(tmp_path, [])
-    env = tasks._child_env(cfg)
+    env = tasks.child_environ(cfg)  # what tasks.crawl hands the crawl process
     assert env["WANGXUN_CORE__DATA_DIR"] == str(cfg.data_dir)
     assert env["WANGXUN_CORE__DATABASE_URL"] == cfg.database_url
     assert env["WANGXUN_CONFIG"] == str(cfg.path)
