@@ -3,7 +3,12 @@
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+# Captured first: with pipefail, `fc-list | grep -q` fails when grep stops reading early (SIGPIPE).
+fonts=$(fc-list 2>/dev/null || true)
+case "$fonts" in
+  *"Noto Sans CJK"*) ;;
+  *) need+=(fonts-noto-cjk) ;;
+esac
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 SUDO=""
