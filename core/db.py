@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _engines: dict[str, Engine] = {}
+_factories: dict[Engine, sessionmaker] = {}
 _lock = threading.Lock()
 
 
@@ -34,7 +35,19 @@ def get_engine(cfg: Config) -> Engine:
 
 
 def session_factory(cfg: Config) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(cfg), expire_on_commit=False)
+    engine = get_engine(cfg)
+    factory = _factories.get(engine)
+    if factory is None:  # one per engine: building a sessionmaker per transaction showed in profiles
+        factory = _factories[engine] = sessionmaker(bind=engine, expire_on_commit=False)
+    return factory
+
+
+@contextlib.contextmanager
+def connection_scope(cfg: Config) -> Iterator[Connection]:
+    """A Core connection in one transaction: committed when the block ends, rolled back on any error.
+    For hot paths (the crawl pipeline) where the ORM's unit of work costs more than the statements."""
+    with get_engine(cfg).begin() as conn:
+        yield conn
 
 
 @contextlib.contextmanager
@@ -87,6 +100,7 @@ def dispose(cfg: Config | None = None) -> None:
         for url in urls:
             engine = _engines.pop(url, None)
             if engine is not None:
+                _factories.pop(engine, None)
                 engine.dispose()
 
 

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from sqlalchemy import false, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.models import Evidence
@@ -25,8 +26,9 @@ CHAIN_VERSION = 1
 _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"wangxun.evidence.chain").digest()[:8], "big", signed=True)
 
 
-def chain_fields(ev: Evidence) -> dict[str, Any]:
-    """Every field the record hash covers (the row id is not one: it is storage, not evidence)."""
+def chain_fields(ev) -> dict[str, Any]:
+    """Every field the record hash covers (the row id is not one: it is storage, not evidence).
+    `ev` is an Evidence row or anything with the same attributes (a record about to be inserted)."""
     return {
         "chain_version": CHAIN_VERSION,
         "seq": ev.seq,
@@ -41,7 +43,7 @@ def chain_fields(ev: Evidence) -> dict[str, Any]:
     }
 
 
-def record_hash(ev: Evidence) -> str:
+def record_hash(ev) -> str:
     return hashlib.sha256(canonical_json(chain_fields(ev))).hexdigest()
 
 
@@ -57,23 +59,23 @@ def utc_iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def lock_and_read_head(session: Session) -> tuple[int, str]:
-    """Take the chain's append lock for the rest of the caller's transaction, then return
-    (last seq, last record_hash), or (0, GENESIS_HASH) for an empty chain."""
+def lock_and_read_head(session: Session | Connection) -> tuple[int, str]:
+    """Take the chain's append lock for the rest of the caller's transaction (a Session's or a
+    Connection's), then return (last seq, last record_hash), or (0, GENESIS_HASH) for an empty chain."""
     _take_append_lock(session)
     head = read_head(session)
     return head["seq"], head["record_hash"]
 
 
-def read_head(session: Session) -> dict[str, Any]:
+def read_head(session: Session | Connection) -> dict[str, Any]:
     """The newest record's seq and hash, without locking (for reports and exports)."""
     last = session.execute(
         select(Evidence.seq, Evidence.record_hash).order_by(Evidence.seq.desc()).limit(1)).first()
     return {"seq": last.seq, "record_hash": last.record_hash} if last else {"seq": 0, "record_hash": GENESIS_HASH}
 
 
-def _take_append_lock(session: Session) -> None:
-    conn = session.connection()
+def _take_append_lock(session: Session | Connection) -> None:
+    conn = session.connection() if isinstance(session, Session) else session
     dialect = conn.dialect.name
     if dialect == "sqlite":
         # A write statement that changes nothing still takes SQLite's single write lock (waiting up

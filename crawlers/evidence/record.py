@@ -3,8 +3,10 @@ transaction (the pipeline commits the page version, the evidence and the hit tog
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.config import Config
@@ -12,19 +14,28 @@ from core.models import Evidence
 from crawlers.evidence import chain, store
 from crawlers.evidence.fetch import FetchRecord
 
+_INSERT = Evidence.__table__.insert()
+
 
 def record_fetch(session: Session, cfg: Config, page_version_id: int, fetch: FetchRecord) -> Evidence:
-    """Store the fetch's files and append its chain record; returns the flushed Evidence row.
+    """Store the fetch's files and append its chain record; returns the Evidence row.
 
     Files are written before the row, so a committed row never points at a missing file; if the
     caller's transaction rolls back, the files stay behind unreferenced (harmless: content-addressed
     and reused by the next identical fetch). The caller must commit or roll back soon: the chain's
     append lock is held until then.
     """
-    files = store_files(cfg, fetch)
+    row_id = append_record(session.connection(), cfg, page_version_id, fetch, store_files(cfg, fetch))
+    return session.get(Evidence, row_id)
+
+
+def append_record(conn: Connection, cfg: Config, page_version_id: int, fetch: FetchRecord,
+                  files: dict[str, dict]) -> int:
+    """Append the chain record of a fetch whose `files` are already stored; returns its row id.
+    Core statements, not the ORM: the crawl pipeline runs this for every hit."""
     utc = fetch.fetched_at_utc.astimezone(dt.timezone.utc)
-    last_seq, last_hash = chain.lock_and_read_head(session)
-    ev = Evidence(
+    last_seq, last_hash = chain.lock_and_read_head(conn)
+    record = SimpleNamespace(
         seq=last_seq + 1,
         page_version_id=page_version_id,
         url=fetch.url,
@@ -35,10 +46,8 @@ def record_fetch(session: Session, cfg: Config, page_version_id: int, fetch: Fet
         files=files,
         prev_hash=last_hash,
     )
-    ev.record_hash = chain.record_hash(ev)
-    session.add(ev)
-    session.flush()
-    return ev
+    record.record_hash = chain.record_hash(record)
+    return conn.execute(_INSERT, vars(record)).inserted_primary_key[0]
 
 
 def store_files(cfg: Config, fetch: FetchRecord) -> dict[str, dict]:

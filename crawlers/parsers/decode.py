@@ -14,6 +14,8 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BO
 # Control characters lxml refuses (and that never belong in a page); \t \n \r stay.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SNIFF_BYTES = 4096
+# What a decoded binary body is full of: replacement characters and controls other than \t \n \r \f.
+_BINARY_RE = re.compile("[\ufffd\x00-\x08\x0b\x0e-\x1f]")
 # Single-byte Western codecs a server may declare by default, whatever the page really is.
 _WESTERN = {"cp1252", "latin-1", "iso8859-1", "ascii", "iso8859-15"}
 
@@ -54,7 +56,8 @@ def looks_binary(text: str) -> bool:
     sample = text[:SNIFF_BYTES]
     if not sample:
         return False
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    # A regex counts in C; a per-character Python loop cost a quarter of parsing an article.
+    bad = len(_BINARY_RE.findall(sample))
     return bad / len(sample) > 0.10
 
 

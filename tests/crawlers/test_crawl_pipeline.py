@@ -77,7 +77,7 @@ def test_a_failure_mid_page_leaves_no_half_record(cfg, detector, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pipelines, "record_fetch", broken)
+    monkeypatch.setattr(pipelines, "append_record", broken)  # after the page, version and hit rows
     with pytest.raises(OSError):
         pipelines.store_page(cfg, detector, item(TRAVEL, title="纯玩跟团游报名"))
     for model in (Page, PageVersion, Hit, Evidence, SearchOutbox):
