@@ -14,26 +14,31 @@ class PageItem:
     platform: str
     kind: str
     parsed: Any  # crawlers.parsers.ParsedPage
-    fetch: FetchRecord  # the exchange that showed this content (evidence if it becomes a hit)
+    fetch: FetchRecord | None  # the exchange that showed this content (None once stored: `stored`)
     frontier_fp: str = ""  # journal entry to close once this item is committed
     last_of_response: bool = True  # only the last item of a response closes its journal entry
     depth: int = 0
     detection: dict | None = None  # set when classified in the spider (rendered pages)
     journal: str = ""  # set by the pipeline: the worker writes frontier_fp's done line after committing
+    stored: str | None = None  # the store outcome when the page worker stored it while parsing it
 
 
 def fetch_record(response, text: str, screenshot: bytes | None = None) -> FetchRecord:
     """The evidence view of a Scrapy response (after redirects; the first URL is what was asked)."""
+    return FetchRecord(body=response.body, text=text or "", screenshot=screenshot, **fetch_fields(response))
+
+
+def fetch_fields(response) -> dict[str, Any]:
+    """Everything of a FetchRecord but the body, text and screenshot: what a page worker needs to
+    build the record itself beside the body it was sent (crawlers.worker.parse_and_store)."""
     import datetime as dt
 
     request = response.request
-    asked = (request.meta.get("redirect_urls") or [request.url])[0]
-    return FetchRecord(
-        url=asked, final_url=response.url, status=response.status, body=response.body, text=text or "",
-        fetched_at_utc=dt.datetime.now(dt.timezone.utc), method=request.method,
-        request_headers=_headers(request.headers), response_headers=_headers(response.headers),
-        screenshot=screenshot, protocol=response.protocol or "HTTP/1.1",
-        crawler="scrapy + playwright" if "playwright" in response.flags else "scrapy")
+    return {"url": (request.meta.get("redirect_urls") or [request.url])[0], "final_url": response.url,
+            "status": response.status, "fetched_at_utc": dt.datetime.now(dt.timezone.utc),
+            "method": request.method, "request_headers": _headers(request.headers),
+            "response_headers": _headers(response.headers), "protocol": response.protocol or "HTTP/1.1",
+            "crawler": "scrapy + playwright" if "playwright" in response.flags else "scrapy"}
 
 
 def _headers(headers) -> dict[str, str | list[str]]:

@@ -41,17 +41,22 @@ class StorePipeline:
         spider = self.crawler.spider
         stats = self.crawler.stats
         closes_entry = item.last_of_response and item.frontier_fp
-        item.journal = str(spider.frontier.path) if closes_entry else ""
-        try:
-            outcome = await spider.worker.call(worker.store, item)
-        except Exception:  # noqa: BLE001 - one page's failure must not end the crawl
-            log.exception("could not store %s", item.url)
+        if item.stored is not None:  # stored by the page worker while it parsed the page
+            outcome = item.stored
+        else:
+            item.journal = str(spider.frontier.path) if closes_entry else ""
+            try:
+                outcome = await spider.worker.call(worker.store, item)
+            except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
+                log.exception("could not store %s", item.url)
+                outcome = f"error: {exc}"
+        if outcome.startswith("error"):
             stats.inc_value("wangxun/errors")
-            raise DropItem(f"not stored: {item.url}") from None
+            raise DropItem(f"not stored: {item.url} ({outcome})")
         stats.inc_value("wangxun/pages")
         stats.inc_value(f"wangxun/{outcome}")
         if closes_entry:  # the worker journaled it done right after its commit
-            spider.frontier.forget(item.frontier_fp, item.fetch.url)
+            spider.frontier.forget(item.frontier_fp, item.fetch.url if item.fetch else item.url)
         return item
 
 

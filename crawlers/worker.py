@@ -93,6 +93,36 @@ def store(item) -> str:
     raise AssertionError("unreachable")
 
 
+def parse_and_store(kind: str, url: str, body: bytes, encoding: str | None, selectors: dict | None,
+                    spec: dict | None):
+    """Parse a page and, when it is content (not a listing, not a captcha wall), store it in the same
+    call: one round trip to this process per page instead of two, and the body is sent once.
+
+    `spec` says how to store it (crawlers.spiders.source.store_spec); None only parses. Returns the
+    parsed page (without its text when stored: the crawl process needs only links and state) and
+    the store outcome, or None when nothing was stored. A failed store is reported as
+    "error: …", not raised, so the crawl process counts it as the pipeline did."""
+    import dataclasses
+    import logging
+
+    from crawlers.evidence import FetchRecord
+    from crawlers.items import PageItem
+    from crawlers.sources import LISTING_KINDS
+
+    parsed = parse_page(kind, url, body, encoding, selectors)
+    if spec is None or parsed.state == "captcha" or (not spec["is_item"] and (parsed.items or kind in LISTING_KINDS)):
+        return parsed, None  # the spider decides what happens to captcha walls and listings
+    fetch = FetchRecord(body=body, text=parsed.text or "", **spec["fetch"])
+    item = PageItem(url=url, source=spec["source"], platform=spec["platform"], kind=kind, parsed=parsed,
+                    fetch=fetch, frontier_fp=spec["frontier_fp"], depth=spec["depth"], journal=spec["journal"])
+    try:
+        outcome = store(item)
+    except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
+        logging.getLogger(__name__).exception("could not store %s", url)
+        outcome = f"error: {type(exc).__name__}: {exc}"
+    return dataclasses.replace(parsed, text="", extra={}, images=[]), outcome
+
+
 def warm_up(_n: int = 0) -> bool:
     """Load the parsers and the detector before the first page needs them."""
     import crawlers.parsers  # noqa: F401

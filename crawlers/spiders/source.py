@@ -17,7 +17,7 @@ from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers import worker as tasks
-from crawlers.items import PageItem, fetch_record
+from crawlers.items import PageItem, fetch_fields, fetch_record
 from crawlers.spiders.listing import listing_page
 from crawlers.sources import LISTING_KINDS, Source
 
@@ -75,9 +75,11 @@ class SourceSpider(scrapy.Spider):
     async def _handle(self, response, wx: dict, page) -> list:
         if response.status in GONE_STATUSES:
             return [self._item(response, wx, _GonePage(GONE_STATUSES[response.status]))]
-        # Parsed in the page worker (another core), while the engine goes on downloading.
-        parsed = await self.worker.call(tasks.parse_page, wx["kind"], response.url, response.body,
-                                        _declared_encoding(response), self.source.selectors or None)
+        # Parsed in the page worker (another core), while the engine goes on downloading; a static
+        # content page is stored there too, in the same call (a rendered one waits for its screenshot).
+        spec = self._store_spec(response, wx) if page is None else None
+        parsed, stored = await self.worker.call(tasks.parse_and_store, wx["kind"], response.url, response.body,
+                                                _declared_encoding(response), self.source.selectors or None, spec)
         domain = urlsplit(response.url).hostname or ""
         if parsed.state == "captcha":
             return [self._after_captcha(response, domain)]
@@ -86,10 +88,22 @@ class SourceSpider(scrapy.Spider):
         # (shop_listing parses both a search and an item page).
         if not _is_item(wx) and (parsed.items or wx["kind"] in LISTING_KINDS):
             return list(self._listing(response, wx, parsed))
+        if stored is not None:
+            item = PageItem(url=response.url, source=self.source.name, platform=self.source.platform,
+                            kind=wx["kind"], parsed=parsed, fetch=None, depth=wx.get("depth", 0),
+                            frontier_fp=response.meta.get("wx_fp", ""), stored=stored)
+            return [item, *self._follow(response, wx, parsed)]
         item = self._item(response, wx, parsed)
         if page is not None and parsed.state == "ok":
             await self._screenshot_if_hit(item, page)
         return [item, *self._follow(response, wx, parsed)]
+
+    def _store_spec(self, response, wx: dict) -> dict:
+        """What the page worker needs to store this response as a page if it is content."""
+        fp = response.meta.get("wx_fp", "")
+        return {"is_item": _is_item(wx), "source": self.source.name, "platform": self.source.platform,
+                "depth": wx.get("depth", 0), "frontier_fp": fp, "journal": str(self.frontier.path) if fp else "",
+                "fetch": fetch_fields(response)}
 
     async def _screenshot_if_hit(self, item: PageItem, page) -> None:
         """Classify while the browser page is still open; only hits need the (costly) screenshot."""

@@ -11,6 +11,10 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
+from sqlalchemy import select
+
+from core import db
+from core.models import Evidence, Page, PageVersion
 from crawlers.frontier import Frontier
 from crawlers.items import PageItem
 from crawlers.politeness import DomainPauses
@@ -74,23 +78,48 @@ def test_last_allowed_search_page_does_not_ask_for_more(site, tmp_path):
     assert all(r.meta["wx"]["kind"] == "wechat_article" for r in out)
 
 
-def test_article_becomes_an_item_under_its_final_url(site, tmp_path):
-    post = next(p for p in site.posts if p["channel"] == "wechat" and p.get("status", "ok") == "ok")
+def test_article_is_stored_by_the_worker_under_its_final_url(site, tmp_path, cfg):
+    """A static content page is parsed and stored in one page-worker call; the item the spider yields
+    only reports the outcome, and the evidence keeps the URL that was asked (before the redirect)."""
+    post = next(p for p in site.posts if p["channel"] == "wechat" and p.get("status", "ok") == "ok"
+                and "unlicensed_travel" in p["expected_labels"])
     url = site.url_for(post)
     first = f"{site.url}/link?url=token"
-    spider = make_spider(tmp_path)
+    spider = make_spider(tmp_path, cfg)
     [item] = run(spider, response_for(url, {"url": first, "kind": "wechat_article", "depth": 1}, [first]))
-    assert isinstance(item, PageItem) and item.url == url
-    assert item.parsed.state == "ok" and item.parsed.title == post["title"]
-    assert item.fetch.url == first and item.fetch.final_url == url and item.fetch.status == 200
+    assert isinstance(item, PageItem) and item.url == url and item.stored == "hits" and item.fetch is None
+    assert item.parsed.state == "ok" and item.parsed.title == post["title"] and item.parsed.text == ""
     assert item.frontier_fp == "fp-1" and item.platform == "wechat"
+    with db.session_scope(cfg) as s:
+        page = s.scalar(select(Page))
+        version = s.scalar(select(PageVersion))
+        evidence = s.scalar(select(Evidence))
+        assert page.url == url and version.title == post["title"] and version.text
+        assert evidence.url == first and evidence.final_url == url and evidence.status == 200
+    [again] = run(spider, response_for(url, {"url": first, "kind": "wechat_article", "depth": 1}, [first]))
+    assert again.stored == "unchanged"
 
 
-def test_deleted_article_is_an_item_with_its_state(site, tmp_path):
+def test_a_failed_store_is_reported_not_raised(site, tmp_path, cfg, monkeypatch):
+    from crawlers import pipelines
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipelines, "append_record", broken)
+    post = next(p for p in site.posts if p["channel"] == "wechat" and "unlicensed_travel" in p["expected_labels"])
+    url = site.url_for(post)
+    [item] = run(make_spider(tmp_path, cfg), response_for(url, {"url": url, "kind": "wechat_article", "depth": 1}))
+    assert item.stored.startswith("error") and "disk full" in item.stored
+    with db.session_scope(cfg) as s:
+        assert s.scalar(select(Page)) is None  # all or nothing
+
+
+def test_deleted_article_is_an_item_with_its_state(site, tmp_path, cfg):
     post = next(p for p in site.posts if p.get("status") == "deleted")
     url = site.url_for(post)
-    [item] = run(make_spider(tmp_path), response_for(url, {"url": url, "kind": "wechat_article", "depth": 1}))
-    assert item.parsed.state == "deleted"
+    [item] = run(make_spider(tmp_path, cfg), response_for(url, {"url": url, "kind": "wechat_article", "depth": 1}))
+    assert item.parsed.state == "deleted" and item.stored == "gone"
 
 
 def test_captcha_pauses_the_domain_retries_the_original_and_stops_after_n(site, tmp_path):
@@ -129,8 +158,8 @@ def test_profile_lists_articles_to_follow(site, tmp_path):
     assert articles and all(r.meta["wx"]["depth"] == 1 for r in articles)
 
 
-def test_shop_items_reached_from_a_listing_are_content_not_listings(site, tmp_path):
-    spider = make_spider(tmp_path, kind="shop_listing", item_kind="shop_listing", platform="shop",
+def test_shop_items_reached_from_a_listing_are_content_not_listings(site, tmp_path, cfg):
+    spider = make_spider(tmp_path, cfg, kind="shop_listing", item_kind="shop_listing", platform="shop",
                          follow=["/shop/item/"])
     url = f"{site.url}/shop/search?q={quote('电子版')}"
     out = run(spider, response_for(url, {"url": url, "kind": "shop_listing", "depth": 0, "page": 1}))
@@ -138,3 +167,4 @@ def test_shop_items_reached_from_a_listing_are_content_not_listings(site, tmp_pa
     first = out[0]
     [item] = run(spider, response_for(first.url, first.meta["wx"]))
     assert isinstance(item, PageItem) and item.parsed.title and item.parsed.price is not None
+    assert item.stored in ("new_version", "hits")
