@@ -13,7 +13,7 @@ from core.config import Config
 from crawlers.frontier import Frontier
 from crawlers.politeness import AccountBudget, DomainPauses
 from crawlers.sources import Source, get_source, start_urls
-from crawlers.worker import PageWorker, warm_up
+from crawlers.worker import PageWorker
 
 log = logging.getLogger(__name__)
 # Scrapy's finish reasons → the summary's state. Only a finished run closes its journal (the next run
@@ -29,11 +29,9 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
     db.upgrade(cfg)
     frontier = Frontier(cfg.data_dir / "crawl" / source.name).open(fresh=fresh)
     worker = PageWorker(cfg, processes=int(cfg.crawl.worker_processes))
-    # Loads parsers and detector in every worker while Scrapy starts.
-    warm = [worker.pool.submit(warm_up, n) for n in range(max(1, int(cfg.crawl.worker_processes)))]
     try:
         crawler, process = _make_crawler(cfg, source, frontier, worker)
-        [w.result() for w in warm]
+        worker.warm_up()  # the workers load parsers and detector while Scrapy was set up
         with _progress(crawler, source) as _:
             process.start()
     finally:
@@ -99,7 +97,9 @@ def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dic
     get = lambda key: int(stats.get(f"wangxun/{key}", 0))  # noqa: E731
     summary = {"source": source.name, "pages": get("pages"), "new_versions": get("new_version") + get("hits"),
                "unchanged": get("unchanged"), "hits": get("hits"), "gone": get("gone"),
-               "errors": get("errors"), "captcha": get("captcha"), "skipped": get("skipped"),
+               # A page whose callback raised is an error too (Scrapy counts it apart, as a spider exception).
+               "errors": get("errors") + int(stats.get("spider_exceptions/count", 0)),
+               "captcha": get("captcha"), "skipped": get("skipped"),
                "requests": int(stats.get("downloader/request_count", 0)),
                "elapsed_s": round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
                "state": state, "resumed": frontier.resumed, "run": frontier.run_id}

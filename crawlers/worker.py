@@ -7,9 +7,11 @@ where the database is written. Two of them by default, so one can parse while th
 an evidence file's fsync; their write transactions are short (reads, detection and evidence files
 come first) and SQLite's write lock plus the evidence chain's append lock keep them in order.
 
-Crash safety is unchanged: the crawl process writes a page's journal entry as done only after the
-worker answered that the page's transaction committed. If the crawl process is killed, the worker
-sees its task pipe close and exits; whatever it had not committed is fetched again on resume.
+Crash safety: a worker writes a page's done line to the crawl journal right after the page's
+transaction committed, and nothing else marks it done. If the crawl process is killed, the workers
+see their sockets close (or die with it) and exit; whatever was not committed is fetched again on
+resume. Static content pages are parsed and stored in one call (parse_and_store); rendered pages are
+stored in a second call, after their screenshot. crawlers.procpool is the plumbing.
 
 `[crawl] worker_processes = 0` runs the same functions on a thread of the crawl process instead
 (used by unit tests, and useful where processes are expensive).
@@ -17,12 +19,11 @@ sees its task pipe close and exits; whatever it had not committed is fetched aga
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import signal
 import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 _state: dict = {}
 
@@ -132,18 +133,38 @@ def warm_up(_n: int = 0) -> bool:
 
 
 class PageWorker:
+    """The page workers of one crawl: `processes` worker processes, or a thread when 0."""
+
     def __init__(self, cfg, processes: int):
-        self.pool: Executor
+        self.processes = processes
         if processes > 0:
-            # spawn, not fork: a forked child would inherit the reactor and pooled DB connections.
-            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init, initargs=(cfg, os.getpid()))
+            from crawlers.procpool import AsyncProcessPool
+
+            self.pool = AsyncProcessPool(processes, initializer=_start, initargs=(cfg, os.getpid()))
         else:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wangxun-worker",
                                            initializer=_init, initargs=(cfg,))
 
+    def warm_up(self) -> None:
+        """Load parsers and detector in every worker (blocks; call while Scrapy starts)."""
+        if self.processes > 0:
+            self.pool.wait_ready()
+        else:
+            self.pool.submit(warm_up).result()
+
     async def call(self, fn, *args):
+        if self.processes > 0:
+            return await self.pool.call(fn, *args)
         return await asyncio.wrap_future(self.pool.submit(fn, *args))
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        if self.processes > 0:
+            self.pool.close()
+        else:
+            self.pool.shutdown(wait=True)
+
+
+def _start(cfg, parent_pid: int) -> None:
+    """A worker process's start: its state, its parent watch, and the parsers and detector loaded."""
+    _init(cfg, parent_pid)
+    warm_up()
