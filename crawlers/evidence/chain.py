@@ -78,6 +78,10 @@ def _take_append_lock(session: Session | Connection) -> None:
     conn = session.connection() if isinstance(session, Session) else session
     dialect = conn.dialect.name
     if dialect == "sqlite":
+        if getattr(conn.connection.dbapi_connection, "in_transaction", False):
+            # The driver opens a transaction only before a write, so this one has written already
+            # and holds SQLite's single write lock until it ends (the crawl pipeline's case).
+            return
         # A write statement that changes nothing still takes SQLite's single write lock (waiting up
         # to the busy timeout), and holding it means no other writer can append until we commit.
         conn.execute(update(Evidence.__table__).where(false()).values(seq=Evidence.__table__.c.seq))

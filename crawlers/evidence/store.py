@@ -26,8 +26,13 @@ class StoredFileError(Exception):
 
 def evidence_dir(cfg: Config) -> Path:
     d = cfg.data_dir / SUBDIR
-    d.mkdir(parents=True, exist_ok=True)
+    if d not in _made:  # once per process: a mkdir per stored file showed in crawl profiles
+        d.mkdir(parents=True, exist_ok=True)
+        _made.add(d)
     return d
+
+
+_made: set[Path] = set()
 
 
 def put(cfg: Config, data: bytes, media_type: str) -> dict[str, Any]:
