@@ -7,6 +7,7 @@ default, so a typo in a deployment's environment cannot go unnoticed.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tomllib
@@ -66,13 +67,14 @@ class Config(Section):
         p = Path(value).expanduser()
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
-    @property
+    # Cached: settings are read-only, and the crawl's page workers ask for these on every page.
+    @functools.cached_property
     def data_dir(self) -> Path:
         d = self.resolve(self.core.data_dir)
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-    @property
+    @functools.cached_property
     def database_url(self) -> str:
         url = self.core.database_url
         return url or f"sqlite:///{self.data_dir / 'wangxun.db'}"

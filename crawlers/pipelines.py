@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's busy handler alone orders the writers
+    fcntl = None
 
 from scrapy.exceptions import DropItem
 from sqlalchemy import bindparam, select
@@ -67,21 +74,25 @@ def store_page(cfg, detector, item: PageItem) -> str:
     database's write lock is held only for a few small statements. Prebuilt Core statements on the
     tables rather than ORM objects: this runs for every page, and building a statement per call (or
     the unit of work) cost more CPU than parsing the page."""
-    with db.connection_scope(cfg) as conn:
+    # The write turn is released only after the commit (the scopes close in reverse order).
+    with write_turn(cfg) as turn, db.connection_scope(cfg) as conn:
         now = utcnow()
         page_id = conn.execute(_PAGE_BY_URL, {"url": item.url}).scalar()
         state = item.parsed.state
         if state != "ok":
+            turn.take()
             page_id = page_id or _new_page(conn, item, now)
             _touch(conn, page_id, now, state if state in GONE_STATES else "error")
             return "gone"
         fingerprint = item.parsed.content_fingerprint()
         if page_id is not None and conn.execute(_KNOWN_VERSION, {"page_id": page_id, "sha": fingerprint}).scalar():
+            turn.take()
             _touch(conn, page_id, now, "ok")
             return "unchanged"
         # Rendered pages were classified while their browser page was open (to screenshot hits only).
         result = item.detection if item.detection is not None else detector.classify(post_for(item))
         files = store_files(cfg, item.fetch) if result.get("labels") else None
+        turn.take()
         page_id = page_id or _new_page(conn, item, now)
         version_id = _new_version(conn, page_id, item, fingerprint)
         _touch(conn, page_id, now, "ok", latest_version_id=version_id)
@@ -92,6 +103,40 @@ def store_page(cfg, detector, item: PageItem) -> str:
         if conn.dialect.name != "sqlite":  # SQLite's insert trigger has queued it already
             conn.execute(_QUEUE, {"hit_id": hit_id, "op": "index", "created_at": now, "attempts": 0})
         return "hits"
+
+
+class write_turn:
+    """One writer at a time among the processes storing pages in this data directory.
+
+    SQLite allows one writer anyway; the question is how the others wait. Its busy handler sleeps
+    1, 2, 5, 10… ms between retries, while a page's write takes a fraction of a millisecond, so two
+    page workers colliding left a core idle for most of each sleep. A blocking flock() wakes the
+    waiter the moment the holder lets go. Taken just before the first write, held through the commit;
+    reads, detection and the evidence files stay outside it. Where flock is missing (not POSIX) the
+    busy handler still does the job."""
+
+    _files: dict[Path, int] = {}
+
+    def __init__(self, cfg):
+        self.path = cfg.data_dir / "write.lock"
+        self.held = False
+
+    def __enter__(self) -> "write_turn":
+        return self
+
+    def take(self) -> None:
+        if self.held or fcntl is None:
+            return
+        fd = self._files.get(self.path)
+        if fd is None:  # one descriptor per process and lock file, kept open
+            fd = self._files[self.path] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self.held = True
+
+    def __exit__(self, *exc) -> None:
+        if self.held:
+            fcntl.flock(self._files[self.path], fcntl.LOCK_UN)
+            self.held = False
 
 
 _PAGES, _VERSIONS, _HITS = Page.__table__, PageVersion.__table__, Hit.__table__
