@@ -35,7 +35,11 @@ def clean_block(value: str | None) -> str:
 
 
 def first_nonempty(*values) -> str:
+    """The first value that is non-blank once cleaned. A callable is called only when reached, so
+    costly fallbacks (DOM queries) run only for pages that need them."""
     for value in values:
+        if callable(value):
+            value = value()
         cleaned = clean_line(value) if isinstance(value, str) else ""
         if cleaned:
             return cleaned

@@ -74,8 +74,8 @@ def _script_facts(scripts: str) -> dict[str, str]:
 
 
 def _article(doc: Document, js: dict, content) -> ParsedPage:
-    title = first_nonempty(js.get("msg_title"), doc.meta("og:title", "twitter:title"),
-                           _heading(doc), doc.title_tag())
+    title = first_nonempty(js.get("msg_title"), lambda: doc.meta("og:title", "twitter:title"),
+                           lambda: _heading(doc), doc.title_tag)
     # Picture and text "share" posts (item_show_type 8/10) keep their words outside #js_content.
     text = (node_text(content) if content is not None else "") or first_nonempty(
         doc.first_text(*SHARE_TEXT_QUERIES), js.get("msg_desc"), doc.meta("og:description", "description"))
@@ -102,13 +102,13 @@ def _heading(doc: Document) -> str:
 
 
 def _account(doc: Document, js: dict) -> str:
-    return first_nonempty(doc.first_text("#js_name"), js.get("nickname"), doc.first_text("#post-user"),
-                          doc.first_text("#meta_content .rich_media_meta_nickname",
-                                         "#js_profile_qrcode .profile_nickname"))
+    return first_nonempty(lambda: doc.first_text("#js_name"), js.get("nickname"), lambda: doc.first_text("#post-user"),
+                          lambda: doc.first_text("#meta_content .rich_media_meta_nickname",
+                                                 "#js_profile_qrcode .profile_nickname"))
 
 
 def _author(doc: Document, js: dict) -> str:
-    found = first_nonempty(doc.first_text("#js_author_name"), doc.meta("og:article:author", "author"),
+    found = first_nonempty(lambda: doc.first_text("#js_author_name"), lambda: doc.meta("og:article:author", "author"),
                            js.get("author"))
     if found:
         return found
