@@ -53,13 +53,12 @@ def append_record(conn: Connection, cfg: Config, page_version_id: int, fetch: Fe
 def store_files(cfg: Config, fetch: FetchRecord) -> dict[str, dict]:
     """The fetch's parts in the content-addressed store, keyed by role."""
     content_type = _first_header(fetch.response_headers, "content-type") or "application/octet-stream"
-    files = {
-        "body": store.put(cfg, bytes(fetch.body), content_type),
-        "headers": store.put(cfg, fetch.headers_document(), "application/json"),
-        "text": store.put(cfg, fetch.text.encode("utf-8"), "text/plain; charset=utf-8"),
-    }
+    parts = {"body": (bytes(fetch.body), content_type),
+             "headers": (fetch.headers_document(), "application/json"),
+             "text": (fetch.text.encode("utf-8"), "text/plain; charset=utf-8")}
     if fetch.screenshot:
-        files["screenshot"] = store.put(cfg, bytes(fetch.screenshot), "image/png")
+        parts["screenshot"] = (bytes(fetch.screenshot), "image/png")
+    files = dict(zip(parts, store.put_many(cfg, list(parts.values()))))
     return files
 
 

@@ -111,6 +111,23 @@ def test_identical_bytes_are_stored_once(cfg):
     assert not list(store.evidence_dir(cfg).rglob("*.tmp"))
 
 
+def test_parts_stored_together_are_deduplicated_and_each_readable(cfg):
+    refs = store.put_many(cfg, [(b"same bytes", "text/plain"), (b"other", "text/plain"), (b"same bytes", "text/plain")])
+    assert refs[0] == refs[2] and refs[0]["path"] != refs[1]["path"]
+    assert [store.read_verified(cfg, r) for r in refs] == [b"same bytes", b"other", b"same bytes"]
+    assert len(list(store.evidence_dir(cfg).rglob("*.gz"))) == 2
+
+
+def test_a_failed_flush_leaves_neither_files_nor_temporaries(cfg, monkeypatch):
+    def broken_fsync(fd):
+        raise OSError("I/O error")
+
+    monkeypatch.setattr(store.os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        store.put_many(cfg, [(b"body", "text/html"), (b"headers", "application/json")])
+    assert not [p for p in store.evidence_dir(cfg).rglob("*") if p.is_file()]
+
+
 def test_rolled_back_transaction_leaves_no_record(cfg):
     with pytest.raises(RuntimeError):
         with db.session_scope(cfg) as session:
