@@ -54,9 +54,7 @@ def response_for(url, spec, redirect_urls=None, cls=HtmlResponse):
 
 
 def run(spider, response):
-    async def collect():
-        return [out async for out in spider.parse_page(response)]
-    return asyncio.run(collect())
+    return asyncio.run(spider.parse_page(response))
 
 
 def test_search_results_become_article_requests_and_the_next_page(site, tmp_path):
