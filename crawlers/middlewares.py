@@ -89,7 +89,8 @@ class FrontierSpiderMiddleware:
             pending["items"] = True
 
     def _finish(self, response, pending) -> None:
-        if not pending["items"] and not pending["again"] and response.meta.get("wx_fp"):
+        if not pending["items"] and not pending["again"] and response.meta.get("wx_fp") \
+                and not response.meta.get("wx_unfinished"):  # a page the worker failed to store
             self.crawler.spider.frontier.done(response.meta["wx_fp"], response.url)
 
 

@@ -46,7 +46,6 @@ class StorePipeline:
         from crawlers import worker
 
         spider = self.crawler.spider
-        stats = self.crawler.stats
         closes_entry = item.last_of_response and item.frontier_fp
         if item.stored is not None:  # stored by the page worker while it parsed the page
             outcome = item.stored
@@ -57,14 +56,24 @@ class StorePipeline:
             except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
                 log.exception("could not store %s", item.url)
                 outcome = f"error: {exc}"
-        if outcome.startswith("error"):
-            stats.inc_value("wangxun/errors")
+        if not account_for(spider, item, outcome):
             raise DropItem(f"not stored: {item.url} ({outcome})")
-        stats.inc_value("wangxun/pages")
-        stats.inc_value(f"wangxun/{outcome}")
-        if closes_entry:  # the worker journaled it done right after its commit
-            spider.frontier.forget(item.frontier_fp, item.fetch.url if item.fetch else item.url)
         return item
+
+
+def account_for(spider, item: PageItem, outcome: str) -> bool:
+    """The crawl process's bookkeeping once a page worker answered for a page: stats, the journal
+    entry (the worker wrote its done line right after committing) and the progress counter.
+    False when the page was not stored: its entry stays open, so a resumed crawl fetches it again."""
+    stats = spider.crawler.stats
+    if outcome.startswith("error"):
+        stats.inc_value("wangxun/errors")
+        return False
+    stats.inc_value("wangxun/pages")
+    stats.inc_value(f"wangxun/{outcome}")
+    if item.last_of_response and item.frontier_fp:
+        spider.frontier.forget(item.frontier_fp, item.fetch.url if item.fetch else item.url)
+    return True
 
 
 def store_page(cfg, detector, item: PageItem) -> str:

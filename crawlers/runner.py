@@ -67,30 +67,40 @@ def _make_crawler(cfg: Config, source: Source, frontier: Frontier, worker: PageW
 
 
 class _progress:
-    """A rich progress bar on stderr advanced per stored page (silent when stderr is no terminal)."""
+    """A rich progress bar on stderr showing stored pages (silent when stderr is no terminal). It
+    reads the crawl's page count twice a second rather than being called per page."""
 
     def __init__(self, crawler, source: Source):
+        from scrapy import signals
+
         from core.progress import make_progress
 
+        self.crawler = crawler
         self.bar = make_progress()
         self.task = self.bar.add_task(f"crawl {source.name}", total=source.page_budget)
-        crawler.signals.connect(self._advance, signal=_item_scraped())
+        self.loop = None
+        crawler.signals.connect(self._start, signal=signals.spider_opened)
+        crawler.signals.connect(self._update, signal=signals.spider_closed)
 
-    def _advance(self, *args, **kwargs):
-        self.bar.advance(self.task)
+    def _start(self, *args, **kwargs):
+        from twisted.internet import task
+
+        self.loop = task.LoopingCall(self._update)
+        self.loop.start(0.5, now=False)
+
+    def _update(self, *args, **kwargs):
+        self.bar.update(self.task, completed=int(self.crawler.stats.get_value("wangxun/pages", 0)))
+        if kwargs.get("reason") is not None and self.loop is not None and self.loop.running:
+            self.loop.stop()  # spider_closed
 
     def __enter__(self):
         self.bar.start()
         return self
 
     def __exit__(self, *exc):
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
         self.bar.stop()
-
-
-def _item_scraped():
-    from scrapy import signals
-
-    return signals.item_scraped
 
 
 def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dict:

@@ -18,6 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers import worker as tasks
 from crawlers.items import PageItem, fetch_fields, fetch_record
+from crawlers.pipelines import account_for
 from crawlers.spiders.listing import listing_page
 from crawlers.sources import LISTING_KINDS, Source
 
@@ -90,10 +91,15 @@ class SourceSpider(scrapy.Spider):
         if not _is_item(wx) and (parsed.items or wx["kind"] in LISTING_KINDS):
             return list(self._listing(response, wx, parsed))
         if stored is not None:
+            # Stored already: accounted for here instead of yielding an item, whose trip through
+            # Scrapy's middlewares and item pipeline cost more than the bookkeeping itself.
             item = PageItem(url=response.url, source=self.source.name, platform=self.source.platform,
                             kind=wx["kind"], parsed=parsed, fetch=None, depth=wx.get("depth", 0),
                             frontier_fp=response.meta.get("wx_fp", ""), stored=stored)
-            return [item, *self._follow(response, wx, parsed)]
+            if not account_for(self, item, stored):
+                self.logger.warning("not stored: %s (%s)", response.url, stored)
+                response.meta["wx_unfinished"] = True  # its journal entry stays open
+            return list(self._follow(response, wx, parsed))
         item = self._item(response, wx, parsed)
         if page is not None and parsed.state == "ok":
             await self._screenshot_if_hit(item, page)
