@@ -14,13 +14,12 @@ class PageItem:
     platform: str
     kind: str
     parsed: Any  # crawlers.parsers.ParsedPage
-    fetch: FetchRecord | None  # the exchange that showed this content (None once stored: `stored`)
+    fetch: FetchRecord | None  # the exchange that showed this content (None: the page worker has it)
     frontier_fp: str = ""  # journal entry to close once this item is committed
     last_of_response: bool = True  # only the last item of a response closes its journal entry
     depth: int = 0
     detection: dict | None = None  # set when classified in the spider (rendered pages)
     journal: str = ""  # set by the pipeline: the worker writes frontier_fp's done line after committing
-    stored: str | None = None  # the store outcome when the page worker stored it while parsing it
 
 
 def fetch_record(response, text: str, screenshot: bytes | None = None) -> FetchRecord:

@@ -32,8 +32,10 @@ GONE_STATES = ("deleted", "expired", "removed", "unavailable", "empty", "error")
 
 
 class StorePipeline:
-    """Hands each item to the page worker (crawlers.worker), which stores it in its own transaction,
-    and marks the page done in the crawl journal once that transaction committed."""
+    """Hands each item to the page worker (crawlers.worker), which stores it in its own transaction
+    and marks the page done in the crawl journal once that transaction committed. Items are the pages
+    the worker could not store while parsing them: rendered pages (stored after their screenshot),
+    listing items stored as pages, and 404/410 pages."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -47,15 +49,12 @@ class StorePipeline:
 
         spider = self.crawler.spider
         closes_entry = item.last_of_response and item.frontier_fp
-        if item.stored is not None:  # stored by the page worker while it parsed the page
-            outcome = item.stored
-        else:
-            item.journal = str(spider.frontier.path) if closes_entry else ""
-            try:
-                outcome = await spider.worker.call(worker.store, item)
-            except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
-                log.exception("could not store %s", item.url)
-                outcome = f"error: {exc}"
+        item.journal = str(spider.frontier.path) if closes_entry else ""
+        try:
+            outcome = await spider.worker.call(worker.store, item)
+        except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
+            log.exception("could not store %s", item.url)
+            outcome = f"error: {exc}"
         if not account_for(spider, item, outcome):
             raise DropItem(f"not stored: {item.url} ({outcome})")
         return item
@@ -84,7 +83,7 @@ def store_page(cfg, detector, item: PageItem) -> str:
     tables rather than ORM objects: this runs for every page, and building a statement per call (or
     the unit of work) cost more CPU than parsing the page."""
     # The write turn is released only after the commit (the scopes close in reverse order).
-    with write_turn(cfg) as turn, db.connection_scope(cfg) as conn:
+    with WriteTurn(cfg) as turn, db.connection_scope(cfg) as conn:
         now = utcnow()
         page_id = conn.execute(_PAGE_BY_URL, {"url": item.url}).scalar()
         state = item.parsed.state
@@ -114,7 +113,7 @@ def store_page(cfg, detector, item: PageItem) -> str:
         return "hits"
 
 
-class write_turn:
+class WriteTurn:
     """One writer at a time among the processes storing pages in this data directory.
 
     SQLite allows one writer anyway; the question is how the others wait. Its busy handler sleeps
@@ -130,7 +129,7 @@ class write_turn:
         self.path = cfg.data_dir / "write.lock"
         self.held = False
 
-    def __enter__(self) -> "write_turn":
+    def __enter__(self) -> "WriteTurn":
         return self
 
     def take(self) -> None:

@@ -95,7 +95,7 @@ class SourceSpider(scrapy.Spider):
             # Scrapy's middlewares and item pipeline cost more than the bookkeeping itself.
             item = PageItem(url=response.url, source=self.source.name, platform=self.source.platform,
                             kind=wx["kind"], parsed=parsed, fetch=None, depth=wx.get("depth", 0),
-                            frontier_fp=response.meta.get("wx_fp", ""), stored=stored)
+                            frontier_fp=response.meta.get("wx_fp", ""))
             if not account_for(self, item, stored):
                 self.logger.warning("not stored: %s (%s)", response.url, stored)
                 response.meta["wx_unfinished"] = True  # its journal entry stays open
