@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
@@ -23,6 +24,8 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
 
 def make_progress() -> Progress:
     """A Progress for verbs that advance by hand (crawls, bulk indexing)."""
+    # On stderr, as the module says: rich's default console is stdout, which a crawl's caller reads
+    # for its summary line (the demo), so the bar went into a pipe and never showed.
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
-                    disable=not sys.stderr.isatty())
+                    console=Console(stderr=True), disable=not sys.stderr.isatty())

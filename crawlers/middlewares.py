@@ -48,6 +48,10 @@ class JournalDupeFilter(BaseDupeFilter):
         request.meta["wx_fp"] = fp
         return False
 
+    def log(self, request: Request, spider=None) -> None:
+        """Scrapy calls this for each filtered request; counted as its own filter counts them."""
+        self.crawler.stats.inc_value("dupefilter/filtered")
+
 
 class FrontierSpiderMiddleware:
     """Closes a response's journal entry once its callback is done, unless items will close it

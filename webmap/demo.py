@@ -82,11 +82,14 @@ def _crawl_all(cfg, site_url: str) -> None:
     env = child_environ(cfg, crawl__sample_site_url=site_url)
     for source in load_sources(cfg).values():
         click.echo(f"首次采集 first crawl: {source.name} …")
+        # stderr is left to the terminal: the crawl's progress bar and warnings show while it runs
+        # (a polite first crawl takes minutes); stdout carries the summary line.
         proc = subprocess.run([sys.executable, "-m", "crawlers", source.name], env=env, text=True,
-                              capture_output=True)
+                              stdout=subprocess.PIPE)
         summary = next((s for s in map(parse_summary_line, proc.stdout.splitlines()) if s), None)
         if proc.returncode != 0 or summary is None:
-            click.echo(f"  crawl of {source.name} failed: {(proc.stderr or proc.stdout).strip()[-300:]}", err=True)
+            click.echo(f"  crawl of {source.name} failed (exit code {proc.returncode}); its messages are above. "
+                       f"{proc.stdout.strip()[-300:]}", err=True)
             continue
         click.echo(f"  {summary['pages']} pages, {summary['new_versions']} new versions, {summary['hits']} hits")
 

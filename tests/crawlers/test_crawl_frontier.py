@@ -63,3 +63,23 @@ def test_done_lines_from_a_page_worker_count_on_resume(tmp_path):
     assert set(f.pending) == {"fp2"}
     g = Frontier(tmp_path).open()
     assert g.resumed and set(g.pending) == {"fp2"}
+
+
+def test_the_journal_dupefilter_schedules_once_and_counts_what_it_filters(tmp_path):
+    from types import SimpleNamespace
+
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.middlewares import JournalDupeFilter
+
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(frontier=Frontier(tmp_path / "j").open())
+    crawler.stats.open_spider()
+    dupefilter = JournalDupeFilter.from_crawler(crawler)
+    first, again = Request("http://127.0.0.1/a", meta={"wx": _spec("http://127.0.0.1/a")}), Request("http://127.0.0.1/a")
+    assert dupefilter.request_seen(first) is False and first.meta["wx_fp"]
+    assert dupefilter.request_seen(again) is True
+    dupefilter.log(again, crawler.spider)  # what Scrapy's scheduler calls for a filtered request
+    assert crawler.stats.get_value("dupefilter/filtered") == 1
+    assert first.meta["wx_fp"] in crawler.spider.frontier.pending
