@@ -80,7 +80,7 @@ class _progress:
         self.task = self.bar.add_task(f"crawl {source.name}", total=source.page_budget)
         self.loop = None
         crawler.signals.connect(self._start, signal=signals.spider_opened)
-        crawler.signals.connect(self._update, signal=signals.spider_closed)
+        crawler.signals.connect(self._stop, signal=signals.spider_closed)
 
     def _start(self, *args, **kwargs):
         from twisted.internet import task
@@ -88,18 +88,19 @@ class _progress:
         self.loop = task.LoopingCall(self._update)
         self.loop.start(0.5, now=False)
 
-    def _update(self, *args, **kwargs):
+    def _update(self):
         self.bar.update(self.task, completed=int(self.crawler.stats.get_value("wangxun/pages", 0)))
-        if kwargs.get("reason") is not None and self.loop is not None and self.loop.running:
-            self.loop.stop()  # spider_closed
+
+    def _stop(self, *args, **kwargs):
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self._update()  # the final count
 
     def __enter__(self):
         self.bar.start()
         return self
 
     def __exit__(self, *exc):
-        if self.loop is not None and self.loop.running:
-            self.loop.stop()
         self.bar.stop()
 
 

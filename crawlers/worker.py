@@ -99,7 +99,7 @@ def parse_and_store(kind: str, url: str, body: bytes, encoding: str | None, sele
     """Parse a page and, when it is content (not a listing, not a captcha wall), store it in the same
     call: one round trip to this process per page instead of two, and the body is sent once.
 
-    `spec` says how to store it (crawlers.spiders.source.store_spec); None only parses. Returns the
+    `spec` says how to store it (SourceSpider._store_spec); None only parses. Returns the
     parsed page (without its text when stored: the crawl process needs only links and state) and
     the store outcome, or None when nothing was stored. A failed store is reported as
     "error: …", not raised, so the crawl process counts it as the pipeline did."""

@@ -25,8 +25,12 @@ class StoredFileError(Exception):
 
 
 def evidence_dir(cfg: Config) -> Path:
-    d = cfg.data_dir / SUBDIR
-    if d not in _made:  # once per process: a mkdir per stored file showed in crawl profiles
+    return _ensure_dir(cfg.data_dir / SUBDIR)
+
+
+def _ensure_dir(d: Path) -> Path:
+    """mkdir once per process and directory: a mkdir per stored file showed in crawl profiles."""
+    if d not in _made:
         d.mkdir(parents=True, exist_ok=True)
         _made.add(d)
     return d
@@ -107,12 +111,8 @@ def _path_of(cfg: Config, ref: dict[str, Any]) -> Path:
 
 def _write_temporary(target: Path, payload: bytes) -> tuple[Path, int]:
     """`payload` in a new temporary file beside `target`; (its path, its open descriptor). Plain os
-    calls and remembered directories: pathlib's mkdir (an exception per existing directory), a uuid
-    and a buffered file object showed in crawl profiles."""
-    parent = target.parent
-    if parent not in _made:
-        parent.mkdir(parents=True, exist_ok=True)
-        _made.add(parent)
+    calls and remembered directories (a uuid and a buffered file object showed in crawl profiles)."""
+    parent = _ensure_dir(target.parent)
     tmp = parent / f".{target.name}.{os.getpid()}.{next(_tmp_numbers)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
