@@ -6,6 +6,7 @@ builds an engine or calls sqlite3.connect.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import threading
 from collections.abc import Iterator
@@ -43,11 +44,109 @@ def session_factory(cfg: Config) -> sessionmaker[Session]:
 
 
 @contextlib.contextmanager
-def connection_scope(cfg: Config) -> Iterator[Connection]:
-    """A Core connection in one transaction: committed when the block ends, rolled back on any error.
-    For hot paths (the crawl pipeline) where the ORM's unit of work costs more than the statements."""
-    with get_engine(cfg).begin() as conn:
-        yield conn
+def statement_scope(cfg: Config) -> Iterator[Connection | StatementConnection]:
+    """One transaction for a few prebuilt Core statements: committed when the block ends, rolled
+    back on any error. For hot paths (the crawl pipeline stores every page this way) where the ORM's
+    unit of work, and even Core's execution machinery, cost more than the statements themselves.
+
+    On SQLite it yields a StatementConnection, which runs the statements straight on the driver; on
+    other databases a Core Connection. Both answer `execute(statement, params)` with `scalar()`,
+    `first()` and `inserted_primary_key`, which is all such code may use."""
+    engine = get_engine(cfg)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    pooled = engine.raw_connection()
+    driver = pooled.driver_connection
+    try:
+        yield StatementConnection(engine.dialect, driver)
+        driver.commit()
+    except BaseException:
+        driver.rollback()
+        raise
+    finally:
+        pooled.close()  # back to the pool
+
+
+def in_write_transaction(conn: Connection | StatementConnection) -> bool:
+    """True when a SQLite connection has written in its current transaction, so it already holds
+    the database's single write lock (the driver begins a transaction only before a write)."""
+    driver = conn.driver if isinstance(conn, StatementConnection) else conn.connection.dbapi_connection
+    return bool(getattr(driver, "in_transaction", False))
+
+
+class StatementConnection:
+    """Core statements executed on a SQLite driver connection, compiled once per statement and set
+    of parameter names. In the crawl pipeline Core's per-execution work (execution context, result
+    wrapping) took about 50 µs a statement against 8 µs for the driver's own execute.
+
+    Values still go through each column type's bind processor, so dates and JSON are stored exactly
+    as Core would store them. Python-side column defaults are not applied: an INSERT must name
+    every column that has one, or compiling it fails. Statements are cached by identity, so build
+    them once (module constants); one built per call is compiled per call."""
+
+    _compiled: dict[tuple, tuple[str, tuple[str, ...], dict, type | None, dict]] = {}
+
+    def __init__(self, dialect, driver):
+        self.dialect = dialect
+        self.driver = driver
+
+    def execute(self, statement, params: dict | None = None) -> _StatementResult:
+        params = params or {}
+        sql, names, processors, row_type, fixed = self._compile(statement, params)
+        values = []
+        for name in names:
+            value = params[name] if name in params else fixed[name]
+            process = processors.get(name)
+            values.append(process(value) if process is not None and value is not None else value)
+        return _StatementResult(self.driver.execute(sql, values), row_type)
+
+    def _compile(self, statement, params: dict):
+        key = (statement, tuple(sorted(params)))
+        found = self._compiled.get(key)
+        if found is None:
+            compiled = statement.compile(dialect=self.dialect, column_keys=list(key[1]))
+            defaults = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+            if defaults:
+                raise ValueError(f"StatementConnection applies no Python-side defaults; pass {defaults}")
+            names = tuple(compiled.positiontup or ())
+            # Values written into the statement itself (a LIMIT, a literal in a WHERE).
+            fixed = {n: b.effective_value for n, b in compiled.binds.items() if not b.required and n not in params}
+            missing = [n for n in names if n not in params and n not in fixed]
+            if missing:
+                raise ValueError(f"statement needs parameters {missing}")
+            processors = {}
+            for name in names:
+                process = compiled.binds[name].type.dialect_impl(self.dialect).bind_processor(self.dialect)
+                if process is not None:
+                    processors[name] = process
+            columns = [c.key for c in getattr(statement, "selected_columns", ())]
+            row_type = collections.namedtuple("Row", columns, rename=True) if columns else None
+            if len(self._compiled) >= 256:  # meant for prebuilt statements; one built per call must not pile up
+                self._compiled.clear()
+            found = self._compiled[key] = (compiled.string, names, processors, row_type, fixed)
+        return found
+
+
+class _StatementResult:
+    """The part of a Core result the hot paths use."""
+
+    def __init__(self, cursor, row_type):
+        self._cursor = cursor
+        self._row_type = row_type
+
+    def scalar(self):
+        row = self._cursor.fetchone()
+        return row[0] if row is not None else None
+
+    def first(self):
+        row = self._cursor.fetchone()
+        return self._row_type(*row) if row is not None and self._row_type else row
+
+    @property
+    def inserted_primary_key(self) -> tuple[int]:
+        return (self._cursor.lastrowid,)
 
 
 @contextlib.contextmanager

@@ -83,7 +83,7 @@ def store_page(cfg, detector, item: PageItem) -> str:
     tables rather than ORM objects: this runs for every page, and building a statement per call (or
     the unit of work) cost more CPU than parsing the page."""
     # The write turn is released only after the commit (the scopes close in reverse order).
-    with WriteTurn(cfg) as turn, db.connection_scope(cfg) as conn:
+    with WriteTurn(cfg) as turn, db.statement_scope(cfg) as conn:
         now = utcnow()
         page_id = conn.execute(_PAGE_BY_URL, {"url": item.url}).scalar()
         state = item.parsed.state
@@ -153,10 +153,11 @@ _KNOWN_VERSION = select(_VERSIONS.c.id).where(_VERSIONS.c.page_id == bindparam("
                                               _VERSIONS.c.content_sha256 == bindparam("sha"))
 _TOUCH = _PAGES.update().where(_PAGES.c.id == bindparam("page_id_"))
 _QUEUE = SearchOutbox.__table__.insert()
+_INSERT_PAGE, _INSERT_VERSION, _INSERT_HIT = _PAGES.insert(), _VERSIONS.insert(), _HITS.insert()
 
 
 def _new_page(conn, item: PageItem, now) -> int:
-    return conn.execute(_PAGES.insert(), {"url": item.url, "source": item.source, "platform": item.platform,
+    return conn.execute(_INSERT_PAGE, {"url": item.url, "source": item.source, "platform": item.platform,
                                           "state": "ok", "first_seen": now, "last_seen": now}).inserted_primary_key[0]
 
 
@@ -170,7 +171,7 @@ def _new_version(conn, page_id: int, item: PageItem, fingerprint: str) -> int:
     for key in ("images", "links"):
         if getattr(p, key, None):
             extra[key] = list(getattr(p, key))[:200]
-    return conn.execute(_VERSIONS.insert(), {
+    return conn.execute(_INSERT_VERSION, {
         "page_id": page_id, "content_sha256": fingerprint, "state": "ok",
         "fetched_at": _naive_utc(item.fetch.fetched_at_utc), "title": p.title, "account": p.account,
         "author": p.author, "published_at": _naive_utc(p.published_at), "text": p.text, "price": p.price,
@@ -192,7 +193,7 @@ def _new_hit(conn, page_id: int, version_id: int, item: PageItem, result: dict) 
     scores = {k: float(v) for k, v in (result.get("scores") or {}).items()}
     loc = result.get("location") or {}
     now = utcnow()
-    return conn.execute(_HITS.insert(), {
+    return conn.execute(_INSERT_HIT, {
         "page_id": page_id, "page_version_id": version_id, "url": item.url, "source": item.source,
         "platform": item.platform, "title": p.title, "text": p.text, "account": p.account,
         "labels": list(result["labels"]), "scores": scores, "score": max(scores.values(), default=0.0),

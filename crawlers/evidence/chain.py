@@ -18,11 +18,13 @@ from sqlalchemy import false, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from core.db import StatementConnection, in_write_transaction
 from core.models import Evidence
 
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 # Any fixed 64-bit number; it names "the evidence chain" among PostgreSQL advisory locks.
+_HEAD = select(Evidence.seq, Evidence.record_hash).order_by(Evidence.seq.desc()).limit(1)
 _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"wangxun.evidence.chain").digest()[:8], "big", signed=True)
 
 
@@ -59,7 +61,7 @@ def utc_iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def lock_and_read_head(session: Session | Connection) -> tuple[int, str]:
+def lock_and_read_head(session: Session | Connection | StatementConnection) -> tuple[int, str]:
     """Take the chain's append lock for the rest of the caller's transaction (a Session's or a
     Connection's), then return (last seq, last record_hash), or (0, GENESIS_HASH) for an empty chain."""
     _take_append_lock(session)
@@ -67,18 +69,17 @@ def lock_and_read_head(session: Session | Connection) -> tuple[int, str]:
     return head["seq"], head["record_hash"]
 
 
-def read_head(session: Session | Connection) -> dict[str, Any]:
+def read_head(session: Session | Connection | StatementConnection) -> dict[str, Any]:
     """The newest record's seq and hash, without locking (for reports and exports)."""
-    last = session.execute(
-        select(Evidence.seq, Evidence.record_hash).order_by(Evidence.seq.desc()).limit(1)).first()
+    last = session.execute(_HEAD).first()
     return {"seq": last.seq, "record_hash": last.record_hash} if last else {"seq": 0, "record_hash": GENESIS_HASH}
 
 
-def _take_append_lock(session: Session | Connection) -> None:
+def _take_append_lock(session: Session | Connection | StatementConnection) -> None:
     conn = session.connection() if isinstance(session, Session) else session
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        if getattr(conn.connection.dbapi_connection, "in_transaction", False):
+        if in_write_transaction(conn):
             # The driver opens a transaction only before a write, so this one has written already
             # and holds SQLite's single write lock until it ends (the crawl pipeline's case).
             return

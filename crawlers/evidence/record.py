@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.config import Config
+from core.db import StatementConnection
 from core.models import Evidence
 from crawlers.evidence import chain, store
 from crawlers.evidence.fetch import FetchRecord
@@ -29,7 +30,7 @@ def record_fetch(session: Session, cfg: Config, page_version_id: int, fetch: Fet
     return session.get(Evidence, row_id)
 
 
-def append_record(conn: Connection, cfg: Config, page_version_id: int, fetch: FetchRecord,
+def append_record(conn: Connection | StatementConnection, cfg: Config, page_version_id: int, fetch: FetchRecord,
                   files: dict[str, dict]) -> int:
     """Append the chain record of a fetch whose `files` are already stored; returns its row id.
     Core statements, not the ORM: the crawl pipeline runs this for every hit."""
