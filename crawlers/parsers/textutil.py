@@ -30,7 +30,9 @@ def clean_block(value: str | None) -> str:
     """Multi-line text: each line cleaned, blank lines dropped, joined with single newlines."""
     if not value:
         return ""
-    lines = (_INLINE_SPACE_RE.sub(" ", line).strip() for line in _INVISIBLE_RE.sub("", value).splitlines())
+    # Text read from markup is mostly blank lines; they are dropped before the per-line regex.
+    lines = (_INLINE_SPACE_RE.sub(" ", line).strip() for line in _INVISIBLE_RE.sub("", value).splitlines()
+             if line and not line.isspace())
     return "\n".join(line for line in lines if line)
 
 

@@ -41,9 +41,9 @@ _WECHAT_ID_RE = re.compile(r"微信号\s*[:：]\s*(\S+)")
 
 
 def parse_wechat(doc: Document, selectors: dict | None = None) -> ParsedPage:
-    scripts = "\n".join(doc.sel.xpath("//script[not(@src)]/text()").getall())
+    scripts = "\n".join(doc.xpath("//script[not(@src)]/text()"))
     js = _script_facts(scripts)
-    content = doc.sel.css("#js_content")
+    content = doc.css("#js_content")
     if content:
         return _article(doc, js, content[0])
     if "msgList" in scripts or doc.sel.css(".page_profile_info, #history.weui_msg_card_list"):
@@ -83,7 +83,7 @@ def _article(doc: Document, js: dict, content) -> ParsedPage:
     extra = {key: js[key] for key in ("biz", "mid", "idx", "sn", "user_name", "item_show_type") if key in js}
     extra.update({"description": first_nonempty(js.get("msg_desc"), doc.meta("og:description", "description")),
                   "cover": doc.absolute(first_nonempty(js.get("msg_cdn_url"), doc.meta("og:image"))),
-                  "original": bool(doc.sel.css("#copyright_logo")) or js.get("_copyright_stat") == "1",
+                  "original": bool(doc.css("#copyright_logo")) or js.get("_copyright_stat") == "1",
                   "canonical_url": doc.absolute(first_nonempty(doc.meta("og:url"), js.get("msg_link"))),
                   "ip_location": doc.first_text("#js_ip_wording") or None})
     return ParsedPage(state="ok", title=title, account=_account(doc, js) or None, author=_author(doc, js) or None,
