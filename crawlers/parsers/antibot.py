@@ -20,6 +20,8 @@ def captcha_marker(text: str, url: str = "") -> str | None:
     """The first wall marker in the page (or its URL), or None."""
     head = text[:HEAD_CHARS]
     for marker in CAPTCHA_MARKERS:
-        if marker in head or marker in url:
+        # Its first character is looked for first: a one-character search is ~10x faster than a
+        # substring search, and the first characters of the Chinese markers are rare in pages.
+        if (marker[0] in head and marker in head) or marker in url:
             return marker
     return None
