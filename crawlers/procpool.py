@@ -72,13 +72,17 @@ def _recv_frame(sock: socket.socket) -> bytes:
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    buf = bytearray(size)
-    view, got = memoryview(buf), 0
-    while got < size:
-        n = sock.recv_into(view[got:])
-        if n == 0:
+    # MSG_WAITALL: one system call and no copy for a whole page's frame in the usual case; the loop
+    # only finishes what a signal or a closing peer cut short.
+    data = sock.recv(size, socket.MSG_WAITALL) if size else b""
+    if len(data) == size:
+        return data
+    buf = bytearray(data)
+    while len(buf) < size:
+        chunk = sock.recv(size - len(buf))
+        if not chunk:
             raise EOFError
-        got += n
+        buf += chunk
     return bytes(buf)
 
 
