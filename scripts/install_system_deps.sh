@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium and fonts-noto-cjk when missing; does nothing when both are present.
+# Installs Debian's chromium, chromium-headless-shell (what rendered crawls run) and fonts-noto-cjk when
+# missing; does nothing when all are present.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/lib/chromium/chromium-headless-shell ] || need+=(chromium-headless-shell)
 # Captured first: with pipefail, `fc-list | grep -q` fails when grep stops reading early (SIGPIPE).
 fonts=$(fc-list 2>/dev/null || true)
 case "$fonts" in

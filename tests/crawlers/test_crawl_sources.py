@@ -83,3 +83,20 @@ def test_duplicate_names_and_missing_file_are_user_errors(tmp_path):
         load_sources(make_config(tmp_path, **{"crawl.sources_file": str(path)}))
     with pytest.raises(UserError, match="not found"):
         load_sources(make_config(tmp_path, **{"crawl.sources_file": str(tmp_path / "none.toml")}))
+
+
+def test_rendered_sources_prefer_the_headless_shell_then_the_full_chromium(tmp_path, monkeypatch):
+    from crawlers.settings import chromium_executable
+
+    shell, full = tmp_path / "chromium-headless-shell", tmp_path / "chromium"
+    shell.touch()
+    full.touch()
+    cfg = lambda: make_config(tmp_path, **{"crawl.headless_shell_path": str(shell),  # noqa: E731
+                                           "crawl.chromium_path": str(full)})
+    assert chromium_executable(cfg()) == str(shell)
+    shell.unlink()
+    assert chromium_executable(cfg()) == str(full)
+    full.unlink()
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "no-playwright-browsers"))
+    with pytest.raises(UserError, match="headless_shell_path.*chromium_path"):
+        chromium_executable(cfg())
