@@ -25,6 +25,8 @@ GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 # Any fixed 64-bit number; it names "the evidence chain" among PostgreSQL advisory locks.
 _HEAD = select(Evidence.seq, Evidence.record_hash).order_by(Evidence.seq.desc()).limit(1)
+# Built once, like _HEAD: db.StatementConnection compiles each statement object once.
+_TAKE_WRITE_LOCK = update(Evidence.__table__).where(false()).values(seq=Evidence.__table__.c.seq)
 _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"wangxun.evidence.chain").digest()[:8], "big", signed=True)
 
 
@@ -85,7 +87,7 @@ def _take_append_lock(session: Session | Connection | StatementConnection) -> No
             return
         # A write statement that changes nothing still takes SQLite's single write lock (waiting up
         # to the busy timeout), and holding it means no other writer can append until we commit.
-        conn.execute(update(Evidence.__table__).where(false()).values(seq=Evidence.__table__.c.seq))
+        conn.execute(_TAKE_WRITE_LOCK)
     elif dialect == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     # Other databases rely on the unique constraints on seq and record_hash.
