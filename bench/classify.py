@@ -65,7 +65,7 @@ def _run(src: Path, out: Path, workers: int) -> tuple[float, float]:
     # An empty data directory of its own: the shared database must not change between the two runs.
     env = dict(os.environ, WANGXUN_DETECT__CLASSIFY_WORKERS=str(workers), WANGXUN_CORE__DATA_DIR=str(out.parent / "var"),
                WANGXUN_CORE__DATABASE_URL="")
-    cmd = [sys.executable, "-m", "webmap.cli", "classify", str(src), "--agencies", str(DATA / "dev_agencies.csv"),
+    cmd = [sys.executable, "-m", "core.cli", "classify", str(src), "--agencies", str(DATA / "dev_agencies.csv"),
            "--out", str(out)]
     before = os.times()
     start = time.perf_counter()

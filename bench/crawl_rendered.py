@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench.crawl_common import crawl_env, finish, many_posts, start_pipeline_crawl, workdir, write_sources
-from crawlers.samplesite.server import start
+from samplesite.server import start
 
 TARGET_RATE = 4.0
 TARGET_GROWTH = 0.20

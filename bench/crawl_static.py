@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 from bench.crawl_common import crawl_env, finish, many_posts, start_pipeline_crawl, workdir, write_sources
-from crawlers.samplesite.server import start
+from samplesite.server import start
 
 TARGET = 0.70
 

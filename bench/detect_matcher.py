@@ -19,8 +19,8 @@ from pathlib import Path
 
 import jieba
 
-from crawlers.detection.keywords import Matcher, library_from_terms, load_library
-from crawlers.detection.normalize import fold
+from detection.keywords import Matcher, library_from_terms, load_library
+from detection.normalize import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT / "tests" / "detection" / "data" / "devset.jsonl"

@@ -1,4 +1,4 @@
-"""Assigning 1,000,000 points to 10,000 grid polygons with the spatial index (grids.assign.GridIndex).
+"""Assigning 1,000,000 points to 10,000 grid polygons with the spatial index (grids.location.GridIndex).
 
     .venv/bin/python -m bench.map_assign [--points 1000000] [--grids 10000] [--sample 2000]
 
@@ -16,7 +16,7 @@ import time
 import numpy as np
 import shapely
 
-from grids.assign import GridIndex
+from grids.location import GridIndex
 
 WEST, SOUTH, EAST, NORTH = 120.55, 31.25, 120.70, 31.37
 
@@ -53,7 +53,7 @@ def main(argv=None) -> None:
           f"= {a.points / (build + run):,.0f} points/s; {outside} points outside every grid")
 
     # The same STRtree asked with predicate="intersects" (prepared polygons do the work instead of the
-    # points; differs from "within" only for points exactly on an edge) — a suggestion for grids/assign.py.
+    # points; differs from "within" only for points exactly on an edge) — a suggestion for grids/location.py.
     t = time.perf_counter()
     pi, _ = index.tree.query(shapely.points(lon, lat), predicate="intersects")
     variant = time.perf_counter() - t

@@ -5,14 +5,9 @@ import sys
 
 import click
 
-from core import config
+from core.cli import load_config
 from crawlers.sources import describe, load_sources, sources_path
 
-
-def _config(ctx: click.Context):
-    root = ctx.find_root()
-    path = (root.obj or {}).get("config_path") if root.obj else None
-    return config.load(path)
 
 
 @click.command("crawl")
@@ -23,7 +18,7 @@ def crawl_cmd(ctx, source, fresh):
     """Crawl one source (resumes its unfinished run if there is one); prints a CRAWL-SUMMARY line."""
     from crawlers.runner import EXIT_CODES, run_crawl, summary_line
 
-    summary = run_crawl(_config(ctx), source, fresh=fresh)
+    summary = run_crawl(load_config(ctx), source, fresh=fresh)
     click.echo(summary_line(summary))
     sys.stdout.flush()
     code = EXIT_CODES.get(summary["state"], 1)
@@ -35,7 +30,7 @@ def crawl_cmd(ctx, source, fresh):
 @click.pass_context
 def sources_cmd(ctx):
     """List the crawl sources of the sources file."""
-    cfg = _config(ctx)
+    cfg = load_config(ctx)
     click.echo(f"# {sources_path(cfg)}")
     for src in load_sources(cfg).values():
         click.echo(describe(src))

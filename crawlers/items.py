@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from crawlers.evidence import FetchRecord
+from evidence import FetchRecord
 
 
 @dataclasses.dataclass

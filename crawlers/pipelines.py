@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, select
 
 from core import db
 from core.models import Hit, Page, PageVersion, SearchOutbox, utcnow
-from crawlers.evidence.record import append_record, store_files
+from evidence.record import append_record, store_files
 from crawlers.items import PageItem
 
 log = logging.getLogger(__name__)

@@ -57,7 +57,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _detector():
     if _state["detector"] is None:
-        from crawlers.detection import Detector
+        from detection import Detector
 
         _state["detector"] = Detector.from_config(_state["cfg"])
     return _state["detector"]
@@ -106,7 +106,7 @@ def parse_and_store(kind: str, url: str, body: bytes, encoding: str | None, sele
     import dataclasses
     import logging
 
-    from crawlers.evidence import FetchRecord
+    from evidence import FetchRecord
     from crawlers.items import PageItem
     from crawlers.sources import LISTING_KINDS
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from webmap.cli import load_config
+from core.cli import load_config
 
 CRS_HELP = "Coordinate system of the file's lon/lat: gcj02 (高德/腾讯), bd09 (百度) or wgs84 (GPS/天地图)."
 

@@ -9,15 +9,7 @@ import sys
 import click
 
 
-
-def load_config(ctx: click.Context):
-    """The config of this invocation: --config of `wangxun`, else WANGXUN_CONFIG, else config.toml.
-
-    (Same as webmap.cli.load_config, repeated because jobs does not import webmap.)"""
-    from core import config
-
-    root = ctx.find_root()
-    return config.load((root.obj or {}).get("config_path") if isinstance(root.obj, dict) else None)
+from core.cli import load_config
 
 
 @click.group("jobs", invoke_without_command=True)

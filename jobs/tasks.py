@@ -130,7 +130,7 @@ def run_draw(cfg: Config, seed: str | None = None, publish: bool = False) -> Tas
 
 def verify_evidence(cfg: Config) -> TaskResult:
     """Walk the evidence hash chain and every stored file; any problem fails the run and lists it."""
-    from crawlers.evidence import verify
+    from evidence import verify
 
     report = verify(cfg, progress=False)
     detail = {"checked": report.checked, "files_checked": report.files_checked, "head_seq": report.head_seq,

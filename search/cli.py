@@ -5,7 +5,7 @@ import json
 
 import click
 
-from webmap.cli import load_config
+from core.cli import load_config
 
 
 @click.command("reindex")

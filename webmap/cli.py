@@ -1,70 +1,43 @@
-"""The `wangxun` command. Verbs are thin wrappers over plain functions that live in each package's
-cli.py; they are imported only when used, so `wangxun crawl` does not load Flask and `wangxun serve`
-does not load Scrapy.
+"""The web app's verbs: `wangxun serve` and `wangxun user`."""
 
-User mistakes (bad files, bad settings) raise core.errors.UserError and print as one line with a
-non-zero exit code; anything else is a bug and keeps its traceback.
-"""
 from __future__ import annotations
-
-import importlib
 
 import click
 
-from core.cli import run
-
-# verb -> "module:click command". Each issue adds its verbs here.
-VERBS: dict[str, str] = {
-    "init": "webmap.cli_base:init_cmd",
-    "serve": "webmap.cli_base:serve_cmd",
-    "demo": "webmap.demo:demo_cmd",
-    "user": "webmap.cli_base:user_cmd",
-    "import-grids": "grids.cli:import_grids_cmd",
-    "import-venues": "grids.cli:import_venues_cmd",
-    "import-agencies": "grids.cli:import_agencies_cmd",
-    "import-inspections": "grids.cli:import_inspections_cmd",
-    "load-sample": "grids.cli:load_sample_cmd",
-    "jobs": "jobs.cli:jobs_cmd", "run": "jobs.cli:run_cmd", "grade": "jobs.cli:grade_cmd", "draw": "jobs.cli:draw_cmd",
-    "samplesite": "crawlers.samplesite.cli:samplesite_cmd",
-    "evidence": "crawlers.evidence.cli:evidence_cmd",
-    "crawl": "crawlers.cli:crawl_cmd",
-    "sources": "crawlers.cli:sources_cmd",
-    "classify": "crawlers.detection.cli:classify_cmd",
-    "reindex": "search.cli:reindex_cmd", "search": "search.cli:search_cmd", "alerts": "search.cli:alerts_cmd",
-}
+from core.cli import load_config
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx):
-        return sorted(VERBS)
-
-    def get_command(self, ctx, name):
-        target = VERBS.get(name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="WANGXUN_CONFIG", type=click.Path(dir_okay=False),
-              help="config.toml to use (default: the project's).")
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
 @click.pass_context
-def cli(ctx, config_path):
-    """网巡 Wangxun: online patrol, grid map and scheduled enforcement work."""
-    ctx.obj = {"config_path": config_path}
+def serve_cmd(ctx, host, port):
+    """Run the web app (single process; behind a real deployment use gunicorn wsgi:app)."""
+    from webmap import create_app
+
+    cfg = load_config(ctx)
+    app = create_app(config=cfg)
+    click.echo(f"网巡 web app: http://{host}:{port}/")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
-def main(argv: list[str] | None = None) -> None:
-    run(cli, argv, "wangxun")
+@click.group("user")
+def user_cmd():
+    """Manage logins: add users, reset passwords."""
 
 
-def load_config(ctx: click.Context):
-    """The Config for this invocation (verbs call this instead of reading files themselves)."""
-    from core import config
+@user_cmd.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "patrol", "grid_manager"]), required=True)
+@click.option("--name", "display_name", help="Name shown in the app (Chinese is fine).")
+@click.option("--grid", "grid_codes", multiple=True, help="Grid or street code of a grid manager's zone (repeatable).")
+@click.password_option()
+@click.pass_context
+def user_add(ctx, username, role, display_name, grid_codes, password):
+    """Add a login."""
+    from core import db, users
 
-    return config.load(ctx.find_root().obj.get("config_path"))
-
-
-if __name__ == "__main__":
-    main()
+    cfg = load_config(ctx)
+    with db.session_scope(cfg) as s:
+        u = users.create_user(s, username, password, role, display_name, list(grid_codes))
+        click.echo(f"user {u.username} ({u.role}) created")

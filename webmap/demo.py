@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 
 from core.config import child_environ
-from webmap.cli import load_config
+from core.cli import load_config
 
 DEMO_USERS = (  # username, role, display name, grid codes
     ("admin", "admin", "系统管理员", ()),
@@ -66,7 +66,7 @@ def _ensure_users(cfg) -> None:
 
 
 def _start_sample_site(cfg):
-    from crawlers.samplesite.server import start
+    from samplesite.server import start
 
     ss = cfg.samplesite
     site = start(ss.host, ss.port, rate_limit=ss.rate_limit_per_s, captcha_after=ss.captcha_after)
@@ -98,7 +98,7 @@ def _enforcement_loop(cfg) -> None:
     """Grades on the map, a recent draw, and one clue routed to a grid, as the demo promises."""
     from core import db
     from core.models import Clue, Hit, User
-    from grids.clues import confirm_hit
+    from hits.clues import confirm_hit
     from jobs import tasks
 
     grades = tasks.grade_venues(cfg).detail

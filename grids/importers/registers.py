@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.models import VENUE_CATEGORIES, Agency, Grid, Inspection, Venue
 from grids import coords
-from grids.assign import GridIndex
+from grids.location import GridIndex
 from grids.importers.tabular import Column, Table, date, number, read_table, text
 
 CATEGORY_ALIASES = {

@@ -8,7 +8,7 @@ from tests.conftest import PROJECT_ROOT
 
 
 @pytest.mark.parametrize("argv", [
-    ["-m", "webmap.cli", "no-such-verb"],
+    ["-m", "core.cli", "no-such-verb"],
     ["-m", "crawlers", "--no-such-option"],
     ["-m", "crawlers", "no_such_source"],
     ["-m", "jobs", "run", "no_such_task"],

@@ -86,7 +86,7 @@ def test_missing_values_fail_loudly_instead_of_storing_nulls(cfg):
 
 def test_the_evidence_chain_appends_through_it(cfg):
     """The pipeline's evidence row goes through the same connection; the chain must read its head."""
-    from crawlers.evidence import chain
+    from evidence import chain
 
     db.upgrade(cfg)
     with db.statement_scope(cfg) as conn:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from core import db
 from core.models import Evidence, Hit, Page, PageVersion, SearchOutbox
 from crawlers import pipelines
-from crawlers.detection import Detector
-from crawlers.evidence import FetchRecord
+from detection import Detector
+from evidence import FetchRecord
 from crawlers.items import PageItem
 from crawlers.parsers import ParsedPage
 

@@ -18,7 +18,7 @@ from core.models import Evidence, Page, PageVersion
 from crawlers.frontier import Frontier
 from crawlers.items import PageItem
 from crawlers.politeness import DomainPauses
-from crawlers.samplesite.server import start
+from samplesite.server import start
 from crawlers.sources import build_source
 from crawlers.worker import PageWorker
 from crawlers.spiders.source import SourceSpider

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from crawlers.parsers import parse
-from crawlers.samplesite.app import SiteState, create_app
-from crawlers.samplesite.content import ContentStore, paragraphs
+from samplesite.app import SiteState, create_app
+from samplesite.content import ContentStore, paragraphs
 
 HOST = "http://127.0.0.1:8765"
 CST = dt.timezone(dt.timedelta(hours=8))

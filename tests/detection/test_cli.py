@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from webmap.cli import main
+from core.cli import main
 
 POSTS = [
     {"id": "t1", "url": "https://example.invalid/1", "platform": "wechat", "source_name": "姑苏驴友户外",
@@ -86,8 +86,8 @@ def test_missing_input_file(env, tmp_path, capsys):
 
 
 def test_many_posts_use_workers_and_keep_order(env, tmp_path):
-    from crawlers.detection import Detector
-    from crawlers.detection.cli import classify_many
+    from detection import Detector
+    from detection.cli import classify_many
 
     detector = Detector.from_records([])
     posts = [dict(POSTS[i % 4], id=str(i)) for i in range(1200)]

@@ -1,7 +1,7 @@
 """The Detector interface the crawl pipeline calls, and the registry decisions behind the label."""
 import pytest
 
-from crawlers.detection import Detector
+from detection import Detector
 
 AGENCIES = [{"name": "苏州中国青年旅行社有限公司", "license_no": "L-JS-CJ00017", "address": "苏州市姑苏区十全街311号",
              "lon": 120.63, "lat": 31.295}]

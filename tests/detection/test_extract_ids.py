@@ -1,5 +1,5 @@
 """Licence numbers, ISBN, ISSN, CN 刊号 and 统一书号, including malformed and adversarial input."""
-from crawlers.detection.extract_ids import (find_isbns, find_licences, find_serial_ids, isbn_valid, issn_valid,
+from detection.extract_ids import (find_isbns, find_licences, find_serial_ids, isbn_valid, issn_valid,
                                             licence_key, normalize_licence)
 
 
@@ -90,7 +90,7 @@ def test_mixed_scripts_around_numbers():
 
 
 def test_licence_with_a_suffix_is_malformed():
-    from crawlers.detection.extract_ids import find_licences
+    from detection.extract_ids import find_licences
     for text in ("许可证L-JS-０００１７-2，欢迎报名", "L-JS-CJ-00017-1 报名"):
         (lic,) = find_licences(text)
         assert not lic.well_formed and lic.normalized.endswith(("-2", "-1")), text
@@ -99,6 +99,6 @@ def test_licence_with_a_suffix_is_malformed():
 
 
 def test_isbn_cue_does_not_swallow_a_following_price():
-    from crawlers.detection.extract_ids import find_isbns
+    from detection.extract_ids import find_isbns
     (isbn,) = find_isbns("正版 ISBN 9787020090006 15元")
     assert isbn.digits == "9787020090006" and isbn.valid

@@ -1,5 +1,5 @@
 """Prices, set counts, contacts (masked) and business names, including adversarial input."""
-from crawlers.detection.extract_text import (find_business_names, find_contacts, find_prices, find_set_counts,
+from detection.extract_text import (find_business_names, find_contacts, find_prices, find_set_counts,
                                              mask_wechat, parse_count)
 
 

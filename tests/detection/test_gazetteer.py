@@ -1,6 +1,6 @@
 """Locations from the database gazetteer: venue, grid, street, district, then city."""
-from crawlers.detection import Detector
-from crawlers.detection.gazetteer import Gazetteer, places_from_records
+from detection import Detector
+from detection.gazetteer import Gazetteer, places_from_records
 from tests.helpers import make_agency, make_grid, make_venue
 
 GRIDS = [

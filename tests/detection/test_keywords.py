@@ -2,8 +2,8 @@
 import pytest
 
 from core.errors import UserError
-from crawlers.detection.keywords import Matcher, library_from_terms, load_library
-from crawlers.detection.normalize import fold
+from detection.keywords import Matcher, library_from_terms, load_library
+from detection.normalize import fold
 
 
 def test_fold_keeps_length_and_offsets():
@@ -73,12 +73,12 @@ def test_broken_library_file_is_a_user_error(tmp_path):
 
 
 def test_edited_library_takes_effect_without_code(tmp_path):
-    from crawlers.detection import Detector
+    from detection import Detector
 
     path = tmp_path / "k.toml"
     source = load_library().categories  # the shipped file is the template
     text = (pytest.importorskip("pathlib").Path(__file__).resolve().parents[2]
-            / "crawlers/detection/data/keywords.toml").read_text(encoding="utf-8")
+            / "detection/data/keywords.toml").read_text(encoding="utf-8")
     path.write_text(text.replace('terms = ["盗版", ', 'terms = ["山寨书", "盗版", ', 1), encoding="utf-8")
     assert "piracy" in source
     detector = Detector.from_records([], library_path=path)

@@ -3,15 +3,15 @@
 devset.jsonl was written first from the definitions and used to build the rules. aside.jsonl was kept
 aside and first run after the rules were written; aside_b … aside_k were written later, each with its
 own registry of other agencies (aside_i is publications only), and each was run once before any fix it prompted, so nothing depends
-on one registry's names or numbers. First-run figures are in crawlers/detection/README.md.
+on one registry's names or numbers. First-run figures are in detection/README.md.
 """
 from pathlib import Path
 
 import pytest
 
-from crawlers.detection import evaluate
-from crawlers.detection.cli import read_posts
-from crawlers.detection.sources import read_agencies_csv
+from detection import evaluate
+from detection.cli import read_posts
+from detection.snapshot import read_agencies_csv
 
 DATA = Path(__file__).resolve().parent / "data"
 SETS = [("devset.jsonl", "dev_agencies.csv"), ("aside.jsonl", "dev_agencies.csv"),

@@ -1,5 +1,5 @@
 """Seller names against the registry: registered names, short forms, branches, look-alikes."""
-from crawlers.detection.registry import Registry, name_core, name_cores
+from detection.registry import Registry, name_core, name_cores
 
 AGENCIES = [
     {"name": "苏州中国青年旅行社有限公司", "license_no": "L-JS-CJ00017"},

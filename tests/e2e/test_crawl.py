@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core import db
 from core.models import Evidence, Hit, Page, PageVersion, SearchOutbox
-from crawlers.samplesite.server import start
+from samplesite.server import start
 from tests.e2e.crawl_helpers import crawl_env, e2e_config, run_crawl, start_crawl
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

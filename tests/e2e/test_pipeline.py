@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import db, users
 from core.models import Grid, Hit, SearchOutbox
-from crawlers.samplesite.server import start
+from samplesite.server import start
 from grids.sample.load import load_sample
 from tests.e2e.crawl_helpers import crawl_env, e2e_config, run_crawl
 from tests.webmap.conftest import login

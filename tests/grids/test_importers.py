@@ -188,9 +188,9 @@ def test_cli_prints_one_line_error_without_traceback(tmp_path):
     bad = tmp_path / "v.csv"
     bad.write_text("name,category\nx,网吧\n", encoding="utf-8")
     env = {"WANGXUN_CORE__DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-m", "webmap.cli", "init"], cwd=PROJECT_ROOT, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "core.cli", "init"], cwd=PROJECT_ROOT, env=env, check=True,
                    capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "webmap.cli", "import-venues", str(bad)], cwd=PROJECT_ROOT,
+    out = subprocess.run([sys.executable, "-m", "core.cli", "import-venues", str(bad)], cwd=PROJECT_ROOT,
                          env=env, capture_output=True, text=True)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1

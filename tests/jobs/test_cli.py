@@ -22,7 +22,7 @@ def cli_cfg(tmp_path, monkeypatch):
 
 
 def _wangxun(*argv):
-    from webmap.cli import main
+    from core.cli import main
 
     try:
         main(list(argv))

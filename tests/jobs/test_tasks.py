@@ -67,7 +67,7 @@ def test_grading_and_draw_tasks(tmp_path):
 def test_evidence_verification_fails_the_run_on_problems(tmp_path, monkeypatch):
     cfg = job_config(tmp_path, [])
     assert _run(cfg, "verify_evidence").status == "ok"
-    from crawlers import evidence
+    import evidence
 
     def broken(cfg, progress=True):
         report = evidence.VerifyReport(checked=2)

@@ -8,7 +8,8 @@ import pytest
 from grids import coords
 from tests.conftest import make_config
 from tests.webmap.conftest import PASSWORD
-from webmap import create_app, maps
+from webmap import create_app
+from webmap.services import map_page
 
 
 def _login(app, username):
@@ -29,7 +30,7 @@ def _has(html: str, text: str) -> bool:
 
 def _render(app, cfg, **options):
     with app.test_request_context():
-        m = maps.build_map(cfg, [[31.30, 120.60], [31.32, 120.64]], {}, {"urls": {}, "query": {}, **options})
+        m = map_page.build_map(cfg, [[31.30, 120.60], [31.32, 120.64]], {}, {"urls": {}, "query": {}, **options})
         return m.get_root().render()
 
 
@@ -55,7 +56,7 @@ def test_tile_providers_from_config(tmp_path, provider, crs, in_html):
                                    "webmap.intranet_tile_url": "http://10.0.0.5/tiles/{z}/{x}/{y}.png",
                                    "webmap.intranet_tile_crs": "gcj02"})
     app = create_app({"TESTING": True}, config=cfg)
-    assert maps.display_crs(cfg) == crs
+    assert map_page.display_crs(cfg) == crs
     html = _render(app, cfg)
     if in_html:
         assert in_html in html and "L.tileLayer" in html
@@ -67,7 +68,7 @@ def test_tile_providers_from_config(tmp_path, provider, crs, in_html):
 
 def test_tianditu_without_key_runs_offline(tmp_path):
     cfg = make_config(tmp_path, **{"webmap.tile_provider": "tianditu"})
-    assert maps.tile_spec(cfg) is None
+    assert map_page.tile_spec(cfg) is None
 
 
 def test_map_page_shows_zone_and_passes_filters_to_the_apis(app, users_world):

@@ -1,4 +1,4 @@
-"""The clue loop for the web app: thin calls into grids.clues plus what the pages and the API show."""
+"""The clue loop for the web app: thin calls into hits.clues plus what the pages and the API show."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Config
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
-from grids import clues as logic
+from hits import clues as logic
 
 ATTACHMENTS_DIR = "attachments"
 OUTCOME_CHOICES = [(k, v) for k, v in logic.OUTCOME_NAMES.items()]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.models import VENUE_CATEGORIES, Grid, Venue
 from webmap.services.geo import points_to_display
-from webmap.services.map import Filters, fetch_tuples, scope, venue_conditions, venue_rows
+from webmap.services.map_data import Filters, fetch_tuples, scope, venue_conditions, venue_rows
 
 
 def venue_layer(session: Session, zone, f: Filters, crs: str, zoom: int, limit: int, cluster_above: int,

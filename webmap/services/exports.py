@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Grid, Hit, Venue
 from webmap.services.hits import LABEL_NAMES, STATUS_NAMES
-from webmap.services.map import Filters, hit_conditions, venue_conditions
+from webmap.services.map_data import Filters, hit_conditions, venue_conditions
 
 VENUE_COLUMNS = [("id", "编号"), ("name", "名称"), ("category", "类别"), ("licence_no", "许可证号"),
                  ("licence_expiry", "许可证有效期"), ("address", "地址"), ("lon", "经度(WGS-84)"),

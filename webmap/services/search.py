@@ -219,7 +219,7 @@ def mini_map(cfg, hit: Hit) -> dict[str, str] | None:
         return None
     import folium
 
-    from webmap import maps
+    from webmap.services import map_page as maps
     from webmap.services.geo import points_to_display
 
     lon, lat = points_to_display([hit.lon], [hit.lat], maps.display_crs(cfg))
@@ -231,8 +231,8 @@ def mini_map(cfg, hit: Hit) -> dict[str, str] | None:
 
 
 def evidence_zip(cfg, hit_id: int, officer: str) -> Path:
-    """The court-ready evidence package of a hit (crawlers.evidence builds and audits it)."""
-    from crawlers.evidence import export_hit
+    """The court-ready evidence package of a hit (evidence builds and audits it)."""
+    from evidence import export_hit
 
     out_dir = Path(tempfile.mkdtemp(prefix="wangxun-evidence-", dir=cfg.data_dir))
     folder = export_hit(cfg, hit_id, out_dir, officer=officer)

@@ -1,6 +1,6 @@
 """线索管理 pages and JSON API: triage hits (patrol staff), work clues (grid managers), close them.
 
-Every step calls one grids.clues function and writes one audit row in the same transaction. A clue
+Every step calls one hits.clues function and writes one audit row in the same transaction. A clue
 outside a grid manager's zone is a 403 (audited as "denied"); a mistake in the form is a message.
 The API takes the same fields as the forms (JSON or multipart for photos) and needs the session
 cookie plus the X-CSRFToken header (the token is in every page's <meta name="csrf-token">).

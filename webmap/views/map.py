@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 
-from webmap import maps, zones
+from webmap import zones
+from webmap.services import map_page
 from webmap.auth import login_required
 from webmap.dbsession import get_session
 from webmap.services import clusters
 from webmap.services import hits as hit_service
-from webmap.services import map as map_data
+from webmap.services import map_data
 from webmap.services import venues as venue_service
 from webmap.views import params
 from webmap.views.loaders import load_hit, load_venue
@@ -23,7 +24,7 @@ def _json(payload: dict) -> Response:
 @bp.route("/")
 @login_required
 def index():
-    page = maps.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), params.filters(request.args),
+    page = map_page.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), params.filters(request.args),
                          params.passthrough(request.args))
     return render_template("map/index.html", **page)
 
@@ -32,7 +33,7 @@ def index():
 @login_required
 def grid_map(grid_id: int):
     f = params.filters(request.args, grid_id=grid_id)
-    page = maps.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), f, params.passthrough(request.args, grid_id))
+    page = map_page.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), f, params.passthrough(request.args, grid_id))
     return render_template("map/index.html", **page)
 
 
@@ -43,7 +44,7 @@ def api_grids():
     if level not in ("grid", "street"):
         return jsonify(error="level must be grid or street"), 400
     text = map_data.grid_features(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
-                                  maps.display_crs(g.cfg), level=level)
+                                  map_page.display_crs(g.cfg), level=level)
     return current_app.response_class(text, mimetype="application/json")
 
 
@@ -52,9 +53,9 @@ def api_grids():
 def api_venues():
     zone, f, zoom, w = zones.allowed_grid_ids(), params.filters(request.args), request.args.get("zoom", type=int), g.cfg.webmap
     if zoom is None or request.args.get("format") == "geojson":  # every venue, for GIS tools
-        data = map_data.venue_rows(get_session(), zone, f, maps.display_crs(g.cfg), int(w.api_max_venues))
+        data = map_data.venue_rows(get_session(), zone, f, map_page.display_crs(g.cfg), int(w.api_max_venues))
         return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
-    return _json(clusters.venue_layer(get_session(), zone, f, maps.display_crs(g.cfg), zoom,
+    return _json(clusters.venue_layer(get_session(), zone, f, map_page.display_crs(g.cfg), zoom,
                                       int(w.api_max_venues), int(w.cluster_above)))
 
 
@@ -69,7 +70,7 @@ def api_venue(venue_id: int):
 @login_required
 def api_hits():
     data = map_data.hit_rows(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
-                             maps.display_crs(g.cfg), int(g.cfg.webmap.api_max_hits))
+                             map_page.display_crs(g.cfg), int(g.cfg.webmap.api_max_hits))
     return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
 
 

@@ -8,9 +8,10 @@ from flask import abort, g
 from werkzeug.datastructures import MultiDict
 
 from core.models import HIT_STATUSES, VENUE_CATEGORIES
-from webmap import maps, zones
+from webmap import zones
+from webmap.services import map_page
 from webmap.services.geo import BBox
-from webmap.services.map import GRADES, Filters
+from webmap.services.map_data import GRADES, Filters
 
 FILTER_KEYS = ("grid", "category", "grade", "date_from", "date_to", "status")
 
@@ -43,7 +44,7 @@ def filters(args: MultiDict, grid_id: int | None = None) -> Filters:
     bbox = None
     if args.get("bbox"):
         try:
-            bbox = BBox.parse(args["bbox"]).to_wgs84(maps.display_crs(g.cfg), margin=0.0005)
+            bbox = BBox.parse(args["bbox"]).to_wgs84(map_page.display_crs(g.cfg), margin=0.0005)
         except ValueError as exc:
             abort(400, description=str(exc))
     return Filters(grid_ids=grid_ids, categories=_multi(args, "category", VENUE_CATEGORIES),
