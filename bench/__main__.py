@@ -1,12 +1,12 @@
 """Run every benchmark at its default (quick) size, one after another, each in its own process:
 `.venv/bin/python -m bench` (what `make bench` does). Pass --full to use the issues' full sizes."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
 
-BENCHMARKS = ("detect_matcher", "classify", "search_bench", "map_assign", "map_city", "crawl_static",
-              "crawl_rendered")
+BENCHMARKS = ("detect_matcher", "classify", "search_bench", "map_assign", "map_city", "crawl_static", "crawl_rendered")
 
 
 def main(argv: list[str]) -> int:

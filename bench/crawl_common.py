@@ -1,5 +1,6 @@
 """Shared set-up of the crawl benchmarks: a sample site with many generated pages, a sources file
 naming them, and a crawl subprocess run the way the scheduler runs it."""
+
 from __future__ import annotations
 
 import copy
@@ -47,15 +48,27 @@ def _toml(value) -> str:
 
 def crawl_env(workdir: Path, sources: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not (k.startswith("WANGXUN_") and "__" in k)}
-    env.update({"WANGXUN_CORE__DATA_DIR": str(workdir / "var"), "WANGXUN_CORE__DATABASE_URL": "",
-                "WANGXUN_CRAWL__SOURCES_FILE": str(sources), "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
-                "WANGXUN_SEARCH__BACKEND": "embedded"})
+    env.update(
+        {
+            "WANGXUN_CORE__DATA_DIR": str(workdir / "var"),
+            "WANGXUN_CORE__DATABASE_URL": "",
+            "WANGXUN_CRAWL__SOURCES_FILE": str(sources),
+            "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
+            "WANGXUN_SEARCH__BACKEND": "embedded",
+        }
+    )
     return env
 
 
 def start_pipeline_crawl(source: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "crawlers", source], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawlers", source],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen) -> dict:

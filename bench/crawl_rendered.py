@@ -7,6 +7,7 @@ its browser processes as the crawl goes on.
 Targets: ≥ 4 pages/s on 2 cores; memory (PSS, summed over the process tree) at page 1000 less than
 20% above page 100. Every page is rendered, waited for, screenshotted (full page) and stored.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,16 +77,32 @@ def main() -> None:
     with start(data_path=work / "posts.json") as site:
         urls = [f"{site.url}/goofish/item/{p['key']}" for p in posts]
         sources = work / "sources.toml"
-        write_sources(sources, "bench_rendered", urls, kind="generic", platform="shop", render=True,
-                      render_wait_for=".item-main-container, .item-error", max_depth=0,
-                      page_budget=pages * 3, download_delay=0.0, concurrency=args.concurrency,
-                      selectors={"title": "h1.item-title", "text": ".item-desc", "price": ".item-price",
-                                 "account": ".item-seller", "seller_location": ".item-location"})
+        write_sources(
+            sources,
+            "bench_rendered",
+            urls,
+            kind="generic",
+            platform="shop",
+            render=True,
+            render_wait_for=".item-main-container, .item-error",
+            max_depth=0,
+            page_budget=pages * 3,
+            download_delay=0.0,
+            concurrency=args.concurrency,
+            selectors={
+                "title": "h1.item-title",
+                "text": ".item-desc",
+                "price": ".item-price",
+                "account": ".item-seller",
+                "seller_location": ".item-location",
+            },
+        )
         env = crawl_env(work, sources)
         from core import config
 
-        cfg = config.load(overrides={"core.data_dir": str(work / "var"), "core.database_url": "",
-                                     "crawl.sources_file": str(sources)})
+        cfg = config.load(
+            overrides={"core.data_dir": str(work / "var"), "core.database_url": "", "crawl.sources_file": str(sources)}
+        )
         proc = start_pipeline_crawl("bench_rendered", env)
         marks = watch_memory(proc, cfg, (100, late))
         summary = finish(proc)
@@ -109,17 +126,21 @@ def watch_memory(proc, cfg, at: tuple[int, int]) -> dict:
 def report(summary: dict, marks: dict, late: int) -> None:
     rate = summary["pages"] / summary["elapsed_s"]
     cpu = summary.get("cpu_s", {})
-    print(f"rendered pages={summary['pages']} in {summary['elapsed_s']:.1f} s: {rate:.2f} pages/s "
-          f"(target ≥ {TARGET_RATE}) {'PASS' if rate >= TARGET_RATE else 'BELOW TARGET'}; CPU per page "
-          f"{1000 * (cpu.get('crawl', 0) + cpu.get('children', 0)) / max(1, summary['pages']):.0f} ms "
-          f"(crawl process {cpu.get('crawl', 0):.0f} s, Chromium + page workers {cpu.get('children', 0):.0f} s, "
-          f"start-up included)")
+    print(
+        f"rendered pages={summary['pages']} in {summary['elapsed_s']:.1f} s: {rate:.2f} pages/s "
+        f"(target ≥ {TARGET_RATE}) {'PASS' if rate >= TARGET_RATE else 'BELOW TARGET'}; CPU per page "
+        f"{1000 * (cpu.get('crawl', 0) + cpu.get('children', 0)) / max(1, summary['pages']):.0f} ms "
+        f"(crawl process {cpu.get('crawl', 0):.0f} s, Chromium + page workers {cpu.get('children', 0):.0f} s, "
+        f"start-up included)"
+    )
     if 100 in marks and late in marks:
         (n1, m1), (n2, m2) = marks[100], marks[late]
         growth = (m2 - m1) / m1
-        print(f"memory (crawler + Chromium, PSS): {m1:.0f} MB at page {n1}, {m2:.0f} MB at page {n2}, "
-              f"growth {growth:+.1%} (target < {TARGET_GROWTH:.0%}) {'PASS' if growth < TARGET_GROWTH else 'ABOVE TARGET'}; "
-              f"peak {marks['peak']:.0f} MB")
+        print(
+            f"memory (crawler + Chromium, PSS): {m1:.0f} MB at page {n1}, {m2:.0f} MB at page {n2}, "
+            f"growth {growth:+.1%} (target < {TARGET_GROWTH:.0%}) {'PASS' if growth < TARGET_GROWTH else 'ABOVE TARGET'}; "
+            f"peak {marks['peak']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Target: pipeline pages/s ≥ 0.70 × download-only pages/s. Both crawls run as t
 crawl per process, as in production) against one sample site; each figure is Scrapy's own
 elapsed_time_seconds (spider open to close), so process start-up is outside both.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,15 +38,27 @@ def download_only(urls_file: str, concurrency: int, user_agent: str) -> None:
         def parse(self, response):
             return None
 
-    process = CrawlerProcess({"CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-                              "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": True,
-                              "USER_AGENT": user_agent, "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False})
+    process = CrawlerProcess(
+        {
+            "CONCURRENT_REQUESTS": concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+            "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False,
+            "ROBOTSTXT_OBEY": True,
+            "USER_AGENT": user_agent,
+            "LOG_LEVEL": "WARNING",
+            "TELNETCONSOLE_ENABLED": False,
+        }
+    )
     crawler = process.create_crawler(DownloadOnly)
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats()
-    print(json.dumps({"pages": stats.get("response_received_count", 0),
-                      "elapsed_s": stats.get("elapsed_time_seconds", 0.0)}))
+    print(
+        json.dumps(
+            {"pages": stats.get("response_received_count", 0), "elapsed_s": stats.get("elapsed_time_seconds", 0.0)}
+        )
+    )
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -69,22 +82,48 @@ def run_baseline(urls: list[str], work, concurrency: int) -> dict:
 
     urls_file = work / "urls.txt"
     urls_file.write_text("\n".join(urls), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "bench.crawl_static", "--baseline-worker", str(urls_file),
-                          "--concurrency", str(concurrency), "--user-agent", config.load().crawl.user_agent],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.crawl_static",
+            "--baseline-worker",
+            str(urls_file),
+            "--concurrency",
+            str(concurrency),
+            "--user-agent",
+            config.load().crawl.user_agent,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_pipeline(urls: list[str], work, concurrency: int, tag: str, worker_process: bool = True) -> dict:
     sources = work / f"sources-{tag}.toml"
-    write_sources(sources, f"bench_static_{tag}", urls, kind="wechat_article", platform="wechat",
-                  max_depth=0, page_budget=len(urls) + 10, download_delay=0.0, concurrency=concurrency)
+    write_sources(
+        sources,
+        f"bench_static_{tag}",
+        urls,
+        kind="wechat_article",
+        platform="wechat",
+        max_depth=0,
+        page_budget=len(urls) + 10,
+        download_delay=0.0,
+        concurrency=concurrency,
+    )
     env = crawl_env(work / tag, sources)
     env["WANGXUN_CRAWL__SAMPLE_SITE_URL"] = "http://unused.invalid"
     env["WANGXUN_CRAWL__WORKER_PROCESSES"] = "2" if worker_process else "0"
     summary = finish(start_pipeline_crawl(f"bench_static_{tag}", env))
-    return {"pages": summary["pages"], "elapsed_s": summary["elapsed_s"], "hits": summary["hits"],
-            "cpu": summary.get("cpu_s", {})}
+    return {
+        "pages": summary["pages"],
+        "elapsed_s": summary["elapsed_s"],
+        "hits": summary["hits"],
+        "cpu": summary.get("cpu_s", {}),
+    }
 
 
 def main() -> None:
@@ -93,8 +132,11 @@ def main() -> None:
     ap.add_argument("--pages", type=int)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3, help="alternating baseline/pipeline rounds")
-    ap.add_argument("--thread-worker", action="store_true",
-                    help="parse/classify/store on a thread instead of the worker process ([crawl] worker_processes = 0)")
+    ap.add_argument(
+        "--thread-worker",
+        action="store_true",
+        help="parse/classify/store on a thread instead of the worker process ([crawl] worker_processes = 0)",
+    )
     ap.add_argument("--baseline-worker", help=argparse.SUPPRESS)
     ap.add_argument("--user-agent", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -110,21 +152,26 @@ def main() -> None:
             base = measured(run_baseline, urls, work, args.concurrency)
             full = measured(run_pipeline, urls, work, args.concurrency, f"r{r}", not args.thread_worker)
             rows.append((base, full))
-            print(f"round {r + 1}: download-only {_rate(base):7.1f} pages/s   "
-                  f"crawl+parse+detect+store {_rate(full):7.1f} pages/s   ratio {_rate(full) / _rate(base):.2f}"
-                  f"   ({full['pages']} pages, {full['hits']} hits)\n"
-                  f"         CPU per page: crawler {base['crawl_ms']:.1f} ms vs {full['crawl_ms']:.1f} ms "
-                  f"(incl. process start-up; pipeline: crawl process {full['cpu'].get('crawl', 0):.1f} s, "
-                  f"page workers {full['cpu'].get('children', 0):.1f} s), "
-                  f"sample site {base['site_ms']:.1f} ms vs {full['site_ms']:.1f} ms", flush=True)
+            print(
+                f"round {r + 1}: download-only {_rate(base):7.1f} pages/s   "
+                f"crawl+parse+detect+store {_rate(full):7.1f} pages/s   ratio {_rate(full) / _rate(base):.2f}"
+                f"   ({full['pages']} pages, {full['hits']} hits)\n"
+                f"         CPU per page: crawler {base['crawl_ms']:.1f} ms vs {full['crawl_ms']:.1f} ms "
+                f"(incl. process start-up; pipeline: crawl process {full['cpu'].get('crawl', 0):.1f} s, "
+                f"page workers {full['cpu'].get('children', 0):.1f} s), "
+                f"sample site {base['site_ms']:.1f} ms vs {full['site_ms']:.1f} ms",
+                flush=True,
+            )
     # Each round's two crawls ran back to back; the median round ratio is least swayed by other load.
     ratios = sorted(_rate(f) / _rate(b) for b, f in rows)
     ratio = statistics.median(ratios)
-    print(f"static pages={pages} concurrency={args.concurrency}: download-only "
-          f"{statistics.median(_rate(b) for b, _ in rows):.1f} pages/s, full pipeline "
-          f"{statistics.median(_rate(f) for _, f in rows):.1f} pages/s (medians); median round ratio {ratio:.2f} "
-          f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target ≥ {TARGET:.2f}) "
-          f"{'PASS' if ratio >= TARGET else 'BELOW TARGET'}")
+    print(
+        f"static pages={pages} concurrency={args.concurrency}: download-only "
+        f"{statistics.median(_rate(b) for b, _ in rows):.1f} pages/s, full pipeline "
+        f"{statistics.median(_rate(f) for _, f in rows):.1f} pages/s (medians); median round ratio {ratio:.2f} "
+        f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target ≥ {TARGET:.2f}) "
+        f"{'PASS' if ratio >= TARGET else 'BELOW TARGET'}"
+    )
 
 
 def _rate(row: dict) -> float:

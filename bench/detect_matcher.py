@@ -7,6 +7,7 @@ Keywords: the shipped library plus words from jieba's dictionary (real Chinese w
 up to --keywords. Text: dev-set posts interleaved with dictionary words drawn by frequency, folded
 once up front (folding is measured separately: it is a per-field cost, not a per-keyword one).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,10 @@ def main() -> None:
     print(f"Aho-Corasick find (+fillers, nested) {find_rate:8.1f} MB/s   {len(find_matches):,} matches")
     print(f"regex alternation (on {sample_mb:.1f} MB)       {regex_rate:8.2f} MB/s   {regex_matches:,} matches")
     print(f"ratio scan/regex: {ac_rate / regex_rate:.0f}x   find/regex: {find_rate / regex_rate:.0f}x")
-    print(f"targets: scan >= 20 MB/s [{'ok' if ac_rate >= 20 else 'MISSED'}], "
-          f">= 10x regex [{'ok' if ac_rate / regex_rate >= 10 else 'MISSED'}]")
+    print(
+        f"targets: scan >= 20 MB/s [{'ok' if ac_rate >= 20 else 'MISSED'}], "
+        f">= 10x regex [{'ok' if ac_rate / regex_rate >= 10 else 'MISSED'}]"
+    )
 
 
 def _dictionary() -> tuple[list[str], list[int]]:

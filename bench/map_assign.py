@@ -7,6 +7,7 @@ the STRtree's bounding boxes overlap as they would in practice. Baseline, in the
 point against every polygon (vectorised shapely.contains per point) on a sample, extrapolated to all
 points; the sample's answers must equal the index's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,9 +39,13 @@ def main(argv=None) -> None:
     polygons = voronoi_grids(a.grids, rng)
     lon, lat = rng.uniform(WEST, EAST, a.points), rng.uniform(SOUTH, NORTH, a.points)
     ids = np.arange(1, len(polygons) + 1)
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
-    print(f"{a.points:,} points, {len(polygons):,} Voronoi grid polygons "
-          f"(mean {shapely.get_num_coordinates(polygons).mean():.1f} vertices)")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)"
+    )
+    print(
+        f"{a.points:,} points, {len(polygons):,} Voronoi grid polygons "
+        f"(mean {shapely.get_num_coordinates(polygons).mean():.1f} vertices)"
+    )
 
     t = time.perf_counter()
     index = GridIndex.from_polygons(ids, [str(i) for i in ids], polygons)
@@ -49,16 +54,20 @@ def main(argv=None) -> None:
     assigned = index.assign(lon, lat)
     run = time.perf_counter() - t
     outside = int((assigned < 0).sum())
-    print(f"spatial index (STRtree): build {build:.2f} s, assign {run:.2f} s, total {build + run:.2f} s "
-          f"= {a.points / (build + run):,.0f} points/s; {outside} points outside every grid")
+    print(
+        f"spatial index (STRtree): build {build:.2f} s, assign {run:.2f} s, total {build + run:.2f} s "
+        f"= {a.points / (build + run):,.0f} points/s; {outside} points outside every grid"
+    )
 
     # The same STRtree asked with predicate="intersects" (prepared polygons do the work instead of the
     # points; differs from "within" only for points exactly on an edge) — a suggestion for grids/location.py.
     t = time.perf_counter()
     pi, _ = index.tree.query(shapely.points(lon, lat), predicate="intersects")
     variant = time.perf_counter() - t
-    print(f"variant predicate='intersects': {variant:.2f} s ({run / variant:.2f}x the 'within' query); "
-          f"{np.unique(pi).size:,} points matched")
+    print(
+        f"variant predicate='intersects': {variant:.2f} s ({run / variant:.2f}x the 'within' query); "
+        f"{np.unique(pi).size:,} points matched"
+    )
 
     k = min(a.sample, a.points)
     t = time.perf_counter()
@@ -70,8 +79,10 @@ def main(argv=None) -> None:
     per_point = (time.perf_counter() - t) / k
     baseline = per_point * a.points
     agree = (brute == assigned[:k]) | ((brute < 0) & (assigned[:k] < 0))
-    print(f"baseline (every polygon per point): {per_point * 1000:.2f} ms/point on {k:,} points, "
-          f"extrapolated {baseline:,.0f} s for all; answers agree on {agree.mean():.2%} of the sample")
+    print(
+        f"baseline (every polygon per point): {per_point * 1000:.2f} ms/point on {k:,} points, "
+        f"extrapolated {baseline:,.0f} s for all; answers agree on {agree.mean():.2%} of the sample"
+    )
     print(f"speed-up: {baseline / (build + run):,.0f}x; target < 10 s: {'met' if build + run < 10 else 'NOT met'}")
 
 

@@ -14,6 +14,7 @@ Zone view: a grid manager whose zone holds ~5,000 venues; median server time of 
 each API call the page makes (Flask test client, so no network), against the same calls by an admin
 over the whole city.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,25 @@ import threading
 import time
 from pathlib import Path
 
-from core import config, db
 from bench.map_world import PASSWORD, build_world
+from core import config, db
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-quic", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 CHROMIUM = "/usr/bin/chromium"
 
 
 def _config(data_dir: Path, **overrides):
-    return config.load(overrides={"core.data_dir": str(data_dir), "core.database_url": "",
-                                  "webmap.tile_provider": "none", **overrides})
+    return config.load(
+        overrides={"core.data_dir": str(data_dir), "core.database_url": "", "webmap.tile_provider": "none", **overrides}
+    )
 
 
 def _serve(app):
@@ -85,8 +94,13 @@ def zone_server_times(cfg, runs: int) -> dict[str, dict[str, float]]:
     from webmap import create_app
 
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, config=cfg)
-    urls = ["/", "/api/grids", "/api/venues?bbox=120.50,31.20,120.75,31.42&zoom=13",
-            "/api/venues?bbox=120.50,31.20,120.75,31.42&zoom=18", "/api/hits?bbox=120.50,31.20,120.75,31.42"]
+    urls = [
+        "/",
+        "/api/grids",
+        "/api/venues?bbox=120.50,31.20,120.75,31.42&zoom=13",
+        "/api/venues?bbox=120.50,31.20,120.75,31.42&zoom=18",
+        "/api/hits?bbox=120.50,31.20,120.75,31.42",
+    ]
     result: dict[str, dict[str, float]] = {}
     for user in ("gm", "admin"):
         client = app.test_client()
@@ -114,14 +128,20 @@ def main(argv=None) -> None:
         db.upgrade(cfg)
         t = time.perf_counter()
         world = build_world(cfg, venues=a.venues, hits=2_000)
-        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
-        print(f"world: {a.venues} venues, {world.hits} hits, {len(world.grid_ids)} grids "
-              f"(built in {time.perf_counter() - t:.1f} s); zone of 'gm' = {len(world.zone_codes)} grids")
+        print(
+            f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)"
+        )
+        print(
+            f"world: {a.venues} venues, {world.hits} hits, {len(world.grid_ids)} grids "
+            f"(built in {time.perf_counter() - t:.1f} s); zone of 'gm' = {len(world.zone_codes)} grids"
+        )
         zone = zone_server_times(cfg, runs=max(5, a.runs))
         print("\nzone view (grid manager, ~5,000 venues) vs city (admin): median server ms, response bytes")
         for url, r in zone.items():
-            print(f"  {url:58s} zone {r['gm']:7.1f} ms {r['gm_bytes']:>9,d} B   city {r['admin']:7.1f} ms "
-                  f"{r['admin_bytes']:>9,d} B   city/zone {r['admin'] / r['gm']:.1f}x")
+            print(
+                f"  {url:58s} zone {r['gm']:7.1f} ms {r['gm_bytes']:>9,d} B   city {r['admin']:7.1f} ms "
+                f"{r['admin_bytes']:>9,d} B   city/zone {r['admin'] / r['gm']:.1f}x"
+            )
         page_total = sum(zone[u]["gm"] for u in zone if "zoom=18" not in u)
         print(f"  zone view total (page + grids + venues + hits): {page_total:.0f} ms (target < 300 ms per response)")
         if not a.skip_browser:
@@ -132,8 +152,10 @@ def main(argv=None) -> None:
 def _browser(cfg, a) -> None:
     print("\ncity view, headless Chromium, time to interactive (ms since navigation):")
     rows = {}
-    for label, above in (("baseline: all venues clustered in the browser", a.venues * 2),
-                         ("default: server-side clusters", int(cfg.webmap.cluster_above))):
+    for label, above in (
+        ("baseline: all venues clustered in the browser", a.venues * 2),
+        ("default: server-side clusters", int(cfg.webmap.cluster_above)),
+    ):
         states = city_tti(cfg, a.runs, above)
         tti = [s["readyAt"] for s in states]
         rows[label] = statistics.median(tti)

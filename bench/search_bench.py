@@ -9,6 +9,7 @@ Figures: indexing hits/s (reindex from the database, and the outbox drain path),
 (the baseline: what indexing would cost with a free index), and p50/p95 of keyword + one filter +
 highlight queries, without and with facets. Targets from the issue: ≥ 5,000 hits/s, p95 < 100 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,32 @@ from sqlalchemy import text
 from core import config, db
 from core.models import Grid
 
-KEYWORDS = ["盗版", "代购", "跟团", "港澳", "签证", "包机", "书籍", "正版", "教材", "低价", "旅游", "地接",
-            "纯玩", "自由行", "团费", "影印", "原版", "出境", "招募", "导游"]
-FILLER = ("我们专业提供各类服务欢迎咨询价格优惠质量保证全国包邮当天发货线路行程安排酒店门票景区用车"
-          "客服微信电话联系方式售后保障诚信经营老客户推荐新品上市限时活动更多详情请私信了解的是在和")
+KEYWORDS = [
+    "盗版",
+    "代购",
+    "跟团",
+    "港澳",
+    "签证",
+    "包机",
+    "书籍",
+    "正版",
+    "教材",
+    "低价",
+    "旅游",
+    "地接",
+    "纯玩",
+    "自由行",
+    "团费",
+    "影印",
+    "原版",
+    "出境",
+    "招募",
+    "导游",
+]
+FILLER = (
+    "我们专业提供各类服务欢迎咨询价格优惠质量保证全国包邮当天发货线路行程安排酒店门票景区用车"
+    "客服微信电话联系方式售后保障诚信经营老客户推荐新品上市限时活动更多详情请私信了解的是在和"
+)
 PLATFORMS = ["wechat", "shop", "note", "forum", "web"]
 LABELS = [["unlicensed_travel"], ["illegal_publication"], ["unlicensed_travel", "illegal_publication"]]
 FILTERS = ["platform:shop", "label:unlicensed_travel", "status:new", "score:>=0.6", "platform:wechat"]
@@ -47,7 +70,7 @@ def sentence(rng: random.Random, n: int) -> str:
             parts.append(rng.choices(KEYWORDS, weights=ZIPF)[0])
         else:
             i = rng.randrange(len(FILLER) - 4)
-            parts.append(FILLER[i:i + rng.randint(2, 4)])
+            parts.append(FILLER[i : i + rng.randint(2, 4)])
         if rng.random() < 0.08:
             parts.append(rng.choice("，。！ "))
     return "".join(parts)
@@ -58,8 +81,18 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
     with db.session_scope(cfg) as s:
         grid_ids = []
         for i in range(20):
-            g = Grid(code=f"B{i:04d}", name=f"基准网格{i}", level="grid", geometry="{}", min_lon=0, min_lat=0,
-                     max_lon=1, max_lat=1, centroid_lon=0.5, centroid_lat=0.5)
+            g = Grid(
+                code=f"B{i:04d}",
+                name=f"基准网格{i}",
+                level="grid",
+                geometry="{}",
+                min_lon=0,
+                min_lat=0,
+                max_lon=1,
+                max_lat=1,
+                centroid_lon=0.5,
+                centroid_lat=0.5,
+            )
             s.add(g)
             s.flush()
             grid_ids.append(g.id)
@@ -68,8 +101,22 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
     titles = [sentence(rng, rng.randint(10, 25)) for _ in range(5000)]
     texts = [sentence(rng, rng.randint(40, 150)) for _ in range(20000)]
     start = dt.datetime(2025, 1, 1)
-    cols = ("url", "source", "platform", "title", "text", "account", "labels", "scores", "score", "reasons",
-            "grid_id", "status", "detected_at", "updated_at")
+    cols = (
+        "url",
+        "source",
+        "platform",
+        "title",
+        "text",
+        "account",
+        "labels",
+        "scores",
+        "score",
+        "reasons",
+        "grid_id",
+        "status",
+        "detected_at",
+        "updated_at",
+    )
     sql = f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     labels = [json.dumps(x) for x in LABELS]
     conn = db.raw_connection(cfg)  # plain executemany: the ORM would take longer than the indexing
@@ -77,10 +124,24 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
         batch = []
         for i in range(n):
             when = (start + dt.timedelta(minutes=i * 525600 // n)).strftime("%Y-%m-%d %H:%M:%S.000000")
-            batch.append((f"https://example.invalid/p/{i}", f"src{i % 12}", rng.choice(PLATFORMS),
-                          rng.choice(titles), rng.choice(texts) + "，" + rng.choice(texts),
-                          f"账号{i % 5000}", rng.choice(labels), "{}", round(rng.random(), 3), "[]",
-                          rng.choice(grid_ids), rng.choice(["new", "new", "clue", "dismissed"]), when, when))
+            batch.append(
+                (
+                    f"https://example.invalid/p/{i}",
+                    f"src{i % 12}",
+                    rng.choice(PLATFORMS),
+                    rng.choice(titles),
+                    rng.choice(texts) + "，" + rng.choice(texts),
+                    f"账号{i % 5000}",
+                    rng.choice(labels),
+                    "{}",
+                    round(rng.random(), 3),
+                    "[]",
+                    rng.choice(grid_ids),
+                    rng.choice(["new", "new", "clue", "dismissed"]),
+                    when,
+                    when,
+                )
+            )
             if len(batch) == 10000:
                 conn.executemany(sql, batch)
                 batch.clear()
@@ -120,8 +181,12 @@ def bench_drain(cfg, k: int) -> float:
     from search import outbox
 
     with db.get_engine(cfg).begin() as conn:
-        conn.execute(text(f"INSERT INTO search_outbox (hit_id, op, created_at, attempts) "
-                          f"SELECT id, 'index', CURRENT_TIMESTAMP, 0 FROM hits ORDER BY id DESC LIMIT {k}"))
+        conn.execute(
+            text(
+                f"INSERT INTO search_outbox (hit_id, op, created_at, attempts) "
+                f"SELECT id, 'index', CURRENT_TIMESTAMP, 0 FROM hits ORDER BY id DESC LIMIT {k}"
+            )
+        )
     t0 = time.perf_counter()
     done = outbox.drain(cfg)
     assert done == k, (done, k)
@@ -159,16 +224,22 @@ def run(n: int, queries: int, backend: str, es_url: str | None, workdir: Path) -
     rate = bench_reindex(cfg, n)
     drain = bench_drain(cfg, min(n, 20000))
     print(f"[{backend}] analysis alone (baseline): {base:,.0f} hits/s")
-    print(f"[{backend}] bulk indexing (reindex from the database): {rate:,.0f} hits/s "
-          f"= {rate / base:.2f} × the analysis baseline  (target ≥ 5,000)")
+    print(
+        f"[{backend}] bulk indexing (reindex from the database): {rate:,.0f} hits/s "
+        f"= {rate / base:.2f} × the analysis baseline  (target ≥ 5,000)"
+    )
     print(f"[{backend}] outbox drain (replacing indexed hits): {drain:,.0f} hits/s")
     for facets in (False, True):
         times = bench_queries(cfg, queries, facets)
-        print(f"[{backend}] keyword + one filter + highlights{' + facets' if facets else ''}: "
-              f"p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms "
-              f"over {queries} queries  (target p95 < 100 ms)")
-    print(f"[{backend}] load average (1/5/15 min) at the end: {'/'.join(f'{x:.1f}' for x in os.getloadavg())} "
-          f"on {os.cpu_count()} cores (other processes share the machine)")
+        print(
+            f"[{backend}] keyword + one filter + highlights{' + facets' if facets else ''}: "
+            f"p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms "
+            f"over {queries} queries  (target p95 < 100 ms)"
+        )
+    print(
+        f"[{backend}] load average (1/5/15 min) at the end: {'/'.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"on {os.cpu_count()} cores (other processes share the machine)"
+    )
     db.dispose(cfg)
 
 

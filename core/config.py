@@ -5,6 +5,7 @@ config.toml is the single list of settings and their defaults. A key that is not
 a setting: asking for it, or overriding it from the environment, is an error rather than a silent
 default, so a typo in a deployment's environment cannot go unnoticed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,8 +30,7 @@ class Section(Mapping):
     """A read-only table of settings; `cfg.search.backend` and `cfg["search"]["backend"]` both work."""
 
     def __init__(self, data: dict[str, Any], name: str = ""):
-        self._data = {k: Section(v, f"{name}.{k}".strip(".")) if isinstance(v, dict) else v
-                      for k, v in data.items()}
+        self._data = {k: Section(v, f"{name}.{k}".strip(".")) if isinstance(v, dict) else v for k, v in data.items()}
         self._name = name
 
     def __getitem__(self, key: str) -> Any:
@@ -80,8 +80,11 @@ class Config(Section):
         return url or f"sqlite:///{self.data_dir / 'wangxun.db'}"
 
 
-def load(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | None = None,
-         environ: Mapping[str, str] | None = None) -> Config:
+def load(
+    path: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
     """Read config.toml, apply WANGXUN_SECTION__KEY environment overrides, then `overrides`.
 
     `overrides` is a nested dict ({"search": {"backend": "embedded"}}) or dotted keys
@@ -92,7 +95,7 @@ def load(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | N
     data = read_settings_file(path, "config file")
     for name, raw in environ.items():
         if name.startswith(ENV_PREFIX) and name not in _NOT_SETTINGS and "__" in name:
-            keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__")]
+            keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__")]
             _set(data, keys, raw, source=f"environment variable {name}", from_text=True)
     for dotted, value in _flatten(overrides or {}):
         _set(data, dotted.split("."), value, source=f"override {dotted}", from_text=False)

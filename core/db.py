@@ -4,6 +4,7 @@ SQLite is the default (WAL, foreign keys on, a busy timeout so the crawler, the 
 app can share one file). Any SQLAlchemy URL works, PostgreSQL included; nothing else in the project
 builds an engine or calls sqlite3.connect.
 """
+
 from __future__ import annotations
 
 import collections
@@ -218,8 +219,9 @@ def _make_engine(url: str, cfg: Config) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": float(cfg.core.sqlite_busy_timeout_s),
-                                                  "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": float(cfg.core.sqlite_busy_timeout_s), "check_same_thread": False}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -5,13 +5,13 @@ only when its tiles are GCJ-02.
 Schema changes go through Alembic revisions in core/migrations/versions/ (never create_all in code
 paths that touch a real database), so `wangxun init` can upgrade a database without losing rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -53,6 +53,7 @@ class Grid(Base):
 
 class Venue(Base):
     """一户一档: one record per licensed venue."""
+
     __tablename__ = "venues"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -73,12 +74,15 @@ class Venue(Base):
 
     grid: Mapped[Grid | None] = relationship()
     # grid/category/grade covers the map's per-grid statistics and clusters without reading rows (0004).
-    __table_args__ = (Index("ix_venues_lon_lat", "lon", "lat"),
-                      Index("ix_venues_grid_category_grade", "grid_id", "category", "risk_grade"))
+    __table_args__ = (
+        Index("ix_venues_lon_lat", "lon", "lat"),
+        Index("ix_venues_grid_category_grade", "grid_id", "category", "risk_grade"),
+    )
 
 
 class Agency(Base):
     """A licensed travel agency in the registry (旅行社业务经营许可证)."""
+
     __tablename__ = "agencies"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -126,6 +130,7 @@ class User(Base):
 
 class UserGrid(Base):
     """A grid manager's zone: the grids assigned to them (a street assigns all its grids)."""
+
     __tablename__ = "user_grids"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True)
@@ -133,6 +138,7 @@ class UserGrid(Base):
 
 class AuditLog(Base):
     """执法全过程记录: every view of a hit or venue, every export and every change."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -147,8 +153,10 @@ class AuditLog(Base):
 
 # ---------------------------------------------------------------- crawl, evidence, hits (0002)
 
+
 class Page(Base):
     """A URL seen by a crawl; its content lives in versions."""
+
     __tablename__ = "pages"
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2000), unique=True)
@@ -162,6 +170,7 @@ class Page(Base):
 
 class PageVersion(Base):
     """One distinct content of a page (a changed page makes a new version)."""
+
     __tablename__ = "page_versions"
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
@@ -181,6 +190,7 @@ class PageVersion(Base):
 
 class Evidence(Base):
     """Court-ready evidence of one fetch, in an append-only hash chain (prev_hash → record_hash)."""
+
     __tablename__ = "evidence"
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
@@ -190,7 +200,9 @@ class Evidence(Base):
     status: Mapped[int] = mapped_column(Integer)
     fetched_at_utc: Mapped[dt.datetime] = mapped_column(DateTime)
     fetched_at_local: Mapped[str] = mapped_column(String(40))  # ISO with offset, e.g. +08:00
-    files: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"body": {"path":…, "sha256":…}, "headers":…, "text":…, "screenshot":…}
+    files: Mapped[dict[str, Any]] = mapped_column(
+        JSON
+    )  # {"body": {"path":…, "sha256":…}, "headers":…, "text":…, "screenshot":…}
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -201,6 +213,7 @@ HIT_STATUSES = ("new", "dismissed", "clue")
 
 class Hit(Base):
     """A page version the detectors flagged, with why and where."""
+
     __tablename__ = "hits"
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
@@ -229,6 +242,7 @@ class Hit(Base):
 
 class SearchOutbox(Base):
     """Hits waiting to be (re)indexed; rows leave only after the index confirmed them."""
+
     __tablename__ = "search_outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
     hit_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -240,6 +254,7 @@ class SearchOutbox(Base):
 
 class SavedSearch(Base):
     """关键词监控: a saved query whose new matches become alerts."""
+
     __tablename__ = "saved_searches"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -265,6 +280,7 @@ class Alert(Base):
 
 
 # ---------------------------------------------------------------- jobs and the enforcement loop (0002)
+
 
 class JobRun(Base):
     __tablename__ = "job_runs"
@@ -298,6 +314,7 @@ class VenueGrade(Base):
 
 class Inspector(Base):
     """执法人员 pool for 双随机 draws."""
+
     __tablename__ = "inspectors"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -307,6 +324,7 @@ class Inspector(Base):
 
 class SpotCheckDraw(Base):
     """A 双随机 draw; seed plus inputs reproduce it exactly."""
+
     __tablename__ = "spot_check_draws"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -330,6 +348,7 @@ CLUE_OUTCOMES = ("no_violation", "corrected", "case")
 
 class Clue(Base):
     """线索: a confirmed hit routed to a grid, followed to an inspection and an outcome."""
+
     __tablename__ = "clues"
     id: Mapped[int] = mapped_column(primary_key=True)
     hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"), index=True)
@@ -349,6 +368,7 @@ class Clue(Base):
 
 class Attachment(Base):
     """Files attached to an inspection (photos), stored under data_dir with their SHA-256."""
+
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)

@@ -4,6 +4,7 @@ The UI shows sellers' contacts masked (138****5678, sz****60); the stored text a
 them whole, because a case officer needs them. The mask keeps the length of the text, so highlight
 and reason spans computed on the original text still fall on the right characters.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,9 @@ import re
 _MOBILE = re.compile(r"(?:(?<=86)|(?<![0-9０-９]))1[3-9][0-9](?:[- ]?[0-9]){8}(?![0-9０-９])")
 _LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}-[0-9]{7,8}(?![0-9])")
 # An id right after a contact cue: 微信/wx/vx/V信/薇/威信/QQ/扣扣, with an optional colon.
-_CUED_ID = re.compile(r"(?i)(?:微信号?|威信|薇信?|v信|vx|wx|wechat|qq|扣扣|加v)\s*[:：]?\s*([A-Za-z0-9][-_A-Za-z0-9]{4,19})")
+_CUED_ID = re.compile(
+    r"(?i)(?:微信号?|威信|薇信?|v信|vx|wx|wechat|qq|扣扣|加v)\s*[:：]?\s*([A-Za-z0-9][-_A-Za-z0-9]{4,19})"
+)
 
 
 def mask_contacts(text: str | None) -> str:
@@ -29,8 +32,7 @@ def mask_contacts(text: str | None) -> str:
     return "".join(chars)
 
 
-def _mask(chars: list[str], start: int, end: int, keep_head: int, keep_tail: int,
-          keep_separators: bool = True) -> None:
+def _mask(chars: list[str], start: int, end: int, keep_head: int, keep_tail: int, keep_separators: bool = True) -> None:
     for i in range(start + keep_head, max(start + keep_head, end - keep_tail)):
         if not (keep_separators and chars[i] in "- "):
             chars[i] = "*"

@@ -1,4 +1,5 @@
 """Users, roles and zones. Passwords are stored as salted scrypt hashes (werkzeug), never in clear."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,8 +12,15 @@ from core.models import ROLES, Grid, User, UserGrid
 MIN_PASSWORD_LENGTH = 8
 
 
-def create_user(session: Session, username: str, password: str, role: str, display_name: str | None = None,
-                grid_codes: list[str] | tuple[str, ...] = (), email: str | None = None) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    grid_codes: list[str] | tuple[str, ...] = (),
+    email: str | None = None,
+) -> User:
     """Add a user; a grid manager needs at least one grid (a street code assigns all its grids)."""
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -22,8 +30,13 @@ def create_user(session: Session, username: str, password: str, role: str, displ
         raise UserError(f"user {username!r} already exists")
     if role == "grid_manager" and not grid_codes:
         raise UserError("a grid manager needs at least one grid code (--grid)")
-    user = User(username=username, password_hash=generate_password_hash(password),
-                display_name=display_name or username, role=role, email=email)
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        display_name=display_name or username,
+        role=role,
+        email=email,
+    )
     session.add(user)
     session.flush()
     for grid in _expand_grids(session, grid_codes):

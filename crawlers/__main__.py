@@ -1,6 +1,7 @@
 """`python -m crawlers SOURCE [--fresh]`: one crawl in this process (the scheduler's entry point).
 
 Settings come from config.toml, or the file named by WANGXUN_CONFIG, plus WANGXUN_* overrides."""
+
 from __future__ import annotations
 
 from core.cli import run

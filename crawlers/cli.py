@@ -1,4 +1,5 @@
 """`wangxun crawl SOURCE` / `python -m crawlers SOURCE` and `wangxun sources`."""
+
 from __future__ import annotations
 
 import sys
@@ -7,7 +8,6 @@ import click
 
 from core.cli import load_config
 from crawlers.sources import describe, load_sources, sources_path
-
 
 
 @click.command("crawl")

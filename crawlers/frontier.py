@@ -14,6 +14,7 @@ is the pipeline's job: unchanged content only updates last_seen).
 Lines: {"op": "run", "id", "started"} · {"op": "enq", "fp", "req"} · {"op": "done", "fp", "url"} ·
 {"op": "end", "state"}. A torn last line (killed mid-write) is ignored.
 """
+
 from __future__ import annotations
 
 import datetime as dt

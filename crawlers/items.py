@@ -1,4 +1,5 @@
 """What a spider hands to the pipeline: one page, parsed, with the fetch that produced it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,11 +34,17 @@ def fetch_fields(response) -> dict[str, Any]:
     import datetime as dt
 
     request = response.request
-    return {"url": (request.meta.get("redirect_urls") or [request.url])[0], "final_url": response.url,
-            "status": response.status, "fetched_at_utc": dt.datetime.now(dt.timezone.utc),
-            "method": request.method, "request_headers": _headers(request.headers),
-            "response_headers": _headers(response.headers), "protocol": response.protocol or "HTTP/1.1",
-            "crawler": "scrapy + playwright" if "playwright" in response.flags else "scrapy"}
+    return {
+        "url": (request.meta.get("redirect_urls") or [request.url])[0],
+        "final_url": response.url,
+        "status": response.status,
+        "fetched_at_utc": dt.datetime.now(dt.timezone.utc),
+        "method": request.method,
+        "request_headers": _headers(request.headers),
+        "response_headers": _headers(response.headers),
+        "protocol": response.protocol or "HTTP/1.1",
+        "crawler": "scrapy + playwright" if "playwright" in response.flags else "scrapy",
+    }
 
 
 def _headers(headers) -> dict[str, str | list[str]]:

@@ -3,6 +3,7 @@
 Everything reads its shared state from the spider (`spider.frontier`, `spider.pauses`,
 `spider.contexts`, `spider.budget`), so one crawl process has one of each.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,10 +12,10 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.dupefilters import BaseDupeFilter
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.utils.defer import deferred_from_coro
 
 
@@ -93,8 +94,12 @@ class FrontierSpiderMiddleware:
             pending["items"] = True
 
     def _finish(self, response, pending) -> None:
-        if not pending["items"] and not pending["again"] and response.meta.get("wx_fp") \
-                and not response.meta.get("wx_unfinished"):  # a page the worker failed to store
+        if (
+            not pending["items"]
+            and not pending["again"]
+            and response.meta.get("wx_fp")
+            and not response.meta.get("wx_unfinished")
+        ):  # a page the worker failed to store
             self.crawler.spider.frontier.done(response.meta["wx_fp"], response.url)
 
 
@@ -153,8 +158,12 @@ class PoliteDownloaderMiddleware:
         self.crawler.stats.inc_value(f"wangxun/backoff_{response.status}")
         # "Slow down" is not a failure: every retry waits as long as the site asked, so these get
         # more attempts than errors do before the page is given up.
-        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"HTTP {response.status}",
-                                  max_retry_times=self.max_slowdown_retries)
+        retry = get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=f"HTTP {response.status}",
+            max_retry_times=self.max_slowdown_retries,
+        )
         return retry or response
 
 

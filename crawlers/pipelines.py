@@ -6,6 +6,7 @@ Incremental crawling lives here: the same content (parser fingerprint) as a stor
 moves `last_seen`; new content makes a new version and runs detection again. Gone pages (deleted,
 expired, removed…) are recorded as page state, never as content, and never become hits.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,8 @@ from sqlalchemy import bindparam, select
 
 from core import db
 from core.models import Hit, Page, PageVersion, SearchOutbox, utcnow
-from evidence.record import append_record, store_files
 from crawlers.items import PageItem
+from evidence.record import append_record, store_files
 
 log = logging.getLogger(__name__)
 # Parser states that are pages without content; "captcha" never reaches the pipeline.
@@ -149,16 +150,26 @@ class WriteTurn:
 
 _PAGES, _VERSIONS, _HITS = Page.__table__, PageVersion.__table__, Hit.__table__
 _PAGE_BY_URL = select(_PAGES.c.id).where(_PAGES.c.url == bindparam("url"))
-_KNOWN_VERSION = select(_VERSIONS.c.id).where(_VERSIONS.c.page_id == bindparam("page_id"),
-                                              _VERSIONS.c.content_sha256 == bindparam("sha"))
+_KNOWN_VERSION = select(_VERSIONS.c.id).where(
+    _VERSIONS.c.page_id == bindparam("page_id"), _VERSIONS.c.content_sha256 == bindparam("sha")
+)
 _TOUCH = _PAGES.update().where(_PAGES.c.id == bindparam("page_id_"))
 _QUEUE = SearchOutbox.__table__.insert()
 _INSERT_PAGE, _INSERT_VERSION, _INSERT_HIT = _PAGES.insert(), _VERSIONS.insert(), _HITS.insert()
 
 
 def _new_page(conn, item: PageItem, now) -> int:
-    return conn.execute(_INSERT_PAGE, {"url": item.url, "source": item.source, "platform": item.platform,
-                                          "state": "ok", "first_seen": now, "last_seen": now}).inserted_primary_key[0]
+    return conn.execute(
+        _INSERT_PAGE,
+        {
+            "url": item.url,
+            "source": item.source,
+            "platform": item.platform,
+            "state": "ok",
+            "first_seen": now,
+            "last_seen": now,
+        },
+    ).inserted_primary_key[0]
 
 
 def _touch(conn, page_id: int, now, state: str, **values) -> None:
@@ -171,21 +182,40 @@ def _new_version(conn, page_id: int, item: PageItem, fingerprint: str) -> int:
     for key in ("images", "links"):
         if getattr(p, key, None):
             extra[key] = list(getattr(p, key))[:200]
-    return conn.execute(_INSERT_VERSION, {
-        "page_id": page_id, "content_sha256": fingerprint, "state": "ok",
-        "fetched_at": _naive_utc(item.fetch.fetched_at_utc), "title": p.title, "account": p.account,
-        "author": p.author, "published_at": _naive_utc(p.published_at), "text": p.text, "price": p.price,
-        "seller_location": p.seller_location, "extra": _jsonable(extra),
-    }).inserted_primary_key[0]
+    return conn.execute(
+        _INSERT_VERSION,
+        {
+            "page_id": page_id,
+            "content_sha256": fingerprint,
+            "state": "ok",
+            "fetched_at": _naive_utc(item.fetch.fetched_at_utc),
+            "title": p.title,
+            "account": p.account,
+            "author": p.author,
+            "published_at": _naive_utc(p.published_at),
+            "text": p.text,
+            "price": p.price,
+            "seller_location": p.seller_location,
+            "extra": _jsonable(extra),
+        },
+    ).inserted_primary_key[0]
 
 
 def post_for(item: PageItem, version_id: int | None = None) -> dict:
     """The detector's view of a page. Its `source_name` is the publisher (public account, shop,
     seller), which the detectors check against the travel-agency registry, not our crawl source."""
     p = item.parsed
-    return {"id": version_id, "url": item.url, "platform": item.platform, "source_name": p.account or "",
-            "title": p.title or "", "text": p.text or "", "price": p.price, "account": p.account or "",
-            "seller_location": p.seller_location or ""}
+    return {
+        "id": version_id,
+        "url": item.url,
+        "platform": item.platform,
+        "source_name": p.account or "",
+        "title": p.title or "",
+        "text": p.text or "",
+        "price": p.price,
+        "account": p.account or "",
+        "seller_location": p.seller_location or "",
+    }
 
 
 def _new_hit(conn, page_id: int, version_id: int, item: PageItem, result: dict) -> int:
@@ -193,14 +223,31 @@ def _new_hit(conn, page_id: int, version_id: int, item: PageItem, result: dict) 
     scores = {k: float(v) for k, v in (result.get("scores") or {}).items()}
     loc = result.get("location") or {}
     now = utcnow()
-    return conn.execute(_INSERT_HIT, {
-        "page_id": page_id, "page_version_id": version_id, "url": item.url, "source": item.source,
-        "platform": item.platform, "title": p.title, "text": p.text, "account": p.account,
-        "labels": list(result["labels"]), "scores": scores, "score": max(scores.values(), default=0.0),
-        "reasons": _jsonable(result.get("reasons") or []), "location_name": loc.get("name"),
-        "lon": loc.get("lon"), "lat": loc.get("lat"), "grid_id": loc.get("grid_id"),
-        "published_at": _naive_utc(p.published_at), "status": "new", "detected_at": now, "updated_at": now,
-    }).inserted_primary_key[0]
+    return conn.execute(
+        _INSERT_HIT,
+        {
+            "page_id": page_id,
+            "page_version_id": version_id,
+            "url": item.url,
+            "source": item.source,
+            "platform": item.platform,
+            "title": p.title,
+            "text": p.text,
+            "account": p.account,
+            "labels": list(result["labels"]),
+            "scores": scores,
+            "score": max(scores.values(), default=0.0),
+            "reasons": _jsonable(result.get("reasons") or []),
+            "location_name": loc.get("name"),
+            "lon": loc.get("lon"),
+            "lat": loc.get("lat"),
+            "grid_id": loc.get("grid_id"),
+            "published_at": _naive_utc(p.published_at),
+            "status": "new",
+            "detected_at": now,
+            "updated_at": now,
+        },
+    ).inserted_primary_key[0]
 
 
 def _naive_utc(value):

@@ -5,6 +5,7 @@ outright for a while when it says "slow down" or shows a captcha, and rememberin
 many articles of one WeChat account were read today (WeChat blocks an account reader for a day after
 about ten quick requests).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -98,6 +99,5 @@ class AccountBudget:
         # Write-then-rename: a kill mid-write leaves the previous file, never a torn one.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"day": self.day, "counts": self.counts}, ensure_ascii=False),
-                       encoding="utf-8")
+        tmp.write_text(json.dumps({"day": self.day, "counts": self.counts}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self.path)

@@ -11,6 +11,7 @@ Frames are an 8-byte big-endian length and a pickle. A request is (call id, func
 reply is (call id, ok, result or exception). A worker that dies fails its pending calls with
 WorkerDied, and later calls go to the others; when none is left, every call fails.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -107,8 +108,9 @@ class AsyncProcessPool:
         self._connected: asyncio.Future | None = None
         for _ in range(processes):
             mine, theirs = socket.socketpair()
-            process = ctx.Process(target=_serve, args=(theirs, initializer, initargs), daemon=True,
-                                  name="wangxun-page-worker")
+            process = ctx.Process(
+                target=_serve, args=(theirs, initializer, initargs), daemon=True, name="wangxun-page-worker"
+            )
             process.start()
             theirs.close()
             self._workers.append(_Worker(process, mine))

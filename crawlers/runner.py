@@ -3,6 +3,7 @@
 One crawl per process: Twisted's reactor cannot be restarted, so `python -m crawlers SOURCE` and
 `wangxun crawl SOURCE` each run exactly one, and the scheduler starts crawls as subprocesses.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,17 @@ def _make_crawler(cfg: Config, source: Source, frontier: Frontier, worker: PageW
     contexts = ContextRotator(source.name, cfg.crawl.pages_per_browser_context) if source.render else None
     pauses = DomainPauses(float(cfg.crawl.captcha_backoff_s), int(cfg.crawl.captcha_max_in_row))
     budget = AccountBudget(cfg.data_dir / "crawl" / "account_budget.json", cfg.core.timezone)
-    process.crawl(crawler, source=source, start_urls=start_urls(source, cfg), frontier=frontier,
-                  pauses=pauses, worker=worker, contexts=contexts, budget=budget, cfg=cfg)
+    process.crawl(
+        crawler,
+        source=source,
+        start_urls=start_urls(source, cfg),
+        frontier=frontier,
+        pauses=pauses,
+        worker=worker,
+        contexts=contexts,
+        budget=budget,
+        cfg=cfg,
+    )
     return crawler, process
 
 
@@ -106,14 +116,23 @@ class _progress:
 
 def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dict:
     get = lambda key: int(stats.get(f"wangxun/{key}", 0))  # noqa: E731
-    summary = {"source": source.name, "pages": get("pages"), "new_versions": get("new_version") + get("hits"),
-               "unchanged": get("unchanged"), "hits": get("hits"), "gone": get("gone"),
-               # A page whose callback raised is an error too (Scrapy counts it apart, as a spider exception).
-               "errors": get("errors") + int(stats.get("spider_exceptions/count", 0)),
-               "captcha": get("captcha"), "skipped": get("skipped"),
-               "requests": int(stats.get("downloader/request_count", 0)),
-               "elapsed_s": round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
-               "state": state, "resumed": frontier.resumed, "run": frontier.run_id}
+    summary = {
+        "source": source.name,
+        "pages": get("pages"),
+        "new_versions": get("new_version") + get("hits"),
+        "unchanged": get("unchanged"),
+        "hits": get("hits"),
+        "gone": get("gone"),
+        # A page whose callback raised is an error too (Scrapy counts it apart, as a spider exception).
+        "errors": get("errors") + int(stats.get("spider_exceptions/count", 0)),
+        "captcha": get("captcha"),
+        "skipped": get("skipped"),
+        "requests": int(stats.get("downloader/request_count", 0)),
+        "elapsed_s": round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
+        "state": state,
+        "resumed": frontier.resumed,
+        "run": frontier.run_id,
+    }
     if not source.obey_robots:
         summary["robots_override_reason"] = source.robots_override_reason
     return summary
@@ -146,5 +165,5 @@ def parse_summary_line(text: str) -> dict | None:
     """The summary of a crawl's stdout (for the scheduler and tests); None if there is none."""
     for line in reversed(text.splitlines()):
         if line.startswith(SUMMARY_PREFIX):
-            return json.loads(line[len(SUMMARY_PREFIX):])
+            return json.loads(line[len(SUMMARY_PREFIX) :])
     return None

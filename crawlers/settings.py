@@ -3,6 +3,7 @@
 This is the only place Scrapy settings are made; there is no scrapy.cfg and no settings module that
 reads files of its own.
 """
+
 from __future__ import annotations
 
 import glob
@@ -13,8 +14,15 @@ from core.config import Config
 from core.errors import UserError
 from crawlers.sources import Source
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 def build_settings(cfg: Config, source: Source) -> dict:
@@ -95,5 +103,7 @@ def chromium_executable(cfg: Config) -> str | None:
     own = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(Path.home() / ".cache" / "ms-playwright")
     if glob.glob(os.path.join(own, "chromium*")):
         return None
-    raise UserError(f"no Chromium for rendered sources: neither {shell!r} nor {full!r} exists (settings "
-                    "crawl.headless_shell_path and crawl.chromium_path) and Playwright's own browser is not installed")
+    raise UserError(
+        f"no Chromium for rendered sources: neither {shell!r} nor {full!r} exists (settings "
+        "crawl.headless_shell_path and crawl.chromium_path) and Playwright's own browser is not installed"
+    )

@@ -5,6 +5,7 @@ is a new `[[sources]]` table, not code.
 Validation is strict and names the source and the field, because a typo in a source file would
 otherwise become a crawl that silently does nothing (or ignores robots.txt).
 """
+
 from __future__ import annotations
 
 import dataclasses

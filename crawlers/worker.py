@@ -16,6 +16,7 @@ stored in a second call, after their screenshot. crawlers.procpool is the plumbi
 `[crawl] worker_processes = 0` runs the same functions on a thread of the crawl process instead
 (used by unit tests, and useful where processes are expensive).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -94,8 +95,7 @@ def store(item) -> str:
     raise AssertionError("unreachable")
 
 
-def parse_and_store(kind: str, url: str, body: bytes, encoding: str | None, selectors: dict | None,
-                    spec: dict | None):
+def parse_and_store(kind: str, url: str, body: bytes, encoding: str | None, selectors: dict | None, spec: dict | None):
     """Parse a page and, when it is content (not a listing, not a captcha wall), store it in the same
     call: one round trip to this process per page instead of two, and the body is sent once.
 
@@ -106,16 +106,25 @@ def parse_and_store(kind: str, url: str, body: bytes, encoding: str | None, sele
     import dataclasses
     import logging
 
-    from evidence import FetchRecord
     from crawlers.items import PageItem
     from crawlers.sources import LISTING_KINDS
+    from evidence import FetchRecord
 
     parsed = parse_page(kind, url, body, encoding, selectors)
     if spec is None or parsed.state == "captcha" or (not spec["is_item"] and (parsed.items or kind in LISTING_KINDS)):
         return parsed, None  # the spider decides what happens to captcha walls and listings
     fetch = FetchRecord(body=body, text=parsed.text or "", **spec["fetch"])
-    item = PageItem(url=url, source=spec["source"], platform=spec["platform"], kind=kind, parsed=parsed,
-                    fetch=fetch, frontier_fp=spec["frontier_fp"], depth=spec["depth"], journal=spec["journal"])
+    item = PageItem(
+        url=url,
+        source=spec["source"],
+        platform=spec["platform"],
+        kind=kind,
+        parsed=parsed,
+        fetch=fetch,
+        frontier_fp=spec["frontier_fp"],
+        depth=spec["depth"],
+        journal=spec["journal"],
+    )
     try:
         outcome = store(item)
     except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
@@ -142,8 +151,9 @@ class PageWorker:
 
             self.pool = AsyncProcessPool(processes, initializer=_start, initargs=(cfg, os.getpid()))
         else:
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wangxun-worker",
-                                           initializer=_init, initargs=(cfg,))
+            self.pool = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="wangxun-worker", initializer=_init, initargs=(cfg,)
+            )
 
     def warm_up(self) -> None:
         """Load parsers and detector in every worker (blocks; call while Scrapy starts)."""

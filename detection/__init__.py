@@ -6,6 +6,7 @@
 
 See README.md in this directory for the output format and the keyword library.
 """
+
 from detection.detector import LABELS, Detector
 
 __all__ = ["Detector", "LABELS"]

@@ -1,4 +1,5 @@
 """`wangxun classify INPUT.jsonl [--agencies agencies.csv] [--out OUT.jsonl]`."""
+
 from __future__ import annotations
 
 import json
@@ -20,16 +21,20 @@ _worker_detector = None  # set in the parent before forking, inherited by the wo
 
 @click.command("classify")
 @click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(dir_okay=False))
-@click.option("--agencies", "agencies_path", type=click.Path(dir_okay=False),
-              help="CSV name,license_no,address,lon,lat that replaces the database registry for this run.")
+@click.option(
+    "--agencies",
+    "agencies_path",
+    type=click.Path(dir_okay=False),
+    help="CSV name,license_no,address,lon,lat that replaces the database registry for this run.",
+)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write results here (default: stdout).")
 @click.pass_context
 def classify_cmd(ctx, input_path, agencies_path, out_path):
     """Label posts (one JSON object a line) as unlicensed_travel / illegal_publication, with reasons."""
+    from core.cli import load_config
     from core.progress import track
     from detection import Detector
     from detection.snapshot import read_agencies_csv
-    from core.cli import load_config
 
     cfg = load_config(ctx)
     posts = read_posts(input_path)

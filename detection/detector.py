@@ -3,16 +3,17 @@
 Build it once (the keyword automaton, registry and gazetteer are built up front) and call classify for
 every post; it holds no per-post state, so one Detector serves many threads.
 """
+
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
 from detection import publication, travel
-from detection.signals import collect
 from detection.gazetteer import Gazetteer, place_from_dict, places_from_records
 from detection.keywords import DEFAULT_LIBRARY, Matcher, load_library
 from detection.registry import Registry
+from detection.signals import collect
 
 LABELS = ("unlicensed_travel", "illegal_publication")
 DEFAULT_THRESHOLDS = {"unlicensed_travel": 0.5, "illegal_publication": 0.5}
@@ -24,8 +25,14 @@ _cache_lock = threading.Lock()
 
 
 class Detector:
-    def __init__(self, registry: Registry, gazetteer: Gazetteer, library_path: Path | str = DEFAULT_LIBRARY,
-                 thresholds: dict[str, float] | None = None, max_chars: int = DEFAULT_MAX_CHARS):
+    def __init__(
+        self,
+        registry: Registry,
+        gazetteer: Gazetteer,
+        library_path: Path | str = DEFAULT_LIBRARY,
+        thresholds: dict[str, float] | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ):
         self.library = load_library(library_path)
         self.matcher = Matcher(self.library)
         self.registry = registry
@@ -66,8 +73,10 @@ class Detector:
         """{"labels", "scores", "reasons", "location"} for one post (see README.md for the format)."""
         post = self._trimmed(post)
         ev = collect(post, self.matcher)
-        scores = {"unlicensed_travel": travel.score(ev, self.registry, self.library),
-                  "illegal_publication": publication.score(ev, self.library)}
+        scores = {
+            "unlicensed_travel": travel.score(ev, self.registry, self.library),
+            "illegal_publication": publication.score(ev, self.library),
+        }
         scores = {label: round(max(0.0, min(1.0, value)), 4) for label, value in scores.items()}
         labels = [label for label in LABELS if scores[label] >= self.thresholds[label]]
         reasons = [r.as_dict() for r in ev.reasons if r.label in labels or not labels]
@@ -91,7 +100,11 @@ class Detector:
 def options_from_config(cfg) -> dict:
     section = cfg.detect
     library = str(section.keyword_library).strip()
-    return {"library_path": cfg.resolve(library) if library else DEFAULT_LIBRARY,
-            "thresholds": {"unlicensed_travel": float(section.threshold_unlicensed_travel),
-                           "illegal_publication": float(section.threshold_illegal_publication)},
-            "max_chars": int(section.max_text_chars)}
+    return {
+        "library_path": cfg.resolve(library) if library else DEFAULT_LIBRARY,
+        "thresholds": {
+            "unlicensed_travel": float(section.threshold_unlicensed_travel),
+            "illegal_publication": float(section.threshold_illegal_publication),
+        },
+        "max_chars": int(section.max_text_chars),
+    }

@@ -6,6 +6,7 @@ DEVSET.jsonl holds classify input lines plus "gold": the list of labels the post
 --predictions the posts are classified here (registry from --agencies, else empty); with it, the
 output of `wangxun classify` is scored instead, matched by id.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,7 +69,9 @@ def errors(posts: list[dict], results: dict[str, dict]) -> list[str]:
         gold, got = sorted(_gold(post)), sorted(result.get("labels", []))
         if gold != got:
             scores = {k[:6]: v for k, v in result.get("scores", {}).items()}
-            out.append(f"{post.get('id')} [{post.get('kind', '')}] gold={gold} got={got} {scores} {post.get('title', '')[:30]}")
+            out.append(
+                f"{post.get('id')} [{post.get('kind', '')}] gold={gold} got={got} {scores} {post.get('title', '')[:30]}"
+            )
     return out
 
 

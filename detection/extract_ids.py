@@ -3,6 +3,7 @@
 Every extractor takes the original text, folds it (same offsets, see normalize.py) and returns records
 with the [start, end) span of what the seller wrote, so reasons can highlight it.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,16 +14,58 @@ from detection.normalize import fold
 # L-JS-CJ00123, L-BJ-00001, LJS-GJ00012, L - js - cj 00123 …; letters and digits are checked afterwards,
 # so the pattern is loose on purpose (malformed numbers are evidence too).
 _DASH = r"\s*[-一ー_]?\s*"  # sellers also type 一 (the character "one") or ー for a dash
-_LICENCE = re.compile(r"(?<![a-z0-9])l" + _DASH + r"([a-z]{2,4}?)" + _DASH + r"([a-z]{0,3})" + _DASH + r"(\d{2,9})(?![0-9])")
+_LICENCE = re.compile(
+    r"(?<![a-z0-9])l" + _DASH + r"([a-z]{2,4}?)" + _DASH + r"([a-z]{0,3})" + _DASH + r"(\d{2,9})(?![0-9])"
+)
 _LICENCE_WELL_FORMED = re.compile(r"L-[A-Z]{2,3}-(?:[A-Z]{2})?\d{5}")
 # Province codes in licence numbers. A licence-shaped string with other letters counts only after a
 # 许可证 cue, so clothing sizes ("L-XL 20") and model numbers are not taken for licences.
-_PROVINCES = {"bj", "tj", "he", "heb", "sx", "nm", "ln", "jl", "hl", "hlj", "sh", "js", "zj", "ah", "fj", "jx", "sd",
-              "ha", "hen", "hb", "hub", "hn", "hun", "gd", "gx", "hi", "cq", "sc", "gz", "yn", "xz", "sn", "gs", "qh",
-              "nx", "xj", "hk", "mo", "tw"}
+_PROVINCES = {
+    "bj",
+    "tj",
+    "he",
+    "heb",
+    "sx",
+    "nm",
+    "ln",
+    "jl",
+    "hl",
+    "hlj",
+    "sh",
+    "js",
+    "zj",
+    "ah",
+    "fj",
+    "jx",
+    "sd",
+    "ha",
+    "hen",
+    "hb",
+    "hub",
+    "hn",
+    "hun",
+    "gd",
+    "gx",
+    "hi",
+    "cq",
+    "sc",
+    "gz",
+    "yn",
+    "xz",
+    "sn",
+    "gs",
+    "qh",
+    "nx",
+    "xj",
+    "hk",
+    "mo",
+    "tw",
+}
 # What sellers write right before the number they present as their licence.
-_LICENCE_CUE = re.compile(r"(?:经营许可证|许可证号|许可证编号|许可证|许可号|资质号|经营许可|旅行社资质|备案号|资质)"
-                          r"\s*(?:号码|编号|号)?\s*[:：为是]?\s*")
+_LICENCE_CUE = re.compile(
+    r"(?:经营许可证|许可证号|许可证编号|许可证|许可号|资质号|经营许可|旅行社资质|备案号|资质)"
+    r"\s*(?:号码|编号|号)?\s*[:：为是]?\s*"
+)
 _CUED_VALUE = re.compile(r"[a-z0-9\-\u4e00-\u9fff]{0,3}?(?:icp备|icp证)?[a-z0-9\-]{5,30}号?")
 # "L-ZJ-02164-1", "L-ZJ-CJ-00074-2": a number with a suffix is not the registry's number.
 _LICENCE_SUFFIX = re.compile(r"\s*[-_/]\s*[0-9a-z]{1,3}(?![0-9a-z])")
@@ -39,9 +82,9 @@ _UNIFIED_BOOK_NO = re.compile(r"统一书号\s*[:：]?\s*([0-9]{4,5}\s*[·.．]\
 
 @dataclass(frozen=True)
 class Licence:
-    raw: str          # as written
-    normalized: str   # L-JS-CJ00123, or the cleaned value for other kinds
-    kind: str         # "licence" | "credit_code" | "icp" | "other"
+    raw: str  # as written
+    normalized: str  # L-JS-CJ00123, or the cleaned value for other kinds
+    kind: str  # "licence" | "credit_code" | "icp" | "other"
     well_formed: bool
     span: tuple[int, int]
 
@@ -56,7 +99,7 @@ class Isbn:
 
 @dataclass(frozen=True)
 class SerialId:
-    kind: str   # "issn" | "cn" | "unified_book_no"
+    kind: str  # "issn" | "cn" | "unified_book_no"
     value: str
     valid: bool
     span: tuple[int, int]
@@ -91,12 +134,14 @@ def find_licences(text: str | None, folded: str | None = None) -> list[Licence]:
         suffix = _LICENCE_SUFFIX.match(folded, m.end())
         if suffix:
             span = (m.start(), suffix.end())
-            raw = text[span[0]:span[1]]
-            found[span] = Licence(raw, normalized + "-" + re.sub(r"[^0-9a-z]", "", suffix.group(0)).upper(),
-                                  "licence", False, span)
+            raw = text[span[0] : span[1]]
+            found[span] = Licence(
+                raw, normalized + "-" + re.sub(r"[^0-9a-z]", "", suffix.group(0)).upper(), "licence", False, span
+            )
             continue
-        found[m.span()] = Licence(text[m.start():m.end()], normalized, "licence",
-                                  bool(_LICENCE_WELL_FORMED.fullmatch(normalized)), m.span())
+        found[m.span()] = Licence(
+            text[m.start() : m.end()], normalized, "licence", bool(_LICENCE_WELL_FORMED.fullmatch(normalized)), m.span()
+        )
     for end in cued_ends:
         value = _CUED_VALUE.match(folded, end)
         if value and not any(s <= value.start() < e for s, e in found):
@@ -119,12 +164,12 @@ def find_isbns(text: str | None, folded: str | None = None) -> list[Isbn]:
     for m in _BARE_ISBN13.finditer(folded):
         if m.start(1) not in found:
             digits = re.sub(r"[^0-9]", "", m.group(1))
-            found[m.start(1)] = Isbn(text[m.start(1):m.end(1)], digits, isbn_valid(digits), m.span(1))
+            found[m.start(1)] = Isbn(text[m.start(1) : m.end(1)], digits, isbn_valid(digits), m.span(1))
     return [found[k] for k in sorted(found)]
 
 
 def _isbn_extent(folded: str, start: int, end: int) -> tuple[int, int]:
-    """"ISBN 9787020090006 15元": the cue's loose pattern also takes the price after a space; keep the
+    """ "ISBN 9787020090006 15元": the cue's loose pattern also takes the price after a space; keep the
     13 (or 10) digits that end before a space when the whole run has more."""
     if len(re.sub(r"[^0-9x]", "", folded[start:end])) in (10, 13):
         return start, end

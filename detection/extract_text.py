@@ -3,6 +3,7 @@
 Like extract_ids, each function takes the original text and returns spans into it. Contacts carry a
 masked form, because the UI shows posts to many users and a phone number is personal data.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,36 +19,94 @@ _PRICE_PATTERNS = (
     re.compile(_NUM + r"\s*/\s*(?:人|位|套|本|册|份|个|张|大人|成人|小孩)"),
     # Bare amounts sellers write without a unit: "19.9全部打包", "35包邮", "60全带走".
     re.compile(r"(?<![0-9.])([0-9]{1,4}\.(?:9|8|99|98|88))(?![0-9%a-z.])"),
-    re.compile(_NUM + r"\s*(?:包邮|全带走|带走|拿走|全部打包|一套|一本|一册|一张|起售|起|秒发|一天|每天|一位|每位|一晚|每晚|一人|每人|"
-               r"全出|出(?![发游行团国境差来去现租售])|一起出|打包出)"),
+    re.compile(
+        _NUM
+        + r"\s*(?:包邮|全带走|带走|拿走|全部打包|一套|一本|一册|一张|起售|起|秒发|一天|每天|一位|每位|一晚|每晚|一人|每人|"
+        r"全出|出(?![发游行团国境差来去现租售])|一起出|打包出)"
+    ),
 )
 _PER_UNIT = re.compile(r"\s*(?:元|块)?\s*(?:/|每|一)\s*(人|位|套|本|册|份|个|张|大人|成人|小孩|天|晚)")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _COUNT_NUM = r"([0-9]{1,4}|[零〇一二两三四五六七八九十百]{1,5})"
 _SET_COUNT = (
     re.compile(r"(?:全套|全|共|一套|整套|合计|套装)\s*" + _COUNT_NUM + r"\s*(?:册|本|卷|部)"),
     re.compile(_COUNT_NUM + r"\s*(?:册|本|卷)\s*(?:全套|全|一套|套装|合售|打包|只要|仅需|仅售|才|一共|总共)"),
 )
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[\s\-]?([0-9]{4})[\s\-]?([0-9]{4})(?![0-9])")
-_LANDLINE = re.compile(r"(?<![0-9])(0[1-9][0-9]{1,2})[\s\-]([0-9]{7,8})(?![0-9])|(?<![0-9])(400)[\s\-]?([0-9]{3})[\s\-]?([0-9]{4})(?![0-9])")
-_WECHAT = re.compile(r"(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|vx号|v)\s*[:：]?\s*"
-                     r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])")
+_LANDLINE = re.compile(
+    r"(?<![0-9])(0[1-9][0-9]{1,2})[\s\-]([0-9]{7,8})(?![0-9])|(?<![0-9])(400)[\s\-]?([0-9]{3})[\s\-]?([0-9]{4})(?![0-9])"
+)
+_WECHAT = re.compile(
+    r"(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|vx号|v)\s*[:：]?\s*"
+    r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])"
+)
 # Words that end a business name; longest first so 国际旅行社 wins over 旅行社.
-_BUSINESS_SUFFIXES = sorted([
-    "国际旅行社有限公司", "旅行社有限责任公司", "旅行社有限公司", "国际旅行社", "旅行社", "国旅", "青旅", "中旅",
-    "旅游服务有限公司", "旅行服务有限公司", "旅游有限公司", "旅游公司", "国际旅游", "旅游发展有限公司",
-    "文化传播有限公司", "文化传媒有限公司", "文化发展有限公司", "户外运动俱乐部", "户外俱乐部", "俱乐部", "工作室", "户外",
-    "有限公司", "书店", "书局", "书社", "书城", "出版社", "图书专营店", "专营店", "旗舰店", "营业部", "门市部", "分社",
-], key=len, reverse=True)
+_BUSINESS_SUFFIXES = sorted(
+    [
+        "国际旅行社有限公司",
+        "旅行社有限责任公司",
+        "旅行社有限公司",
+        "国际旅行社",
+        "旅行社",
+        "国旅",
+        "青旅",
+        "中旅",
+        "旅游服务有限公司",
+        "旅行服务有限公司",
+        "旅游有限公司",
+        "旅游公司",
+        "国际旅游",
+        "旅游发展有限公司",
+        "文化传播有限公司",
+        "文化传媒有限公司",
+        "文化发展有限公司",
+        "户外运动俱乐部",
+        "户外俱乐部",
+        "俱乐部",
+        "工作室",
+        "户外",
+        "有限公司",
+        "书店",
+        "书局",
+        "书社",
+        "书城",
+        "出版社",
+        "图书专营店",
+        "专营店",
+        "旗舰店",
+        "营业部",
+        "门市部",
+        "分社",
+    ],
+    key=len,
+    reverse=True,
+)
 _BUSINESS_SUFFIX = re.compile("|".join(map(re.escape, _BUSINESS_SUFFIXES)))
 # What a name is made of, read backwards from its suffix (at most 16 characters).
 _NAME_BODY = re.compile(r"[\u4e00-\u9fffa-z0-9（）()·]{1,16}$")
 # Characters that cannot start a business name: where a name found by the pattern above really begins.
-_NAME_BREAK = re.compile(r".*[的是由在为和与及找请向跟从把被让给对我您你他她它就都也还着了过啊呀吧呢吗，。！？、：:；;\s]")
+_NAME_BREAK = re.compile(
+    r".*[的是由在为和与及找请向跟从把被让给对我您你他她它就都也还着了过啊呀吧呢吗，。！？、：:；;\s]"
+)
 
 
 # Role words that come right before a name without a break character: 合作方苏州某某俱乐部.
-_LEADING_ROLE = re.compile(r"(?:合作方|承办方|主办方|协办方|运营方|主办|承办|协办|联合|委托|认准|选择|来自|关注|欢迎|通过|感谢)+")
+_LEADING_ROLE = re.compile(
+    r"(?:合作方|承办方|主办方|协办方|运营方|主办|承办|协办|联合|委托|认准|选择|来自|关注|欢迎|通过|感谢)+"
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +124,7 @@ class SetCount:
 
 @dataclass(frozen=True)
 class Contact:
-    kind: str   # "phone" | "wechat"
+    kind: str  # "phone" | "wechat"
     value: str
     masked: str
     span: tuple[int, int]
@@ -122,7 +181,7 @@ def find_contacts(text: str | None, folded: str | None = None) -> list[Contact]:
         digits = "".join(g for g in m.groups() if g)
         found.append(Contact("phone", digits, f"{digits[:4]}****{digits[-2:]}", m.span()))
     for m in _WECHAT.finditer(folded):
-        value = text[m.start(1):m.end(1)]
+        value = text[m.start(1) : m.end(1)]
         found.append(Contact("wechat", value, mask_wechat(value), m.span(1)))
     return sorted(found, key=lambda c: c.span)
 
@@ -149,7 +208,7 @@ def find_business_names(text: str | None, folded: str | None = None) -> list[Bus
         if role:
             start = role.end()
         if m.end() - start >= 3 and start < m.start():
-            found.append(BusinessName(text[start:m.end()], (start, m.end())))
+            found.append(BusinessName(text[start : m.end()], (start, m.end())))
     return found
 
 

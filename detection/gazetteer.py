@@ -4,6 +4,7 @@ The gazetteer is whatever the database holds (grids, streets, district, venues a
 addresses and the roads named in them) plus a list of cities (data/cities.csv) for posts about places
 outside the district. The finest place mentioned wins: venue, then grid, street, district, city.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,7 +22,9 @@ CITIES = Path(__file__).resolve().parent / "data" / "cities.csv"
 LEVELS = ("venue", "grid", "street", "district", "city")
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 # A road, lane or bridge named in an address: 人民路, 平江路, 十全街, 山塘街, 吴门桥.
-_ROAD = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:大道|路|街|巷|弄|桥|坊|浜))(?:[0-9一二三四五六七八九十]|$|[^\u4e00-\u9fff])")
+_ROAD = re.compile(
+    r"([\u4e00-\u9fff]{2,6}?(?:大道|路|街|巷|弄|桥|坊|浜))(?:[0-9一二三四五六七八九十]|$|[^\u4e00-\u9fff])"
+)
 _ADMIN_UNIT = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:省|市|区|县)")
 _ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|市|区|县))+")
 _GRID_NUMBER = re.compile(r"第?[0-9一二三四五六七八九十百]+号?网格$")
@@ -74,8 +77,15 @@ class Gazetteer:
             return empty_location()
         place = best[1]
         matched = [w for w in matched if not any(w != other and w in other for other in matched)]
-        return {"name": place.name, "lon": place.lon, "lat": place.lat, "grid_code": place.grid_code,
-                "grid_id": place.grid_id, "level": place.level, "matched": matched}
+        return {
+            "name": place.name,
+            "lon": place.lon,
+            "lat": place.lat,
+            "grid_code": place.grid_code,
+            "grid_id": place.grid_id,
+            "level": place.level,
+            "matched": matched,
+        }
 
     def _find(self, text: str):
         if self._empty or not text:
@@ -84,12 +94,11 @@ class Gazetteer:
         for end, (key, indexes) in self._automaton.iter(folded):
             start = end + 1 - len(key)
             for index in indexes:
-                yield key, self._all[index], start, text[start:end + 1]
+                yield key, self._all[index], start, text[start : end + 1]
 
 
 def empty_location() -> dict:
-    return {"name": None, "lon": None, "lat": None, "grid_code": None, "grid_id": None, "level": None,
-            "matched": []}
+    return {"name": None, "lon": None, "lat": None, "grid_code": None, "grid_id": None, "level": None, "matched": []}
 
 
 def places_from_records(grids: list[dict], venues: list[dict], agencies: list[dict]) -> list[Place]:
@@ -99,9 +108,17 @@ def places_from_records(grids: list[dict], venues: list[dict], agencies: list[di
     located = [r for r in venues + agencies if r.get("name") and r.get("lon") is not None]
     for record in located:
         grid = by_id.get(record.get("grid_id"))
-        places.append(Place(record["name"], "venue", float(record["lon"]), float(record["lat"]),
-                            grid.get("code") if grid else None, record.get("grid_id"),
-                            _venue_aliases(record)))
+        places.append(
+            Place(
+                record["name"],
+                "venue",
+                float(record["lon"]),
+                float(record["lat"]),
+                grid.get("code") if grid else None,
+                record.get("grid_id"),
+                _venue_aliases(record),
+            )
+        )
     places.extend(_road_places(located, by_id))
     places.extend(_community_places(grids, by_id))
     return places
@@ -112,8 +129,15 @@ def place_from_dict(record: dict) -> Place:
     level = record.get("level") or "venue"
     if level not in _RANK:
         level = "venue"
-    return Place(str(record["name"]), level, _float(record.get("lon")), _float(record.get("lat")),
-                 record.get("grid_code"), record.get("grid_id"), tuple(record.get("aliases") or ()))
+    return Place(
+        str(record["name"]),
+        level,
+        _float(record.get("lon")),
+        _float(record.get("lat")),
+        record.get("grid_code"),
+        record.get("grid_id"),
+        tuple(record.get("aliases") or ()),
+    )
 
 
 def _grid_place(grid: dict) -> Place:
@@ -126,8 +150,15 @@ def _grid_place(grid: dict) -> Place:
     units = _ADMIN_UNIT.findall(name)
     if len(units) > 1:
         aliases.append(units[-1])  # 苏州市姑苏区 -> 姑苏区
-    return Place(name, grid.get("level") or "grid", _float(grid.get("centroid_lon")), _float(grid.get("centroid_lat")),
-                 grid.get("code"), grid.get("id"), tuple(aliases))
+    return Place(
+        name,
+        grid.get("level") or "grid",
+        _float(grid.get("centroid_lon")),
+        _float(grid.get("centroid_lat")),
+        grid.get("code"),
+        grid.get("id"),
+        tuple(aliases),
+    )
 
 
 def _community_places(grids: list[dict], grids_by_id: dict) -> list[Place]:
@@ -145,8 +176,17 @@ def _community_places(grids: list[dict], grids_by_id: dict) -> list[Place]:
             continue
         level = "grid" if len(group) == 1 else "street"
         aliases = (community[:-2],) if community.endswith("社区") and len(community) >= 4 else ()
-        places.append(Place(community, level, _float(target.get("centroid_lon")), _float(target.get("centroid_lat")),
-                            target.get("code"), target.get("id"), aliases))
+        places.append(
+            Place(
+                community,
+                level,
+                _float(target.get("centroid_lon")),
+                _float(target.get("centroid_lat")),
+                target.get("code"),
+                target.get("id"),
+                aliases,
+            )
+        )
     return places
 
 
@@ -169,14 +209,30 @@ def _road_places(records: list[dict], grids_by_id: dict) -> list[Place]:
         if len(grid_ids) == 1:
             grid = grids_by_id.get(next(iter(grid_ids)))
             if grid:
-                places.append(Place(road, "grid", _float(grid.get("centroid_lon")), _float(grid.get("centroid_lat")),
-                                    grid.get("code"), grid.get("id")))
+                places.append(
+                    Place(
+                        road,
+                        "grid",
+                        _float(grid.get("centroid_lon")),
+                        _float(grid.get("centroid_lat")),
+                        grid.get("code"),
+                        grid.get("id"),
+                    )
+                )
         elif grid_ids:
             parents = {grids_by_id.get(g, {}).get("parent_id") for g in grid_ids}
             parent = grids_by_id.get(next(iter(parents))) if len(parents) == 1 else None
             if parent:
-                places.append(Place(road, "street", _float(parent.get("centroid_lon")),
-                                    _float(parent.get("centroid_lat")), parent.get("code"), parent.get("id")))
+                places.append(
+                    Place(
+                        road,
+                        "street",
+                        _float(parent.get("centroid_lon")),
+                        _float(parent.get("centroid_lat")),
+                        parent.get("code"),
+                        parent.get("id"),
+                    )
+                )
     return places
 
 

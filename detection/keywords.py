@@ -4,6 +4,7 @@ The library is data (data/keywords.toml): categories with a label, a weight, a r
 their synonyms and evasions. One automaton holds every term of every category, so a scan costs one pass
 over the text however many keywords there are.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,10 @@ MAX_REPEATS = 16
 LONG_TEXT = 2000  # characters; beyond this, repeated words are capped
 # Characters sellers put between the characters of a word to dodge filters ("盗 版", "盗.版", "盗🔥版").
 # Only runs between two CJK characters are skipped, so ordinary punctuation and ASCII are left alone.
-_FILLER = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\s\.\-_·•*~|/\\'\"`^=#@]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200b-\u200f])+"
-                     r"(?=[\u4e00-\u9fff])")
+_FILLER = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?:[\s\.\-_·•*~|/\\'\"`^=#@]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200b-\u200f])+"
+    r"(?=[\u4e00-\u9fff])"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -39,6 +42,7 @@ class Category:
 
 class Match(NamedTuple):
     """One keyword occurrence: [start, end) in the scanned text, the word as written in the library."""
+
     start: int
     end: int
     category: str
@@ -115,7 +119,7 @@ class Matcher:
                     continue
                 seen[id(value)] = count + 1
             if multibyte:
-                char_pos += len(raw[byte_pos:end + 1].decode("utf-8", "surrogatepass"))
+                char_pos += len(raw[byte_pos : end + 1].decode("utf-8", "surrogatepass"))
                 byte_pos = end + 1
             else:
                 char_pos = end + 1

@@ -5,6 +5,7 @@ become simplified, Latin letters become lower case, and look-alike dashes become
 one character to one character (str.translate with a table), so an offset into the folded text is the
 same offset into the original and the UI can highlight the seller's own words.
 """
+
 from __future__ import annotations
 
 import functools

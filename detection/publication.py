@@ -5,12 +5,13 @@ invalid ISBN check digits, burned discs and preloaded drives, implausibly cheap 
 count only when something is on offer; crackdown news, genuine second-hand books and licensed channels
 pull the score down.
 """
+
 from __future__ import annotations
 
 import re
 
-from detection.signals import Evidence, Span, combine, quote
 from detection.keywords import Library
+from detection.signals import Evidence, Span, combine, quote
 
 LABEL = "illegal_publication"
 # Below this many yuan per volume a "complete set" of new books cannot be genuine.
@@ -20,13 +21,38 @@ ON_SALE_WEIGHT = 0.15
 # "8000首", "200款游戏", "800部": a count of works on one drive or disc means it is preloaded.
 _WORK_COUNT = re.compile(r"[0-9]{2,6}\s*(?:首|部|款|集|张碟|段|万首|回)")
 # "正版两千多，我这里50", "跟新华书店的比便宜一半": the genuine edition named only to compare its price.
-_COMPARED_AFTER = re.compile(r"[\u4e00-\u9fff]{0,3}?(?:(?:要|卖|定价|原价|售价|价格|得)\s*[0-9一二三四五六七八九十两几百千万]+|"
-                             r"[0-9一二三四五六七八九十两几]+[百千万]?多|[一二三四五六七八九十两几][百千万]|贵)")
+_COMPARED_AFTER = re.compile(
+    r"[\u4e00-\u9fff]{0,3}?(?:(?:要|卖|定价|原价|售价|价格|得)\s*[0-9一二三四五六七八九十两几百千万]+|"
+    r"[0-9一二三四五六七八九十两几]+[百千万]?多|[一二三四五六七八九十两几][百千万]|贵)"
+)
 _COMPARED_BEFORE = re.compile(r"(?:比|跟|和|同|较|对比|相比)[\u4e00-\u9fff]{0,2}$")
 # E-book copies by file or link (not a platform's own e-book shop).
-_COPY_FORMATS = {"pdf", "网盘", "百度网盘", "百度云", "夸克网盘", "夸克", "阿里云盘", "云盘", "网盘链接", "发邮箱", "epub",
-                 "mobi", "azw3", "txt", "扫描版", "高清扫描", "电子档", "链接永久", "自动发货", "秒发", "代下载", "代下",
-                 "帮下载", "全文下载"}
+_COPY_FORMATS = {
+    "pdf",
+    "网盘",
+    "百度网盘",
+    "百度云",
+    "夸克网盘",
+    "夸克",
+    "阿里云盘",
+    "云盘",
+    "网盘链接",
+    "发邮箱",
+    "epub",
+    "mobi",
+    "azw3",
+    "txt",
+    "扫描版",
+    "高清扫描",
+    "电子档",
+    "链接永久",
+    "自动发货",
+    "秒发",
+    "代下载",
+    "代下",
+    "帮下载",
+    "全文下载",
+}
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
 
 
@@ -113,7 +139,12 @@ def _cheap_set(ev: Evidence) -> list[float]:
     volumes = max(c.volumes for _, c in counts)
     per_volume = min(prices) / volumes
     if volumes >= 5 and 0 < per_volume < CHEAP_YUAN_PER_VOLUME:
-        ev.add(LABEL, "cheap_complete_set", f"全套{volumes}册仅{min(prices):g}元，每册约{per_volume:.1f}元，低于正常价格", counts)
+        ev.add(
+            LABEL,
+            "cheap_complete_set",
+            f"全套{volumes}册仅{min(prices):g}元，每册约{per_volume:.1f}元，低于正常价格",
+            counts,
+        )
         return [0.35]
     return []
 
@@ -123,7 +154,10 @@ def _price_comparison(ev: Evidence) -> list:
 
 
 def _compared(folded: str, m) -> bool:
-    return bool(_COMPARED_AFTER.match(folded, m.end, m.end + 7) or _COMPARED_BEFORE.search(folded[max(0, m.start - 4):m.start]))
+    return bool(
+        _COMPARED_AFTER.match(folded, m.end, m.end + 7)
+        or _COMPARED_BEFORE.search(folded[max(0, m.start - 4) : m.start])
+    )
 
 
 def _sale(ev: Evidence) -> list:
@@ -134,7 +168,9 @@ def _sale(ev: Evidence) -> list:
 
 
 def _invalid_ids(ev: Evidence) -> list:
-    return [(f, i) for f, i in ev.all("isbns") if not i.valid] + [(f, s) for f, s in ev.all("serial_ids") if not s.valid]
+    return [(f, i) for f, i in ev.all("isbns") if not i.valid] + [
+        (f, s) for f, s in ev.all("serial_ids") if not s.valid
+    ]
 
 
 def _dampening(ev: Evidence, strong_piracy: bool, paid_ebook: bool) -> float:

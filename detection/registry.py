@@ -4,6 +4,7 @@ A seller is licensed only when the registry lists a licence under the seller's o
 compared by their "core" (see data/names.toml): place prefixes, legal-form and branch suffixes dropped
 and the usual short forms applied, so 苏州青旅 is 苏州中国青年旅行社有限公司 but 苏州青旅户外 is not.
 """
+
 from __future__ import annotations
 
 import functools
@@ -43,7 +44,7 @@ class Agency:
 class NameMatch:
     agency: Agency
     score: float  # 0..100
-    same: bool    # True: the same business; False: only a look-alike
+    same: bool  # True: the same business; False: only a look-alike
 
 
 class Registry:
@@ -74,8 +75,7 @@ class Registry:
         key = licence_key(number)
         if not key or not self._by_licence:
             return None
-        best = process.extractOne(key, list(self._by_licence), scorer=Levenshtein.distance,
-                                  score_cutoff=max_distance)
+        best = process.extractOne(key, list(self._by_licence), scorer=Levenshtein.distance, score_cutoff=max_distance)
         return self._by_licence[best[0]] if best else None
 
     def match_name(self, name: str) -> NameMatch | None:
@@ -117,8 +117,12 @@ class Registry:
         trade = next((t for t in _TRADE_WORDS if core.endswith(t)), None)
         if not trade or len(core) - len(trade) < 3 or not re.fullmatch(r"[\u4e00-\u9fff]+", core):
             return None
-        found = {a for c, agencies in self._by_core.items() for a in agencies
-                 if c.endswith(core) and 2 <= len(c) - len(core) <= 3 and re.fullmatch(r"[\u4e00-\u9fff]+", c[: -len(core)])}
+        found = {
+            a
+            for c, agencies in self._by_core.items()
+            for a in agencies
+            if c.endswith(core) and 2 <= len(c) - len(core) <= 3 and re.fullmatch(r"[\u4e00-\u9fff]+", c[: -len(core)])
+        }
         return found.pop() if len(found) == 1 else None
 
     def is_holder(self, name: str, agency: Agency) -> bool:
@@ -170,7 +174,7 @@ def strip_decoration(name: str) -> str:
     rules = _rules()
     m = rules["platform_pattern"].match(name)
     if m and len(name) - m.end() >= 2:
-        return name[m.end():]
+        return name[m.end() :]
     return name
 
 
@@ -220,10 +224,10 @@ def _branch_parent(name: str) -> str | None:
     if stripped == text:
         return None
     ends = [stripped.rfind(word) + len(word) for pair in rules["short_forms"] for word in pair if word in stripped]
-    if not ends or any(word in stripped[max(ends):] for word in rules["cooperation_words"]):
+    if not ends or any(word in stripped[max(ends) :] for word in rules["cooperation_words"]):
         return None
     # The parent's name ends at its trade word (旅行社, 青旅 …); what follows is the branch's place.
-    return name_core(stripped[:max(ends)])
+    return name_core(stripped[: max(ends)])
 
 
 def _strip_suffixes(text: str, suffixes: list[str]) -> str:
@@ -240,14 +244,14 @@ def _strip_one_place(text: str, rules: dict) -> str:
     """`text` without its first place name (苏州, 苏州市, 姑苏区, 江苏省); unchanged when it has none."""
     for place in rules["place_names_sorted"]:
         if text.startswith(place) and len(text) > len(place):
-            rest = text[len(place):]
+            rest = text[len(place) :]
             for ending in rules["place_endings"]:  # 苏州 + 市
                 if rest.startswith(ending) and len(rest) > len(ending):
-                    return rest[len(ending):]
+                    return rest[len(ending) :]
             return rest
     m = rules["place_pattern"].match(text)
     if m and len(m.group(0)) < len(text):
-        return text[m.end():]
+        return text[m.end() :]
     return text
 
 
@@ -276,7 +280,8 @@ def _rules() -> dict:
     loose = [p for p in rules["platform_prefixes"] if p not in rules["platform_prefixes_need_separator"]]
     by_len = lambda words: "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
     rules["platform_pattern"] = re.compile(
-        rf"(?:(?:{by_len(rules['platform_prefixes'])})\s*(?:小组|商城|店铺|直播间)?{_SEPARATORS}+|(?:{by_len(loose)})(?=[\u4e00-\u9fff]))")
+        rf"(?:(?:{by_len(rules['platform_prefixes'])})\s*(?:小组|商城|店铺|直播间)?{_SEPARATORS}+|(?:{by_len(loose)})(?=[\u4e00-\u9fff]))"
+    )
     trade = "旅行社|国旅|青旅|中旅|旅游|旅行|公司"
     rules["staff_pattern"] = re.compile(rf"(.*(?:{trade}))({rules['staff_tail']})")
     return rules
@@ -291,5 +296,11 @@ def _agency(record: dict) -> Agency:
             return None
 
     licence = record.get("licence_no") or record.get("license_no") or ""
-    return Agency(str(record.get("name") or "").strip(), str(licence).strip(), record.get("address") or None,
-                  number("lon"), number("lat"), record.get("grid_id"))
+    return Agency(
+        str(record.get("name") or "").strip(),
+        str(licence).strip(),
+        record.get("address") or None,
+        number("lon"),
+        number("lat"),
+        record.get("grid_id"),
+    )

@@ -7,17 +7,25 @@ licence_not_in_registry a well-formed licence number the registry does not have 
 malformed_licence       a licence-like number of the wrong form, or a credit code / ICP filing shown as one
 no_licence              no licence shown and the seller is not a registry agency
 """
+
 from __future__ import annotations
 
 import re
 
-from detection.signals import Evidence, Span, quote
 from detection.registry import Agency, Registry, club_or_partner, strip_decoration
+from detection.signals import Evidence, Span, quote
 
 # "费用支付给阿亮个人微信", "钱转到我个人支付宝": the money goes to a person, not to the agency.
-_PAID_TO_PERSON = re.compile(r"(?:支付|付款|付|转账|转|打款|打|交)(?:给|到|至)?[\u4e00-\u9fffa-z]{0,4}个人(?:微信|支付宝|账户|账号|卡)")
-WEIGHTS = {"private_order": 0.55, "licence_held_by_other": 0.55, "licence_not_in_registry": 0.5, "malformed_licence": 0.5,
-           "no_licence": 0.25}
+_PAID_TO_PERSON = re.compile(
+    r"(?:支付|付款|付|转账|转|打款|打|交)(?:给|到|至)?[\u4e00-\u9fffa-z]{0,4}个人(?:微信|支付宝|账户|账号|卡)"
+)
+WEIGHTS = {
+    "private_order": 0.55,
+    "licence_held_by_other": 0.55,
+    "licence_not_in_registry": 0.5,
+    "malformed_licence": 0.5,
+    "no_licence": 0.25,
+}
 _NAME_PARTS = re.compile(r"[()（）【】\[\]|｜/·・\s\-—_@]+")
 _KIND_TEXT = {"credit_code": "统一社会信用代码", "icp": "ICP备案号", "other": "非许可证格式的编号"}
 
@@ -40,26 +48,31 @@ def check_seller(ev: Evidence, registry: Registry, label: str) -> float | None:
     outcomes = [_licence_outcome(ev, registry, names, own, f, lic, label) for f, lic in licences]
     if any(o is None for o in outcomes) and not any(o == "licence_held_by_other" for o in outcomes):
         holder = own or registry.by_licence(licences[0][1].normalized)
-        ev.add(label, "licensed_agency", f"许可证号属发布者本人登记的旅行社「{holder.name if holder else ''}」",
-               licences)
+        ev.add(
+            label, "licensed_agency", f"许可证号属发布者本人登记的旅行社「{holder.name if holder else ''}」", licences
+        )
         return None
     return max(WEIGHTS[o] for o in outcomes if o)
 
 
-def _licence_outcome(ev: Evidence, registry: Registry, names: list[str], own: Agency | None, f, lic,
-                     label: str) -> str | None:
+def _licence_outcome(
+    ev: Evidence, registry: Registry, names: list[str], own: Agency | None, f, lic, label: str
+) -> str | None:
     item = [(f, lic)]
     if lic.kind != "licence":
-        ev.add(label, "malformed_licence",
-               f"以{_KIND_TEXT[lic.kind]}冒充旅行社业务经营许可证：「{lic.raw}」", item)
+        ev.add(label, "malformed_licence", f"以{_KIND_TEXT[lic.kind]}冒充旅行社业务经营许可证：「{lic.raw}」", item)
         return "malformed_licence"
     holder = registry.by_licence(lic.normalized)
     if holder:
         if (own and own == holder) or any(registry.is_holder(n, holder) for n in names):
             return None
         who = names[0] if names else "发布者"
-        ev.add(label, "licence_held_by_other",
-               f"许可证号{lic.normalized}登记在「{holder.name}」名下，与发布者「{who}」不符（冒用/借用/挂靠）", item)
+        ev.add(
+            label,
+            "licence_held_by_other",
+            f"许可证号{lic.normalized}登记在「{holder.name}」名下，与发布者「{who}」不符（冒用/借用/挂靠）",
+            item,
+        )
         return "licence_held_by_other"
     if not lic.well_formed:
         ev.add(label, "malformed_licence", f"许可证号格式不正确：「{lic.raw}」", item)
@@ -103,4 +116,3 @@ def _registry_agency(names: list[str], registry: Registry) -> Agency | None:
         if match and match.same:
             return match.agency
     return None
-

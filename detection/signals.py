@@ -1,5 +1,6 @@
 """Everything the scorers look at in one post, computed once: keyword matches and extracted
 identifiers per field, and helpers that turn them into reasons with highlight spans."""
+
 from __future__ import annotations
 
 import re
@@ -11,19 +12,27 @@ from detection.normalize import fold
 
 FIELDS = ("title", "text")
 # Component words preceded by these are excluded from the bundle ("门票自理", "不含住宿").
-_NEGATED_BEFORE = re.compile(r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供)[\u4e00-\u9fff]{0,3}$")
+_NEGATED_BEFORE = re.compile(
+    r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供)[\u4e00-\u9fff]{0,3}$"
+)
 # Piracy words in "don't buy pirated books" sentences are advice, not an offer.
-_ADVICE_BEFORE = re.compile(r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|并非|没有|"
-                            r"杜绝|小心|防止|区分|分辨|购买了|买到了?|不要向|不要找|别找|别信|不要相信|切勿|勿向|"
-                            r"不要跟|别跟|远离|请勿|勿购买|不要购买|拒绝购买|勿买|别买到|防范)[\u4e00-\u9fff]{0,3}$")
+_ADVICE_BEFORE = re.compile(
+    r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|并非|没有|"
+    r"杜绝|小心|防止|区分|分辨|购买了|买到了?|不要向|不要找|别找|别信|不要相信|切勿|勿向|"
+    r"不要跟|别跟|远离|请勿|勿购买|不要购买|拒绝购买|勿买|别买到|防范)[\u4e00-\u9fff]{0,3}$"
+)
 # "只接送不带玩", "不要在路边找黄牛": an offer word right after a negation, or after advice to avoid it.
-_NEGATION_RIGHT_BEFORE = re.compile(r"(?:不|别|勿|莫|不会|不能|不提供|不负责|不含|不再)$|"
-                                    r"(?:不要|别|切勿|请勿|勿|谨防|不建议|千万别)[\u4e00-\u9fff]{0,5}(?:找|买|信|跟|联系|相信|理会|搭理)$")
+_NEGATION_RIGHT_BEFORE = re.compile(
+    r"(?:不|别|勿|莫|不会|不能|不提供|不负责|不含|不再)$|"
+    r"(?:不要|别|切勿|请勿|勿|谨防|不建议|千万别)[\u4e00-\u9fff]{0,5}(?:找|买|信|跟|联系|相信|理会|搭理)$"
+)
 # "接机送酒店": the hotel is where a transfer ends, not lodging sold.
 _DROP_OFF_BEFORE = re.compile(r"(?:送到|送回|送至|接到|到达|抵达|直达|送往)$")
 _DROP_OFF_SEND = re.compile(r"送$")
 _TRANSFER_WORDS = re.compile(r"接机|送机|接站|送站|接送|机场|车站|高铁站|火车站")
-_NEGATED_AFTER = re.compile(r"[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另购|另买|另外买|另行购买|另收|敬请自理)")
+_NEGATED_AFTER = re.compile(
+    r"[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另购|另买|另外买|另行购买|另收|敬请自理)"
+)
 
 
 @dataclass
@@ -86,8 +95,11 @@ class Evidence:
 
     def offered(self, category: str) -> list[tuple[FieldEvidence, Match]]:
         """Matches of `category` that are not advice against it ("别买盗版", "拒绝盗版")."""
-        return [(f, m) for f, m in self.matches(category)
-                if not _advice(f.folded, m) and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9):m.start])]
+        return [
+            (f, m)
+            for f, m in self.matches(category)
+            if not _advice(f.folded, m) and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9) : m.start])
+        ]
 
     def components(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
         """Tour components offered (not excluded by 不含/自理): comp_transport -> up to 3 of its matches."""
@@ -123,8 +135,13 @@ class Evidence:
 def collect(post: dict, matcher: Matcher) -> Evidence:
     """Evidence for `post` (missing or non-string fields count as empty)."""
     fields = [_field(name, _text(post.get(name)), matcher) for name in FIELDS]
-    return Evidence(fields, _text(post.get("source_name")) or _text(post.get("account")), _text(post.get("platform")),
-                    _price(post.get("price")), _text(post.get("seller_location")))
+    return Evidence(
+        fields,
+        _text(post.get("source_name")) or _text(post.get("account")),
+        _text(post.get("platform")),
+        _price(post.get("price")),
+        _text(post.get("seller_location")),
+    )
 
 
 def combine(weights: list[float]) -> float:
@@ -143,7 +160,7 @@ def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
             word = item.masked
         else:
             span = (item.start, item.end) if isinstance(item, Match) else item.span
-            word = f.text[span[0]:span[1]]
+            word = f.text[span[0] : span[1]]
         if word not in words:
             words.append(word)
     return "".join(f"「{w}」" for w in words[:limit])
@@ -151,25 +168,33 @@ def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
 
 def _field(name: str, text: str, matcher: Matcher) -> FieldEvidence:
     folded = fold(text)  # once per field: every extractor works on the same folded copy
-    return FieldEvidence(name, text, folded, matcher.find(folded), extract_ids.find_licences(text, folded),
-                         extract_ids.find_isbns(text, folded), extract_ids.find_serial_ids(text, folded),
-                         extract_text.find_prices(text, folded), extract_text.find_set_counts(text, folded),
-                         extract_text.find_contacts(text, folded), extract_text.find_business_names(text, folded))
+    return FieldEvidence(
+        name,
+        text,
+        folded,
+        matcher.find(folded),
+        extract_ids.find_licences(text, folded),
+        extract_ids.find_isbns(text, folded),
+        extract_ids.find_serial_ids(text, folded),
+        extract_text.find_prices(text, folded),
+        extract_text.find_set_counts(text, folded),
+        extract_text.find_contacts(text, folded),
+        extract_text.find_business_names(text, folded),
+    )
 
 
 def _negated(folded: str, m: Match) -> bool:
-    before = folded[max(0, m.start - 8):m.start]
+    before = folded[max(0, m.start - 8) : m.start]
     return bool(_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(folded, m.end, m.end + 6))
 
 
 def _drop_off(folded: str, m: Match) -> bool:
-    before = folded[max(0, m.start - 3):m.start]
-    return bool(_DROP_OFF_BEFORE.search(before)
-                or (_DROP_OFF_SEND.search(before) and _TRANSFER_WORDS.search(folded)))
+    before = folded[max(0, m.start - 3) : m.start]
+    return bool(_DROP_OFF_BEFORE.search(before) or (_DROP_OFF_SEND.search(before) and _TRANSFER_WORDS.search(folded)))
 
 
 def _advice(folded: str, m: Match) -> bool:
-    return bool(_ADVICE_BEFORE.search(folded[max(0, m.start - 8):m.start]))
+    return bool(_ADVICE_BEFORE.search(folded[max(0, m.start - 8) : m.start]))
 
 
 def _text(value) -> str:

@@ -3,6 +3,7 @@
 A missing or empty database is not an error: detection still runs with an empty registry and only
 city-level locations, which is what a fresh install without imports should do.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,14 +36,21 @@ def load_snapshot(cfg) -> Snapshot:
 
     try:
         with db.session_scope(cfg) as s:
-            fingerprint = tuple(s.execute(select(func.count(m.id), func.max(m.id))).one()
-                                for m in (Agency, Grid, Venue))
+            fingerprint = tuple(
+                s.execute(select(func.count(m.id), func.max(m.id))).one() for m in (Agency, Grid, Venue)
+            )
             return Snapshot(
-                [_row(a, ("name", "licence_no", "address", "lon", "lat", "grid_id")) for a in s.scalars(select(Agency))],
-                [_row(g, ("id", "code", "name", "level", "parent_id", "centroid_lon", "centroid_lat"))
-                 for g in s.scalars(select(Grid))],
+                [
+                    _row(a, ("name", "licence_no", "address", "lon", "lat", "grid_id"))
+                    for a in s.scalars(select(Agency))
+                ],
+                [
+                    _row(g, ("id", "code", "name", "level", "parent_id", "centroid_lon", "centroid_lat"))
+                    for g in s.scalars(select(Grid))
+                ],
                 [_row(v, ("name", "address", "lon", "lat", "grid_id")) for v in s.scalars(select(Venue))],
-                tuple(tuple(f) for f in fingerprint))
+                tuple(tuple(f) for f in fingerprint),
+            )
     except SQLAlchemyError:
         return Snapshot()  # no tables yet (database never initialised)
 
@@ -58,15 +66,24 @@ def read_agencies_csv(path: str | Path) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "name" not in header or not ({"license_no", "licence_no"} & set(header)):
-        raise UserError(f"agencies file {path}: header must be {','.join(AGENCY_COLUMNS)} (got {','.join(header) or 'nothing'})")
+        raise UserError(
+            f"agencies file {path}: header must be {','.join(AGENCY_COLUMNS)} (got {','.join(header) or 'nothing'})"
+        )
     rows = []
     for number, record in enumerate(reader, start=2):
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k}
         licence = record.get("license_no") or record.get("licence_no")
         if not record.get("name") or not licence:
             raise UserError(f"agencies file {path}, line {number}: name and license_no are both required")
-        rows.append({"name": record["name"], "licence_no": licence, "address": record.get("address") or None,
-                     "lon": _number(record.get("lon"), path, number), "lat": _number(record.get("lat"), path, number)})
+        rows.append(
+            {
+                "name": record["name"],
+                "licence_no": licence,
+                "address": record.get("address") or None,
+                "lon": _number(record.get("lon"), path, number),
+                "lat": _number(record.get("lat"), path, number),
+            }
+        )
     return rows
 
 

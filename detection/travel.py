@@ -4,35 +4,47 @@ Two questions, in order. Does the post sell a tour (tour words, a bundle of two 
 price, a private guide) to people it solicits (sign-up, deposit, contact)? And is the seller a licensed
 agency under its own name? Vocabulary answers the first; only the registry answers the second.
 """
+
 from __future__ import annotations
 
 import re
 
-from detection.signals import Evidence, Span, combine, quote
 from detection.keywords import Library
 from detection.registry import Registry
 from detection.seller import check_seller
+from detection.signals import Evidence, Span, combine, quote
 
 LABEL = "unlicensed_travel"
-_COMPONENT_NAMES = {"comp_transport": "交通", "comp_lodging": "住宿", "comp_ticket": "门票", "comp_guide": "导游",
-                    "comp_meal": "餐饮"}
+_COMPONENT_NAMES = {
+    "comp_transport": "交通",
+    "comp_lodging": "住宿",
+    "comp_ticket": "门票",
+    "comp_guide": "导游",
+    "comp_meal": "餐饮",
+}
 _BREAKFAST = {"早餐", "含早", "自助早餐", "双早", "单早"}
 _NUM = r"[0-9一二三四五六七八九十两]{1,2}"
 # "还有八个位子", "仅剩3个名额", "余2座": seats left on a departure are a sign-up, whatever the opener says.
-_SEATS_LEFT = re.compile(r"(?:还有|还剩|仅剩|只剩|剩下?|余|空)[0-9一二三四五六七八九十两几]{1,3}\s*个?\s*(?:位子|位置|座位|空位|名额|车位|座|位)|"
-                         r"[0-9一二三四五六七八九十两]{1,2}\s*人(?:起|起订|成行|发团)|(?:最少|至少|满)[0-9一二三四五六七八九十两]{1,2}\s*人")
+_SEATS_LEFT = re.compile(
+    r"(?:还有|还剩|仅剩|只剩|剩下?|余|空)[0-9一二三四五六七八九十两几]{1,3}\s*个?\s*(?:位子|位置|座位|空位|名额|车位|座|位)|"
+    r"[0-9一二三四五六七八九十两]{1,2}\s*人(?:起|起订|成行|发团)|(?:最少|至少|满)[0-9一二三四五六七八九十两]{1,2}\s*人"
+)
 # Contact words too common in diaries and notices to count as a sign-up on their own.
 _WEAK_INVITES = {"联系", "咨询", "有兴趣", "感兴趣", "留言", "评论区", "购买", "需要的", "有意", "报名"}
 # "旅行团请由导游统一购票", "旅行团队需提前预约": a notice addressing tour groups, not a tour for sale.
 _ADDRESSED_AFTER = re.compile(r"(?:队|队伍|客人|游客)?(?:请|须|需|应|务必|一律|可通过)")
 _GROUP_WORDS = {"旅行团", "旅游团", "散客", "散客团", "团队"}
 # A scenic area, museum or park selling its own tickets, boats and guided talks is not a travel agency.
-_VENUE_SELLER = re.compile(r"景区|风景区|名胜|博物馆|博物院|纪念馆|纪念堂|美术馆|艺术馆|展览馆|科技馆|文化馆|故居|遗址|书院|"
-                           r"公园|管理处|管委会|度假区|乐园|游客中心|游船公司|索道公司")
+_VENUE_SELLER = re.compile(
+    r"景区|风景区|名胜|博物馆|博物院|纪念馆|纪念堂|美术馆|艺术馆|展览馆|科技馆|文化馆|故居|遗址|书院|"
+    r"公园|管理处|管委会|度假区|乐园|游客中心|游船公司|索道公司"
+)
 # "高铁票400，住宿300，门票380": each service with its own price is an account of costs, not one price.
 _OWN_PRICE_AFTER = re.compile(r"[^，。,;；\n+＋]{0,3}?[0-9]")
 # "3天2晚", "五天四夜", "2晚3天", "D1…D2", "第一天…第二天": an itinerary of several days.
-_ITINERARY = re.compile(rf"{_NUM}\s*[天日]\s*{_NUM}\s*[晚夜]|{_NUM}\s*[晚夜]\s*{_NUM}\s*[天日]|\bd(?:ay)?\s*2\b|第[二2]天")
+_ITINERARY = re.compile(
+    rf"{_NUM}\s*[天日]\s*{_NUM}\s*[晚夜]|{_NUM}\s*[晚夜]\s*{_NUM}\s*[天日]|\bd(?:ay)?\s*2\b|第[二2]天"
+)
 
 
 def score(ev: Evidence, registry: Registry, library: Library) -> float:
@@ -95,8 +107,11 @@ def _addressed(ev: Evidence) -> list:
     """Tour groups a notice addresses (旅行团请…, 旅行团队须…), in a post with no sign-up or contact."""
     if ev.matches("tour_signup") or ev.all("contacts"):
         return []
-    return [(f, m) for f, m in ev.matches("tour_product")
-            if m.keyword in _GROUP_WORDS and _ADDRESSED_AFTER.match(f.folded, m.end)]
+    return [
+        (f, m)
+        for f, m in ev.matches("tour_product")
+        if m.keyword in _GROUP_WORDS and _ADDRESSED_AFTER.match(f.folded, m.end)
+    ]
 
 
 def _itinerary(ev: Evidence) -> list:

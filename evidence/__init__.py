@@ -3,6 +3,7 @@ chain, whole-store verification and a case-officer export package (WARC, manifes
 
     from evidence import FetchRecord, record_fetch, verify, export_hit
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Everything an export needs about one hit, loaded and checked: the hit, its page, the newest
 evidence record of its page version and that record's files, each verified against its hash."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,11 @@ class Bundle:
 
     def hash_summary(self) -> dict[str, Any]:
         """The chain record as hashed, plus its hash: what the WARC metadata and manifest carry."""
-        return {"chain_record": chain.chain_fields(self.evidence),
-                "record_hash": self.evidence.record_hash, "evidence_id": self.evidence.id}
+        return {
+            "chain_record": chain.chain_fields(self.evidence),
+            "record_hash": self.evidence.record_hash,
+            "evidence_id": self.evidence.id,
+        }
 
 
 def load_bundle(session: Session, cfg: Config, hit_id: int) -> Bundle:
@@ -41,16 +45,28 @@ def load_bundle(session: Session, cfg: Config, hit_id: int) -> Bundle:
         raise UserError(f"hit {hit_id} does not exist")
     ev = None
     if hit.page_version_id is not None:
-        ev = session.scalars(select(Evidence).where(Evidence.page_version_id == hit.page_version_id)
-                             .order_by(Evidence.seq.desc()).limit(1)).first()
+        ev = session.scalars(
+            select(Evidence)
+            .where(Evidence.page_version_id == hit.page_version_id)
+            .order_by(Evidence.seq.desc())
+            .limit(1)
+        ).first()
     if ev is None:
         raise UserError(f"hit {hit_id} has no stored evidence (nothing to export)")
     _check_before_export(session, cfg, ev)
     pv = session.get(PageVersion, hit.page_version_id)
     files = {role: store.read_verified(cfg, ref) for role, ref in ev.files.items()}
-    return Bundle(hit=hit, page_version=pv, page=session.get(Page, pv.page_id) if pv else None,
-                  evidence=ev, case_no=_case_no(session, hit.id), headers=json.loads(files["headers"]),
-                  body=files["body"], text=files["text"], screenshot=files.get("screenshot"))
+    return Bundle(
+        hit=hit,
+        page_version=pv,
+        page=session.get(Page, pv.page_id) if pv else None,
+        evidence=ev,
+        case_no=_case_no(session, hit.id),
+        headers=json.loads(files["headers"]),
+        body=files["body"],
+        text=files["text"],
+        screenshot=files.get("screenshot"),
+    )
 
 
 def _check_before_export(session: Session, cfg: Config, ev: Evidence) -> None:
@@ -59,11 +75,13 @@ def _check_before_export(session: Session, cfg: Config, ev: Evidence) -> None:
     prev_seq, prev_hash = (prev.seq, prev.record_hash) if prev else (0, chain.GENESIS_HASH)
     problems = check_record(cfg, ev, prev_seq, prev_hash)
     if problems:
-        raise UserError(f"evidence fails verification, not exported: {problems[0]}"
-                        + (f" (and {len(problems) - 1} more; run `wangxun evidence verify`)"
-                           if len(problems) > 1 else ""))
+        raise UserError(
+            f"evidence fails verification, not exported: {problems[0]}"
+            + (f" (and {len(problems) - 1} more; run `wangxun evidence verify`)" if len(problems) > 1 else "")
+        )
 
 
 def _case_no(session: Session, hit_id: int) -> str | None:
-    return session.scalars(select(Clue.case_no).where(Clue.hit_id == hit_id, Clue.case_no.is_not(None))
-                           .order_by(Clue.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(Clue.case_no).where(Clue.hit_id == hit_id, Clue.case_no.is_not(None)).order_by(Clue.id.desc()).limit(1)
+    ).first()

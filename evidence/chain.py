@@ -7,6 +7,7 @@ SQLite the appender takes the database write lock before reading the chain head;
 takes a transaction-scoped advisory lock. The unique constraints on seq and record_hash are the
 backstop everywhere (a lost race fails the caller's transaction instead of forking the chain).
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """`wangxun evidence verify` and `wangxun evidence export HIT_ID`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,16 +24,24 @@ def verify_cmd(ctx):
     for problem in report.problems:
         click.echo(str(problem))
     if not report.ok:
-        raise UserError(f"证据链核验未通过 evidence verification failed: {len(report.problems)} problem(s) "
-                        f"in {report.checked} record(s)")
-    click.echo(f"证据链核验通过 OK: {report.checked} record(s), {report.files_checked} file(s) checked; "
-               f"chain head seq {report.head_seq} hash {report.head_hash}")
+        raise UserError(
+            f"证据链核验未通过 evidence verification failed: {len(report.problems)} problem(s) "
+            f"in {report.checked} record(s)"
+        )
+    click.echo(
+        f"证据链核验通过 OK: {report.checked} record(s), {report.files_checked} file(s) checked; "
+        f"chain head seq {report.head_seq} hash {report.head_hash}"
+    )
 
 
 @evidence_cmd.command("export")
 @click.argument("hit_id", type=int)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the package (default: evidence.export_dir, else <data_dir>/exports).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the package (default: evidence.export_dir, else <data_dir>/exports).",
+)
 @click.option("--officer", default="", help="提取人: the officer's name printed on the summary.")
 @click.pass_context
 def export_cmd(ctx, hit_id, out_dir, officer):
@@ -42,8 +51,7 @@ def export_cmd(ctx, hit_id, out_dir, officer):
     from evidence import export_hit
 
     cfg = _initialised_config(ctx)
-    target = out_dir or (cfg.resolve(cfg.evidence.export_dir) if cfg.evidence.export_dir
-                         else cfg.data_dir / "exports")
+    target = out_dir or (cfg.resolve(cfg.evidence.export_dir) if cfg.evidence.export_dir else cfg.data_dir / "exports")
     folder = export_hit(cfg, hit_id, target, officer.strip())
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     click.echo(f"证据包 package: {folder}")

@@ -4,6 +4,7 @@ The package is built in a hidden temporary directory and renamed into place when
 interrupted export never leaves something that looks like a finished package. Earlier packages are
 never overwritten: each export gets its own timestamped directory.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,13 @@ from evidence import chain, summary, warc
 from evidence.bundle import Bundle, load_bundle
 
 PACKAGE_FORMAT = "wangxun-evidence-package/1"
-_BODY_SUFFIXES = {"text/html": "html", "application/json": "json", "text/plain": "txt",
-                  "application/xml": "xml", "text/xml": "xml"}
+_BODY_SUFFIXES = {
+    "text/html": "html",
+    "application/json": "json",
+    "text/plain": "txt",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
 
 
 def export_hit(cfg: Config, hit_id: int, out_dir: Path, officer: str = "") -> Path:
@@ -34,8 +40,11 @@ def export_hit(cfg: Config, hit_id: int, out_dir: Path, officer: str = "") -> Pa
         bundle = load_bundle(session, cfg, hit_id)
         head = chain.read_head(session)
     out_dir.mkdir(parents=True, exist_ok=True)
-    final = _free_name(out_dir, f"hit-{hit_id}-evidence-{bundle.evidence.seq}-"
-                                f"{exported_at.astimezone(ZoneInfo(cfg.core.timezone)):%Y%m%d-%H%M%S}")
+    final = _free_name(
+        out_dir,
+        f"hit-{hit_id}-evidence-{bundle.evidence.seq}-"
+        f"{exported_at.astimezone(ZoneInfo(cfg.core.timezone)):%Y%m%d-%H%M%S}",
+    )
     tmp = out_dir / f".{final.name}.{uuid.uuid4().hex}.tmp"
     tmp.mkdir()
     try:
@@ -56,8 +65,9 @@ def software_version() -> str:
         return "unknown"
 
 
-def _build(cfg: Config, bundle: Bundle, folder: Path, officer: str, exported_at: dt.datetime,
-           head: dict[str, Any]) -> dict[str, Any]:
+def _build(
+    cfg: Config, bundle: Bundle, folder: Path, officer: str, exported_at: dt.datetime, head: dict[str, Any]
+) -> dict[str, Any]:
     version = software_version()
     files = _write_evidence_files(bundle, folder)
     records = warc.write_warc(folder / "evidence.warc.gz", bundle, f"Wangxun/{version} (网巡)")
@@ -76,10 +86,15 @@ def _build(cfg: Config, bundle: Bundle, folder: Path, officer: str, exported_at:
 def _write_evidence_files(bundle: Bundle, folder: Path) -> list[dict[str, Any]]:
     content_type = bundle.evidence.files["body"].get("media_type", "")
     suffix = _BODY_SUFFIXES.get(content_type.split(";")[0].strip().lower(), "bin")
-    parts = [(f"response_body.{suffix}", bundle.body, "服务器原始响应内容"),
-             ("headers.json", json.dumps(bundle.headers, ensure_ascii=False, indent=2).encode("utf-8"),
-              "请求与响应头（原样）"),
-             ("text.txt", bundle.text, "提取的页面文本（UTF-8）")]
+    parts = [
+        (f"response_body.{suffix}", bundle.body, "服务器原始响应内容"),
+        (
+            "headers.json",
+            json.dumps(bundle.headers, ensure_ascii=False, indent=2).encode("utf-8"),
+            "请求与响应头（原样）",
+        ),
+        ("text.txt", bundle.text, "提取的页面文本（UTF-8）"),
+    ]
     if bundle.screenshot is not None:
         parts.insert(0, ("screenshot.png", bundle.screenshot, "整页截图（PNG）"))
     described = []
@@ -89,21 +104,43 @@ def _write_evidence_files(bundle: Bundle, folder: Path) -> list[dict[str, Any]]:
     return described
 
 
-def _manifest(bundle: Bundle, files: list[dict[str, Any]], records: list[dict[str, Any]], officer: str,
-              exported_at: dt.datetime, version: str, head: dict[str, Any], pdf_note: str | None) -> dict:
+def _manifest(
+    bundle: Bundle,
+    files: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+    officer: str,
+    exported_at: dt.datetime,
+    version: str,
+    head: dict[str, Any],
+    pdf_note: str | None,
+) -> dict:
     hit, pv = bundle.hit, bundle.page_version
     return {
         "format": PACKAGE_FORMAT,
         "exported_at_utc": chain.utc_iso(exported_at),
         "officer": officer,
         "software": {"name": "wangxun", "version": version},
-        "hit": {"id": hit.id, "url": hit.url, "title": hit.title, "account": hit.account,
-                "source": hit.source, "platform": hit.platform, "labels": hit.labels,
-                "cause": summary.cause_of(hit.labels), "score": hit.score, "scores": hit.scores,
-                "reasons": hit.reasons, "status": hit.status, "case_no": bundle.case_no},
+        "hit": {
+            "id": hit.id,
+            "url": hit.url,
+            "title": hit.title,
+            "account": hit.account,
+            "source": hit.source,
+            "platform": hit.platform,
+            "labels": hit.labels,
+            "cause": summary.cause_of(hit.labels),
+            "score": hit.score,
+            "scores": hit.scores,
+            "reasons": hit.reasons,
+            "status": hit.status,
+            "case_no": bundle.case_no,
+        },
         "page_version": {"id": pv.id, "page_id": pv.page_id, "content_sha256": pv.content_sha256} if pv else None,
-        "evidence": {"id": bundle.evidence.id, "record": chain.chain_fields(bundle.evidence),
-                     "record_hash": bundle.evidence.record_hash},
+        "evidence": {
+            "id": bundle.evidence.id,
+            "record": chain.chain_fields(bundle.evidence),
+            "record_hash": bundle.evidence.record_hash,
+        },
         "chain_head_at_export": head,
         "files": [{k: f[k] for k in ("name", "size", "sha256")} for f in files],
         "warc_records": records,
@@ -133,13 +170,20 @@ def _zip(folder: Path) -> Path:
     return made.rename(folder.with_name(folder.name + ".zip"))
 
 
-def _audit(cfg: Config, hit_id: int, officer: str, bundle: Bundle, folder: Path, zip_path: Path,
-           manifest: dict[str, Any]) -> None:
-    detail = {"evidence_id": bundle.evidence.id, "seq": bundle.evidence.seq,
-              "record_hash": bundle.evidence.record_hash, "package": str(folder),
-              "zip": str(zip_path), "zip_sha256": _describe(zip_path, "")["sha256"],
-              "manifest_sha256": _describe(folder / "manifest.json", "")["sha256"],
-              "pdf_written": manifest["pdf"]["written"]}
+def _audit(
+    cfg: Config, hit_id: int, officer: str, bundle: Bundle, folder: Path, zip_path: Path, manifest: dict[str, Any]
+) -> None:
+    detail = {
+        "evidence_id": bundle.evidence.id,
+        "seq": bundle.evidence.seq,
+        "record_hash": bundle.evidence.record_hash,
+        "package": str(folder),
+        "zip": str(zip_path),
+        "zip_sha256": _describe(zip_path, "")["sha256"],
+        "manifest_sha256": _describe(folder / "manifest.json", "")["sha256"],
+        "pdf_written": manifest["pdf"]["written"],
+    }
     with db.session_scope(cfg) as session:
-        session.add(AuditLog(username=officer or None, action="export", object_type="hit",
-                             object_id=str(hit_id), detail=detail))
+        session.add(
+            AuditLog(username=officer or None, action="export", object_type="hit", object_id=str(hit_id), detail=detail)
+        )

@@ -1,5 +1,6 @@
 """What a crawler hands over after fetching a page that became a hit: one HTTP exchange, the text it
 extracted and (for rendered pages) a screenshot."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,9 +35,16 @@ class FetchRecord:
 
     def headers_document(self) -> bytes:
         """The request line, status and both header sets as one stored (hashed) JSON file."""
-        doc = {"method": self.method, "protocol": self.protocol, "status": self.status,
-               "url": self.url, "final_url": self.final_url, "crawler": self.crawler,
-               "request_headers": self.request_headers, "response_headers": self.response_headers}
+        doc = {
+            "method": self.method,
+            "protocol": self.protocol,
+            "status": self.status,
+            "url": self.url,
+            "final_url": self.final_url,
+            "crawler": self.crawler,
+            "request_headers": self.request_headers,
+            "response_headers": self.response_headers,
+        }
         return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
     def screenshot_is_png(self) -> bool:

@@ -1,5 +1,6 @@
 """Recording evidence for a fetch: files first, then one appended chain row, inside the caller's
 transaction (the pipeline commits the page version, the evidence and the hit together)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,13 @@ def record_fetch(session: Session, cfg: Config, page_version_id: int, fetch: Fet
     return session.get(Evidence, row_id)
 
 
-def append_record(conn: Connection | StatementConnection, cfg: Config, page_version_id: int, fetch: FetchRecord,
-                  files: dict[str, dict]) -> int:
+def append_record(
+    conn: Connection | StatementConnection,
+    cfg: Config,
+    page_version_id: int,
+    fetch: FetchRecord,
+    files: dict[str, dict],
+) -> int:
     """Append the chain record of a fetch whose `files` are already stored; returns its row id.
     Core statements, not the ORM: the crawl pipeline runs this for every hit."""
     utc = fetch.fetched_at_utc.astimezone(dt.timezone.utc)
@@ -54,9 +60,11 @@ def append_record(conn: Connection | StatementConnection, cfg: Config, page_vers
 def store_files(cfg: Config, fetch: FetchRecord) -> dict[str, dict]:
     """The fetch's parts in the content-addressed store, keyed by role."""
     content_type = _first_header(fetch.response_headers, "content-type") or "application/octet-stream"
-    parts = {"body": (bytes(fetch.body), content_type),
-             "headers": (fetch.headers_document(), "application/json"),
-             "text": (fetch.text.encode("utf-8"), "text/plain; charset=utf-8")}
+    parts = {
+        "body": (bytes(fetch.body), content_type),
+        "headers": (fetch.headers_document(), "application/json"),
+        "text": (fetch.text.encode("utf-8"), "text/plain; charset=utf-8"),
+    }
     if fetch.screenshot:
         parts["screenshot"] = (bytes(fetch.screenshot), "image/png")
     files = dict(zip(parts, store.put_many(cfg, list(parts.values()))))

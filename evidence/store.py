@@ -5,6 +5,7 @@ Writes go to a temporary name and are renamed into place, so a crash never leave
 file under a real name, and storing the same bytes twice is a no-op. A file is never overwritten: if
 one under the right name was altered, verification must be the one to notice, not the next write.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -58,8 +59,9 @@ def put_many(cfg: Config, parts: list[tuple[bytes, str]]) -> list[dict[str, Any]
         for data, media_type in parts:
             digest = hashlib.sha256(data).hexdigest()
             rel = f"{digest[:2]}/{digest[2:4]}/{digest}.gz"
-            refs.append({"path": rel, "sha256": digest, "size": len(data), "media_type": media_type,
-                         "encoding": "gzip"})
+            refs.append(
+                {"path": rel, "sha256": digest, "size": len(data), "media_type": media_type, "encoding": "gzip"}
+            )
             target = evidence_dir(cfg) / rel
             if not target.exists() and all(target != t for t, _, _ in pending):
                 pending.append((target, *_write_temporary(target, gzip.compress(data, compresslevel=level, mtime=0))))
@@ -118,7 +120,7 @@ def _write_temporary(target: Path, payload: bytes) -> tuple[Path, int]:
     try:
         view = memoryview(payload)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
 """The printable 电子数据提取笔录 of an export (summary.html), and its PDF printed by Chromium."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,14 +11,21 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from core.config import Config
 
 LABEL_NAMES = {"unlicensed_travel": "涉嫌未经许可经营旅行社业务", "illegal_publication": "涉嫌经营非法出版物"}
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-_env = Environment(loader=PackageLoader("evidence", "templates"),
-                   autoescape=select_autoescape(["html"]))
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+_env = Environment(loader=PackageLoader("evidence", "templates"), autoescape=select_autoescape(["html"]))
 
 
-def render_summary(cfg: Config, bundle, files: list[dict[str, Any]], officer: str,
-                   exported_at: dt.datetime, version: str) -> str:
+def render_summary(
+    cfg: Config, bundle, files: list[dict[str, Any]], officer: str, exported_at: dt.datetime, version: str
+) -> str:
     """The summary page; `files` are the package's evidence files with name, label, sha256, size."""
     ev, hit, meta = bundle.evidence, bundle.hit, bundle.headers
     text = bundle.text.decode("utf-8", errors="replace")
@@ -25,17 +33,35 @@ def render_summary(cfg: Config, bundle, files: list[dict[str, Any]], officer: st
     local = exported_at.astimezone(_zone(cfg))
     pv = bundle.page_version
     return _env.get_template("summary.html").render(
-        ev=ev, hit=hit, cause=cause_of(hit.labels), clue_no=f"WX-{hit.id:06d}", case_no=bundle.case_no,
-        title=hit.title or (pv.title if pv else None), account=hit.account or (pv.account if pv else None),
-        source=hit.source, platform=hit.platform, version=version, crawler=meta.get("crawler"),
-        method=meta.get("method", "GET"), protocol=meta.get("protocol", "HTTP/1.1"),
-        user_agent=_header(meta.get("request_headers") or {}, "user-agent"), status=ev.status,
-        fetched_local=_pretty_local(ev.fetched_at_local), fetched_utc=ev.fetched_at_utc.strftime("%Y-%m-%d %H:%M:%S"),
-        exported_local=local.strftime("%Y-%m-%d %H:%M:%S"), export_date=local.strftime("%Y年%m月%d日"),
-        files=files, has_screenshot=bundle.screenshot is not None, excerpt=text[:limit],
-        truncated=len(text) > limit, excerpt_chars=limit, text_chars=len(text),
-        reasons=[reason_line(r) for r in hit.reasons or []], score=float(hit.score or 0.0),
-        officer=officer)
+        ev=ev,
+        hit=hit,
+        cause=cause_of(hit.labels),
+        clue_no=f"WX-{hit.id:06d}",
+        case_no=bundle.case_no,
+        title=hit.title or (pv.title if pv else None),
+        account=hit.account or (pv.account if pv else None),
+        source=hit.source,
+        platform=hit.platform,
+        version=version,
+        crawler=meta.get("crawler"),
+        method=meta.get("method", "GET"),
+        protocol=meta.get("protocol", "HTTP/1.1"),
+        user_agent=_header(meta.get("request_headers") or {}, "user-agent"),
+        status=ev.status,
+        fetched_local=_pretty_local(ev.fetched_at_local),
+        fetched_utc=ev.fetched_at_utc.strftime("%Y-%m-%d %H:%M:%S"),
+        exported_local=local.strftime("%Y-%m-%d %H:%M:%S"),
+        export_date=local.strftime("%Y年%m月%d日"),
+        files=files,
+        has_screenshot=bundle.screenshot is not None,
+        excerpt=text[:limit],
+        truncated=len(text) > limit,
+        excerpt_chars=limit,
+        text_chars=len(text),
+        reasons=[reason_line(r) for r in hit.reasons or []],
+        score=float(hit.score or 0.0),
+        officer=officer,
+    )
 
 
 def cause_of(labels: list[str] | None) -> str:
@@ -59,7 +85,8 @@ def print_pdf(cfg: Config, html_path: Path, pdf_path: Path) -> str | None:
         return "summary.pdf not written: disabled by evidence.write_pdf"
     if not chromium.exists():
         return f"summary.pdf not written: Chromium not found at {chromium}"
-    from playwright.sync_api import Error as PlaywrightError, sync_playwright
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
 
     timeout_ms = float(cfg.evidence.pdf_timeout_s) * 1000
     try:
@@ -68,9 +95,15 @@ def print_pdf(cfg: Config, html_path: Path, pdf_path: Path) -> str | None:
             try:
                 page = browser.new_page()
                 page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
-                page.pdf(path=str(pdf_path), format="A4", print_background=True, prefer_css_page_size=True,
-                         display_header_footer=True, header_template="<span></span>",
-                         footer_template=_FOOTER)
+                page.pdf(
+                    path=str(pdf_path),
+                    format="A4",
+                    print_background=True,
+                    prefer_css_page_size=True,
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=_FOOTER,
+                )
             finally:
                 browser.close()
     except PlaywrightError as exc:
@@ -79,8 +112,10 @@ def print_pdf(cfg: Config, html_path: Path, pdf_path: Path) -> str | None:
     return None
 
 
-_FOOTER = ('<div style="width:100%;font-size:8pt;text-align:center;">'
-           '第 <span class="pageNumber"></span> 页 共 <span class="totalPages"></span> 页</div>')
+_FOOTER = (
+    '<div style="width:100%;font-size:8pt;text-align:center;">'
+    '第 <span class="pageNumber"></span> 页 共 <span class="totalPages"></span> 页</div>'
+)
 
 
 def _zone(cfg: Config):

@@ -1,4 +1,5 @@
 """Checking the whole evidence store: chain continuity, every record's hash, every stored file."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ records for the screenshot and the extracted text, and a metadata record with th
 warcio computes block digests (SHA-1, its only algorithm); payload digests are given as SHA-256 so
 they can be compared with the manifest and the chain record directly.
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,8 +37,11 @@ def write_warc(path: Path, bundle, software: str) -> list[dict[str, Any]]:
     written: list[dict[str, Any]] = []
     with open(path, "wb") as fh:
         writer = WARCWriter(fh, gzip=True, warc_version="1.1")
-        info = {"software": software, "format": "WARC File Format 1.1",
-                "description": f"网巡 evidence record seq {bundle.evidence.seq}, hit {bundle.hit.id}"}
+        info = {
+            "software": software,
+            "format": "WARC File Format 1.1",
+            "description": f"网巡 evidence record seq {bundle.evidence.seq}, hit {bundle.hit.id}",
+        }
         _write(writer, written, writer.create_warcinfo_record(path.name, info), None)
         request = _request_record(writer, bundle, meta, date)
         _write(writer, written, request, b"")
@@ -48,8 +52,9 @@ def write_warc(path: Path, bundle, software: str) -> list[dict[str, Any]]:
             rec = _record(writer, uri, "resource", payload, ctype, date, concurrent_to=response_id)
             _write(writer, written, rec, payload)
         hashes = json.dumps(bundle.hash_summary(), ensure_ascii=False, indent=2).encode("utf-8")
-        rec = _record(writer, bundle.evidence.final_url, "metadata", hashes, "application/json", date,
-                      concurrent_to=response_id)
+        rec = _record(
+            writer, bundle.evidence.final_url, "metadata", hashes, "application/json", date, concurrent_to=response_id
+        )
         _write(writer, written, rec, hashes)
     return written
 
@@ -58,9 +63,12 @@ def _request_record(writer: WARCWriter, bundle, meta: dict, date: str):
     parts = urlsplit(bundle.evidence.final_url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     protocol = _protocol(meta)
-    http_headers = StatusAndHeaders(f"{meta.get('method', 'GET')} {target} {protocol}",
-                                    header_pairs(meta.get("request_headers") or {}),
-                                    protocol=protocol, is_http_request=True)
+    http_headers = StatusAndHeaders(
+        f"{meta.get('method', 'GET')} {target} {protocol}",
+        header_pairs(meta.get("request_headers") or {}),
+        protocol=protocol,
+        is_http_request=True,
+    )
     return _record(writer, bundle.evidence.final_url, "request", b"", None, date, http_headers=http_headers)
 
 
@@ -71,10 +79,8 @@ def _response_record(writer: WARCWriter, bundle, meta: dict, date: str):
     except ValueError:
         reason = ""
     headers = _describe_decoded_body(header_pairs(meta.get("response_headers") or {}), len(bundle.body))
-    http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers,
-                                    protocol=_protocol(meta))
-    return _record(writer, bundle.evidence.final_url, "response", bundle.body, None, date,
-                   http_headers=http_headers)
+    http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=_protocol(meta))
+    return _record(writer, bundle.evidence.final_url, "response", bundle.body, None, date, http_headers=http_headers)
 
 
 def _describe_decoded_body(headers: list[tuple[str, str]], body_size: int) -> list[tuple[str, str]]:
@@ -100,23 +106,41 @@ def _resources(bundle) -> list[tuple[str, bytes, str]]:
     return items
 
 
-def _record(writer: WARCWriter, uri: str, rec_type: str, payload: bytes, content_type: str | None,
-            date: str, http_headers=None, concurrent_to: str | None = None):
+def _record(
+    writer: WARCWriter,
+    uri: str,
+    rec_type: str,
+    payload: bytes,
+    content_type: str | None,
+    date: str,
+    http_headers=None,
+    concurrent_to: str | None = None,
+):
     headers = {"WARC-Date": date, "WARC-Payload-Digest": sha256_digest_label(payload)}
     if concurrent_to:
         headers["WARC-Concurrent-To"] = concurrent_to
-    return writer.create_warc_record(uri, rec_type, payload=io.BytesIO(payload), length=None,
-                                     warc_content_type=content_type or "", warc_headers_dict=headers,
-                                     http_headers=http_headers)
+    return writer.create_warc_record(
+        uri,
+        rec_type,
+        payload=io.BytesIO(payload),
+        length=None,
+        warc_content_type=content_type or "",
+        warc_headers_dict=headers,
+        http_headers=http_headers,
+    )
 
 
 def _write(writer: WARCWriter, written: list, record, payload: bytes | None) -> None:
     writer.write_record(record)
-    written.append({"type": record.rec_type,
-                    "target_uri": record.rec_headers.get_header("WARC-Target-URI"),
-                    "record_id": record.rec_headers.get_header("WARC-Record-ID"),
-                    "payload_sha256": None if payload is None else hashlib.sha256(payload).hexdigest(),
-                    "payload_size": None if payload is None else len(payload)})
+    written.append(
+        {
+            "type": record.rec_type,
+            "target_uri": record.rec_headers.get_header("WARC-Target-URI"),
+            "record_id": record.rec_headers.get_header("WARC-Record-ID"),
+            "payload_sha256": None if payload is None else hashlib.sha256(payload).hexdigest(),
+            "payload_size": None if payload is None else len(payload),
+        }
+    )
 
 
 def sha256_digest_label(payload: bytes) -> str:

@@ -1,4 +1,5 @@
 """Verbs that import what users have: grid polygons and registers of venues, agencies, inspections."""
+
 from __future__ import annotations
 
 import click
@@ -27,8 +28,13 @@ def import_venues_cmd(ctx, path, crs):
     """Import venues (一户一档) from CSV or .xlsx; Chinese headers accepted; all or nothing."""
     from grids.importers.registers import import_venues
 
-    _import(ctx, "venues", lambda s, cfg: import_venues(s, path, crs or cfg.grids.default_input_crs,
-                                                        cfg.grids.reject_points_outside_grids))
+    _import(
+        ctx,
+        "venues",
+        lambda s, cfg: import_venues(
+            s, path, crs or cfg.grids.default_input_crs, cfg.grids.reject_points_outside_grids
+        ),
+    )
 
 
 @click.command("import-agencies")

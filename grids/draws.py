@@ -11,6 +11,7 @@ stored in SpotCheckDraw.params together with the seed, and the draw uses only `r
 over those sorted lists. `reproduce()` re-runs from the stored inputs and compares, so anyone holding
 the published seed and inputs can check the list was not hand-picked.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,10 +45,13 @@ class DrawParams:
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> DrawParams:
         data = section.to_dict() if hasattr(section, "to_dict") else dict(section)
-        return cls(rates={g: float(v) for g, v in dict(data["rates"]).items()},
-                   campaign=data.get("campaign", ""),
-                   campaign_rates={g: float(v) for g, v in dict(data.get("campaign_rates", {})).items()},
-                   ungraded_as=data.get("ungraded_as", "C"), categories=tuple(data.get("categories", ())))
+        return cls(
+            rates={g: float(v) for g, v in dict(data["rates"]).items()},
+            campaign=data.get("campaign", ""),
+            campaign_rates={g: float(v) for g, v in dict(data.get("campaign_rates", {})).items()},
+            ungraded_as=data.get("ungraded_as", "C"),
+            categories=tuple(data.get("categories", ())),
+        )
 
     def effective_rates(self) -> dict[str, float]:
         """The rates in force: a named campaign replaces the normal ones."""
@@ -62,8 +66,9 @@ class Reproduction:
     recomputed: list[tuple[int, int, int]]
 
 
-def draw(session: Session, params: DrawParams | Mapping[str, Any], seed: str | None = None,
-         as_of: dt.date | None = None) -> SpotCheckDraw:
+def draw(
+    session: Session, params: DrawParams | Mapping[str, Any], seed: str | None = None, as_of: dt.date | None = None
+) -> SpotCheckDraw:
     """Make and store a draw; a missing seed is generated (and stored, so the draw stays reproducible)."""
     if not isinstance(params, DrawParams):
         params = DrawParams.from_config(params)
@@ -100,8 +105,10 @@ def select_items(seed: str, inputs: Mapping[str, Any]) -> list[tuple[int, int, i
 def reproduce(session: Session, draw_id: int) -> Reproduction:
     """Re-run a stored draw from its seed and inputs and compare with what was stored."""
     row = _get(session, draw_id)
-    stored = sorted((i.venue_id, i.inspector1_id, i.inspector2_id) for i in
-                    session.scalars(select(SpotCheckItem).where(SpotCheckItem.draw_id == draw_id)))
+    stored = sorted(
+        (i.venue_id, i.inspector1_id, i.inspector2_id)
+        for i in session.scalars(select(SpotCheckItem).where(SpotCheckItem.draw_id == draw_id))
+    )
     recomputed = sorted(select_items(row.seed, row.params))
     return Reproduction(ok=stored == recomputed, stored=stored, recomputed=recomputed)
 
@@ -119,16 +126,28 @@ def public_list(session: Session, draw_id: int) -> list[dict[str, Any]]:
     row = _get(session, draw_id)
     drawn_grade = {v: g for g, ids in row.params.get("venues", {}).items() for v in ids}
     inspector_names = {i.id: (i.name, i.badge_no) for i in session.scalars(select(Inspector))}
-    rows = session.execute(select(SpotCheckItem, Venue).join(Venue, Venue.id == SpotCheckItem.venue_id)
-                           .where(SpotCheckItem.draw_id == draw_id).order_by(Venue.id))
+    rows = session.execute(
+        select(SpotCheckItem, Venue)
+        .join(Venue, Venue.id == SpotCheckItem.venue_id)
+        .where(SpotCheckItem.draw_id == draw_id)
+        .order_by(Venue.id)
+    )
     out = []
     for item, venue in rows:
         n1, b1 = inspector_names.get(item.inspector1_id, ("?", ""))
         n2, b2 = inspector_names.get(item.inspector2_id, ("?", ""))
-        out.append({"venue_id": venue.id, "venue": venue.name, "category": venue.category,
-                    "address": venue.address or "", "licence_no": venue.licence_no or "",
-                    "grade": drawn_grade.get(venue.id, ""), "inspectors": f"{n1}({b1})、{n2}({b2})",
-                    "inspector_ids": [item.inspector1_id, item.inspector2_id]})
+        out.append(
+            {
+                "venue_id": venue.id,
+                "venue": venue.name,
+                "category": venue.category,
+                "address": venue.address or "",
+                "licence_no": venue.licence_no or "",
+                "grade": drawn_grade.get(venue.id, ""),
+                "inspectors": f"{n1}({b1})、{n2}({b2})",
+                "inspector_ids": [item.inspector1_id, item.inspector2_id],
+            }
+        )
     return out
 
 
@@ -163,16 +182,25 @@ def _inputs(session: Session, params: DrawParams, as_of: dt.date) -> dict[str, A
     inspectors = list(session.scalars(select(Inspector.id).where(Inspector.active.is_(True)).order_by(Inspector.id)))
     if len(inspectors) < 2:
         raise UserError("双随机 needs at least two active inspectors (执法人员) in the pool")
-    return {"as_of": as_of.isoformat(), "campaign": params.campaign, "rates": params.effective_rates(),
-            "categories": list(params.categories), "venues": venues, "inspectors": inspectors,
-            "last_pairs": _last_pairs(session)}
+    return {
+        "as_of": as_of.isoformat(),
+        "campaign": params.campaign,
+        "rates": params.effective_rates(),
+        "categories": list(params.categories),
+        "venues": venues,
+        "inspectors": inspectors,
+        "last_pairs": _last_pairs(session),
+    }
 
 
 def _last_pairs(session: Session) -> dict[str, list[int]]:
     """venue id -> the inspector pair of its most recent draw (JSON keys are strings)."""
     pairs: dict[str, list[int]] = {}
-    rows = session.execute(select(SpotCheckItem.venue_id, SpotCheckItem.inspector1_id, SpotCheckItem.inspector2_id)
-                           .order_by(SpotCheckItem.draw_id, SpotCheckItem.id))
+    rows = session.execute(
+        select(SpotCheckItem.venue_id, SpotCheckItem.inspector1_id, SpotCheckItem.inspector2_id).order_by(
+            SpotCheckItem.draw_id, SpotCheckItem.id
+        )
+    )
     for venue_id, i1, i2 in rows:  # later draws overwrite earlier ones
         pairs[str(venue_id)] = sorted((i1, i2))
     return dict(sorted(pairs.items(), key=lambda kv: int(kv[0])))

@@ -14,6 +14,7 @@ score = 100 * Σ weight·value / Σ weight, so 0 is no risk and 100 is every fac
 Grading is deterministic: venues are walked in id order, factors in FACTORS order, the only clock is
 `as_of`, and every run is stored (GradingRun + VenueGrade) so grades can be compared over time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -113,8 +114,10 @@ def venue_factors(venue: Venue, stats: _Stats, params: GradingParams, as_of: dt.
     complaints = stats.complaints[venue.id]
     density = stats.grid_density.get(venue.grid_id, 0.0) if venue.grid_id else 0.0
     raw = {
-        "no_recent_inspection": (max(0.0, 1 - inspected / params.inspections_expected)
-                                 if params.inspections_expected > 0 else 0.0, inspected),
+        "no_recent_inspection": (
+            max(0.0, 1 - inspected / params.inspections_expected) if params.inspections_expected > 0 else 0.0,
+            inspected,
+        ),
         "violations": (_capped(violations, params.violations_cap), violations),
         "penalties": (_capped(penalty, params.penalties_cap_yuan), penalty),
         "complaints": (_capped(complaints, params.complaints_cap), complaints),
@@ -127,8 +130,12 @@ def venue_factors(venue: Venue, stats: _Stats, params: GradingParams, as_of: dt.
     for f in FACTORS:
         value, basis = raw[f]
         weight = float(params.weights.get(f, 0.0))
-        out[f] = {"value": round(float(value), 4), "weight": weight,
-                  "points": round(100 * weight * float(value) / total_weight, 2), "basis": basis}
+        out[f] = {
+            "value": round(float(value), 4),
+            "weight": weight,
+            "points": round(100 * weight * float(value) / total_weight, 2),
+            "basis": basis,
+        }
     return out
 
 
@@ -147,27 +154,44 @@ def grade_of(score: float, thresholds) -> str:
 def latest_factors(session: Session, venue_id: int) -> dict[str, Any] | None:
     """The newest grade of a venue with its factors, for the venue page; None if never graded."""
     row = session.execute(
-        select(VenueGrade, GradingRun).join(GradingRun, GradingRun.id == VenueGrade.run_id)
-        .where(VenueGrade.venue_id == venue_id).order_by(VenueGrade.run_id.desc()).limit(1)).first()
+        select(VenueGrade, GradingRun)
+        .join(GradingRun, GradingRun.id == VenueGrade.run_id)
+        .where(VenueGrade.venue_id == venue_id)
+        .order_by(VenueGrade.run_id.desc())
+        .limit(1)
+    ).first()
     if row is None:
         return None
     grade, run = row
-    return {"run_id": run.id, "graded_at": run.at, "as_of": run.params.get("as_of"), "score": grade.score,
-            "grade": grade.grade, "colour": GRADE_COLOURS[grade.grade], "factors": grade.factors}
+    return {
+        "run_id": run.id,
+        "graded_at": run.at,
+        "as_of": run.params.get("as_of"),
+        "score": grade.score,
+        "grade": grade.grade,
+        "colour": GRADE_COLOURS[grade.grade],
+        "factors": grade.factors,
+    }
 
 
 def grade_history(session: Session, venue_id: int, limit: int = 20) -> list[dict[str, Any]]:
     """The venue's grades, newest first, so changes over time can be seen."""
     rows = session.execute(
         select(VenueGrade.run_id, GradingRun.at, VenueGrade.score, VenueGrade.grade)
-        .join(GradingRun, GradingRun.id == VenueGrade.run_id).where(VenueGrade.venue_id == venue_id)
-        .order_by(VenueGrade.run_id.desc()).limit(limit))
+        .join(GradingRun, GradingRun.id == VenueGrade.run_id)
+        .where(VenueGrade.venue_id == venue_id)
+        .order_by(VenueGrade.run_id.desc())
+        .limit(limit)
+    )
     return [{"run_id": r, "at": at, "score": s, "grade": g} for r, at, s, g in rows]
 
 
 def grade_counts(session: Session, run_id: int) -> dict[str, int]:
-    counts = dict(session.execute(select(VenueGrade.grade, func.count()).where(VenueGrade.run_id == run_id)
-                                  .group_by(VenueGrade.grade)).all())
+    counts = dict(
+        session.execute(
+            select(VenueGrade.grade, func.count()).where(VenueGrade.run_id == run_id).group_by(VenueGrade.grade)
+        ).all()
+    )
     return {g: counts.get(g, 0) for g in GRADES}
 
 
@@ -189,18 +213,21 @@ def _collect(session: Session, params: GradingParams, as_of: dt.date) -> _Stats:
     since_dt = dt.datetime.combine(since, dt.time())
     until_dt = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     stats = _Stats(Counter(), Counter(), defaultdict(float), Counter(), {})
-    rows = session.execute(select(Inspection.venue_id, Inspection.result, Inspection.violations,
-                                  Inspection.penalty_yuan)
-                           .where(Inspection.date >= since, Inspection.date <= as_of)
-                           .order_by(Inspection.id))  # a fixed order: float sums depend on it
+    rows = session.execute(
+        select(Inspection.venue_id, Inspection.result, Inspection.violations, Inspection.penalty_yuan)
+        .where(Inspection.date >= since, Inspection.date <= as_of)
+        .order_by(Inspection.id)
+    )  # a fixed order: float sums depend on it
     for venue_id, result, violations, penalty in rows:
         stats.inspections[venue_id] += 1
         if (result and result != NO_PROBLEM_RESULT) or (violations or "").strip():
             stats.violations[venue_id] += 1
         stats.penalties[venue_id] += float(penalty or 0)
-    hit_rows = session.execute(select(Hit.id, Hit.venue_id, Hit.grid_id)
-                               .where(Hit.status != "dismissed", Hit.detected_at >= since_dt,
-                                      Hit.detected_at < until_dt))
+    hit_rows = session.execute(
+        select(Hit.id, Hit.venue_id, Hit.grid_id).where(
+            Hit.status != "dismissed", Hit.detected_at >= since_dt, Hit.detected_at < until_dt
+        )
+    )
     hits_per_grid: Counter = Counter()
     venue_hit_ids: set[tuple[int, int]] = set()
     for hit_id, venue_id, grid_id in hit_rows:
@@ -209,8 +236,11 @@ def _collect(session: Session, params: GradingParams, as_of: dt.date) -> _Stats:
         if grid_id:
             hits_per_grid[grid_id] += 1
     # A clue linked to a venue by hand counts as a complaint even when its hit named no venue.
-    clue_rows = session.execute(select(Clue.venue_id, Clue.hit_id).where(
-        Clue.venue_id.is_not(None), Clue.created_at >= since_dt, Clue.created_at < until_dt))
+    clue_rows = session.execute(
+        select(Clue.venue_id, Clue.hit_id).where(
+            Clue.venue_id.is_not(None), Clue.created_at >= since_dt, Clue.created_at < until_dt
+        )
+    )
     venue_hit_ids.update((v, h) for v, h in clue_rows)
     for venue_id, _hit in venue_hit_ids:
         stats.complaints[venue_id] += 1
@@ -219,8 +249,11 @@ def _collect(session: Session, params: GradingParams, as_of: dt.date) -> _Stats:
 
 
 def _grid_density(session: Session, violations: Counter, hits_per_grid: Counter) -> dict[int, float]:
-    venue_grid = dict(session.execute(select(Venue.id, Venue.grid_id).where(
-        Venue.grid_id.is_not(None), Venue.status != CLOSED_VENUE_STATUS)).all())
+    venue_grid = dict(
+        session.execute(
+            select(Venue.id, Venue.grid_id).where(Venue.grid_id.is_not(None), Venue.status != CLOSED_VENUE_STATUS)
+        ).all()
+    )
     venues_per_grid = Counter(venue_grid.values())
     events = Counter(hits_per_grid)
     for venue_id, n in violations.items():

@@ -2,6 +2,7 @@
 
 shapely's STRtree answers all points in one vectorised `query(points, predicate="within")` call, so a
 million points against ten thousand polygons is a few seconds rather than hours of nested loops."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ class GridIndex:
     @classmethod
     def from_session(cls, session: Session, level: str = "grid") -> "GridIndex":
         rows = session.execute(select(Grid.id, Grid.code, Grid.geometry).where(Grid.level == level)).all()
-        return cls.from_polygons([r.id for r in rows], [r.code for r in rows],
-                                 [shapely.from_geojson(r.geometry) for r in rows])
+        return cls.from_polygons(
+            [r.id for r in rows], [r.code for r in rows], [shapely.from_geojson(r.geometry) for r in rows]
+        )
 
     def assign(self, lon, lat) -> np.ndarray:
         """Grid id for each point, or -1 where no grid contains it (first match if grids overlap)."""

@@ -11,6 +11,7 @@ Clue.inspection_id, Clue.venue_id, Inspection.clue_id, Hit.status = "clue"), and
 ordinary Inspection row, so the next grading run counts it. Grid managers act only on clues in their
 zone (NotInZone); admins and patrol staff see the whole district.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import UserError
-from core.models import (CLUE_OUTCOMES, Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow)
+from core.models import CLUE_OUTCOMES, Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow
 from core.users import zone_grid_ids
 
 INSPECTION_RESULTS = ("未发现问题", "责令整改", "立案查处")
@@ -52,8 +53,14 @@ def dismiss_hit(session: Session, hit_id: int, user: User, reason: str) -> Hit:
     return hit
 
 
-def confirm_hit(session: Session, hit_id: int, user: User, grid_id: int | None = None,
-                venue_id: int | None = None, note: str | None = None) -> Clue:
+def confirm_hit(
+    session: Session,
+    hit_id: int,
+    user: User,
+    grid_id: int | None = None,
+    venue_id: int | None = None,
+    note: str | None = None,
+) -> Clue:
     """Turn a hit into a clue routed to a grid: the one given, else the hit's, else the grid around its point."""
     hit = _hit(session, hit_id)
     _check_zone(session, user, hit.grid_id)
@@ -67,8 +74,9 @@ def confirm_hit(session: Session, hit_id: int, user: User, grid_id: int | None =
     venue_id = venue_id if venue_id is not None else hit.venue_id
     if venue_id is not None and session.get(Venue, venue_id) is None:
         raise UserError(f"no venue with id {venue_id}")
-    clue = Clue(hit_id=hit.id, grid_id=grid_id, venue_id=venue_id, status="open", notes=note,
-                created_by=user.id, history=[])
+    clue = Clue(
+        hit_id=hit.id, grid_id=grid_id, venue_id=venue_id, status="open", notes=note, created_by=user.id, history=[]
+    )
     session.add(clue)
     hit.status = "clue"
     if hit.grid_id is None:
@@ -92,8 +100,11 @@ def route(session: Session, hit: Hit) -> tuple[int, str]:
 def grid_at(session: Session, lon: float, lat: float) -> int | None:
     """The lowest-level grid containing the point (bounding boxes first, then the polygon)."""
     point = Point(lon, lat)
-    candidates = session.scalars(select(Grid).where(
-        Grid.min_lon <= lon, Grid.max_lon >= lon, Grid.min_lat <= lat, Grid.max_lat >= lat).order_by(Grid.id))
+    candidates = session.scalars(
+        select(Grid)
+        .where(Grid.min_lon <= lon, Grid.max_lon >= lon, Grid.min_lat <= lat, Grid.max_lat >= lat)
+        .order_by(Grid.id)
+    )
     order = {"grid": 0, "street": 1, "district": 2}
     for grid in sorted(candidates, key=lambda g: (order.get(g.level, 3), g.id)):
         if shape(json.loads(grid.geometry)).covers(point):
@@ -111,11 +122,21 @@ def start_inspection(session: Session, clue_id: int, user: User, note: str | Non
     return clue
 
 
-def record_inspection(session: Session, clue_id: int, user: User, result: str, violations: str | None = None,
-                      penalty: float | None = None, notes: str | None = None,
-                      photos: Iterable[tuple[str, bytes]] = (), *, attachments_dir: Path | None = None,
-                      venue_id: int | None = None, date: dt.date | None = None,
-                      inspectors: str | None = None) -> Inspection:
+def record_inspection(
+    session: Session,
+    clue_id: int,
+    user: User,
+    result: str,
+    violations: str | None = None,
+    penalty: float | None = None,
+    notes: str | None = None,
+    photos: Iterable[tuple[str, bytes]] = (),
+    *,
+    attachments_dir: Path | None = None,
+    venue_id: int | None = None,
+    date: dt.date | None = None,
+    inspectors: str | None = None,
+) -> Inspection:
     """Record the on-site inspection of a clue; photos are (filename, bytes) saved with their SHA-256."""
     clue = get_clue(session, clue_id, user)
     if clue.status == "closed":
@@ -126,24 +147,39 @@ def record_inspection(session: Session, clue_id: int, user: User, result: str, v
     photos = list(photos)
     if photos and attachments_dir is None:
         raise ValueError("attachments_dir is required when photos are given")
-    inspection = Inspection(venue_id=venue_id, date=date or utcnow().date(), result=result,
-                            inspectors=inspectors or user.display_name, violations=violations or None,
-                            penalty_yuan=float(penalty) if penalty not in (None, "") else None, notes=notes,
-                            clue_id=clue.id, created_by=user.id)
+    inspection = Inspection(
+        venue_id=venue_id,
+        date=date or utcnow().date(),
+        result=result,
+        inspectors=inspectors or user.display_name,
+        violations=violations or None,
+        penalty_yuan=float(penalty) if penalty not in (None, "") else None,
+        notes=notes,
+        clue_id=clue.id,
+        created_by=user.id,
+    )
     session.add(inspection)
     session.flush()
     saved = [save_photo(session, inspection.id, name, data, attachments_dir) for name, data in photos]
     clue.inspection_id, clue.venue_id = inspection.id, venue_id
     if clue.status == "open":
         clue.status = "inspecting"
-    _step(clue, user, "inspected", inspection_id=inspection.id, result=result,
-          photos=[a.sha256 for a in saved], note=notes)
+    _step(
+        clue,
+        user,
+        "inspected",
+        inspection_id=inspection.id,
+        result=result,
+        photos=[a.sha256 for a in saved],
+        note=notes,
+    )
     session.flush()
     return inspection
 
 
-def close_clue(session: Session, clue_id: int, user: User, outcome: str, case_no: str | None = None,
-               note: str | None = None) -> Clue:
+def close_clue(
+    session: Session, clue_id: int, user: User, outcome: str, case_no: str | None = None, note: str | None = None
+) -> Clue:
     """Close as no_violation, corrected (责令整改 done) or case (立案, needs the case number)."""
     clue = get_clue(session, clue_id, user)
     if clue.status == "closed":
@@ -213,21 +249,48 @@ def clue_summary(session: Session, clue: Clue) -> dict[str, Any]:
     grid = session.get(Grid, clue.grid_id) if clue.grid_id else None
     venue = session.get(Venue, clue.venue_id) if clue.venue_id else None
     inspection = session.get(Inspection, clue.inspection_id) if clue.inspection_id else None
-    photos = list(session.scalars(select(Attachment).where(Attachment.inspection_id == clue.inspection_id))) \
-        if clue.inspection_id else []
+    photos = (
+        list(session.scalars(select(Attachment).where(Attachment.inspection_id == clue.inspection_id)))
+        if clue.inspection_id
+        else []
+    )
     return {
-        "id": clue.id, "status": clue.status, "status_name": STATUS_NAMES.get(clue.status, clue.status),
-        "outcome": clue.outcome, "outcome_name": OUTCOME_NAMES.get(clue.outcome or "", ""),
-        "case_no": clue.case_no, "notes": clue.notes,
-        "created_at": _iso(clue.created_at), "closed_at": _iso(clue.closed_at), "history": clue.history,
-        "hit": {"id": hit.id, "title": hit.title, "url": hit.url, "labels": hit.labels, "status": hit.status,
-                "lon": hit.lon, "lat": hit.lat} if hit else None,
+        "id": clue.id,
+        "status": clue.status,
+        "status_name": STATUS_NAMES.get(clue.status, clue.status),
+        "outcome": clue.outcome,
+        "outcome_name": OUTCOME_NAMES.get(clue.outcome or "", ""),
+        "case_no": clue.case_no,
+        "notes": clue.notes,
+        "created_at": _iso(clue.created_at),
+        "closed_at": _iso(clue.closed_at),
+        "history": clue.history,
+        "hit": {
+            "id": hit.id,
+            "title": hit.title,
+            "url": hit.url,
+            "labels": hit.labels,
+            "status": hit.status,
+            "lon": hit.lon,
+            "lat": hit.lat,
+        }
+        if hit
+        else None,
         "grid": {"id": grid.id, "code": grid.code, "name": grid.name} if grid else None,
-        "venue": {"id": venue.id, "name": venue.name, "address": venue.address,
-                  "risk_grade": venue.risk_grade} if venue else None,
-        "inspection": {"id": inspection.id, "date": inspection.date.isoformat(), "result": inspection.result,
-                       "violations": inspection.violations, "penalty_yuan": inspection.penalty_yuan,
-                       "notes": inspection.notes, "inspectors": inspection.inspectors} if inspection else None,
+        "venue": {"id": venue.id, "name": venue.name, "address": venue.address, "risk_grade": venue.risk_grade}
+        if venue
+        else None,
+        "inspection": {
+            "id": inspection.id,
+            "date": inspection.date.isoformat(),
+            "result": inspection.result,
+            "violations": inspection.violations,
+            "penalty_yuan": inspection.penalty_yuan,
+            "notes": inspection.notes,
+            "inspectors": inspection.inspectors,
+        }
+        if inspection
+        else None,
         "photos": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in photos],
     }
 

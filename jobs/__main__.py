@@ -2,6 +2,7 @@
 `python -m jobs list|pause|resume`. The same commands as `wangxun jobs …`.
 
 Settings come from config.toml, or the file named by WANGXUN_CONFIG, plus WANGXUN_* overrides."""
+
 from __future__ import annotations
 
 from core.cli import run

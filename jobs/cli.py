@@ -1,5 +1,6 @@
 """Verbs: `wangxun jobs` (the scheduler process and job listing), `wangxun run TASK` (one task now),
 `wangxun grade`, `wangxun draw`. Thin wrappers over jobs.scheduler, jobs.control and jobs.tasks."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import logging
 import sys
 
 import click
-
 
 from core.cli import load_config
 
@@ -82,7 +82,9 @@ def trigger_cmd(ctx, job_id):
 
 @click.command("run")
 @click.argument("task")
-@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="Task argument, e.g. --arg source=wechat_search.")
+@click.option(
+    "--arg", "args", multiple=True, metavar="KEY=VALUE", help="Task argument, e.g. --arg source=wechat_search."
+)
 @click.option("--job-id", help="Job id to record the run under (default: the task name).")
 @click.pass_context
 def run_cmd(ctx, task, args, job_id):
@@ -101,8 +103,10 @@ def run_cmd(ctx, task, args, job_id):
     run_id = runner.run_recorded(cfg, job_id or _default_job_id(task, kwargs), task, kwargs, trigger="manual")
     with db.session_scope(cfg) as s:
         run = s.get(JobRun, run_id)
-        click.echo(f"run {run.id} {run.job_id}: {run.status} pages={run.pages} hits={run.hits}"
-                   + (f" error: {run.error}" if run.error else ""))
+        click.echo(
+            f"run {run.id} {run.job_id}: {run.status} pages={run.pages} hits={run.hits}"
+            + (f" error: {run.error}" if run.error else "")
+        )
         detail = {k: v for k, v in (run.detail or {}).items() if k not in ("traceback", "pid")}
         click.echo(json.dumps(detail, ensure_ascii=False))
         failed = run.status != "ok"
@@ -135,8 +139,10 @@ def draw_cmd(ctx, seed, publish, reproduce_id):
     cfg = load_config(ctx)
     with db.session_scope(cfg) as s:
         result = draws.reproduce(s, reproduce_id)
-    click.echo(f"draw {reproduce_id}: {'reproduced exactly' if result.ok else 'DIFFERS from its seed'} "
-               f"({len(result.stored)} venues)")
+    click.echo(
+        f"draw {reproduce_id}: {'reproduced exactly' if result.ok else 'DIFFERS from its seed'} "
+        f"({len(result.stored)} venues)"
+    )
     if not result.ok:
         sys.exit(1)
 

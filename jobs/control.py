@@ -12,6 +12,7 @@ apart), so a run-now starts within seconds, through the scheduler's own max_inst
 that is already running is not started twice. Afterwards the scheduler sets the next run from the
 trigger again.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,11 +54,20 @@ def list_jobs(cfg: Config) -> list[JobInfo]:
     for job in jobs:
         run = last.get(job.id)
         _job_id, task, args = (list(job.args) + [None, None, {}])[:3]
-        out.append(JobInfo(id=job.id, task=task or "", args=dict(args or {}), trigger=str(job.trigger),
-                           next_run_time=job.next_run_time, last_status=run.status if run else None,
-                           last_started_at=run.started_at if run else None,
-                           last_ended_at=run.ended_at if run else None,
-                           last_error=run.error if run else None, last_run_id=run.id if run else None))
+        out.append(
+            JobInfo(
+                id=job.id,
+                task=task or "",
+                args=dict(args or {}),
+                trigger=str(job.trigger),
+                next_run_time=job.next_run_time,
+                last_status=run.status if run else None,
+                last_started_at=run.started_at if run else None,
+                last_ended_at=run.ended_at if run else None,
+                last_error=run.error if run else None,
+                last_run_id=run.id if run else None,
+            )
+        )
     return out
 
 

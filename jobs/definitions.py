@@ -3,6 +3,7 @@ crawl job per crawl source (`crawl:<source>` on `crawl_cron`) unless a table wit
 
 A definition is plain data (id, task, trigger, args); jobs/scheduler.py turns it into an APScheduler job.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,8 +75,7 @@ def crawl_definitions(cfg: Config) -> list[JobDef]:
         # The scheduler still runs grading, draws and alerts when the sources file is broken.
         log.warning("no automatic crawl jobs: %s", exc)
         return []
-    return [JobDef(id=f"crawl:{name}", task="crawl", cron=cfg.jobs.crawl_cron, args={"source": name})
-            for name in names]
+    return [JobDef(id=f"crawl:{name}", task="crawl", cron=cfg.jobs.crawl_cron, args={"source": name}) for name in names]
 
 
 def _parse(table: dict[str, Any], n: int) -> JobDef:
@@ -85,16 +85,18 @@ def _parse(table: dict[str, Any], n: int) -> JobDef:
         raise ConfigError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
     if not table.get("id") or not table.get("task"):
         raise ConfigError(f"{where}: needs id and task")
-    interval = (float(table.get("interval_seconds", 0)) + 60 * float(table.get("interval_minutes", 0))
-                + 3600 * float(table.get("interval_hours", 0)))
+    interval = (
+        float(table.get("interval_seconds", 0))
+        + 60 * float(table.get("interval_minutes", 0))
+        + 3600 * float(table.get("interval_hours", 0))
+    )
     cron = str(table.get("cron", "")).strip()
     if bool(cron) == bool(interval > 0):
         raise ConfigError(f"{where} ({table['id']}): give exactly one of cron or interval_minutes/hours/seconds")
     args = table.get("args", {})
     if not isinstance(args, Mapping):
         raise ConfigError(f"{where} ({table['id']}): args must be a table")
-    return JobDef(id=str(table["id"]), task=str(table["task"]), cron=cron, interval_seconds=interval,
-                  args=dict(args))
+    return JobDef(id=str(table["id"]), task=str(table["task"]), cron=cron, interval_seconds=interval, args=dict(args))
 
 
 def _file_tables(cfg: Config) -> list[dict[str, Any]]:

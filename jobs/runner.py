@@ -4,6 +4,7 @@
 so stored jobs survive restarts and code changes. It never raises: a failed task is written down as
 status "failed" with its error, and the scheduler moves on to the next job.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,8 +50,9 @@ def run_recorded(cfg: Config, job_id: str, task: str, args: dict[str, Any], trig
     its crawl state."""
     with db.session_scope(cfg) as s:
         holder = _live_run(s, job_id, cfg)
-        run = JobRun(job_id=job_id, status="running",
-                     detail={"task": task, "args": args, "trigger": trigger, "pid": os.getpid()})
+        run = JobRun(
+            job_id=job_id, status="running", detail={"task": task, "args": args, "trigger": trigger, "pid": os.getpid()}
+        )
         if holder is not None:
             run.status, run.ended_at = "skipped", utcnow()
             run.error = f"already running as run {holder.id} (pid {holder.detail.get('pid')})"
@@ -73,8 +75,9 @@ def run_recorded(cfg: Config, job_id: str, task: str, args: dict[str, Any], trig
         status, error = "failed", f"{type(exc).__name__}: {exc}"
         result.detail["traceback"] = traceback.format_exc()[-4000:]
     _finish(cfg, run_id, status, error, result, task, args, trigger)
-    (log.info if status == "ok" else log.error)("job %s run %s %s%s", job_id, run_id, status,
-                                                f": {error}" if error else "")
+    (log.info if status == "ok" else log.error)(
+        "job %s run %s %s%s", job_id, run_id, status, f": {error}" if error else ""
+    )
     return run_id
 
 
@@ -105,8 +108,16 @@ def last_runs(cfg: Config, job_ids: list[str] | None = None) -> dict[str, JobRun
     return out
 
 
-def _finish(cfg: Config, run_id: int, status: str, error: str | None, result: TaskResult, task: str,
-            args: dict[str, Any], trigger: str) -> None:
+def _finish(
+    cfg: Config,
+    run_id: int,
+    status: str,
+    error: str | None,
+    result: TaskResult,
+    task: str,
+    args: dict[str, Any],
+    trigger: str,
+) -> None:
     with db.session_scope(cfg) as s:
         run = s.get(JobRun, run_id)
         run.ended_at, run.status, run.error = utcnow(), status, error
@@ -118,8 +129,9 @@ def _live_run(s, job_id: str, cfg: Config) -> JobRun | None:
     # Older "running" rows are leftovers whose pid may since belong to another process; no task runs
     # longer than a crawl's time limit.
     since = utcnow() - dt.timedelta(minutes=2 * float(cfg.jobs.crawl_timeout_minutes))
-    for run in s.scalars(select(JobRun).where(JobRun.job_id == job_id, JobRun.status == "running",
-                                              JobRun.started_at >= since)):
+    for run in s.scalars(
+        select(JobRun).where(JobRun.job_id == job_id, JobRun.status == "running", JobRun.started_at >= since)
+    ):
         pid = (run.detail or {}).get("pid")
         if isinstance(pid, int) and _alive(pid):
             return run

@@ -8,6 +8,7 @@ misfire grace time from `[jobs]`.
 A small in-memory heartbeat job wakes the scheduler every `wakeup_seconds`: pause, resume and run-now
 done from the web app only edit the shared job store, and the wake-up makes this process see them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -59,9 +60,9 @@ def build_scheduler(cfg: Config) -> BackgroundScheduler:
     return BackgroundScheduler(
         jobstores={STORE: make_jobstore(cfg), INTERNAL_STORE: MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
-        job_defaults={"max_instances": 1, "coalesce": True,
-                      "misfire_grace_time": int(cfg.jobs.misfire_grace_seconds)},
-        timezone=ZoneInfo(cfg.core.timezone))
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": int(cfg.jobs.misfire_grace_seconds)},
+        timezone=ZoneInfo(cfg.core.timezone),
+    )
 
 
 def make_jobstore(cfg: Config) -> SQLAlchemyJobStore:
@@ -77,8 +78,15 @@ def start(cfg: Config) -> tuple[BackgroundScheduler, SyncReport]:
     scheduler = build_scheduler(cfg)
     scheduler.start(paused=True)  # job stores open, nothing runs until the jobs are in sync
     report = sync_jobs(scheduler, load_definitions(cfg), cfg.core.timezone)
-    scheduler.add_job(_heartbeat, "interval", seconds=float(cfg.jobs.wakeup_seconds), id=HEARTBEAT_ID,
-                      jobstore=INTERNAL_STORE, args=[str(cfg.data_dir / STATUS_FILE)], replace_existing=True)
+    scheduler.add_job(
+        _heartbeat,
+        "interval",
+        seconds=float(cfg.jobs.wakeup_seconds),
+        id=HEARTBEAT_ID,
+        jobstore=INTERNAL_STORE,
+        args=[str(cfg.data_dir / STATUS_FILE)],
+        replace_existing=True,
+    )
     status_path = cfg.data_dir / STATUS_FILE
     scheduler.add_listener(lambda _event: _write_status(status_path, running=False), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.resume()
@@ -102,8 +110,16 @@ def sync_jobs(scheduler, defs: list[JobDef], timezone: str) -> SyncReport:
             kwargs["next_run_time"] = old.next_run_time  # None keeps it paused
             if old.next_run_time is None:
                 report.kept_paused.append(d.id)
-        scheduler.add_job(JOB_FUNC, trigger, id=d.id, name=d.id, args=[d.id, d.task, dict(d.args)],
-                          jobstore=STORE, replace_existing=True, **kwargs)
+        scheduler.add_job(
+            JOB_FUNC,
+            trigger,
+            id=d.id,
+            name=d.id,
+            args=[d.id, d.task, dict(d.args)],
+            jobstore=STORE,
+            replace_existing=True,
+            **kwargs,
+        )
         (report.updated if old is not None else report.added).append(d.id)
     for job_id in sorted(set(stored) - {d.id for d in defs}):
         scheduler.remove_job(job_id, jobstore=STORE)
@@ -118,8 +134,13 @@ def serve(cfg: Config, stop: threading.Event | None = None) -> None:
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     with single_instance(cfg):
         scheduler, report = start(cfg)
-        log.info("scheduler started: %d job(s) added, %d updated, %d removed, paused: %s",
-                 len(report.added), len(report.updated), len(report.removed), report.kept_paused or "none")
+        log.info(
+            "scheduler started: %d job(s) added, %d updated, %d removed, paused: %s",
+            len(report.added),
+            len(report.updated),
+            len(report.removed),
+            report.kept_paused or "none",
+        )
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())
@@ -169,8 +190,11 @@ def _heartbeat(status_path: str) -> None:
 
 
 def _write_status(path: Path, running: bool) -> None:
-    data = {"pid": os.getpid(), "beat_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "running": running}
+    data = {
+        "pid": os.getpid(),
+        "beat_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "running": running,
+    }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     tmp.replace(path)

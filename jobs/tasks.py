@@ -4,6 +4,7 @@ Each task returns a TaskResult (pages, hits, detail) and raises on failure; jobs
 either outcome in JobRun. Crawls run in their own process (`python -m crawlers SOURCE`), so a crawler
 that leaks memory or hangs cannot take the scheduler down, and Scrapy's reactor starts fresh each time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,8 +51,16 @@ def crawl(cfg: Config, source: str) -> TaskResult:
     """Crawl one source in a subprocess with a time limit; pages and hits come from its CRAWL-SUMMARY line."""
     timeout = float(cfg.jobs.crawl_timeout_minutes) * 60
     cmd = [sys.executable, "-m", CRAWLER_MODULE, source]
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=child_environ(cfg), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
+    proc = subprocess.Popen(
+        cmd,
+        cwd=PROJECT_ROOT,
+        env=child_environ(cfg),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
     with _children_lock:
         _children.add(proc)
         if _stopping.is_set():  # the scheduler began shutting down while this crawl was starting
@@ -62,7 +71,9 @@ def crawl(cfg: Config, source: str) -> TaskResult:
         proc.kill()
         stdout, _ = proc.communicate()
         # Keep whatever summary it printed before it was killed.
-        raise TaskFailed(f"crawl of {source} killed after {timeout:g} s", _crawl_result(_parse_summary(stdout))) from None
+        raise TaskFailed(
+            f"crawl of {source} killed after {timeout:g} s", _crawl_result(_parse_summary(stdout))
+        ) from None
     finally:
         with _children_lock:
             _children.discard(proc)
@@ -70,11 +81,13 @@ def crawl(cfg: Config, source: str) -> TaskResult:
     result = _crawl_result(summary)
     result.detail["exit_code"] = proc.returncode
     if summary is None:
-        raise TaskFailed(f"crawl of {source} exited {proc.returncode} without a CRAWL-SUMMARY line: "
-                         f"{_tail(stderr)}", result)
+        raise TaskFailed(
+            f"crawl of {source} exited {proc.returncode} without a CRAWL-SUMMARY line: {_tail(stderr)}", result
+        )
     if proc.returncode != 0 or summary.get("state") not in CRAWL_OK_STATES:
-        raise TaskFailed(f"crawl of {source} ended {summary.get('state')} (exit {proc.returncode}): "
-                         f"{_tail(stderr)}", result)
+        raise TaskFailed(
+            f"crawl of {source} ended {summary.get('state')} (exit {proc.returncode}): {_tail(stderr)}", result
+        )
     return result
 
 
@@ -133,11 +146,18 @@ def verify_evidence(cfg: Config) -> TaskResult:
     from evidence import verify
 
     report = verify(cfg, progress=False)
-    detail = {"checked": report.checked, "files_checked": report.files_checked, "head_seq": report.head_seq,
-              "head_hash": report.head_hash, "problems": [str(p) for p in report.problems[:50]]}
+    detail = {
+        "checked": report.checked,
+        "files_checked": report.files_checked,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "problems": [str(p) for p in report.problems[:50]],
+    }
     if not report.ok:
-        raise TaskFailed(f"evidence chain has {len(report.problems)} problem(s); first: {report.problems[0]}",
-                         TaskResult(detail=detail))
+        raise TaskFailed(
+            f"evidence chain has {len(report.problems)} problem(s); first: {report.problems[0]}",
+            TaskResult(detail=detail),
+        )
     return TaskResult(detail=detail)
 
 
@@ -162,7 +182,7 @@ def _parse_summary(stdout: str) -> dict | None:
     for line in reversed((stdout or "").splitlines()):
         if line.startswith(SUMMARY_PREFIX):
             try:
-                return json.loads(line[len(SUMMARY_PREFIX):])
+                return json.loads(line[len(SUMMARY_PREFIX) :])
             except json.JSONDecodeError:
                 return None
     return None

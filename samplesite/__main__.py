@@ -1,4 +1,5 @@
 """python -m samplesite [--host H] [--port N]: the sample network with [samplesite] settings."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--captcha-after", type=int, default=None)
     parser.add_argument("--latency-ms", type=int, default=None)
     args = parser.parse_args(argv)
-    serve_forever(args.host, args.port, **options_from(settings, rate_limit=args.rate_limit,
-                                                       captcha_after=args.captcha_after,
-                                                       latency_ms=args.latency_ms))
+    serve_forever(
+        args.host,
+        args.port,
+        **options_from(
+            settings, rate_limit=args.rate_limit, captcha_after=args.captcha_after, latency_ms=args.latency_ms
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Every request passes through `_before`: it is counted for /__admin__/stats, dela
 refused with 429 when the client is over the rate limit, and sent to the antispider page when the
 client searched too often. Admin paths are exempt from all of it so tests can always read stats.
 """
+
 from __future__ import annotations
 
 import time
@@ -48,8 +49,16 @@ def site_state() -> SiteState:
 
 def wx_js_string(value: str) -> Markup:
     """Text for WeChat's `'…'.html(false)` JS strings: HTML entities inside a single-quoted literal."""
-    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;"),
-                        ("\\", "\\\\"), ("\n", " "), ("\r", " ")):
+    for raw, entity in (
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ('"', "&quot;"),
+        ("'", "&#39;"),
+        ("\\", "\\\\"),
+        ("\n", " "),
+        ("\r", " "),
+    ):
         value = value.replace(raw, entity)
     return Markup(value)
 
@@ -78,6 +87,8 @@ def _after(response):
 
 
 def _too_many_requests():
-    body = "<html><head><title>429 Too Many Requests</title></head><body><h1>访问过于频繁</h1>" \
-           "<p>请求过于频繁，请稍后再试。</p></body></html>"
+    body = (
+        "<html><head><title>429 Too Many Requests</title></head><body><h1>访问过于频繁</h1>"
+        "<p>请求过于频繁，请稍后再试。</p></body></html>"
+    )
     return body, 429, {"Retry-After": "1", "Content-Type": "text/html; charset=utf-8"}

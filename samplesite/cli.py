@@ -1,4 +1,5 @@
 """`wangxun samplesite`: serve the bundled sample network in the foreground."""
+
 from __future__ import annotations
 
 import click
@@ -13,17 +14,23 @@ import click
 @click.pass_context
 def samplesite_cmd(ctx, host, port, rate_limit, captcha_after, latency_ms):
     """Serve the sample network (WeChat, Sogou, shops) for the demo and for trying crawlers."""
-    from samplesite.server import serve_forever
     from core.cli import load_config
+    from samplesite.server import serve_forever
 
     settings = load_config(ctx).samplesite
-    serve_forever(host or settings.host, settings.port if port is None else port,
-                  **options_from(settings, rate_limit=rate_limit, captcha_after=captcha_after,
-                                 latency_ms=latency_ms))
+    serve_forever(
+        host or settings.host,
+        settings.port if port is None else port,
+        **options_from(settings, rate_limit=rate_limit, captcha_after=captcha_after, latency_ms=latency_ms),
+    )
 
 
 def options_from(settings, **given) -> dict:
     """start() keyword arguments from [samplesite] settings, with command-line values winning."""
-    defaults = {"rate_limit": settings.rate_limit_per_s, "captcha_after": settings.captcha_after,
-                "captcha_window_s": settings.captcha_window_s, "latency_ms": settings.latency_ms}
+    defaults = {
+        "rate_limit": settings.rate_limit_per_s,
+        "captcha_after": settings.captcha_after,
+        "captcha_window_s": settings.captcha_window_s,
+        "latency_ms": settings.latency_ms,
+    }
     return {key: value if given.get(key) is None else given[key] for key, value in defaults.items()}

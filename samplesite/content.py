@@ -4,6 +4,7 @@ Posts come from data/posts.json (written by generate.py). The server never serve
 that ground truth is only for tests. Edits (the admin switch) change the in-memory copy, so each
 running SampleSite starts from the committed data.
 """
+
 from __future__ import annotations
 
 import copy
@@ -65,8 +66,7 @@ class ContentStore:
 
         An empty query matches everything, which lets a crawler list a whole shop channel."""
         words = [w.lower() for w in query.split()]
-        hits = [p for p in self.channel(channel)
-                if all(w in (p["title"] + "\n" + p["text"]).lower() for w in words)]
+        hits = [p for p in self.channel(channel) if all(w in (p["title"] + "\n" + p["text"]).lower() for w in words)]
         return _newest_first(hits)
 
     def edit(self, post_id: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Deterministic: the same seed and the same registers give byte-identical output, 
 can be regenerated and diffed. `expected_labels` on each post is ground truth for tests; the server
 never serves it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,31 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SAMPLE_DIR = PROJECT_ROOT / "grids" / "sample" / "data"
 # How many posts of each kind each channel gets: (builder, channel, count).
 PLAN: list[tuple[Callable, str, int]] = [
-    (travel_offers.licensed_offer, "wechat", 30), (travel_offers.unlicensed_offer, "wechat", 50),
-    (travel_other.diary, "wechat", 38), (travel_other.scenic_notice, "wechat", 15),
-    (travel_other.hotel_offer, "wechat", 10), (travel_other.ticket_offer, "wechat", 10),
-    (books.genuine_book, "wechat", 12), (books.pirated_book, "wechat", 14), (books.pirated_disc, "wechat", 4),
-    (unrelated.food_post, "wechat", 25), (unrelated.event_post, "wechat", 20),
-    (travel_offers.licensed_offer, "shop", 8), (travel_offers.unlicensed_offer, "shop", 12),
-    (travel_other.hotel_offer, "shop", 4), (travel_other.ticket_offer, "shop", 6),
-    (books.genuine_book, "shop", 25), (books.pirated_book, "shop", 15), (books.pirated_disc, "shop", 8),
-    (books.genuine_book, "kongfz", 42), (books.pirated_book, "kongfz", 14),
-    (travel_offers.unlicensed_offer, "goofish", 8), (travel_other.ticket_offer, "goofish", 5),
-    (books.genuine_book, "goofish", 10), (books.pirated_book, "goofish", 6), (books.pirated_disc, "goofish", 5),
+    (travel_offers.licensed_offer, "wechat", 30),
+    (travel_offers.unlicensed_offer, "wechat", 50),
+    (travel_other.diary, "wechat", 38),
+    (travel_other.scenic_notice, "wechat", 15),
+    (travel_other.hotel_offer, "wechat", 10),
+    (travel_other.ticket_offer, "wechat", 10),
+    (books.genuine_book, "wechat", 12),
+    (books.pirated_book, "wechat", 14),
+    (books.pirated_disc, "wechat", 4),
+    (unrelated.food_post, "wechat", 25),
+    (unrelated.event_post, "wechat", 20),
+    (travel_offers.licensed_offer, "shop", 8),
+    (travel_offers.unlicensed_offer, "shop", 12),
+    (travel_other.hotel_offer, "shop", 4),
+    (travel_other.ticket_offer, "shop", 6),
+    (books.genuine_book, "shop", 25),
+    (books.pirated_book, "shop", 15),
+    (books.pirated_disc, "shop", 8),
+    (books.genuine_book, "kongfz", 42),
+    (books.pirated_book, "kongfz", 14),
+    (travel_offers.unlicensed_offer, "goofish", 8),
+    (travel_other.ticket_offer, "goofish", 5),
+    (books.genuine_book, "goofish", 10),
+    (books.pirated_book, "goofish", 6),
+    (books.pirated_disc, "goofish", 5),
 ]
 SECONDHAND_GOODS = 12
 # WeChat pages that no longer show their article, by status, and how many of each.

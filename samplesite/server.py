@@ -4,6 +4,7 @@ Rate limit and captcha are off unless asked for, so a crawler test sees them onl
 `wangxun samplesite` and `python -m samplesite` run the same server in the foreground with
 the [samplesite] settings instead.
 """
+
 from __future__ import annotations
 
 import threading
@@ -69,18 +70,29 @@ class SampleSite:
         self.state.throttle.reset()
 
 
-def start(host: str = "127.0.0.1", port: int = 0, *, rate_limit: float = 0, captcha_after: int = 0,
-          captcha_window_s: float = 60, latency_ms: int = 0, data_path: str | Path | None = None,
-          clock: Callable[[], float] = time.monotonic, log_requests: bool = False) -> SampleSite:
+def start(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    rate_limit: float = 0,
+    captcha_after: int = 0,
+    captcha_window_s: float = 60,
+    latency_ms: int = 0,
+    data_path: str | Path | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    log_requests: bool = False,
+) -> SampleSite:
     """Serve the sample network on host:port (0 picks a free port) from a daemon thread.
 
     rate_limit: requests per second per client before 429 (0: unlimited).
     captcha_after: /weixin and /link requests per client within captcha_window_s before the
     antispider page (0: never). clock: the time source of both, injectable for exact tests.
     data_path: another posts.json. log_requests: print an access log line per request."""
-    state = SiteState(store=ContentStore.load(data_path),
-                      throttle=Throttle(rate_limit, captcha_after, captcha_window_s, clock=clock),
-                      latency_ms=latency_ms)
+    state = SiteState(
+        store=ContentStore.load(data_path),
+        throttle=Throttle(rate_limit, captcha_after, captcha_window_s, clock=clock),
+        latency_ms=latency_ms,
+    )
     handler = WSGIRequestHandler if log_requests else _QuietHandler
     try:
         server = make_server(host, port, create_app(state), threaded=True, request_handler=handler)

@@ -3,6 +3,7 @@
 Clients are told apart by their remote address, like the real sites do. The clock is injectable so
 tests can make "a burst" exact instead of racing the wall clock.
 """
+
 from __future__ import annotations
 
 import threading
@@ -36,8 +37,13 @@ class SlidingWindow:
 class Throttle:
     """Decides, per request, whether to serve it, answer 429, or send the client to the captcha."""
 
-    def __init__(self, rate_limit: float = 0, captcha_after: int = 0, captcha_window_s: float = 60,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        rate_limit: float = 0,
+        captcha_after: int = 0,
+        captcha_window_s: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.rate_limit = rate_limit
         self.captcha_after = captcha_after
         self._lock = threading.Lock()
@@ -90,8 +96,12 @@ class RequestStats:
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:
-            return {"total": sum(self._paths.values()), "paths": dict(self._paths),
-                    "urls": dict(self._urls), "statuses": dict(self._statuses)}
+            return {
+                "total": sum(self._paths.values()),
+                "paths": dict(self._paths),
+                "urls": dict(self._urls),
+                "statuses": dict(self._statuses),
+            }
 
     def reset(self) -> None:
         with self._lock:

@@ -1,6 +1,7 @@
 """Test and demo controls under /__admin__: request statistics, live edits, and a reset.
 
 These paths are exempt from the rate limit and captcha and are not counted in the statistics."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, request

@@ -1,4 +1,5 @@
 """Site-wide pages: the index of entry points, robots.txt, a disallowed area, and placeholder images."""
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,9 @@ _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAMzMzAAAACH5BAAAAAAALAAAAAABAAEAAAICR
 def index():
     store = site_state().store
     counts = {channel: len(store.channel(channel)) for channel in ("wechat", "shop", "kongfz", "goofish")}
-    return render_template("index.html", counts=counts, accounts=sorted(store.accounts().values(),
-                                                                        key=lambda a: a["id"]))
+    return render_template(
+        "index.html", counts=counts, accounts=sorted(store.accounts().values(), key=lambda a: a["id"])
+    )
 
 
 @bp.get("/robots.txt")

@@ -1,4 +1,5 @@
 """weixin.sogou.com look-alike: article search, /link redirects, and the antispider captcha page."""
+
 from __future__ import annotations
 
 import base64
@@ -25,12 +26,17 @@ def search():
     page = _int_arg("page", 1)
     hits = site_state().store.search("wechat", query) if query else []
     pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
-    shown = hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    shown = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     words = query.split()
     results = [_result(p, words, query) for p in shown]
-    return render_template("sogou_search.html", query=query, results=results, total=len(hits),
-                           page_links=_page_links(query, page, pages),
-                           next_href=_page_href(query, page + 1) if page < pages else None)
+    return render_template(
+        "sogou_search.html",
+        query=query,
+        results=results,
+        total=len(hits),
+        page_links=_page_links(query, page, pages),
+        next_href=_page_href(query, page + 1) if page < pages else None,
+    )
 
 
 @bp.get("/link")
@@ -46,8 +52,13 @@ def link():
 @bp.get("/antispider/")
 def antispider():
     now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
-    return render_template("sogou_antispider.html", ip=request.remote_addr, from_=request.args.get("from", ""),
-                           when=now.strftime("%Y.%m.%d %H:%M:%S"), tc=int(now.timestamp()))
+    return render_template(
+        "sogou_antispider.html",
+        ip=request.remote_addr,
+        from_=request.args.get("from", ""),
+        when=now.strftime("%Y.%m.%d %H:%M:%S"),
+        tc=int(now.timestamp()),
+    )
 
 
 @bp.post("/antispider/thank.php")
@@ -80,13 +91,17 @@ def _decode_link(token: str) -> str:
 def _result(post: dict, words: list[str], query: str) -> dict:
     account = post["account"]
     common = {"type": 2, "query": query, "token": hashlib.md5(post["id"].encode()).hexdigest().upper()}
-    return {"docid": hashlib.sha1(post["id"].encode()).hexdigest(),
-            "link": "/link?" + urlencode({"url": encode_link(f"/s/{post['key']}"), **common}),
-            "title_html": _highlight(post["title"], words),
-            "snippet_html": _highlight(_snippet(post["text"], words), words),
-            "ts": post["published_at"], "account_name": account["name"],
-            "account_openid": account.get("openid", ""), "is_verified": 1 if account.get("verified") else 0,
-            "account_link": "/link?" + urlencode({"url": encode_link(f"/profile/{account['id']}"), **common})}
+    return {
+        "docid": hashlib.sha1(post["id"].encode()).hexdigest(),
+        "link": "/link?" + urlencode({"url": encode_link(f"/s/{post['key']}"), **common}),
+        "title_html": _highlight(post["title"], words),
+        "snippet_html": _highlight(_snippet(post["text"], words), words),
+        "ts": post["published_at"],
+        "account_name": account["name"],
+        "account_openid": account.get("openid", ""),
+        "is_verified": 1 if account.get("verified") else 0,
+        "account_link": "/link?" + urlencode({"url": encode_link(f"/profile/{account['id']}"), **common}),
+    }
 
 
 def _highlight(text: str, words: list[str]) -> Markup:
@@ -99,7 +114,7 @@ def _highlight(text: str, words: list[str]) -> Markup:
 def _replace_casefold(html: str, word: str, wrap: str) -> str:
     out, lower, needle, i = [], html.lower(), word.lower(), 0
     while (j := lower.find(needle, i)) >= 0:
-        out.append(html[i:j] + wrap.format(html[j:j + len(word)]))
+        out.append(html[i:j] + wrap.format(html[j : j + len(word)]))
         i = j + len(word)
     return "".join(out) + html[i:]
 
@@ -108,18 +123,25 @@ def _snippet(text: str, words: list[str]) -> str:
     flat = " ".join(text.split())
     pos = min([flat.lower().find(w.lower()) for w in words if w.lower() in flat.lower()] or [0])
     start = max(0, pos - 20)
-    return flat[start:start + SNIPPET_CHARS] + ("..." if len(flat) > start + SNIPPET_CHARS else "")
+    return flat[start : start + SNIPPET_CHARS] + ("..." if len(flat) > start + SNIPPET_CHARS else "")
 
 
 def _page_links(query: str, page: int, pages: int) -> list[dict]:
     first = max(1, min(page - PAGE_LINKS // 2, pages - PAGE_LINKS + 1))
-    return [{"number": n, "current": n == page, "href": _page_href(query, n)}
-            for n in range(first, min(pages, first + PAGE_LINKS - 1) + 1)] if pages > 1 else []
+    return (
+        [
+            {"number": n, "current": n == page, "href": _page_href(query, n)}
+            for n in range(first, min(pages, first + PAGE_LINKS - 1) + 1)
+        ]
+        if pages > 1
+        else []
+    )
 
 
 def _page_href(query: str, page: int) -> str:
-    return "?" + urlencode({"query": query, "_sug_type_": "", "s_from": "input", "_sug_": "n",
-                            "type": 2, "page": page, "ie": "utf8"})
+    return "?" + urlencode(
+        {"query": query, "_sug_type_": "", "s_from": "input", "_sug_": "n", "type": 2, "page": page, "ie": "utf8"}
+    )
 
 
 def _int_arg(name: str, default: int) -> int:

@@ -1,4 +1,5 @@
 """mp.weixin.qq.com look-alike: articles at /s/<token>, their error pages, and account histories."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,15 @@ def profile(account_id: str):
     page, pages, shown = _page_of(posts, request.args.get("page", "1"), PROFILE_PAGE_SIZE)
     items = [_history_item(p) for p in shown]
     next_url = url_for(".profile", account_id=account_id, page=page + 1) if page < pages else None
-    return render_template("wechat_profile.html", account=account, items=items, page=page, pages=pages,
-                           next_url=next_url, msg_list={"list": [_msg_list_entry(p) for p in shown]})
+    return render_template(
+        "wechat_profile.html",
+        account=account,
+        items=items,
+        page=page,
+        pages=pages,
+        next_url=next_url,
+        msg_list={"list": [_msg_list_entry(p) for p in shown]},
+    )
 
 
 def article_path(post: dict) -> str:
@@ -58,9 +66,15 @@ def article_path(post: dict) -> str:
 def _render_article(post: dict):
     markup = post.get("markup", "normal")
     template = "wechat_article_malformed.html" if markup == "malformed" else "wechat_article.html"
-    return render_template(template, post=post, paragraphs=paragraphs(post), digest=_digest(post),
-                           article_url=request.host_url.rstrip("/") + article_path(post),
-                           nonce=_nonce(post), padding=_padding() if markup == "large" else "")
+    return render_template(
+        template,
+        post=post,
+        paragraphs=paragraphs(post),
+        digest=_digest(post),
+        article_url=request.host_url.rstrip("/") + article_path(post),
+        nonce=_nonce(post),
+        padding=_padding() if markup == "large" else "",
+    )
 
 
 def _page_of(items: list, page_arg: str, size: int) -> tuple[int, int, list]:
@@ -69,22 +83,41 @@ def _page_of(items: list, page_arg: str, size: int) -> tuple[int, int, list]:
     except ValueError:
         page = 1
     pages = max(1, math.ceil(len(items) / size))
-    return page, pages, items[(page - 1) * size: page * size]
+    return page, pages, items[(page - 1) * size : page * size]
 
 
 def _history_item(post: dict) -> dict:
-    return {"url": article_path(post), "title": post["title"], "digest": _digest(post), "mid": post["mid"],
-            "date": _local_date(post["published_at"])}
+    return {
+        "url": article_path(post),
+        "title": post["title"],
+        "digest": _digest(post),
+        "mid": post["mid"],
+        "date": _local_date(post["published_at"]),
+    }
 
 
 def _msg_list_entry(post: dict) -> dict:
     """One entry of `var msgList`, in the shape WeChat's profile history script reads."""
-    return {"comm_msg_info": {"id": int(post["mid"]), "type": 49, "datetime": post["published_at"],
-                              "fakeid": post["account"]["biz"], "status": 2, "content": ""},
-            "app_msg_ext_info": {"title": post["title"], "digest": _digest(post),
-                                 "content_url": article_path(post), "author": post["author"],
-                                 "copyright_stat": 11 if post.get("original") else 100,
-                                 "is_multi": 0, "multi_app_msg_item_list": [], "del_flag": 1}}
+    return {
+        "comm_msg_info": {
+            "id": int(post["mid"]),
+            "type": 49,
+            "datetime": post["published_at"],
+            "fakeid": post["account"]["biz"],
+            "status": 2,
+            "content": "",
+        },
+        "app_msg_ext_info": {
+            "title": post["title"],
+            "digest": _digest(post),
+            "content_url": article_path(post),
+            "author": post["author"],
+            "copyright_stat": 11 if post.get("original") else 100,
+            "is_multi": 0,
+            "multi_app_msg_item_list": [],
+            "del_flag": 1,
+        },
+    }
 
 
 def _digest(post: dict) -> str:
@@ -103,8 +136,10 @@ def _nonce(post: dict) -> str:
 @functools.cache
 def _padding() -> str:
     # Deterministic script noise: the same bytes every fetch, so only an admin edit changes the page.
-    line = "        window.__wx_perf_report__ = window.__wx_perf_report__ || []; " \
-           "window.__wx_perf_report__.push({k: 'n%06d', v: '%s'});\n"
+    line = (
+        "        window.__wx_perf_report__ = window.__wx_perf_report__ || []; "
+        "window.__wx_perf_report__.push({k: 'n%06d', v: '%s'});\n"
+    )
     chunks, size, n = [], 0, 0
     while size < LARGE_PAGE_BYTES:
         chunk = line % (n, hashlib.md5(str(n).encode()).hexdigest() * 2)

@@ -6,6 +6,7 @@
 Both backends return hit ids, totals and facets; documents and highlight snippets are filled in here
 from the database with the shared analysis, so results look the same whichever backend answered.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,15 +24,24 @@ from search.highlight import snippets_for
 from search.query import Query, merge_filters
 from search.query import parse_query as _parse
 
-__all__ = ["get_backend", "index_hits", "search", "reindex", "parse_query", "SearchResult", "ResultHit",
-           "Snippet", "Query", "IndexUnavailable"]
+__all__ = [
+    "get_backend",
+    "index_hits",
+    "search",
+    "reindex",
+    "parse_query",
+    "SearchResult",
+    "ResultHit",
+    "Snippet",
+    "Query",
+    "IndexUnavailable",
+]
 
 
 def parse_query(text: str, cfg: Config | None = None) -> Query:
     if cfg is None:
         return _parse(text)
-    return _parse(text, max_length=int(cfg.search.max_query_length),
-                  max_terms=int(cfg.search.max_query_terms))
+    return _parse(text, max_length=int(cfg.search.max_query_length), max_terms=int(cfg.search.max_query_terms))
 
 
 def index_hits(cfg: Config, hit_ids: list[int]) -> int:
@@ -48,9 +58,18 @@ def index_hits(cfg: Config, hit_ids: list[int]) -> int:
     return len(docs)
 
 
-def search(cfg: Config, query: str | Query, *, filters: dict[str, Any] | None = None,
-           sort: str | None = None, page: int = 1, per_page: int = 20,
-           grid_ids: set[int] | None = None, facets: bool = True, min_hit_id: int = 0) -> SearchResult:
+def search(
+    cfg: Config,
+    query: str | Query,
+    *,
+    filters: dict[str, Any] | None = None,
+    sort: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    grid_ids: set[int] | None = None,
+    facets: bool = True,
+    min_hit_id: int = 0,
+) -> SearchResult:
     """Run a patrol staff query. `grid_ids` scopes to a zone (None = everything); UserError on bad input."""
     q = parse_query(query, cfg) if isinstance(query, str) else query
     merge_filters(q, filters)
@@ -60,9 +79,14 @@ def search(cfg: Config, query: str | Query, *, filters: dict[str, Any] | None = 
     page = max(1, int(page))
     if page * per_page > int(cfg.search.track_total_hits):
         raise UserError(f"只能翻到前 {cfg.search.track_total_hits} 条结果，请增加筛选条件缩小范围")
-    params = SearchParams(sort=q.sort or sort or "relevance", page=page, per_page=per_page,
-                          grid_ids=None if grid_ids is None else set(grid_ids), facets=facets,
-                          min_hit_id=min_hit_id)
+    params = SearchParams(
+        sort=q.sort or sort or "relevance",
+        page=page,
+        per_page=per_page,
+        grid_ids=None if grid_ids is None else set(grid_ids),
+        facets=facets,
+        min_hit_id=min_hit_id,
+    )
     if q.dropped_all_words:
         return SearchResult(0, True, [], {}, page, per_page, notice=q.notice)
     with db.session_scope(cfg) as s:
@@ -103,12 +127,21 @@ def _fill(cfg: Config, result: SearchResult, q: Query) -> None:
         h.doc = doc
         kept.append(h)
     result.hits = kept
-    result.facets = {name: [{"value": str(v), "label": _facet_label(name, str(v), names), "count": c}
-                            for v, c in values] for name, values in result.facets.items()}
+    result.facets = {
+        name: [{"value": str(v), "label": _facet_label(name, str(v), names), "count": c} for v, c in values]
+        for name, values in result.facets.items()
+    }
 
 
-FACET_LABELS = {"unlicensed_travel": "无证旅行社", "illegal_publication": "非法出版物", "wechat": "微信公众号",
-                "shop": "网店", "note": "笔记", "forum": "论坛", "web": "网页"}
+FACET_LABELS = {
+    "unlicensed_travel": "无证旅行社",
+    "illegal_publication": "非法出版物",
+    "wechat": "微信公众号",
+    "shop": "网店",
+    "note": "笔记",
+    "forum": "论坛",
+    "web": "网页",
+}
 
 
 def _facet_label(name: str, value: str, grid_names: dict[int, str]) -> str:

@@ -5,6 +5,7 @@ e-mail (SMTP from [alerts]) and/or a webhook (JSON POST).
 accepted it; until then it stays unsent and the next run tries again, so a mail server or webhook
 outage loses nothing. Each failure is written to the audit log (action alert_delivery_failed).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,8 +67,9 @@ def _collect(cfg: Config, ss_id: int, ceiling: int) -> int:
     page, per_page = 1, int(cfg.search.max_per_page)
     try:
         while True:  # bounded: search() refuses pages beyond track_total_hits
-            r = search.search(cfg, query, sort="time", page=page, per_page=per_page, grid_ids=zone,
-                              facets=False, min_hit_id=since)
+            r = search.search(
+                cfg, query, sort="time", page=page, per_page=per_page, grid_ids=zone, facets=False, min_hit_id=since
+            )
             new_ids += [h.id for h in r.hits if h.id <= ceiling]
             if len(r.hits) < per_page or page * per_page >= int(cfg.search.track_total_hits):
                 break
@@ -76,8 +78,9 @@ def _collect(cfg: Config, ss_id: int, ceiling: int) -> int:
         _audit(cfg, "alert_query_failed", ss_id, error=str(exc))
         return 0
     with db.session_scope(cfg) as s:
-        existing = set(s.scalars(select(Alert.hit_id).where(Alert.saved_search_id == ss_id,
-                                                            Alert.hit_id.in_(new_ids or [0]))))
+        existing = set(
+            s.scalars(select(Alert.hit_id).where(Alert.saved_search_id == ss_id, Alert.hit_id.in_(new_ids or [0])))
+        )
         fresh = [h for h in sorted(set(new_ids)) if h not in existing]
         s.add_all(Alert(saved_search_id=ss_id, hit_id=h) for h in fresh)
         ss = s.get(SavedSearch, ss_id)
@@ -93,9 +96,12 @@ def deliver(cfg: Config, ss_id: int) -> int:
         email = ss.notify_email if cfg.alerts.smtp_host else None
         if not (email or ss.webhook_url):
             return 0
-        rows = s.execute(select(Alert.id, Hit).join(Hit, Hit.id == Alert.hit_id)
-                         .where(Alert.saved_search_id == ss_id, Alert.sent_at.is_(None))
-                         .order_by(Alert.hit_id)).all()
+        rows = s.execute(
+            select(Alert.id, Hit)
+            .join(Hit, Hit.id == Alert.hit_id)
+            .where(Alert.saved_search_id == ss_id, Alert.sent_at.is_(None))
+            .order_by(Alert.hit_id)
+        ).all()
         if not rows:
             return 0
         alert_ids = [a for a, _ in rows]
@@ -106,8 +112,7 @@ def deliver(cfg: Config, ss_id: int) -> int:
         if ss.webhook_url:
             post_webhook(cfg, ss.webhook_url, payload)
     except (OSError, smtplib.SMTPException, urllib.error.URLError, ValueError) as exc:
-        _audit(cfg, "alert_delivery_failed", ss_id, error=f"{type(exc).__name__}: {exc}"[:500],
-               alerts=len(alert_ids))
+        _audit(cfg, "alert_delivery_failed", ss_id, error=f"{type(exc).__name__}: {exc}"[:500], alerts=len(alert_ids))
         log.warning("alerts: delivery of saved search %s failed: %s", ss_id, exc)
         return 0
     with db.session_scope(cfg) as s:
@@ -123,10 +128,19 @@ def _payload(cfg: Config, ss: SavedSearch, hits: list[Hit]) -> dict:
     return {
         "saved_search": {"id": ss.id, "name": ss.name, "query": ss.query},
         "count": len(hits),
-        "hits": [{"id": h.id, "title": h.title, "url": h.url, "link": f"{base}/hits/{h.id}",
-                  "labels": list(h.labels or []), "score": h.score, "platform": h.platform,
-                  "detected_at": h.detected_at.replace(microsecond=0).isoformat() if h.detected_at else None}
-                 for h in shown],
+        "hits": [
+            {
+                "id": h.id,
+                "title": h.title,
+                "url": h.url,
+                "link": f"{base}/hits/{h.id}",
+                "labels": list(h.labels or []),
+                "score": h.score,
+                "platform": h.platform,
+                "detected_at": h.detected_at.replace(microsecond=0).isoformat() if h.detected_at else None,
+            }
+            for h in shown
+        ],
         "alerts_page": f"{base}/alerts",
     }
 
@@ -155,9 +169,12 @@ def post_webhook(cfg: Config, url: str, payload: dict) -> None:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"webhook URL must be http(s): {url!r}")
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={"Content-Type": "application/json; charset=utf-8",
-                                          "User-Agent": "wangxun-alerts"})
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "wangxun-alerts"},
+    )
     with urllib.request.urlopen(req, timeout=float(cfg.alerts.timeout_s)) as resp:  # noqa: S310 - scheme checked
         if not 200 <= resp.status < 300:
             raise ValueError(f"webhook answered HTTP {resp.status}")
@@ -165,12 +182,22 @@ def post_webhook(cfg: Config, url: str, payload: dict) -> None:
 
 def _audit(cfg: Config, action: str, ss_id: int, **detail) -> None:
     with db.session_scope(cfg) as s:
-        s.add(AuditLog(action=action, object_type="saved_search", object_id=str(ss_id), detail=detail,
-                       at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)))
+        s.add(
+            AuditLog(
+                action=action,
+                object_type="saved_search",
+                object_id=str(ss_id),
+                detail=detail,
+                at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            )
+        )
 
 
 def last_failure(session, ss_id: int) -> AuditLog | None:
     """The latest delivery failure of a saved search, if any came after its last successful send."""
-    return session.scalars(select(AuditLog).where(AuditLog.action == "alert_delivery_failed",
-                                                  AuditLog.object_id == str(ss_id))
-                           .order_by(AuditLog.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(AuditLog)
+        .where(AuditLog.action == "alert_delivery_failed", AuditLog.object_id == str(ss_id))
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).first()

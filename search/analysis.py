@@ -9,6 +9,7 @@
    a longer one is a phrase of its bigrams. Latin letters and digits form whole words ("qq", "5a").
 3. Everything else (punctuation, spaces, symbols) separates tokens.
 """
+
 from __future__ import annotations
 
 import operator
@@ -22,8 +23,7 @@ from pathlib import Path
 ANALYZER_VERSION = 1
 
 _TOKEN_CHAR = re.compile(r"[^\W_]")
-_CJK = ("\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-        "\U00020000-\U0002ffff")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002ffff"
 CJK_RUN = re.compile(f"[{_CJK}]+")
 
 # Characters too common to mean anything on their own. They are dropped only as whole one-character
@@ -115,7 +115,7 @@ def _tokens_of(segs) -> list[Token]:
             out.append(Token(seg, start, len(seg)))
         else:
             for i in range(len(seg) - 1):
-                out.append(Token(seg[i:i + 2], start + i, 2))
+                out.append(Token(seg[i : i + 2], start + i, 2))
             out.append(Token(seg[-1], start + len(seg) - 1, 1))
     return out
 
@@ -144,6 +144,7 @@ class TermPattern:
     `terms[i]` is compared with the i-th consecutive document token; `prefix` makes the last one a
     prefix (a lone CJK character matches every token it starts); `lengths` are the characters each
     matched token covers when highlighting."""
+
     terms: tuple[str, ...]
     prefix: bool
     lengths: tuple[int, ...]
@@ -161,7 +162,7 @@ def term_pattern(text: str) -> TermPattern | None:
             terms.append(seg)
             lengths.append(len(seg))
             continue
-        terms.extend(seg[i:i + 2] for i in range(len(seg) - 1))
+        terms.extend(seg[i : i + 2] for i in range(len(seg) - 1))
         lengths.extend([2] * (len(seg) - 1))
         if not last:  # the document's run ends here too, so it has the lone final character
             terms.append(seg[-1])

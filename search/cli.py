@@ -1,4 +1,5 @@
 """Verbs: `wangxun reindex`, `wangxun search`, `wangxun alerts`."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,10 @@ def search_cmd(ctx, query, sort, page, per_page, as_json):
     click.echo(f"共 {r.total}{'' if r.total_is_exact else '+'} 条" + (f"  ({r.notice})" if r.notice else ""))
     for h in r.hits:
         text = next((s.text for s in h.snippets if s.field == "text"), "")
-        click.echo(f"#{h.id}  {h.doc.get('title') or '(无标题)'}  [{','.join(h.doc.get('labels') or [])}]"
-                   f"  {h.doc.get('detected_at')}\n    {text}")
+        click.echo(
+            f"#{h.id}  {h.doc.get('title') or '(无标题)'}  [{','.join(h.doc.get('labels') or [])}]"
+            f"  {h.doc.get('detected_at')}\n    {text}"
+        )
 
 
 @click.command("alerts")

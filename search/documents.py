@@ -1,9 +1,10 @@
 """Hits as search documents: the one shape both backends index and return."""
+
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +27,25 @@ def grid_descendants(session: Session, grid_ids: set[int]) -> set[int]:
     return out
 
 
-DOC_COLUMNS = ("id", "url", "source", "platform", "title", "text", "account", "labels", "score", "status",
-               "grid_id", "venue_id", "location_name", "lat", "lon", "published_at", "detected_at")
+DOC_COLUMNS = (
+    "id",
+    "url",
+    "source",
+    "platform",
+    "title",
+    "text",
+    "account",
+    "labels",
+    "score",
+    "status",
+    "grid_id",
+    "venue_id",
+    "location_name",
+    "lat",
+    "lon",
+    "published_at",
+    "detected_at",
+)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -4,6 +4,7 @@ exactly the characters a query matched (the normalised text has the original's o
 Only the neighbourhood of each candidate is tokenised, so a 50,000-character page costs a few
 string searches, not a full analysis.
 """
+
 from __future__ import annotations
 
 import html
@@ -39,7 +40,7 @@ def _match_at(text: str, norm: str, pos: int, p: TermPattern) -> tuple[int, int]
     end = pos + sum(p.lengths) * 3 + 16
     while end < len(norm) and end - pos < 400 and _is_latin_word_char(norm[end]):
         end += 1  # never cut a latin word: its token would change (a CJK token needs only the next character)
-    toks = tokens(text[pos:end + 1])
+    toks = tokens(text[pos : end + 1])
     if len(toks) < len(p.terms) or toks[0].start != 0:
         return None
     for k, term in enumerate(p.terms):

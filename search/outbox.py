@@ -4,6 +4,7 @@ A hit is enqueued in the same transaction that writes it, so a crash or a cluste
 leave a hit unindexed: `drain` indexes what waits and deletes outbox rows only after the backend
 confirmed them; on failure the rows stay, with attempts and the last error, for the next run.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,9 +66,12 @@ def drain(cfg: Config, max_batches: int | None = None) -> int:
 
 def _next_batch(cfg: Config, after: int, ceiling: int, size: int) -> list[tuple[int, int, str]]:
     with db.session_scope(cfg) as s:
-        q = (select(SearchOutbox.id, SearchOutbox.hit_id, SearchOutbox.op)
-             .where(SearchOutbox.id > after, SearchOutbox.id <= ceiling)
-             .order_by(SearchOutbox.id).limit(size))
+        q = (
+            select(SearchOutbox.id, SearchOutbox.hit_id, SearchOutbox.op)
+            .where(SearchOutbox.id > after, SearchOutbox.id <= ceiling)
+            .order_by(SearchOutbox.id)
+            .limit(size)
+        )
         return [tuple(r) for r in s.execute(q).all()]
 
 
@@ -93,8 +97,11 @@ def _apply(cfg: Config, backend, rows: list[tuple[int, int, str]]) -> int:
 
 def _record_failure(cfg: Config, row_ids: list[int], exc: Exception) -> None:
     with db.session_scope(cfg) as s:
-        s.execute(update(SearchOutbox).where(SearchOutbox.id.in_(row_ids))
-                  .values(attempts=SearchOutbox.attempts + 1, last_error=str(exc)[:2000]))
+        s.execute(
+            update(SearchOutbox)
+            .where(SearchOutbox.id.in_(row_ids))
+            .values(attempts=SearchOutbox.attempts + 1, last_error=str(exc)[:2000])
+        )
 
 
 def _delete_rows(cfg: Config, row_ids: list[int]) -> None:

@@ -10,6 +10,7 @@
 Words are analysed by search.analysis, so 盜版 finds 盗版 and ＱＱ finds qq. Field filters carry plain
 values; grid names are resolved against the database by the caller.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,20 +21,59 @@ from dataclasses import dataclass, field
 from core.errors import UserError
 from search.analysis import TermPattern, is_stop_term, term_pattern
 
-LABEL_ALIASES = {"unlicensed_travel": "unlicensed_travel", "无证旅行社": "unlicensed_travel",
-                 "旅行社": "unlicensed_travel", "illegal_publication": "illegal_publication",
-                 "非法出版物": "illegal_publication", "出版物": "illegal_publication"}
-PLATFORM_ALIASES = {"wechat": "wechat", "微信": "wechat", "公众号": "wechat", "shop": "shop",
-                    "网店": "shop", "店铺": "shop", "note": "note", "笔记": "note", "forum": "forum",
-                    "论坛": "forum", "web": "web", "网页": "web"}
-STATUS_ALIASES = {"new": "new", "新": "new", "待处理": "new", "dismissed": "dismissed",
-                  "已排除": "dismissed", "排除": "dismissed", "clue": "clue", "线索": "clue"}
-SORT_ALIASES = {"time": "time", "时间": "time", "relevance": "relevance", "相关": "relevance",
-                "相关度": "relevance"}
-FIELDS = {"label": "label", "标签": "label", "platform": "platform", "平台": "platform",
-          "source": "source", "来源": "source", "grid": "grid", "网格": "grid", "区县": "grid",
-          "街道": "grid", "status": "status", "状态": "status", "date": "date", "日期": "date",
-          "score": "score", "分数": "score", "sort": "sort", "排序": "sort"}
+LABEL_ALIASES = {
+    "unlicensed_travel": "unlicensed_travel",
+    "无证旅行社": "unlicensed_travel",
+    "旅行社": "unlicensed_travel",
+    "illegal_publication": "illegal_publication",
+    "非法出版物": "illegal_publication",
+    "出版物": "illegal_publication",
+}
+PLATFORM_ALIASES = {
+    "wechat": "wechat",
+    "微信": "wechat",
+    "公众号": "wechat",
+    "shop": "shop",
+    "网店": "shop",
+    "店铺": "shop",
+    "note": "note",
+    "笔记": "note",
+    "forum": "forum",
+    "论坛": "forum",
+    "web": "web",
+    "网页": "web",
+}
+STATUS_ALIASES = {
+    "new": "new",
+    "新": "new",
+    "待处理": "new",
+    "dismissed": "dismissed",
+    "已排除": "dismissed",
+    "排除": "dismissed",
+    "clue": "clue",
+    "线索": "clue",
+}
+SORT_ALIASES = {"time": "time", "时间": "time", "relevance": "relevance", "相关": "relevance", "相关度": "relevance"}
+FIELDS = {
+    "label": "label",
+    "标签": "label",
+    "platform": "platform",
+    "平台": "platform",
+    "source": "source",
+    "来源": "source",
+    "grid": "grid",
+    "网格": "grid",
+    "区县": "grid",
+    "街道": "grid",
+    "status": "status",
+    "状态": "status",
+    "date": "date",
+    "日期": "date",
+    "score": "score",
+    "分数": "score",
+    "sort": "sort",
+    "排序": "sort",
+}
 _OPEN_QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』"}
 # A token of the query: an optional "-", then a field prefix and/or a quoted or bare value.
 _TOKEN = re.compile(r'(-?)(?:([^\s:"“「『]+):)?(?:"([^"]*)"?|“([^”]*)”?|「([^」]*)」?|『([^』]*)』?|(\S+))')
@@ -60,9 +100,17 @@ class Filters:
     score_max: float | None = None
 
     def is_empty(self) -> bool:
-        return not (self.labels or self.platforms or self.sources or self.grids or self.statuses
-                    or self.date_from or self.date_to or self.score_min is not None
-                    or self.score_max is not None)
+        return not (
+            self.labels
+            or self.platforms
+            or self.sources
+            or self.grids
+            or self.statuses
+            or self.date_from
+            or self.date_to
+            or self.score_min is not None
+            or self.score_max is not None
+        )
 
 
 @dataclass
@@ -131,8 +179,11 @@ def _finish(q: Query, typed_words: int, stop_words: list[str], max_terms: int) -
         raise UserError(f"查询词太多：{n_terms} 个，最多 {max_terms} 个。too many terms")
     if typed_words and not q.groups:
         q.dropped_all_words = True
-        q.notice = ("查询词全部是常用字（" + "、".join(dict.fromkeys(stop_words)) + "），请输入更具体的关键词"
-                    if stop_words else "查询中没有可搜索的文字，请输入关键词")
+        q.notice = (
+            "查询词全部是常用字（" + "、".join(dict.fromkeys(stop_words)) + "），请输入更具体的关键词"
+            if stop_words
+            else "查询中没有可搜索的文字，请输入关键词"
+        )
     elif stop_words:
         q.notice = "已忽略常用字：" + "、".join(dict.fromkeys(stop_words))
 
@@ -169,7 +220,7 @@ def _alias(table: dict[str, str], value: str, what: str) -> str:
 
 
 def parse_range(value: str, conv, what: str):
-    """"a..b", "a..", "..b", ">=a", "<=b" or a single value (a day is a one-day range; a score is a minimum)."""
+    """ "a..b", "a..", "..b", ">=a", "<=b" or a single value (a day is a one-day range; a score is a minimum)."""
     value = value.strip()
     if value.startswith(">="):
         return conv(value[2:], what), None

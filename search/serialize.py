@@ -1,4 +1,5 @@
 """Search results as JSON (the /api/search shape, also `wangxun search --json`)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,16 @@ def result_to_json(r: SearchResult) -> dict[str, Any]:
         "page": r.page,
         "per_page": r.per_page,
         "notice": r.notice,
-        "hits": [{**h.doc, "relevance": h.score,
-                  "snippets": [{"field": s.field, "text": s.text, "spans": [list(x) for x in s.spans],
-                                "html": s.html} for s in h.snippets]} for h in r.hits],
+        "hits": [
+            {
+                **h.doc,
+                "relevance": h.score,
+                "snippets": [
+                    {"field": s.field, "text": s.text, "spans": [list(x) for x in s.spans], "html": s.html}
+                    for s in h.snippets
+                ],
+            }
+            for h in r.hits
+        ],
         "facets": r.facets,
     }

@@ -1,4 +1,5 @@
 """Shared fixtures: a fresh config and database per test (flaskr's pattern), offline by default."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ def make_config(tmp_path: Path, **overrides):
     """A Config whose data (database, evidence, crawl state) lives under tmp_path."""
     base = {"core.data_dir": str(tmp_path / "var"), "core.database_url": ""}
     base.update(overrides)
-    return config.load(overrides=base, environ={k: v for k, v in os.environ.items()
-                                                 if not k.startswith("WANGXUN_") or "__" not in k})
+    return config.load(
+        overrides=base, environ={k: v for k, v in os.environ.items() if not k.startswith("WANGXUN_") or "__" not in k}
+    )
 
 
 @pytest.fixture

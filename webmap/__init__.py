@@ -5,6 +5,7 @@ Every request gets `g.cfg` (the core Config) and, on demand, one database sessio
 (`webmap.dbsession.get_session()`), committed after the view returns a response and rolled back when
 the view raises.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -115,8 +116,14 @@ def _register_template_helpers(app: Flask) -> None:
         return {"nav_url": nav_url, "current_user": auth.current_user(), "ROLE_NAMES": auth.ROLE_NAMES}
 
 
-ERROR_MESSAGES = {400: "请求无效", 401: "请先登录", 403: "无权访问：该内容不在您的管辖范围内",
-                  404: "页面不存在", 405: "不支持该请求方式", 429: "请求过于频繁，请稍后再试"}
+ERROR_MESSAGES = {
+    400: "请求无效",
+    401: "请先登录",
+    403: "无权访问：该内容不在您的管辖范围内",
+    404: "页面不存在",
+    405: "不支持该请求方式",
+    429: "请求过于频繁，请稍后再试",
+}
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -3,6 +3,7 @@
 A session cookie carries only the user id and is signed with the app's secret key; Flask rejects cookies
 older than PERMANENT_SESSION_LIFETIME, and every request renews it, so idle sessions expire.
 """
+
 from __future__ import annotations
 
 import collections
@@ -59,11 +60,13 @@ def login_required(view):
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
+
     return wrapped
 
 
 def roles_required(*roles: str):
     """Logged in and holding one of `roles`; others get 403."""
+
     def decorator(view):
         @functools.wraps(view)
         @login_required
@@ -71,7 +74,9 @@ def roles_required(*roles: str):
             if current_user().role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
@@ -89,6 +94,7 @@ def logout_user() -> None:
 
 
 # ---------------------------------------------------------------- checking passwords
+
 
 @dataclass
 class LoginResult:

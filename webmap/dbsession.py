@@ -5,6 +5,7 @@ Views and services call `get_session()`; the session is committed once the view 
 raises. Committing before the response leaves the server means a failed commit becomes a 500 instead of
 a success page for a change that was lost.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app, g

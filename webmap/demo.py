@@ -5,6 +5,7 @@ bundled sample public network, crawl every demo source once (each crawl in its o
 production), grade the venues, make a 双随机 draw, route one clue to its grid, start the scheduler, and
 serve the web app on 127.0.0.1 until Ctrl-C.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -13,8 +14,8 @@ import sys
 import click
 from sqlalchemy import select
 
-from core.config import child_environ
 from core.cli import load_config
+from core.config import child_environ
 
 DEMO_USERS = (  # username, role, display name, grid codes
     ("admin", "admin", "系统管理员", ()),
@@ -84,12 +85,16 @@ def _crawl_all(cfg, site_url: str) -> None:
         click.echo(f"首次采集 first crawl: {source.name} …")
         # stderr is left to the terminal: the crawl's progress bar and warnings show while it runs
         # (a polite first crawl takes minutes); stdout carries the summary line.
-        proc = subprocess.run([sys.executable, "-m", "crawlers", source.name], env=env, text=True,
-                              stdout=subprocess.PIPE)
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawlers", source.name], env=env, text=True, stdout=subprocess.PIPE
+        )
         summary = next((s for s in map(parse_summary_line, proc.stdout.splitlines()) if s), None)
         if proc.returncode != 0 or summary is None:
-            click.echo(f"  crawl of {source.name} failed (exit code {proc.returncode}); its messages are above. "
-                       f"{proc.stdout.strip()[-300:]}", err=True)
+            click.echo(
+                f"  crawl of {source.name} failed (exit code {proc.returncode}); its messages are above. "
+                f"{proc.stdout.strip()[-300:]}",
+                err=True,
+            )
             continue
         click.echo(f"  {summary['pages']} pages, {summary['new_versions']} new versions, {summary['hits']} hits")
 
@@ -118,8 +123,9 @@ def _enforcement_loop(cfg) -> None:
 def _start_scheduler(cfg, site_url: str):
     """The scheduler runs as its own process, never inside a web worker."""
     env = child_environ(cfg, crawl__sample_site_url=site_url)
-    return subprocess.Popen([sys.executable, "-m", "jobs"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def _serve(cfg) -> None:

@@ -3,6 +3,7 @@
 Every view that shows a grid, venue or hit calls one of the require_* functions before reading further;
 refusals are 403 and are written to the audit log.
 """
+
 from __future__ import annotations
 
 from flask import abort, g

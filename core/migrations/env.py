@@ -1,4 +1,5 @@
 """Alembic environment: the engine comes from core.db (the only opener), never from an ini URL."""
+
 from alembic import context
 
 from core.models import Base
@@ -16,9 +17,9 @@ def include_name(name, type_, parent_names) -> bool:
 def run_migrations_online() -> None:
     engine = context.config.attributes["engine"]
     with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          include_name=include_name,
-                          render_as_batch=True)  # SQLite can only ALTER through table copies
+        context.configure(
+            connection=connection, target_metadata=target_metadata, include_name=include_name, render_as_batch=True
+        )  # SQLite can only ALTER through table copies
         with context.begin_transaction():
             context.run_migrations()
 

@@ -6,6 +6,7 @@
 
 Kinds: wechat_article, sogou_weixin_search, shop_listing, travel_note, generic (see README.md).
 """
+
 from __future__ import annotations
 
 from crawlers.parsers.api import KINDS, parse

@@ -1,5 +1,6 @@
 """parse(): decode the body, pick the kind's parser, and hold every result to the same rules
 (a known state, absolute de-duplicated URLs, text within MAX_TEXT_CHARS, no exception escapes)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,9 @@ KINDS: dict[str, tuple[Parser, str]] = {
 }
 
 
-def parse(kind: str, url: str, body: bytes, *, encoding: str | None = None,
-          selectors: dict | None = None) -> ParsedPage:
+def parse(
+    kind: str, url: str, body: bytes, *, encoding: str | None = None, selectors: dict | None = None
+) -> ParsedPage:
     """The page's content as a ParsedPage. Bad input gives state "empty" or "error" (with
     extra["error"]), never an exception."""
     url = url if isinstance(url, str) else ""
@@ -36,8 +38,9 @@ def parse(kind: str, url: str, body: bytes, *, encoding: str | None = None,
         return _finish(_parse(kind, url, body, encoding, selectors), kind, url)
     except Exception as exc:  # a parser bug must cost one page, not the crawl
         log.exception("parser %s failed on %s", kind, url)
-        return ParsedPage(kind=kind, url=url, state="error",
-                          extra={"error": f"{type(exc).__name__}: {exc}", "exception": True})
+        return ParsedPage(
+            kind=kind, url=url, state="error", extra={"error": f"{type(exc).__name__}: {exc}", "exception": True}
+        )
 
 
 def _parse(kind, url, body, encoding, selectors) -> ParsedPage:

@@ -1,22 +1,36 @@
 """Bytes to text: the caller's encoding, a BOM, the page's own <meta charset>, then UTF-8, then GB18030."""
+
 from __future__ import annotations
 
 import codecs
 import re
 
 # Chinese sites declare gb2312/gbk while sending characters only GB18030 has; it is their superset.
-_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-            "utf8": "utf-8", "unicode": "utf-8", "iso-8859-1": "cp1252", "latin-1": "cp1252"}
+_ALIASES = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "utf8": "utf-8",
+    "unicode": "utf-8",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+}
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
 _XML_DECL_RE = re.compile(rb"""^\s*<\?xml[^>]{0,100}encoding\s*=\s*["']([A-Za-z0-9_.:-]{2,40})""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 # Control characters lxml refuses (and that never belong in a page); \t \n \r stay.
-_CONTROL_CHARS = "".join(map(chr, [*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0xfffe, 0xffff]))
+_CONTROL_CHARS = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]))
 _CONTROL_RE = re.compile(f"[{_CONTROL_CHARS}]")
 SNIFF_BYTES = 4096
 # What a decoded binary body is full of: replacement characters and controls other than \t \n \r \f.
-_BINARY_CHARS = "".join(map(chr, [0xfffd, *range(0x00, 0x09), 0x0b, *range(0x0e, 0x20)]))
+_BINARY_CHARS = "".join(map(chr, [0xFFFD, *range(0x00, 0x09), 0x0B, *range(0x0E, 0x20)]))
 _BINARY_RE = re.compile(f"[{_BINARY_CHARS}]")
 # Single-byte Western codecs a server may declare by default, whatever the page really is.
 _WESTERN = {"cp1252", "latin-1", "iso8859-1", "ascii", "iso8859-15"}

@@ -7,21 +7,24 @@ item_snippet, item_published_at. A selector starting with "/", "(" or "./" is XP
 falls back to <title>/<h1> and the page's main text block; a selector that does not parse is reported
 in extra["selector_errors"] instead of failing the page.
 """
+
 from __future__ import annotations
 
 import re
 
 from parsel import Selector
 
-from crawlers.parsers.htmlutil import (Document, attr, collect_images, collect_links, main_block, node_text,
-                                       texts_of)
+from crawlers.parsers.htmlutil import Document, attr, collect_images, collect_links, main_block, node_text, texts_of
 from crawlers.parsers.model import ListingItem, ParsedPage
 from crawlers.parsers.textutil import clean_line, currency_price, first_nonempty, parse_datetime, parse_price
 
 DEFAULT_ITEM_SELECTORS = {"item_url": "a::attr(href)", "item_title": "a"}
-NEXT_PAGE_FALLBACKS = ("a[rel~=next]::attr(href)", "link[rel=next]::attr(href)",
-                       "//a[normalize-space(.)='下一页' or normalize-space(.)='下页' or normalize-space(.)='Next' "
-                       "or normalize-space(.)='next' or normalize-space(.)='›' or normalize-space(.)='»']/@href")
+NEXT_PAGE_FALLBACKS = (
+    "a[rel~=next]::attr(href)",
+    "link[rel=next]::attr(href)",
+    "//a[normalize-space(.)='下一页' or normalize-space(.)='下页' or normalize-space(.)='Next' "
+    "or normalize-space(.)='next' or normalize-space(.)='›' or normalize-space(.)='»']/@href",
+)
 _XPATH_START = re.compile(r"^\s*(/|\(|\./|\.\./)")
 
 
@@ -57,7 +60,10 @@ def parse_generic(doc: Document, selectors: dict | None = None) -> ParsedPage:
     price_text = sel.text(root, "price")
     extra: dict = {}
     page = ParsedPage(
-        state="ok", title=title, text=text, items=items,
+        state="ok",
+        title=title,
+        text=text,
+        items=items,
         author=sel.text(root, "author") or doc.meta("author") or None,
         account=sel.text(root, "account") or None,
         price=parse_price(price_text) if price_text else None,
@@ -65,7 +71,9 @@ def parse_generic(doc: Document, selectors: dict | None = None) -> ParsedPage:
         published_at=parse_datetime(sel.text(root, "published_at") or doc.meta("article:published_time")),
         images=_urls(doc, sel.select(root, "images")) or collect_images(doc, [block] if block is not None else []),
         links=_urls(doc, sel.select(root, "links")) or collect_links(doc, [block] if block is not None else []),
-        next_page=_next_page(doc, sel), extra=extra)
+        next_page=_next_page(doc, sel),
+        extra=extra,
+    )
     if sel.errors:
         extra["selector_errors"] = sel.errors
     if not (title or text or items):
@@ -81,11 +89,15 @@ def _item(doc: Document, sel: _Selecting, node: Selector) -> ListingItem | None:
     if not (url or title):
         return None
     price_text = sel.text(node, "item_price")
-    return ListingItem(url=url, title=clean_line(title),
-                       price=parse_price(price_text) if price_text else currency_price(node_text(node)),
-                       seller=sel.text(node, "item_seller"), location=sel.text(node, "item_location"),
-                       snippet=sel.text(node, "item_snippet"),
-                       published_at=parse_datetime(sel.text(node, "item_published_at")))
+    return ListingItem(
+        url=url,
+        title=clean_line(title),
+        price=parse_price(price_text) if price_text else currency_price(node_text(node)),
+        seller=sel.text(node, "item_seller"),
+        location=sel.text(node, "item_location"),
+        snippet=sel.text(node, "item_snippet"),
+        published_at=parse_datetime(sel.text(node, "item_published_at")),
+    )
 
 
 def _next_page(doc: Document, sel: _Selecting) -> str | None:
@@ -108,8 +120,11 @@ def _urls(doc: Document, nodes: list[Selector]) -> list[str]:
         if isinstance(node.root, str):
             found.append(doc.absolute(node.root))
         else:
-            found.extend(collect_images(doc, [node]) if node.xpath("descendant-or-self::img")
-                         else [doc.absolute(attr(node, "href"))])
+            found.extend(
+                collect_images(doc, [node])
+                if node.xpath("descendant-or-self::img")
+                else [doc.absolute(attr(node, "href"))]
+            )
     return list(dict.fromkeys(u for u in found if u))
 
 

@@ -1,4 +1,5 @@
 """One parsed HTML document (lxml through parsel) and the helpers every HTML parser uses."""
+
 from __future__ import annotations
 
 import functools
@@ -14,13 +15,67 @@ from parsel.selector import create_root_node
 from crawlers.parsers.textutil import clean_block, clean_line
 
 # Never page text: code, styling, embedded documents and vector art.
-SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "canvas", "iframe", "object",
-                       "embed", "head", "title", "meta", "link", "select", "textarea"})
+SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "canvas",
+        "iframe",
+        "object",
+        "embed",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "select",
+        "textarea",
+    }
+)
 # Elements that start a new line of text.
-BLOCK_TAGS = frozenset({"p", "div", "section", "article", "header", "footer", "aside", "main", "nav",
-                        "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table",
-                        "tr", "blockquote", "pre", "figure", "figcaption", "form", "fieldset", "address",
-                        "hr", "br", "details", "summary", "center", "body", "html"})
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "main",
+        "nav",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "tr",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "form",
+        "fieldset",
+        "address",
+        "hr",
+        "br",
+        "details",
+        "summary",
+        "center",
+        "body",
+        "html",
+    }
+)
 IMAGE_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "src")
 # main_block() takes a paragraph parent holding this much text, or this share of the page's text.
 MAIN_BLOCK_MIN_CHARS = 200

@@ -4,6 +4,7 @@ WeChat pages carry the article's facts as script variables (`var ct = "176734677
 `var nickname = htmlDecode("左岸读书");`, `var msg_title = '…'.html(false);`). The 2026 page has ~3 MB
 of inline script, so the scripts are scanned once for all wanted names instead of once per name.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,11 +26,14 @@ MAX_EXPRESSION = 4000
 # One assignment's right-hand side: code up to a `;` or line end, and string literals, which end at
 # their quote or a line end (a backslash in one skips the next character). A backslash that is the
 # last character of the window (see _expression) is captured: it takes the character after the window.
-_EXPRESSION_RE = re.compile(r"""
+_EXPRESSION_RE = re.compile(
+    r"""
     (?: [^"';\n]+
       | " (?: [^"\\\n]+ | \\. )* (?: ["\n] | (?P<cut_double>\\)\Z )?
       | ' (?: [^'\\\n]+ | \\. )* (?: ['\n] | (?P<cut_single>\\)\Z )?
-    )*""", re.S | re.X)
+    )*""",
+    re.S | re.X,
+)
 
 
 def js_vars(script_text: str, names: Iterable[str]) -> dict[str, str]:

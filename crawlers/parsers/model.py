@@ -1,4 +1,5 @@
 """What every parser returns: a ParsedPage (one fetched page) holding ListingItems (search results)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,9 +40,15 @@ class ListingItem:
     def fingerprint_fields(self) -> dict[str, Any]:
         # The URL is left out on purpose: Sogou and WeChat sign result links per request
         # (timestamp=…&signature=…, /link?url=<token>), so it changes on every fetch.
-        return {"id": str(self.extra.get("id") or ""), "title": _norm(self.title), "price": self.price,
-                "seller": _norm(self.seller), "location": _norm(self.location),
-                "snippet": _norm(self.snippet), "published_at": _iso(self.published_at)}
+        return {
+            "id": str(self.extra.get("id") or ""),
+            "title": _norm(self.title),
+            "price": self.price,
+            "seller": _norm(self.seller),
+            "location": _norm(self.location),
+            "snippet": _norm(self.snippet),
+            "published_at": _iso(self.published_at),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -70,9 +77,15 @@ class ParsedPage:
     def content_fingerprint(self) -> str:
         """SHA-256 of the meaningful content only, so re-fetching an unchanged page gives the same value
         even when its markup differs (nonces, script timestamps, ads, signed links)."""
-        content = {"state": self.state, "title": _norm(self.title), "account": _norm(self.account),
-                   "author": _norm(self.author), "text": _norm(self.text), "price": self.price,
-                   "items": [item.fingerprint_fields() for item in self.items]}
+        content = {
+            "state": self.state,
+            "title": _norm(self.title),
+            "account": _norm(self.account),
+            "author": _norm(self.author),
+            "text": _norm(self.text),
+            "price": self.price,
+            "items": [item.fingerprint_fields() for item in self.items],
+        }
         encoded = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

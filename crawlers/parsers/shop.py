@@ -1,6 +1,7 @@
 """Shop pages, told apart by content: a JSON body (孔夫子 search API, or a JSON item such as 闲鱼's),
 a Taobao-style search page whose results are JSON in `g_page_config`, or else an item detail page.
 """
+
 from __future__ import annotations
 
 import html
@@ -55,33 +56,62 @@ def _page_config(text: str, marker: int) -> object | None:
 
 def _taobao(doc: Document, config: dict) -> ParsedPage:
     mods = config["mods"]
-    data = ((mods.get("itemlist") or {}).get("data") or {})
+    data = (mods.get("itemlist") or {}).get("data") or {}
     auctions = [a for a in data.get("auctions") or [] if isinstance(a, dict)]
     items = [_auction(doc, a) for a in auctions]
-    pager = ((mods.get("pager") or {}).get("data") or {})
-    current_url = ((config.get("mainInfo") or {}).get("currentUrl") or "")
+    pager = (mods.get("pager") or {}).get("data") or {}
+    current_url = (config.get("mainInfo") or {}).get("currentUrl") or ""
     query = clean_line(data.get("query") or _param(doc.url, "q") or _param(current_url, "q"))
-    extra = {"format": "taobao_g_page_config", "query": query, "page_name": config.get("pageName"),
-             "total_count": _int(pager.get("totalCount")), "current_page": _int(pager.get("currentPage")),
-             "total_pages": _int(pager.get("totalPage"))}
+    extra = {
+        "format": "taobao_g_page_config",
+        "query": query,
+        "page_name": config.get("pageName"),
+        "total_count": _int(pager.get("totalCount")),
+        "current_page": _int(pager.get("currentPage")),
+        "total_pages": _int(pager.get("totalPage")),
+    }
     title = first_nonempty(doc.title_tag(), f"{query}_淘宝搜索" if query else "")
     if not items:
         return ParsedPage(state="empty", title=title, extra={**extra, "reason": "no results"})
-    return ParsedPage(state="ok", title=title, items=items, text=_listing_text(items),
-                      links=[i.url for i in items if i.url], next_page=_taobao_next(doc, pager, current_url),
-                      extra={k: v for k, v in extra.items() if v not in (None, "")})
+    return ParsedPage(
+        state="ok",
+        title=title,
+        items=items,
+        text=_listing_text(items),
+        links=[i.url for i in items if i.url],
+        next_page=_taobao_next(doc, pager, current_url),
+        extra={k: v for k, v in extra.items() if v not in (None, "")},
+    )
 
 
 def _auction(doc: Document, a: dict) -> ListingItem:
     raw_title = clean_line(html.unescape(a.get("raw_title") or _TAG_RE.sub("", str(a.get("title") or ""))))
-    keep = ("raw_title", "view_price", "item_loc", "nick", "detail_url", "view_sales", "view_fee",
-            "comment_count", "user_id", "nid", "pic_url", "category")
+    keep = (
+        "raw_title",
+        "view_price",
+        "item_loc",
+        "nick",
+        "detail_url",
+        "view_sales",
+        "view_fee",
+        "comment_count",
+        "user_id",
+        "nid",
+        "pic_url",
+        "category",
+    )
     extra = {key: a[key] for key in keep if a.get(key) not in (None, "")}
     extra["raw_title"] = raw_title
     extra["id"] = str(a.get("nid") or "")
-    return ListingItem(url=doc.absolute(a.get("detail_url")), title=raw_title, price=parse_price(a.get("view_price")),
-                       seller=clean_line(a.get("nick")), location=clean_line(a.get("item_loc")),
-                       snippet=clean_line(a.get("view_sales")), extra=extra)
+    return ListingItem(
+        url=doc.absolute(a.get("detail_url")),
+        title=raw_title,
+        price=parse_price(a.get("view_price")),
+        seller=clean_line(a.get("nick")),
+        location=clean_line(a.get("item_loc")),
+        snippet=clean_line(a.get("view_sales")),
+        extra=extra,
+    )
 
 
 def _taobao_next(doc: Document, pager: dict, current_url: str) -> str | None:
@@ -97,43 +127,89 @@ def _kongfz(doc: Document, payload: dict) -> ParsedPage:
     records = [r for r in response.get("list") or [] if isinstance(r, dict)]
     items = [_kongfz_item(doc, r) for r in records]
     pager = response.get("pager") or {}
-    query = clean_line(_param(doc.url, "keyword") or next(
-        (str((r.get("cardMetrics") or {}).get("key") or "") for r in records), ""))
-    extra = {"format": "kongfz_search_api", "query": query,
-             "total_found": _int(payload.get("totalFound", response.get("total"))),
-             "current_page": _int(pager.get("page")), "total_pages": _int(pager.get("pages"))}
+    query = clean_line(
+        _param(doc.url, "keyword") or next((str((r.get("cardMetrics") or {}).get("key") or "") for r in records), "")
+    )
+    extra = {
+        "format": "kongfz_search_api",
+        "query": query,
+        "total_found": _int(payload.get("totalFound", response.get("total"))),
+        "current_page": _int(pager.get("page")),
+        "total_pages": _int(pager.get("pages")),
+    }
     title = f"{query}_孔夫子旧书网" if query else "孔夫子旧书网搜索"
     if not items:
         return ParsedPage(state="empty", title=title, extra={**extra, "reason": "no results"})
     next_page = None
-    if extra["current_page"] and extra["total_pages"] and extra["current_page"] < extra["total_pages"] \
-            and urlsplit(doc.url).scheme in ("http", "https"):
+    if (
+        extra["current_page"]
+        and extra["total_pages"]
+        and extra["current_page"] < extra["total_pages"]
+        and urlsplit(doc.url).scheme in ("http", "https")
+    ):
         next_page = _with_params(doc.url, page=extra["current_page"] + 1)
-    return ParsedPage(state="ok", title=title, items=items, text=_listing_text(items), next_page=next_page,
-                      links=[i.url for i in items if i.url],
-                      images=[i.extra["image"] for i in items if i.extra.get("image")],
-                      extra={k: v for k, v in extra.items() if v not in (None, "")})
+    return ParsedPage(
+        state="ok",
+        title=title,
+        items=items,
+        text=_listing_text(items),
+        next_page=next_page,
+        links=[i.url for i in items if i.url],
+        images=[i.extra["image"] for i in items if i.extra.get("image")],
+        extra={k: v for k, v in extra.items() if v not in (None, "")},
+    )
 
 
 def _kongfz_item(doc: Document, r: dict) -> ListingItem:
     link = (r.get("link") or {}).get("pc") or ""
-    keep = ("title", "author", "press", "pubDateText", "isbn", "quality", "qualityText", "price", "priceText",
-            "shopName", "shopAreaText", "showTimeText", "itemId", "shopId", "isSoldOut", "shopNickName",
-            "importantDesc")
+    keep = (
+        "title",
+        "author",
+        "press",
+        "pubDateText",
+        "isbn",
+        "quality",
+        "qualityText",
+        "price",
+        "priceText",
+        "shopName",
+        "shopAreaText",
+        "showTimeText",
+        "itemId",
+        "shopId",
+        "isSoldOut",
+        "shopNickName",
+        "importantDesc",
+    )
     extra = {key: r[key] for key in keep if r.get(key) not in (None, "")}
-    extra.update({"id": str(r.get("itemId") or ""), "link.pc": link,
-                  "image": doc.absolute(r.get("imgBigUrl") or r.get("imgUrl")),
-                  "postage": [s.get("shippingText") for s in (r.get("postage") or {}).get("shippingList") or []
-                              if isinstance(s, dict) and s.get("shippingText")],
-                  "item_features": _json_string((r.get("cardMetrics") or {}).get("itemFeatures"))})
-    details = " / ".join(clean_line(str(r.get(k) or "")) for k in ("author", "press", "pubDateText", "qualityText")
-                         if r.get(k))
+    extra.update(
+        {
+            "id": str(r.get("itemId") or ""),
+            "link.pc": link,
+            "image": doc.absolute(r.get("imgBigUrl") or r.get("imgUrl")),
+            "postage": [
+                s.get("shippingText")
+                for s in (r.get("postage") or {}).get("shippingList") or []
+                if isinstance(s, dict) and s.get("shippingText")
+            ],
+            "item_features": _json_string((r.get("cardMetrics") or {}).get("itemFeatures")),
+        }
+    )
+    details = " / ".join(
+        clean_line(str(r.get(k) or "")) for k in ("author", "press", "pubDateText", "qualityText") if r.get(k)
+    )
     # importantDesc is the seller's own note on the copy: often where "影印" or "PDF" shows up.
     snippet = "\n".join(part for part in (details, clean_line(r.get("importantDesc"))) if part)
-    return ListingItem(url=doc.absolute(link), title=clean_line(r.get("title")), price=parse_price(r.get("price")),
-                       seller=clean_line(r.get("shopName")), location=clean_line(r.get("shopAreaText")),
-                       snippet=snippet, published_at=parse_datetime(r.get("showTimeText")),
-                       extra={k: v for k, v in extra.items() if v not in (None, "", [])})
+    return ListingItem(
+        url=doc.absolute(link),
+        title=clean_line(r.get("title")),
+        price=parse_price(r.get("price")),
+        seller=clean_line(r.get("shopName")),
+        location=clean_line(r.get("shopAreaText")),
+        snippet=snippet,
+        published_at=parse_datetime(r.get("showTimeText")),
+        extra={k: v for k, v in extra.items() if v not in (None, "", [])},
+    )
 
 
 def _json_item(doc: Document, d: dict) -> ParsedPage:
@@ -141,11 +217,16 @@ def _json_item(doc: Document, d: dict) -> ParsedPage:
     price = parse_price(d.get("soldPrice", d.get("price")))
     published = from_unix(d.get("gmtCreate")) or parse_datetime(d.get("gmtCreateText"))
     title = clean_line(d.get("title"))
-    return ParsedPage(state="ok", title=title, text=clean_line(d.get("desc")) or title,
-                      price=price, account=clean_line(d.get("sellerNick")) or None,
-                      seller_location=clean_line(d.get("area")) or None, published_at=published,
-                      extra={"format": "json_item", "item_id": str(d.get("itemId") or ""),
-                             "seller_id": str(d.get("sellerId") or "")})
+    return ParsedPage(
+        state="ok",
+        title=title,
+        text=clean_line(d.get("desc")) or title,
+        price=price,
+        account=clean_line(d.get("sellerNick")) or None,
+        seller_location=clean_line(d.get("area")) or None,
+        published_at=published,
+        extra={"format": "json_item", "item_id": str(d.get("itemId") or ""), "seller_id": str(d.get("sellerId") or "")},
+    )
 
 
 def _listing_text(items: list[ListingItem]) -> str:

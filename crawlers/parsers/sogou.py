@@ -4,6 +4,7 @@ ul.news-list2), the "no results" page, and the anti-spider captcha wall a fast c
 Result links are kept as Sogou gives them, made absolute: 2017 pages link straight to signed
 mp.weixin.qq.com/s?src=3… URLs, 2021 pages to /link?url=… redirects that only Sogou can resolve.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,15 +38,28 @@ def parse_sogou(doc: Document, selectors: dict | None = None) -> ParsedPage:
     extra = {"result_type": result_type, "query": _query(doc, title), "total_results": _total(doc)}
     next_page = doc.absolute(doc.sel.css("#sogou_next::attr(href)").get())
     if not items:
-        if doc.sel.css("#noresult_part1_container, .no-sosuo, #noresult_part2_container") or "sogou" in title.lower() \
-                or "搜狗" in title:
-            return ParsedPage(state="empty", title=title, text=doc.first_text(".no-sosuo", "#main") or "",
-                              extra={**extra, "reason": "no results"})
+        if (
+            doc.sel.css("#noresult_part1_container, .no-sosuo, #noresult_part2_container")
+            or "sogou" in title.lower()
+            or "搜狗" in title
+        ):
+            return ParsedPage(
+                state="empty",
+                title=title,
+                text=doc.first_text(".no-sosuo", "#main") or "",
+                extra={**extra, "reason": "no results"},
+            )
         return ParsedPage(state="error", title=title, extra={"error": "not a Sogou WeChat search page"})
     text = "\n".join(f"{item.title} — {item.account}" if item.account else item.title for item in items)
-    return ParsedPage(state="ok", title=title, text=text, items=items, next_page=next_page,
-                      links=[item.url for item in items if item.url],
-                      extra={k: v for k, v in extra.items() if v not in (None, "")})
+    return ParsedPage(
+        state="ok",
+        title=title,
+        text=text,
+        items=items,
+        next_page=next_page,
+        links=[item.url for item in items if item.url],
+        extra={k: v for k, v in extra.items() if v not in (None, "")},
+    )
 
 
 def _article_item(doc: Document, row) -> ListingItem:
@@ -53,36 +67,51 @@ def _article_item(doc: Document, row) -> ListingItem:
     account = row.css("a.account") or row.css(".s-p a")
     stamp = row.css(".s-p::attr(t)").get() or _script_time(row)
     url = doc.absolute(attr(link[0], "href")) if link else None
-    extra = {"id": attr(row, "d", ""), "link_type": _link_type(url),
-             "account_url": doc.absolute(attr(account[0], "href")) if account else None,
-             "account_openid": attr(account[0], "i") if account else None,
-             "verified": (attr(account[0], "data-isv") or attr(account[0], "data-isV")) == "1"
-             if account else None,
-             "image": next(iter(collect_images(doc, row.css(".img-box"))), None)}
-    return ListingItem(url=url, title=node_text(link[0]) if link else "",
-                       account=node_text(account[0]) if account else "",
-                       snippet=node_text(row.css(".txt-info")[0]) if row.css(".txt-info") else "",
-                       published_at=from_unix(stamp) or parse_datetime(row.css(".s-p .s2::text").get()),
-                       extra={k: v for k, v in extra.items() if v not in (None, "")})
+    extra = {
+        "id": attr(row, "d", ""),
+        "link_type": _link_type(url),
+        "account_url": doc.absolute(attr(account[0], "href")) if account else None,
+        "account_openid": attr(account[0], "i") if account else None,
+        "verified": (attr(account[0], "data-isv") or attr(account[0], "data-isV")) == "1" if account else None,
+        "image": next(iter(collect_images(doc, row.css(".img-box"))), None),
+    }
+    return ListingItem(
+        url=url,
+        title=node_text(link[0]) if link else "",
+        account=node_text(account[0]) if account else "",
+        snippet=node_text(row.css(".txt-info")[0]) if row.css(".txt-info") else "",
+        published_at=from_unix(stamp) or parse_datetime(row.css(".s-p .s2::text").get()),
+        extra={k: v for k, v in extra.items() if v not in (None, "")},
+    )
 
 
 def _account_item(doc: Document, row) -> ListingItem:
     link = row.css("p.tit a") or row.css(".txt-box a")
     name = node_text(link[0]) if link else ""
     url = doc.absolute(attr(link[0], "href")) if link else None
-    fields = {clean_line(node_text(dl.css("dt")[0])).rstrip("：:"): dl.css("dd") for dl in row.css("dl") if dl.css("dt")}
+    fields = {
+        clean_line(node_text(dl.css("dt")[0])).rstrip("：:"): dl.css("dd") for dl in row.css("dl") if dl.css("dt")
+    }
     recent = fields.get("最近文章")
     recent_link = recent[0].css("a") if recent else []
-    extra = {"id": attr(row, "d", ""), "link_type": _link_type(url),
-             "wechat_id": first_nonempty(row.css("label[name=em_weixinhao]::text").get()),
-             "verified_by": _dd_text(_field(fields, "认证")),
-             "recent_article_title": node_text(recent_link[0]) if recent_link else None,
-             "recent_article_url": doc.absolute(attr(recent_link[0], "href")) if recent_link else None,
-             "recent_article_at": _iso(from_unix(_script_time(recent[0]))) if recent else None,
-             "image": next(iter(collect_images(doc, row.css(".img-box"))), None)}
+    extra = {
+        "id": attr(row, "d", ""),
+        "link_type": _link_type(url),
+        "wechat_id": first_nonempty(row.css("label[name=em_weixinhao]::text").get()),
+        "verified_by": _dd_text(_field(fields, "认证")),
+        "recent_article_title": node_text(recent_link[0]) if recent_link else None,
+        "recent_article_url": doc.absolute(attr(recent_link[0], "href")) if recent_link else None,
+        "recent_article_at": _iso(from_unix(_script_time(recent[0]))) if recent else None,
+        "image": next(iter(collect_images(doc, row.css(".img-box"))), None),
+    }
     # An account has no publication time; its latest article's time stays in extra.
-    return ListingItem(url=url, title=name, account=name, snippet=_dd_text(fields.get("功能介绍")),
-                       extra={k: v for k, v in extra.items() if v not in (None, "")})
+    return ListingItem(
+        url=url,
+        title=name,
+        account=name,
+        snippet=_dd_text(fields.get("功能介绍")),
+        extra={k: v for k, v in extra.items() if v not in (None, "")},
+    )
 
 
 def _field(fields: dict, suffix: str):

@@ -1,4 +1,5 @@
 """Small text helpers shared by the parsers: whitespace, prices, Chinese dates, Unix timestamps."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,8 @@ _CURRENCY_PRICE_RE = re.compile(r"[¥￥]\s*(\d[\d,]*(?:\.\d+)?)")
 _DATE_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:[T\s]*(?P<H>\d{1,2})[:时](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2})(?:\.\d+)?)?)?"
-    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?")
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?"
+)
 # Unix timestamps outside these bounds are noise (a counter, an id), not a publication time.
 _MIN_TS, _MAX_TS = 946_684_800, 4_102_444_800  # 2000-01-01 .. 2100-01-01
 
@@ -31,8 +33,11 @@ def clean_block(value: str | None) -> str:
     if not value:
         return ""
     # Text read from markup is mostly blank lines; they are dropped before the per-line regex.
-    lines = (_INLINE_SPACE_RE.sub(" ", line).strip() for line in _INVISIBLE_RE.sub("", value).splitlines()
-             if line and not line.isspace())
+    lines = (
+        _INLINE_SPACE_RE.sub(" ", line).strip()
+        for line in _INVISIBLE_RE.sub("", value).splitlines()
+        if line and not line.isspace()
+    )
     return "\n".join(line for line in lines if line)
 
 
@@ -96,8 +101,15 @@ def parse_datetime(value: str | None) -> dt.datetime | None:
         return None
     parts = {k: int(v) for k, v in match.groupdict().items() if v and k != "tz"}
     try:
-        moment = dt.datetime(parts["y"], parts["m"], parts["d"], parts.get("H", 0), parts.get("M", 0),
-                             parts.get("S", 0), tzinfo=_zone(match.group("tz")))
+        moment = dt.datetime(
+            parts["y"],
+            parts["m"],
+            parts["d"],
+            parts.get("H", 0),
+            parts.get("M", 0),
+            parts.get("S", 0),
+            tzinfo=_zone(match.group("tz")),
+        )
     except ValueError:
         return None
     return moment

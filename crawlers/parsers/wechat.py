@@ -4,24 +4,56 @@ and an account's profile/history page (its recent articles as items).
 Facts are read from the script variables first (`var ct`, `var nickname`, `var msg_title`), because
 they survive markup WeChat changes and broken nesting, then from the DOM markers, then from <meta>.
 """
+
 from __future__ import annotations
 
 import html
 import re
 
-from crawlers.parsers.htmlutil import (Document, attr, collect_images, collect_links, element_text, node_text,
-                                       scoped_text)
+from crawlers.parsers.htmlutil import (
+    Document,
+    attr,
+    collect_images,
+    collect_links,
+    element_text,
+    node_text,
+    scoped_text,
+)
 from crawlers.parsers.jsvars import js_decoded_props, js_object, js_vars
 from crawlers.parsers.model import ListingItem, ParsedPage
 from crawlers.parsers.textutil import clean_line, first_nonempty, from_unix, parse_datetime
 
 BASE_URL = "https://mp.weixin.qq.com/"
-SCRIPT_VARS = ("ct", "create_time", "publish_time", "nickname", "msg_title", "author", "msg_desc",
-               "user_name", "biz", "mid", "idx", "sn", "item_show_type", "msg_cdn_url", "msg_link",
-               "round_head_img", "name", "_copyright_stat", "profile_signature")
+SCRIPT_VARS = (
+    "ct",
+    "create_time",
+    "publish_time",
+    "nickname",
+    "msg_title",
+    "author",
+    "msg_desc",
+    "user_name",
+    "biz",
+    "mid",
+    "idx",
+    "sn",
+    "item_show_type",
+    "msg_cdn_url",
+    "msg_link",
+    "round_head_img",
+    "name",
+    "_copyright_stat",
+    "profile_signature",
+)
 # window.cgiData properties (JsDecode form) and the `var` names they stand in for.
-CGI_DATA_PROPS = {"nick_name": "nickname", "title": "msg_title", "author": "author", "create_time": "publish_time",
-                  "desc": "msg_desc", "user_name": "user_name"}
+CGI_DATA_PROPS = {
+    "nick_name": "nickname",
+    "title": "msg_title",
+    "author": "author",
+    "create_time": "publish_time",
+    "desc": "msg_desc",
+    "user_name": "user_name",
+}
 _CREATE_TIME_PROP_RE = re.compile(r"create_time\s*:\s*['\"](\d{9,11})['\"]\s*\*\s*1")
 # WeChat's own wording on pages that no longer show an article, checked in this order
 # ("此内容因违规无法查看" must be "removed" before "无法查看" could call it "unavailable").
@@ -35,8 +67,15 @@ GONE_RULES = (
 # Error notices are a line or two; a page with more text than this is judged by its notice box only.
 ERROR_PAGE_MAX_CHARS = 600
 SHARE_TEXT_QUERIES = ("#js_image_desc", "#js_text_desc", ".share_notice", "#js_share_content", ".share_media_desc")
-ERROR_MESSAGE_QUERIES = (".weui-msg__title", ".weui-msg__desc", ".mesg-block", ".global_error_msg",
-                         ".weui_msg_title", ".msg_title_area", "#js_emptyTips")
+ERROR_MESSAGE_QUERIES = (
+    ".weui-msg__title",
+    ".weui-msg__desc",
+    ".mesg-block",
+    ".global_error_msg",
+    ".weui_msg_title",
+    ".msg_title_area",
+    "#js_emptyTips",
+)
 _WECHAT_ID_RE = re.compile(r"微信号\s*[:：]\s*(\S+)")
 
 
@@ -53,8 +92,12 @@ def parse_wechat(doc: Document, selectors: dict | None = None) -> ParsedPage:
         return gone
     if js.get("ct") or js.get("msg_title"):
         return _article(doc, js, None)  # picture/text share posts (item_show_type 8/10) have no #js_content
-    return ParsedPage(state="error", title=doc.title_tag(), text=element_text(doc.sel.root),
-                      extra={"error": "not a WeChat article, error or profile page"})
+    return ParsedPage(
+        state="error",
+        title=doc.title_tag(),
+        text=element_text(doc.sel.root),
+        extra={"error": "not a WeChat article, error or profile page"},
+    )
 
 
 def _script_facts(scripts: str) -> dict[str, str]:
@@ -74,22 +117,35 @@ def _script_facts(scripts: str) -> dict[str, str]:
 
 
 def _article(doc: Document, js: dict, content) -> ParsedPage:
-    title = first_nonempty(js.get("msg_title"), lambda: doc.meta("og:title", "twitter:title"),
-                           lambda: _heading(doc), doc.title_tag)
+    title = first_nonempty(
+        js.get("msg_title"), lambda: doc.meta("og:title", "twitter:title"), lambda: _heading(doc), doc.title_tag
+    )
     # Picture and text "share" posts (item_show_type 8/10) keep their words outside #js_content.
     text = (node_text(content) if content is not None else "") or first_nonempty(
-        doc.first_text(*SHARE_TEXT_QUERIES), js.get("msg_desc"), doc.meta("og:description", "description"))
+        doc.first_text(*SHARE_TEXT_QUERIES), js.get("msg_desc"), doc.meta("og:description", "description")
+    )
     scopes = [content] if content is not None else []
     extra = {key: js[key] for key in ("biz", "mid", "idx", "sn", "user_name", "item_show_type") if key in js}
-    extra.update({"description": first_nonempty(js.get("msg_desc"), doc.meta("og:description", "description")),
-                  "cover": doc.absolute(first_nonempty(js.get("msg_cdn_url"), doc.meta("og:image"))),
-                  "original": bool(doc.css("#copyright_logo")) or js.get("_copyright_stat") == "1",
-                  "canonical_url": doc.absolute(first_nonempty(doc.meta("og:url"), js.get("msg_link"))),
-                  "ip_location": doc.first_text("#js_ip_wording") or None})
-    return ParsedPage(state="ok", title=title, account=_account(doc, js) or None, author=_author(doc, js) or None,
-                      published_at=_published(doc, js), text=text,
-                      images=collect_images(doc, scopes), links=collect_links(doc, scopes),
-                      extra={k: v for k, v in extra.items() if v not in (None, "")})
+    extra.update(
+        {
+            "description": first_nonempty(js.get("msg_desc"), doc.meta("og:description", "description")),
+            "cover": doc.absolute(first_nonempty(js.get("msg_cdn_url"), doc.meta("og:image"))),
+            "original": bool(doc.css("#copyright_logo")) or js.get("_copyright_stat") == "1",
+            "canonical_url": doc.absolute(first_nonempty(doc.meta("og:url"), js.get("msg_link"))),
+            "ip_location": doc.first_text("#js_ip_wording") or None,
+        }
+    )
+    return ParsedPage(
+        state="ok",
+        title=title,
+        account=_account(doc, js) or None,
+        author=_author(doc, js) or None,
+        published_at=_published(doc, js),
+        text=text,
+        images=collect_images(doc, scopes),
+        links=collect_links(doc, scopes),
+        extra={k: v for k, v in extra.items() if v not in (None, "")},
+    )
 
 
 def _heading(doc: Document) -> str:
@@ -102,14 +158,18 @@ def _heading(doc: Document) -> str:
 
 
 def _account(doc: Document, js: dict) -> str:
-    return first_nonempty(lambda: doc.first_text("#js_name"), js.get("nickname"), lambda: doc.first_text("#post-user"),
-                          lambda: doc.first_text("#meta_content .rich_media_meta_nickname",
-                                                 "#js_profile_qrcode .profile_nickname"))
+    return first_nonempty(
+        lambda: doc.first_text("#js_name"),
+        js.get("nickname"),
+        lambda: doc.first_text("#post-user"),
+        lambda: doc.first_text("#meta_content .rich_media_meta_nickname", "#js_profile_qrcode .profile_nickname"),
+    )
 
 
 def _author(doc: Document, js: dict) -> str:
-    found = first_nonempty(lambda: doc.first_text("#js_author_name"), lambda: doc.meta("og:article:author", "author"),
-                           js.get("author"))
+    found = first_nonempty(
+        lambda: doc.first_text("#js_author_name"), lambda: doc.meta("og:article:author", "author"), js.get("author")
+    )
     if found:
         return found
     # 2018/2021 layouts: the author is a plain .rich_media_meta_text in the byline, next to the date.
@@ -141,8 +201,7 @@ def _gone_state(doc: Document) -> ParsedPage | None:
     for state, phrases in GONE_RULES:
         for source in (message, title):
             if source and any(phrase in source for phrase in phrases):
-                return ParsedPage(state=state, title=title, text=message or title,
-                                  extra={"message": message or title})
+                return ParsedPage(state=state, title=title, text=message or title, extra={"message": message or title})
     return None
 
 
@@ -153,14 +212,24 @@ def _profile(doc: Document, js: dict, scripts: str) -> ParsedPage:
     if not items:
         items = _history_cards(doc, account)
     info = doc.sel.css(".profile_info_area")
-    extra = {"page_type": "profile", "article_count": len(items), "biz": js.get("biz"),
-             "wechat_id": _wechat_id(doc, js), "description": _profile_field(doc, "功能介绍"),
-             "principal": _profile_field(doc, "帐号主体") or _profile_field(doc, "账号主体")}
-    return ParsedPage(state="ok", title=account, account=account or None,
-                      text=node_text(info[0]) if info else account, items=items,
-                      images=collect_images(doc, info), next_page=doc.absolute(
-                          doc.sel.css("#js_next_page::attr(href)").get()),
-                      extra={k: v for k, v in extra.items() if v not in (None, "")})
+    extra = {
+        "page_type": "profile",
+        "article_count": len(items),
+        "biz": js.get("biz"),
+        "wechat_id": _wechat_id(doc, js),
+        "description": _profile_field(doc, "功能介绍"),
+        "principal": _profile_field(doc, "帐号主体") or _profile_field(doc, "账号主体"),
+    }
+    return ParsedPage(
+        state="ok",
+        title=account,
+        account=account or None,
+        text=node_text(info[0]) if info else account,
+        items=items,
+        images=collect_images(doc, info),
+        next_page=doc.absolute(doc.sel.css("#js_next_page::attr(href)").get()),
+        extra={k: v for k, v in extra.items() if v not in (None, "")},
+    )
 
 
 def _msg_list_items(doc: Document, msg_list: dict, account: str) -> list[ListingItem]:
@@ -172,12 +241,20 @@ def _msg_list_items(doc: Document, msg_list: dict, account: str) -> list[Listing
         ext = entry.get("app_msg_ext_info") or {}
         articles = [ext] + list(ext.get("multi_app_msg_item_list") or [])
         for n, art in enumerate(a for a in articles if isinstance(a, dict) and a.get("title")):
-            items.append(ListingItem(
-                url=doc.absolute(_unescape_all(art.get("content_url", ""))), title=_unescape_all(art["title"]),
-                account=account, snippet=_unescape_all(art.get("digest", "")),
-                published_at=from_unix(comm.get("datetime")),
-                extra={"id": f"{comm.get('id', '')}-{n}", "author": _unescape_all(art.get("author", "")),
-                       "cover": doc.absolute(_unescape_all(art.get("cover", "")))}))
+            items.append(
+                ListingItem(
+                    url=doc.absolute(_unescape_all(art.get("content_url", ""))),
+                    title=_unescape_all(art["title"]),
+                    account=account,
+                    snippet=_unescape_all(art.get("digest", "")),
+                    published_at=from_unix(comm.get("datetime")),
+                    extra={
+                        "id": f"{comm.get('id', '')}-{n}",
+                        "author": _unescape_all(art.get("author", "")),
+                        "cover": doc.absolute(_unescape_all(art.get("cover", ""))),
+                    },
+                )
+            )
     return items
 
 
@@ -187,12 +264,17 @@ def _history_cards(doc: Document, account: str) -> list[ListingItem]:
         href = card.css("h4::attr(hrefs)").get() or card.css("h4 a::attr(href)").get()
         title = node_text(card.css("h4")[0]) if card.css("h4") else ""
         if title:
-            items.append(ListingItem(url=doc.absolute(html.unescape(href or "")), title=title, account=account,
-                                     snippet=scoped_text(card, ".weui_media_desc"),
-                                     published_at=parse_datetime(scoped_text(card, ".weui_media_extra_info")),
-                                     extra={"id": attr(card, "msgid", "")}))
+            items.append(
+                ListingItem(
+                    url=doc.absolute(html.unescape(href or "")),
+                    title=title,
+                    account=account,
+                    snippet=scoped_text(card, ".weui_media_desc"),
+                    published_at=parse_datetime(scoped_text(card, ".weui_media_extra_info")),
+                    extra={"id": attr(card, "msgid", "")},
+                )
+            )
     return items
-
 
 
 def _wechat_id(doc: Document, js: dict) -> str:
@@ -201,8 +283,9 @@ def _wechat_id(doc: Document, js: dict) -> str:
 
 
 def _profile_field(doc: Document, label: str) -> str:
-    values = doc.sel.xpath("//label[contains(@class,'profile_desc_label')][contains(., $l)]"
-                           "/following-sibling::*[1]", l=label)
+    values = doc.sel.xpath(
+        "//label[contains(@class,'profile_desc_label')][contains(., $l)]/following-sibling::*[1]", l=label
+    )
     return node_text(values[0]) if values else ""
 
 

@@ -5,6 +5,7 @@ listings) yield requests for their items and their next page; content pages yiel
 pipeline and requests for links matching the source's `follow` patterns. Captcha pages are never
 content: the domain is paused and the request retried, or the crawl stops after too many in a row.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawlers import worker as tasks
 from crawlers.items import PageItem, fetch_fields, fetch_record
 from crawlers.pipelines import account_for
-from crawlers.spiders.listing import listing_page
 from crawlers.sources import LISTING_KINDS, Source
+from crawlers.spiders.listing import listing_page
 
 GONE_STATUSES = {404: "removed", 410: "removed"}
 
@@ -29,8 +30,9 @@ class SourceSpider(scrapy.Spider):
     name = "wangxun"
     custom_settings = {}
 
-    def __init__(self, source: Source, start_urls: list[str], frontier, pauses, worker=None, contexts=None,
-                 cfg=None, **kw):
+    def __init__(
+        self, source: Source, start_urls: list[str], frontier, pauses, worker=None, contexts=None, cfg=None, **kw
+    ):
         super().__init__(name=source.name, **kw)
         self.cfg = cfg
         self.worker = worker  # crawlers.worker.PageWorker: parses, classifies and stores
@@ -60,8 +62,14 @@ class SourceSpider(scrapy.Spider):
                 from scrapy_playwright.page import PageMethod
 
                 meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for)]
-        return scrapy.Request(spec["url"], callback=self.parse_page, errback=self.on_error, meta=meta,
-                              priority=spec.get("depth", 0), dont_filter=bool(fp))
+        return scrapy.Request(
+            spec["url"],
+            callback=self.parse_page,
+            errback=self.on_error,
+            meta=meta,
+            priority=spec.get("depth", 0),
+            dont_filter=bool(fp),
+        )
 
     async def parse_page(self, response) -> list:
         """A coroutine returning a list, not an async generator: Scrapy then runs the spider
@@ -80,8 +88,15 @@ class SourceSpider(scrapy.Spider):
         # Parsed in the page worker (another core), while the engine goes on downloading; a static
         # content page is stored there too, in the same call (a rendered one waits for its screenshot).
         spec = self._store_spec(response, wx) if page is None else None
-        parsed, stored = await self.worker.call(tasks.parse_and_store, wx["kind"], response.url, response.body,
-                                                _declared_encoding(response), self.source.selectors or None, spec)
+        parsed, stored = await self.worker.call(
+            tasks.parse_and_store,
+            wx["kind"],
+            response.url,
+            response.body,
+            _declared_encoding(response),
+            self.source.selectors or None,
+            spec,
+        )
         domain = urlsplit(response.url).hostname or ""
         if parsed.state == "captcha":
             return [self._after_captcha(response, domain)]
@@ -93,9 +108,16 @@ class SourceSpider(scrapy.Spider):
         if stored is not None:
             # Stored already: accounted for here instead of yielding an item, whose trip through
             # Scrapy's middlewares and item pipeline cost more than the bookkeeping itself.
-            item = PageItem(url=response.url, source=self.source.name, platform=self.source.platform,
-                            kind=wx["kind"], parsed=parsed, fetch=None, depth=wx.get("depth", 0),
-                            frontier_fp=response.meta.get("wx_fp", ""))
+            item = PageItem(
+                url=response.url,
+                source=self.source.name,
+                platform=self.source.platform,
+                kind=wx["kind"],
+                parsed=parsed,
+                fetch=None,
+                depth=wx.get("depth", 0),
+                frontier_fp=response.meta.get("wx_fp", ""),
+            )
             if not account_for(self, item, stored):
                 self.logger.warning("not stored: %s (%s)", response.url, stored)
                 response.meta["wx_unfinished"] = True  # its journal entry stays open
@@ -108,9 +130,15 @@ class SourceSpider(scrapy.Spider):
     def _store_spec(self, response, wx: dict) -> dict:
         """What the page worker needs to store this response as a page if it is content."""
         fp = response.meta.get("wx_fp", "")
-        return {"is_item": _is_item(wx), "source": self.source.name, "platform": self.source.platform,
-                "depth": wx.get("depth", 0), "frontier_fp": fp, "journal": str(self.frontier.path) if fp else "",
-                "fetch": fetch_fields(response)}
+        return {
+            "is_item": _is_item(wx),
+            "source": self.source.name,
+            "platform": self.source.platform,
+            "depth": wx.get("depth", 0),
+            "frontier_fp": fp,
+            "journal": str(self.frontier.path) if fp else "",
+            "fetch": fetch_fields(response),
+        }
 
     async def _screenshot_if_hit(self, item: PageItem, page) -> None:
         """Classify while the browser page is still open; only hits need the (costly) screenshot."""
@@ -137,17 +165,18 @@ class SourceSpider(scrapy.Spider):
             # The listing is the content (a JSON API): store each item as its own page.
             for i, it in enumerate(listing_items):
                 page = listing_page(it)
-                yield self._item(response, wx, page, url=urljoin(response.url, it.url),
-                                 last=i == len(listing_items) - 1)
+                yield self._item(
+                    response, wx, page, url=urljoin(response.url, it.url), last=i == len(listing_items) - 1
+                )
         elif depth < src.max_depth:
             for it in listing_items:
                 url = urljoin(response.url, it.url)
                 if not src.follow or src.follows(url):
-                    yield self.request({"url": url, "kind": src.item_kind, "depth": depth + 1, "item": 1,
-                                        "account": it.seller or ""})
+                    yield self.request(
+                        {"url": url, "kind": src.item_kind, "depth": depth + 1, "item": 1, "account": it.seller or ""}
+                    )
         if parsed.next_page and wx.get("page", 1) < src.max_list_pages:
-            yield self.request({**wx, "url": urljoin(response.url, parsed.next_page),
-                                "page": wx.get("page", 1) + 1})
+            yield self.request({**wx, "url": urljoin(response.url, parsed.next_page), "page": wx.get("page", 1) + 1})
 
     def _follow(self, response, wx: dict, parsed):
         src, depth = self.source, wx.get("depth", 0)
@@ -156,16 +185,30 @@ class SourceSpider(scrapy.Spider):
         for link in parsed.links:
             url = urljoin(response.url, link if isinstance(link, str) else link.get("url", ""))
             if src.follows(url):
-                yield self.request({"url": url, "kind": src.item_kind or src.kind, "depth": depth + 1, "item": 1,
-                                    "account": parsed.account or wx.get("account", "")})
+                yield self.request(
+                    {
+                        "url": url,
+                        "kind": src.item_kind or src.kind,
+                        "depth": depth + 1,
+                        "item": 1,
+                        "account": parsed.account or wx.get("account", ""),
+                    }
+                )
 
     def _item(self, response, wx, parsed, url=None, last=True) -> PageItem:
         # A redirected request (Sogou's /link?url=…) is stored under where it landed.
         page_url = url or response.url
-        return PageItem(url=page_url, source=self.source.name, platform=self.source.platform,
-                        kind=wx["kind"], parsed=parsed, depth=wx.get("depth", 0),
-                        fetch=fetch_record(response, parsed.text or ""),
-                        frontier_fp=response.meta.get("wx_fp", ""), last_of_response=last)
+        return PageItem(
+            url=page_url,
+            source=self.source.name,
+            platform=self.source.platform,
+            kind=wx["kind"],
+            parsed=parsed,
+            depth=wx.get("depth", 0),
+            fetch=fetch_record(response, parsed.text or ""),
+            frontier_fp=response.meta.get("wx_fp", ""),
+            last_of_response=last,
+        )
 
     def on_error(self, failure):
         request = failure.request

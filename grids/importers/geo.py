@@ -4,6 +4,7 @@ Files with a declared CRS are reprojected to WGS-84 with pyproj (through geopand
 CRS is WGS-84 by the standard, but Chinese exports are often GCJ-02 without saying so: `crs` names the
 system for such files. Invalid polygons are repaired with make_valid (keeping the polygonal part) or
 rejected with their feature id, by setting. Everything is checked before anything is written."""
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,18 @@ FIELD_ALIASES = {
     "manager_name": ("manager_name", "网格员", "网格长", "负责人", "manager"),
     "manager_phone": ("manager_phone", "联系电话", "电话", "phone"),
 }
-LEVEL_ALIASES = {"district": "district", "区县": "district", "区": "district", "县": "district",
-                 "street": "street", "街道": "street", "片区": "street", "镇": "street",
-                 "grid": "grid", "网格": "grid"}
+LEVEL_ALIASES = {
+    "district": "district",
+    "区县": "district",
+    "区": "district",
+    "县": "district",
+    "street": "street",
+    "街道": "street",
+    "片区": "street",
+    "镇": "street",
+    "grid": "grid",
+    "网格": "grid",
+}
 
 
 def import_grids(session: Session, path, crs: str | None = None, repair: bool = True) -> ImportSummary:
@@ -52,7 +62,9 @@ def _read(path: Path, crs: str | None) -> gpd.GeoDataFrame:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise UserError(f"{path.name}: not a readable GeoJSON or Shapefile ({str(exc).splitlines()[0][:120]})") from None
+        raise UserError(
+            f"{path.name}: not a readable GeoJSON or Shapefile ({str(exc).splitlines()[0][:120]})"
+        ) from None
     if frame.empty:
         raise UserError(f"{path.name}: no features")
     if crs and crs.lower() in ("gcj02", "bd09"):
@@ -64,8 +76,10 @@ def _read(path: Path, crs: str | None) -> gpd.GeoDataFrame:
 
 def _from_chinese_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     """GCJ-02/BD-09 are not in any EPSG registry; convert the vertices with grids.coords."""
+
     def convert(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(coords.to_wgs84(xy[:, 0], xy[:, 1], crs))
+
     frame = frame.copy()
     frame.geometry = shapely.transform(frame.geometry.values, convert)
     return frame.set_crs("EPSG:4326", allow_override=True)
@@ -86,9 +100,15 @@ def _record(frame: gpd.GeoDataFrame, i: int, problems: list[str], repair: bool) 
     geom = _polygon(geom, label, problems, repair)
     if geom is None or len(problems) > before:
         return None
-    return {"code": str(props["code"]).strip(), "name": str(props["name"]).strip(), "level": level,
-            "parent_code": _clean(props.get("parent_code")), "manager_name": _clean(props.get("manager_name")),
-            "manager_phone": _clean(props.get("manager_phone")), "geometry": geom}
+    return {
+        "code": str(props["code"]).strip(),
+        "name": str(props["name"]).strip(),
+        "level": level,
+        "parent_code": _clean(props.get("parent_code")),
+        "manager_name": _clean(props.get("manager_name")),
+        "manager_phone": _clean(props.get("manager_phone")),
+        "geometry": geom,
+    }
 
 
 def _polygon(geom, label: str, problems: list[str], repair: bool):
@@ -100,8 +120,10 @@ def _polygon(geom, label: str, problems: list[str], repair: bool):
         return None
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        problems.append(f"{label}: coordinates ({minx:.0f}, {miny:.0f}) are not longitude/latitude; "
-                        "the file has no CRS — give the right one with --crs (e.g. EPSG:4547)")
+        problems.append(
+            f"{label}: coordinates ({minx:.0f}, {miny:.0f}) are not longitude/latitude; "
+            "the file has no CRS — give the right one with --crs (e.g. EPSG:4547)"
+        )
         return None
     if not geom.is_valid:
         if not repair:
@@ -138,9 +160,17 @@ def _write(session: Session, records: list[dict]) -> ImportSummary:
         minx, miny, maxx, maxy = geom.bounds
         centre = geom.representative_point()
         parent = existing.get(r.pop("parent_code") or "")
-        values = dict(r, geometry=json.dumps(json.loads(shapely.to_geojson(geom)), separators=(",", ":")),
-                      min_lon=minx, min_lat=miny, max_lon=maxx, max_lat=maxy,
-                      centroid_lon=centre.x, centroid_lat=centre.y, parent_id=parent.id if parent else None)
+        values = dict(
+            r,
+            geometry=json.dumps(json.loads(shapely.to_geojson(geom)), separators=(",", ":")),
+            min_lon=minx,
+            min_lat=miny,
+            max_lon=maxx,
+            max_lat=maxy,
+            centroid_lon=centre.x,
+            centroid_lat=centre.y,
+            parent_id=parent.id if parent else None,
+        )
         grid = existing.get(r["code"])
         if grid is None:
             grid = Grid(**values)

@@ -5,6 +5,7 @@ a report naming row and column; only a clean file is written, in the caller's si
 Rows whose licence number is already in the database update that record, so re-importing a corrected
 register is safe. Coordinates are converted to WGS-84 from the file's system (GCJ-02 by default, as
 高德/腾讯 exports are)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,19 +16,43 @@ from sqlalchemy.orm import Session
 
 from core.models import VENUE_CATEGORIES, Agency, Grid, Inspection, Venue
 from grids import coords
-from grids.location import GridIndex
 from grids.importers.tabular import Column, Table, date, number, read_table, text
+from grids.location import GridIndex
 
 CATEGORY_ALIASES = {
-    "网吧": "网吧", "网咖": "网吧", "互联网上网服务营业场所": "网吧", "上网服务": "网吧",
-    "歌舞娱乐": "歌舞娱乐", "ktv": "歌舞娱乐", "歌舞厅": "歌舞娱乐", "歌舞娱乐场所": "歌舞娱乐", "娱乐场所": "歌舞娱乐",
-    "游艺": "游艺", "游艺娱乐": "游艺", "游艺娱乐场所": "游艺", "电玩城": "游艺",
-    "演出场所": "演出场所", "演出场所经营单位": "演出场所", "剧场": "演出场所",
-    "书店与出版物零售": "书店与出版物零售", "书店": "书店与出版物零售", "出版物零售": "书店与出版物零售",
-    "出版物经营": "书店与出版物零售", "书报刊零售": "书店与出版物零售",
-    "印刷": "印刷", "印刷企业": "印刷", "印刷经营": "印刷", "复印打印": "印刷", "图文快印": "印刷",
-    "旅行社": "旅行社", "旅行社及分社": "旅行社", "旅行社服务网点": "旅行社",
-    "泳池": "泳池", "游泳场所": "泳池", "游泳馆": "泳池", "高危险性体育项目": "泳池",
+    "网吧": "网吧",
+    "网咖": "网吧",
+    "互联网上网服务营业场所": "网吧",
+    "上网服务": "网吧",
+    "歌舞娱乐": "歌舞娱乐",
+    "ktv": "歌舞娱乐",
+    "歌舞厅": "歌舞娱乐",
+    "歌舞娱乐场所": "歌舞娱乐",
+    "娱乐场所": "歌舞娱乐",
+    "游艺": "游艺",
+    "游艺娱乐": "游艺",
+    "游艺娱乐场所": "游艺",
+    "电玩城": "游艺",
+    "演出场所": "演出场所",
+    "演出场所经营单位": "演出场所",
+    "剧场": "演出场所",
+    "书店与出版物零售": "书店与出版物零售",
+    "书店": "书店与出版物零售",
+    "出版物零售": "书店与出版物零售",
+    "出版物经营": "书店与出版物零售",
+    "书报刊零售": "书店与出版物零售",
+    "印刷": "印刷",
+    "印刷企业": "印刷",
+    "印刷经营": "印刷",
+    "复印打印": "印刷",
+    "图文快印": "印刷",
+    "旅行社": "旅行社",
+    "旅行社及分社": "旅行社",
+    "旅行社服务网点": "旅行社",
+    "泳池": "泳池",
+    "游泳场所": "泳池",
+    "游泳馆": "泳池",
+    "高危险性体育项目": "泳池",
 }
 
 VENUE_COLUMNS = [
@@ -46,7 +71,12 @@ VENUE_COLUMNS = [
 
 AGENCY_COLUMNS = [
     Column("name", ("名称", "旅行社名称", "单位名称"), text, required=True),
-    Column("licence_no", ("license_no", "许可证号", "许可证编号", "经营许可证编号", "旅行社业务经营许可证"), text, required=True),
+    Column(
+        "licence_no",
+        ("license_no", "许可证号", "许可证编号", "经营许可证编号", "旅行社业务经营许可证"),
+        text,
+        required=True,
+    ),
     Column("address", ("地址", "经营地址"), text),
     Column("lon", ("经度", "longitude", "lng"), number),
     Column("lat", ("纬度", "latitude"), number),
@@ -141,7 +171,9 @@ def _check_category(table: Table) -> None:
             continue
         category = CATEGORY_ALIASES.get(raw.strip().lower())
         if category is None:
-            table.problem(row["_row"], "category", f"unknown category {raw!r}; use one of {'、'.join(VENUE_CATEGORIES)}")
+            table.problem(
+                row["_row"], "category", f"unknown category {raw!r}; use one of {'、'.join(VENUE_CATEGORIES)}"
+            )
         row["category"] = category
 
 

@@ -1,6 +1,7 @@
 """Read CSV and Excel registers the way users really have them: UTF-8 or GBK, English or Chinese
 headers, numbers stored as text, dates as Excel dates or strings. Rows are checked against a column
 spec and every problem is reported by row number (as the spreadsheet shows it) and column name."""
+
 from __future__ import annotations
 
 import csv
@@ -58,6 +59,7 @@ def read_table(path: str | Path, columns: list[Column]) -> Table:
 
 
 # ---------------------------------------------------------------- value parsers used by column specs
+
 
 def text(value: str) -> str | None:
     value = str(value).strip()

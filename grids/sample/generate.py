@@ -9,6 +9,7 @@ their real centres, clipped to the outline; each street is split into 6–10 gri
 agencies, inspectors and two years of inspections are invented but shaped like real registers. A fixed
 seed makes every run identical.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,11 @@ def main(out_dir: Path = OUT) -> None:
     rng = random.Random(SEED)
     out_dir.mkdir(parents=True, exist_ok=True)
     district = _district_outline()
-    streets = _split(district, [Point(*coords.gcj02_to_wgs84(*c)) for c in names.STREET_CENTRES_GCJ.values()],
-                     list(names.STREET_CENTRES_GCJ))
+    streets = _split(
+        district,
+        [Point(*coords.gcj02_to_wgs84(*c)) for c in names.STREET_CENTRES_GCJ.values()],
+        list(names.STREET_CENTRES_GCJ),
+    )
     features = [_feature("320508", "姑苏区", "district", None, district, "周建国")]
     grids = []
     for i, (street_name, street_poly) in enumerate(streets.items(), start=1):
@@ -48,9 +52,14 @@ def main(out_dir: Path = OUT) -> None:
             code = f"{street_code}{j:03d}"
             features.append(_feature(code, gname, "grid", street_code, gpoly, names.person(rng)))
             grids.append((code, street_name, gpoly))
-    (out_dir / "district.geojson").write_text(json.dumps(
-        {"type": "FeatureCollection", "name": "苏州市姑苏区 sample district (WGS-84)", "features": features},
-        ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    (out_dir / "district.geojson").write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "name": "苏州市姑苏区 sample district (WGS-84)", "features": features},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
+        encoding="utf-8",
+    )
     venues = _venues(rng, grids)
     agencies = _agencies(rng, grids, venues)
     _write_csv(out_dir / "venues.csv", venues)
@@ -98,9 +107,18 @@ def _random_points(rng: random.Random, poly, n: int) -> list[Point]:
 
 
 def _feature(code, name, level, parent, geom, manager) -> dict:
-    return {"type": "Feature", "geometry": mapping(geom.simplify(0.00002)),
-            "properties": {"code": code, "name": name, "level": level, "parent_code": parent,
-                           "manager_name": manager, "manager_phone": f"0512-6{zlib.crc32(code.encode()) % 10**7:07d}"}}
+    return {
+        "type": "Feature",
+        "geometry": mapping(geom.simplify(0.00002)),
+        "properties": {
+            "code": code,
+            "name": name,
+            "level": level,
+            "parent_code": parent,
+            "manager_name": manager,
+            "manager_phone": f"0512-6{zlib.crc32(code.encode()) % 10**7:07d}",
+        },
+    }
 
 
 def _venues(rng: random.Random, grids) -> list[dict]:
@@ -111,25 +129,44 @@ def _venues(rng: random.Random, grids) -> list[dict]:
             code, street, poly = rng.choice(grids)
             p = _random_points(rng, poly, 1)[0]
             expiry = TODAY + dt.timedelta(days=rng.randint(-200, 1500))
-            rows.append({"name": names.venue_name(rng, category, street), "category": category,
-                         "licence_no": names.licence_no(category, serial), "licence_expiry": expiry.isoformat(),
-                         "address": names.address(rng, street), "lon": round(p.x, 6), "lat": round(p.y, 6),
-                         "grid_code": code, "legal_rep": names.person(rng), "phone": names.phone(rng),
-                         "status": "营业" if rng.random() > 0.04 else "停业"})
+            rows.append(
+                {
+                    "name": names.venue_name(rng, category, street),
+                    "category": category,
+                    "licence_no": names.licence_no(category, serial),
+                    "licence_expiry": expiry.isoformat(),
+                    "address": names.address(rng, street),
+                    "lon": round(p.x, 6),
+                    "lat": round(p.y, 6),
+                    "grid_code": code,
+                    "legal_rep": names.person(rng),
+                    "phone": names.phone(rng),
+                    "status": "营业" if rng.random() > 0.04 else "停业",
+                }
+            )
     return _dedupe_names(rows)
 
 
 def _agencies(rng: random.Random, grids, venues) -> list[dict]:
     """The licensed registry: every 旅行社 venue, plus agencies elsewhere in the city."""
-    rows = [{"name": v["name"], "license_no": v["licence_no"], "address": v["address"],
-             "lon": v["lon"], "lat": v["lat"]} for v in venues if v["category"] == "旅行社"]
+    rows = [
+        {"name": v["name"], "license_no": v["licence_no"], "address": v["address"], "lon": v["lon"], "lat": v["lat"]}
+        for v in venues
+        if v["category"] == "旅行社"
+    ]
     for k in range(40):
         name = names.agency_name(rng, outside=True)
         if any(r["name"] == name for r in rows):
             continue
-        rows.append({"name": name, "license_no": f"L-JS-{rng.choice(['CJ', 'GJ'])}{20000 + k:05d}",
-                     "address": f"苏州市{rng.choice(names.OTHER_DISTRICTS)}{rng.choice(names.OTHER_ROADS)}{rng.randint(1, 900)}号",
-                     "lon": "", "lat": ""})
+        rows.append(
+            {
+                "name": name,
+                "license_no": f"L-JS-{rng.choice(['CJ', 'GJ'])}{20000 + k:05d}",
+                "address": f"苏州市{rng.choice(names.OTHER_DISTRICTS)}{rng.choice(names.OTHER_ROADS)}{rng.randint(1, 900)}号",
+                "lon": "",
+                "lat": "",
+            }
+        )
     return rows
 
 
@@ -150,9 +187,17 @@ def _inspections(rng: random.Random, venues) -> list[dict]:
         for _ in range(rng.choices([0, 1, 2, 3, 4], weights=[25, 30, 25, 12, 8])[0]):
             day = TODAY - dt.timedelta(days=rng.randint(1, 730))
             result, violation, penalty = names.inspection_outcome(rng, v["category"])
-            rows.append({"venue_licence_no": v["licence_no"], "date": day.isoformat(),
-                         "inspectors": "、".join(rng.sample(inspectors, 2)), "result": result,
-                         "violations": violation, "penalty_yuan": penalty, "notes": ""})
+            rows.append(
+                {
+                    "venue_licence_no": v["licence_no"],
+                    "date": day.isoformat(),
+                    "inspectors": "、".join(rng.sample(inspectors, 2)),
+                    "result": result,
+                    "violations": violation,
+                    "penalty_yuan": penalty,
+                    "notes": "",
+                }
+            )
     rows.sort(key=lambda r: (r["date"], r["venue_licence_no"]))
     return rows
 

@@ -1,5 +1,6 @@
 """Load the bundled sample district into the database: grids, venues, agencies, inspectors and two
 years of inspections, in one transaction (all or nothing). Loading twice changes nothing."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,10 @@ def load_sample(cfg: Config, sample_dir: Path | None = None) -> dict[str, int]:
             import_agencies(session, sample_dir / "agencies.csv", crs="wgs84")
             import_inspections(session, sample_dir / "inspections.csv")
             _load_inspectors(session, sample_dir / "inspectors.csv")
-        return {name: session.scalar(select(func.count()).select_from(model))
-                for name, model in (("grids", Grid), ("inspections", Inspection), ("inspectors", Inspector))}
+        return {
+            name: session.scalar(select(func.count()).select_from(model))
+            for name, model in (("grids", Grid), ("inspections", Inspection), ("inspectors", Inspector))
+        }
 
 
 def _load_inspectors(session, path: Path) -> None:

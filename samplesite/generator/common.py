@@ -2,25 +2,50 @@
 
 Everything draws from one random.Random passed in, so the same seed writes the same posts.json.
 """
+
 from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import datetime as dt
+import hashlib
 import random
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
 STREETS = ["平江街道", "沧浪街道", "双塔街道", "金阊街道", "虎丘街道", "白洋湾街道", "苏锦街道", "吴门桥街道"]
-LANDMARKS = ["拙政园", "平江路", "观前街", "山塘街", "虎丘", "留园", "盘门", "石路", "十全街", "苏州博物馆",
-             "狮子林", "网师园", "沧浪亭"]
+LANDMARKS = [
+    "拙政园",
+    "平江路",
+    "观前街",
+    "山塘街",
+    "虎丘",
+    "留园",
+    "盘门",
+    "石路",
+    "十全街",
+    "苏州博物馆",
+    "狮子林",
+    "网师园",
+    "沧浪亭",
+]
 # Which street each landmark lies in, so a post's places agree with the map.
-LANDMARK_STREET = {"拙政园": "平江街道", "平江路": "平江街道", "观前街": "平江街道", "狮子林": "平江街道",
-                   "苏州博物馆": "平江街道", "山塘街": "金阊街道", "石路": "金阊街道", "留园": "虎丘街道",
-                   "虎丘": "虎丘街道", "盘门": "吴门桥街道", "十全街": "双塔街道", "网师园": "双塔街道",
-                   "沧浪亭": "沧浪街道"}
+LANDMARK_STREET = {
+    "拙政园": "平江街道",
+    "平江路": "平江街道",
+    "观前街": "平江街道",
+    "狮子林": "平江街道",
+    "苏州博物馆": "平江街道",
+    "山塘街": "金阊街道",
+    "石路": "金阊街道",
+    "留园": "虎丘街道",
+    "虎丘": "虎丘街道",
+    "盘门": "吴门桥街道",
+    "十全街": "双塔街道",
+    "网师园": "双塔街道",
+    "沧浪亭": "沧浪街道",
+}
 _CST = dt.timezone(dt.timedelta(hours=8))
 # Posts are dated over the fifteen months before the demo date.
 FIRST_DAY = dt.datetime(2025, 8, 1, tzinfo=_CST)
@@ -110,8 +135,12 @@ def phone(rng: random.Random) -> str:
 
 
 def wechat_contact(rng: random.Random) -> str:
-    return rng.choice(["vx", "V", "微信", "wx", "薇"]) + "：" + rng.choice(["gusu", "sz", "travel", "wm", "ps"]) + \
-        "".join(rng.choice(string.digits) for _ in range(rng.randint(4, 7)))
+    return (
+        rng.choice(["vx", "V", "微信", "wx", "薇"])
+        + "："
+        + rng.choice(["gusu", "sz", "travel", "wm", "ps"])
+        + "".join(rng.choice(string.digits) for _ in range(rng.randint(4, 7)))
+    )
 
 
 def account(name: str, *, owner: str = "个人", signature: str = "", verified: bool = False) -> dict:
@@ -121,9 +150,17 @@ def account(name: str, *, owner: str = "个人", signature: str = "", verified: 
     an account that a crawl source or a test refers to."""
     digest = hashlib.sha1(f"samplesite-account:{name}".encode()).hexdigest()
     account_id = PINNED_ACCOUNT_IDS.get(name, "gh_" + digest[:12])
-    return {"id": account_id, "name": name, "biz": base64.b64encode(str(int(digest[12:20], 16)).encode()).decode(),
-            "wechat_id": "wx" + digest[20:28], "signature": signature or f"{name}，分享苏州身边事。",
-            "owner": owner, "province": "江苏", "verified": verified, "openid": "oIWsF" + digest[28:40]}
+    return {
+        "id": account_id,
+        "name": name,
+        "biz": base64.b64encode(str(int(digest[12:20], 16)).encode()).decode(),
+        "wechat_id": "wx" + digest[20:28],
+        "signature": signature or f"{name}，分享苏州身边事。",
+        "owner": owner,
+        "province": "江苏",
+        "verified": verified,
+        "openid": "oIWsF" + digest[28:40],
+    }
 
 
 def street_of(place: str) -> str:
@@ -163,22 +200,65 @@ class Context:
         return self.accounts[key]
 
 
-def wechat_post(ctx: Context, account: dict, title: str, paragraphs: list[str], labels: list[str], *,
-                author: str = "", places: list[str] | None = None, **extra) -> dict:
+def wechat_post(
+    ctx: Context,
+    account: dict,
+    title: str,
+    paragraphs: list[str],
+    labels: list[str],
+    *,
+    author: str = "",
+    places: list[str] | None = None,
+    **extra,
+) -> dict:
     published_at = extra.pop("published_at", None) or timestamp(ctx.rng)
-    return {"channel": "wechat", "key": ctx.ids.token(), "title": title, "text": "\n".join(paragraphs),
-            "author": author or account["name"], "account": account, "published_at": published_at,
-            "mid": ctx.ids.digits("2", 10), "idx": 1, "sn": ctx.ids.hex(32), "status": "ok", "markup": "normal",
-            "original": ctx.rng.random() < 0.6, "places": places or [], "expected_labels": labels, **extra}
+    return {
+        "channel": "wechat",
+        "key": ctx.ids.token(),
+        "title": title,
+        "text": "\n".join(paragraphs),
+        "author": author or account["name"],
+        "account": account,
+        "published_at": published_at,
+        "mid": ctx.ids.digits("2", 10),
+        "idx": 1,
+        "sn": ctx.ids.hex(32),
+        "status": "ok",
+        "markup": "normal",
+        "original": ctx.rng.random() < 0.6,
+        "places": places or [],
+        "expected_labels": labels,
+        **extra,
+    }
 
 
-def listing_post(ctx: Context, channel: str, seller: dict, title: str, paragraphs: list[str], price: float,
-                 labels: list[str], *, location: str = "江苏 苏州", places: list[str] | None = None,
-                 **extra) -> dict:
+def listing_post(
+    ctx: Context,
+    channel: str,
+    seller: dict,
+    title: str,
+    paragraphs: list[str],
+    price: float,
+    labels: list[str],
+    *,
+    location: str = "江苏 苏州",
+    places: list[str] | None = None,
+    **extra,
+) -> dict:
     """A shop, kongfz or goofish item (item ids follow each site's length)."""
     first, length = {"shop": ("6", 12), "kongfz": ("7", 10), "goofish": ("8", 12)}[channel]
     published_at = extra.pop("published_at", None) or timestamp(ctx.rng)
-    return {"channel": channel, "key": ctx.ids.digits(first, length), "title": title,
-            "text": "\n".join(paragraphs), "author": seller["name"], "account": seller,
-            "published_at": published_at, "price": round(float(price), 2), "location": location,
-            "places": places or [], "expected_labels": labels, **extra}
+    return {
+        "channel": channel,
+        "key": ctx.ids.digits(first, length),
+        "title": title,
+        "text": "\n".join(paragraphs),
+        "author": seller["name"],
+        "account": seller,
+        "published_at": published_at,
+        "price": round(float(price), 2),
+        "location": location,
+        "places": places or [],
+        "expected_labels": labels,
+        **extra,
+    }

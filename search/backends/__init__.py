@@ -1,4 +1,5 @@
 """Search backends behind one interface; `[search] backend` picks one."""
+
 from __future__ import annotations
 
 from core.config import Config

@@ -1,4 +1,5 @@
 """The interface every search backend implements, and the result types both return."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ class IndexUnavailable(Exception):
 @dataclass
 class Snippet:
     """A fragment of a field with highlighted spans; `html` is escaped and safe to render."""
+
     field: str
     text: str
     spans: list[tuple[int, int]]  # offsets in `text`
@@ -66,8 +68,7 @@ class SearchBackend(Protocol):
 
     def search(self, query: Query, params: SearchParams) -> SearchResult: ...
 
-    def rebuild(self, docs: Iterable[dict[str, Any]], total: int,
-                advance: Callable[[int], None]) -> int:
+    def rebuild(self, docs: Iterable[dict[str, Any]], total: int, advance: Callable[[int], None]) -> int:
         """Build a fresh index from `docs` and switch to it; returns documents indexed."""
 
     def count(self) -> int: ...

@@ -1,5 +1,6 @@
 """The Elasticsearch backend: the official client, versioned indexes behind an alias, bulk writes
 with retries. Request bodies come from es_requests (pure, unit-tested)."""
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,12 @@ def make_client(cfg: Config):
     hosts = [u.strip() for u in str(c.es_url).split(",") if u.strip()]
     if not hosts:
         raise ConfigError("[search] es_url is empty; set the Elasticsearch cluster URL")
-    kw: dict[str, Any] = {"request_timeout": float(c.es_request_timeout_s), "max_retries": int(c.es_max_retries),
-                          "retry_on_timeout": True, "verify_certs": bool(c.es_verify_certs)}
+    kw: dict[str, Any] = {
+        "request_timeout": float(c.es_request_timeout_s),
+        "max_retries": int(c.es_max_retries),
+        "retry_on_timeout": True,
+        "verify_certs": bool(c.es_verify_certs),
+    }
     if c.es_api_key:
         kw["api_key"] = c.es_api_key
     elif c.es_username:
@@ -83,17 +88,24 @@ class ElasticBackend:
         from elasticsearch import ApiError, TransportError, helpers
 
         try:
-            _ok, errors = helpers.bulk(self.es, actions, raise_on_error=False, raise_on_exception=True,
-                                       max_retries=int(self.cfg.search.es_max_retries), initial_backoff=1,
-                                       chunk_size=int(self.cfg.search.bulk_size))
+            _ok, errors = helpers.bulk(
+                self.es,
+                actions,
+                raise_on_error=False,
+                raise_on_exception=True,
+                max_retries=int(self.cfg.search.es_max_retries),
+                initial_backoff=1,
+                chunk_size=int(self.cfg.search.bulk_size),
+            )
         except (TransportError, ApiError) as exc:
             raise _unavailable(exc) from exc
         if ignore_404:
             errors = [e for e in errors if next(iter(e.values())).get("status") != 404]
         if errors:
             first = next(iter(errors[0].values()))
-            raise IndexUnavailable(f"Elasticsearch rejected {len(errors)} document(s); first: "
-                                   f"{first.get('status')} {first.get('error')}")
+            raise IndexUnavailable(
+                f"Elasticsearch rejected {len(errors)} document(s); first: {first.get('status')} {first.get('error')}"
+            )
 
     def index(self, docs: list[dict[str, Any]]) -> None:
         self._bulk(req.bulk_index_actions(self.alias, docs))
@@ -117,8 +129,11 @@ class ElasticBackend:
             n += self._load(new, batch, advance)
             self.es.indices.put_settings(index=new, settings={"refresh_interval": None})
             self.es.indices.refresh(index=new)
-            old = list(self.es.indices.get_alias(name=self.alias, ignore_unavailable=True).keys()) \
-                if self.es.indices.exists_alias(name=self.alias) else []
+            old = (
+                list(self.es.indices.get_alias(name=self.alias, ignore_unavailable=True).keys())
+                if self.es.indices.exists_alias(name=self.alias)
+                else []
+            )
             self.es.indices.update_aliases(actions=req.alias_swap_actions(self.alias, new, old))
             for index in old:
                 self.es.indices.delete(index=index, ignore_unavailable=True)
@@ -151,8 +166,14 @@ class ElasticBackend:
             raise _unavailable(exc) from exc
         total = resp["hits"]["total"]
         ranked = body["sort"][0] == "_score"
-        hits = [ResultHit(id=int(h["_id"]), score=h.get("_score") if ranked else None, doc={})
-                for h in resp["hits"]["hits"]]
-        return SearchResult(total=int(total["value"]), total_is_exact=total.get("relation") == "eq",
-                            hits=hits, facets=req.parse_facets(resp.get("aggregations") or {}),
-                            page=params.page, per_page=params.per_page)
+        hits = [
+            ResultHit(id=int(h["_id"]), score=h.get("_score") if ranked else None, doc={}) for h in resp["hits"]["hits"]
+        ]
+        return SearchResult(
+            total=int(total["value"]),
+            total_is_exact=total.get("relation") == "eq",
+            hits=hits,
+            facets=req.parse_facets(resp.get("aggregations") or {}),
+            page=params.page,
+            per_page=params.per_page,
+        )

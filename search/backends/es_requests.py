@@ -7,6 +7,7 @@ with CJK bigrams (standard tokenizer + cjk_width + lowercase + cjk_bigram, Elast
 chain, no plugin needed) and as unigrams in `.uni`, which answers terms ending in a lone CJK
 character ("书", "qq群") the way the embedded backend's prefix query does.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,12 +46,20 @@ def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str |
             "settings": {
                 "number_of_shards": shards,
                 "number_of_replicas": replicas,
-                "analysis": {"analyzer": {
-                    "wx_cjk_bigram": {"type": "custom", "tokenizer": "standard",
-                                      "filter": ["cjk_width", "lowercase", "cjk_bigram"]},
-                    "wx_cjk_unigram": {"type": "custom", "tokenizer": "standard",
-                                       "filter": ["cjk_width", "lowercase"]},
-                }},
+                "analysis": {
+                    "analyzer": {
+                        "wx_cjk_bigram": {
+                            "type": "custom",
+                            "tokenizer": "standard",
+                            "filter": ["cjk_width", "lowercase", "cjk_bigram"],
+                        },
+                        "wx_cjk_unigram": {
+                            "type": "custom",
+                            "tokenizer": "standard",
+                            "filter": ["cjk_width", "lowercase"],
+                        },
+                    }
+                },
             },
             "mappings": {
                 "dynamic": "strict",
@@ -61,7 +70,9 @@ def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str |
                     "platform": {"type": "keyword"},
                     "labels": {"type": "keyword"},
                     "status": {"type": "keyword"},
-                    "title": text, "text": text, "account": text,
+                    "title": text,
+                    "text": text,
+                    "account": text,
                     "score": {"type": "float"},
                     "grid_id": {"type": "integer"},
                     "venue_id": {"type": "integer"},
@@ -87,8 +98,7 @@ def es_document(doc: dict[str, Any]) -> dict[str, Any]:
 def bulk_index_actions(index: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Actions for helpers.bulk / the _bulk API: the hit id is the document _id, so re-crawls and
     replays of the outbox overwrite instead of duplicating."""
-    return [{"_op_type": "index", "_index": index, "_id": str(d["id"]), "_source": es_document(d)}
-            for d in docs]
+    return [{"_op_type": "index", "_index": index, "_id": str(d["id"]), "_source": es_document(d)} for d in docs]
 
 
 def bulk_delete_actions(index: str, hit_ids: list[int]) -> list[dict[str, Any]]:
@@ -101,15 +111,24 @@ def term_clause(term: Term) -> dict[str, Any]:
     A term ending in a lone CJK character matches as the start of a longer word in the embedded
     backend ("书" in 书籍); on unigram fields a phrase does exactly that."""
     suffix = ".uni" if term.pattern.prefix else ""
-    return {"multi_match": {"query": normalize(term.text), "type": "phrase",
-                            "fields": [f"{f}{suffix}^{b:g}" for f, b in TEXT_FIELDS.items()]}}
+    return {
+        "multi_match": {
+            "query": normalize(term.text),
+            "type": "phrase",
+            "fields": [f"{f}{suffix}^{b:g}" for f, b in TEXT_FIELDS.items()],
+        }
+    }
 
 
 def filter_clauses(f: Filters, params: SearchParams) -> list[dict[str, Any]]:
     """Dates filter on `day`, the hit's local day computed at indexing (search.documents)."""
     out: list[dict[str, Any]] = []
-    for field, values in (("labels", f.labels), ("platform", f.platforms), ("source", f.sources),
-                          ("status", f.statuses)):
+    for field, values in (
+        ("labels", f.labels),
+        ("platform", f.platforms),
+        ("source", f.sources),
+        ("status", f.statuses),
+    ):
         if values:
             out.append({"terms": {field: list(values)}})
     for ids in (f.grid_ids, params.grid_ids):
@@ -139,11 +158,12 @@ def search_body(q: Query, params: SearchParams, track_total_hits: int, facet_siz
     must = []
     for group in q.groups:
         clauses = [term_clause(t) for t in group]
-        must.append(clauses[0] if len(clauses) == 1 else
-                    {"bool": {"should": clauses, "minimum_should_match": 1}})
-    boolq: dict[str, Any] = {"must": must or [{"match_all": {}}],
-                             "must_not": [term_clause(t) for t in q.excluded],
-                             "filter": filter_clauses(q.filters, params)}
+        must.append(clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}})
+    boolq: dict[str, Any] = {
+        "must": must or [{"match_all": {}}],
+        "must_not": [term_clause(t) for t in q.excluded],
+        "filter": filter_clauses(q.filters, params),
+    }
     ranked = bool(q.groups) and (q.sort or params.sort) != "time"
     body: dict[str, Any] = {
         "query": {"bool": boolq},
@@ -159,16 +179,24 @@ def search_body(q: Query, params: SearchParams, track_total_hits: int, facet_siz
 
 
 def facet_aggs(size: int) -> dict[str, Any]:
-    aggs: dict[str, Any] = {name: {"terms": {"field": field, "size": size}}
-                            for name, field in FACET_FIELDS.items()}
-    aggs["day"] = {"date_histogram": {"field": "day", "calendar_interval": "day", "format": "yyyy-MM-dd",
-                                      "min_doc_count": 1, "order": {"_key": "desc"}}}
+    aggs: dict[str, Any] = {name: {"terms": {"field": field, "size": size}} for name, field in FACET_FIELDS.items()}
+    aggs["day"] = {
+        "date_histogram": {
+            "field": "day",
+            "calendar_interval": "day",
+            "format": "yyyy-MM-dd",
+            "min_doc_count": 1,
+            "order": {"_key": "desc"},
+        }
+    }
     return aggs
 
 
 def parse_facets(aggs: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
-    out = {name: [(str(b["key"]), int(b["doc_count"])) for b in aggs.get(name, {}).get("buckets", [])]
-           for name in FACET_FIELDS}
+    out = {
+        name: [(str(b["key"]), int(b["doc_count"])) for b in aggs.get(name, {}).get("buckets", [])]
+        for name in FACET_FIELDS
+    }
     days = aggs.get("day", {}).get("buckets", [])[:31]
     out["day"] = sorted((b.get("key_as_string") or str(b["key"]), int(b["doc_count"])) for b in days)
     return out

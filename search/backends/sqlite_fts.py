@@ -5,6 +5,7 @@ hashed filter tags (sqlite_sql); search_fts_docs keeps what each row was indexed
 contentless table needs to delete a row on SQLite < 3.43; search_fts_meta holds the few values that
 ranges and facets read (rowid = hit id, small rows, so lookups stay in the page cache).
 """
+
 from __future__ import annotations
 
 import collections
@@ -17,8 +18,8 @@ from typing import Any
 from core import db
 from core.config import Config
 from core.errors import ConfigError
-from search.backends import sqlite_rank, sqlite_sql
 from search.analysis import index_terms, normalize
+from search.backends import sqlite_rank, sqlite_sql
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult
 from search.query import Query
 
@@ -41,8 +42,9 @@ class SqliteFtsBackend:
 
     def __init__(self, cfg: Config):
         if not db.is_sqlite(cfg):
-            raise ConfigError("[search] backend = \"embedded\" needs the SQLite database; with PostgreSQL "
-                              "set backend = \"elasticsearch\"")
+            raise ConfigError(
+                '[search] backend = "embedded" needs the SQLite database; with PostgreSQL set backend = "elasticsearch"'
+            )
         self.cfg = cfg
 
     # ------------------------------------------------------------------ writing
@@ -50,8 +52,10 @@ class SqliteFtsBackend:
     def ensure_ready(self) -> None:
         with _conn(self.cfg) as conn:
             if not _exists(conn, TABLES[0]) or not _exists(conn, TABLES[2]):
-                raise ConfigError("the search index tables are missing or from an older version; "
-                                  "run `wangxun init`, then `wangxun reindex`")
+                raise ConfigError(
+                    "the search index tables are missing or from an older version; "
+                    "run `wangxun init`, then `wangxun reindex`"
+                )
 
     def rebuilding(self) -> bool:
         """True while `reindex` builds a new index (the outbox waits, so no update lands in the old one)."""
@@ -120,19 +124,34 @@ class SqliteFtsBackend:
             return SearchResult(0, True, [], {}, params.page, params.per_page)
         with _conn(self.cfg) as conn:
             try:
-                rows = (self._ranked_page(conn, plan, query, cap) if plan.ranked
-                        else conn.execute(plan.page_sql, plan.page_args).fetchall())
+                rows = (
+                    self._ranked_page(conn, plan, query, cap)
+                    if plan.ranked
+                    else conn.execute(plan.page_sql, plan.page_args).fetchall()
+                )
                 total = conn.execute(plan.count_sql(cap), plan.args).fetchone()[0]
-                facets = (_facets(conn.execute(plan.facet_sql(), plan.args).fetchall(),
-                                  int(self.cfg.search.facet_size)) if params.facets else {})
+                facets = (
+                    _facets(conn.execute(plan.facet_sql(), plan.args).fetchall(), int(self.cfg.search.facet_size))
+                    if params.facets
+                    else {}
+                )
             except sqlite3.OperationalError as exc:
                 raise IndexUnavailable(str(exc)) from exc
         hits = [ResultHit(id=r[0], score=r[1], doc={}) for r in rows]
-        notice = None if total <= window or not (plan.ranked or params.facets) else \
-            f"匹配较多：相关度排序和分类统计只看最新的 {window} 条，可加筛选条件或按时间排序"
-        return SearchResult(total=min(total, cap), total_is_exact=total <= cap, hits=hits, facets=facets,
-                            page=params.page, per_page=params.per_page, notice=notice)
-
+        notice = (
+            None
+            if total <= window or not (plan.ranked or params.facets)
+            else f"匹配较多：相关度排序和分类统计只看最新的 {window} 条，可加筛选条件或按时间排序"
+        )
+        return SearchResult(
+            total=min(total, cap),
+            total_is_exact=total <= cap,
+            hits=hits,
+            facets=facets,
+            page=params.page,
+            per_page=params.per_page,
+            notice=notice,
+        )
 
     def _ranked_page(self, conn, plan: sqlite_sql.Plan, query: Query, cap: int) -> list[tuple[int, float]]:
         """BM25F over the newest `window` matches (see sqlite_rank for why not FTS5's bm25())."""
@@ -141,15 +160,17 @@ class SqliteFtsBackend:
             return []
         texts = []
         for chunk in _chunks(ids, 900):
-            texts += conn.execute(f"SELECT rowid, title, body, account FROM {TABLES[1]} WHERE rowid IN "
-                                  f"({','.join('?' * len(chunk))})", chunk).fetchall()
+            texts += conn.execute(
+                f"SELECT rowid, title, body, account FROM {TABLES[1]} WHERE rowid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
         total_docs = conn.execute(f"SELECT max(rowid) FROM {TABLES[2]}").fetchone()[0] or 1
         terms = []
         for term in query.positive_terms:
             df = conn.execute(sqlite_sql.doc_freq_sql(cap), [sqlite_sql.term_match(term.pattern)]).fetchone()[0]
             terms.append((sqlite_rank.surface(term.text), sqlite_rank.idf(total_docs, df)))
         ranked = sqlite_rank.rank(texts, terms)
-        return ranked[plan.offset:plan.offset + plan.limit]
+        return ranked[plan.offset : plan.offset + plan.limit]
 
 
 def _facets(rows: list[tuple], size: int) -> dict[str, list[tuple[str, int]]]:
@@ -163,8 +184,11 @@ def _facets(rows: list[tuple], size: int) -> dict[str, list[tuple[str, int]]]:
         counts["source"][source] += 1
         if day:
             counts["day"][day] += 1
-    out = {name: [(str(v), c) for v, c in counter.most_common(size) if v is not None]
-           for name, counter in counts.items() if name != "day"}
+    out = {
+        name: [(str(v), c) for v, c in counter.most_common(size) if v is not None]
+        for name, counter in counts.items()
+        if name != "day"
+    }
     out["day"] = sorted(counts["day"].items())[-31:]
     return out
 
@@ -172,8 +196,11 @@ def _facets(rows: list[tuple], size: int) -> dict[str, list[tuple[str, int]]]:
 def _bulk_load_settings(conn, table: str, on: bool) -> None:
     """While loading: no incremental merges and a 64 MB pending-terms buffer (fewer, larger segments;
     ~1.5x faster), then one 'optimize'. Afterwards FTS5's defaults again, for incremental updates."""
-    values = {"automerge": 0, "crisismerge": 64, "hashsize": 64 << 20} if on else \
-        {"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
+    values = (
+        {"automerge": 0, "crisismerge": 64, "hashsize": 64 << 20}
+        if on
+        else {"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
+    )
     for key, value in values.items():
         conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", (key, value))
 
@@ -184,17 +211,30 @@ def analyse_batch(docs: list[dict[str, Any]]) -> list[tuple]:
     for d in docs:
         nt, nb, na = normalize(d.get("title") or ""), normalize(d.get("text") or ""), normalize(d.get("account") or "")
         tags = sqlite_sql.doc_tags(d)
-        out.append(((d["id"], nt, nb, na, tags),
-                    (d["id"], index_terms(nt), index_terms(nb), index_terms(na), tags),
-                    (d["id"], d.get("platform"), d.get("source"), d.get("status"), d.get("grid_id"),
-                     d.get("score"), d.get("day"), ",".join(d.get("labels") or []))))
+        out.append(
+            (
+                (d["id"], nt, nb, na, tags),
+                (d["id"], index_terms(nt), index_terms(nb), index_terms(na), tags),
+                (
+                    d["id"],
+                    d.get("platform"),
+                    d.get("source"),
+                    d.get("status"),
+                    d.get("grid_id"),
+                    d.get("score"),
+                    d.get("day"),
+                    ",".join(d.get("labels") or []),
+                ),
+            )
+        )
     return out
 
 
 def _insert(conn, tables: tuple[str, ...], analysed: list[tuple]) -> None:
     fts, docs, meta = tables
-    conn.executemany(f"INSERT INTO {docs}(rowid, title, body, account, tags) VALUES (?,?,?,?,?)",
-                     [r[0] for r in analysed])
+    conn.executemany(
+        f"INSERT INTO {docs}(rowid, title, body, account, tags) VALUES (?,?,?,?,?)", [r[0] for r in analysed]
+    )
     conn.executemany(f"INSERT INTO {fts}(rowid, {FTS_COLUMNS}) VALUES (?,?,?,?,?)", [r[1] for r in analysed])
     conn.executemany(f"INSERT INTO {meta} VALUES (?,?,?,?,?,?,?,?)", [r[2] for r in analysed])
 
@@ -258,18 +298,21 @@ def _remove(conn, tables: tuple[str, ...], hit_ids: list[int]) -> None:
     fts, docs, meta = tables
     for chunk in _chunks(hit_ids, 500):
         marks = ",".join("?" * len(chunk))
-        old = conn.execute(f"SELECT rowid, title, body, account, tags FROM {docs} WHERE rowid IN ({marks})",
-                           chunk).fetchall()
+        old = conn.execute(
+            f"SELECT rowid, title, body, account, tags FROM {docs} WHERE rowid IN ({marks})", chunk
+        ).fetchall()
         if old:
-            conn.executemany(f"INSERT INTO {fts}({fts}, rowid, {FTS_COLUMNS}) VALUES ('delete',?,?,?,?,?)",
-                             [(i, index_terms(t), index_terms(b), index_terms(a), tags) for i, t, b, a, tags in old])
+            conn.executemany(
+                f"INSERT INTO {fts}({fts}, rowid, {FTS_COLUMNS}) VALUES ('delete',?,?,?,?,?)",
+                [(i, index_terms(t), index_terms(b), index_terms(a), tags) for i, t, b, a, tags in old],
+            )
             conn.execute(f"DELETE FROM {docs} WHERE rowid IN ({marks})", chunk)
         conn.execute(f"DELETE FROM {meta} WHERE rowid IN ({marks})", chunk)
 
 
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _exists(conn, name: str) -> bool:

@@ -5,6 +5,7 @@ the filter tags: on a million hits a common word or `status:new` costs 100+ ms b
 row is ranked. Ranking the window in Python from the stored normalised text, with document
 frequencies counted only up to track_total_hits, keeps relevance queries as fast as time-sorted ones.
 """
+
 from __future__ import annotations
 
 import math

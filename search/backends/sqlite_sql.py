@@ -6,6 +6,7 @@ lookups; only ranges (date, score) read the slim search_fts_meta table. User tex
 or the MATCH syntax as typed: words become analysed tokens (letters and digits only) inside
 double-quoted FTS5 strings, and range values are bound parameters.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,12 @@ def tag(field: str, value) -> str:
 
 
 def doc_tags(doc: dict) -> str:
-    tags = [ALL, tag("platform", doc.get("platform")), tag("source", doc.get("source")),
-            tag("status", doc.get("status"))]
+    tags = [
+        ALL,
+        tag("platform", doc.get("platform")),
+        tag("source", doc.get("source")),
+        tag("status", doc.get("status")),
+    ]
     tags += [tag("label", x) for x in doc.get("labels") or []]
     if doc.get("grid_id") is not None:
         tags.append(tag("grid", doc["grid_id"]))
@@ -47,8 +52,12 @@ def _any(tokens: list[str]) -> str:
 
 def tag_expression(f: Filters, params: SearchParams) -> str | None:
     parts = []
-    for field, values in (("label", f.labels), ("platform", f.platforms), ("source", f.sources),
-                          ("status", f.statuses)):
+    for field, values in (
+        ("label", f.labels),
+        ("platform", f.platforms),
+        ("source", f.sources),
+        ("status", f.statuses),
+    ):
         if values:
             parts.append(_any([tag(field, v) for v in values]))
     for ids in (f.grid_ids, params.grid_ids):
@@ -159,9 +168,18 @@ class Plan:
 
 def plan(q: Query, params: SearchParams, window: int) -> Plan:
     ranges, range_args = range_clauses(q.filters, params)
-    empty = params.grid_ids is not None and not params.grid_ids or \
-        q.filters.grid_ids is not None and not q.filters.grid_ids
+    empty = (
+        params.grid_ids is not None and not params.grid_ids or q.filters.grid_ids is not None and not q.filters.grid_ids
+    )
     ranked = bool(q.groups) and (q.sort or params.sort) != "time"
     per_page = max(1, params.per_page)
-    return Plan(match=match_expression(q, params), ranges=ranges, range_args=range_args, ranked=ranked,
-                limit=per_page, offset=(max(1, params.page) - 1) * per_page, window=window, empty=empty)
+    return Plan(
+        match=match_expression(q, params),
+        ranges=ranges,
+        range_args=range_args,
+        ranked=ranked,
+        limit=per_page,
+        offset=(max(1, params.page) - 1) * per_page,
+        window=window,
+        empty=empty,
+    )

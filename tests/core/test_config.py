@@ -1,4 +1,5 @@
 """Settings: every key documented, environment overrides typed, unknown keys rejected."""
+
 import re
 import tomllib
 
@@ -19,7 +20,7 @@ def _keys_with_comments(text: str):
             continue
         key = re.match(r"^([A-Za-z0-9_\-]+)\s*=", stripped)
         if key:
-            inline = "#" in line.split("=", 1)[1] and not line.split("=", 1)[1].strip().startswith(("\"#", "'#"))
+            inline = "#" in line.split("=", 1)[1] and not line.split("=", 1)[1].strip().startswith(('"#', "'#"))
             yield f"{section}.{key.group(1)}", prev_comment or inline
             prev_comment = False
         elif stripped.startswith("#"):
@@ -36,9 +37,13 @@ def test_every_setting_is_commented():
 
 
 def test_environment_overrides_are_typed():
-    cfg = config.load(environ={"WANGXUN_CORE__SQLITE_BUSY_TIMEOUT_S": "7",
-                               "WANGXUN_GRIDS__REPAIR_INVALID_POLYGONS": "false",
-                               "WANGXUN_CORE__DATABASE_URL": "sqlite:////tmp/x.db"})
+    cfg = config.load(
+        environ={
+            "WANGXUN_CORE__SQLITE_BUSY_TIMEOUT_S": "7",
+            "WANGXUN_GRIDS__REPAIR_INVALID_POLYGONS": "false",
+            "WANGXUN_CORE__DATABASE_URL": "sqlite:////tmp/x.db",
+        }
+    )
     assert cfg.core.sqlite_busy_timeout_s == 7
     assert cfg.grids.repair_invalid_polygons is False
     assert cfg.database_url == "sqlite:////tmp/x.db"

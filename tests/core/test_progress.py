@@ -1,5 +1,6 @@
 """Progress bars draw on stderr: stdout of a crawl or a reindex is read by its caller (the demo reads
 the crawl's summary line), so a bar there would be lost in a pipe or mixed into the output."""
+
 from __future__ import annotations
 
 import sys

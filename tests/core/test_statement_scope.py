@@ -1,5 +1,6 @@
 """db.statement_scope: prebuilt Core statements run on SQLite's driver store exactly what Core stores,
 and the transaction is all-or-nothing."""
+
 import datetime as dt
 
 import pytest
@@ -20,9 +21,20 @@ def _page(url: str) -> dict:
 
 
 def _version(page_id: int) -> dict:
-    return {"page_id": page_id, "content_sha256": "a" * 64, "fetched_at": NOW, "state": "ok", "title": "标题",
-            "account": None, "author": "作者", "published_at": None, "text": "正文\n第二行", "price": 1280.5,
-            "seller_location": None, "extra": {"images": ["https://x/1.png"], "n": 1, "中文": [None, True]}}
+    return {
+        "page_id": page_id,
+        "content_sha256": "a" * 64,
+        "fetched_at": NOW,
+        "state": "ok",
+        "title": "标题",
+        "account": None,
+        "author": "作者",
+        "published_at": None,
+        "text": "正文\n第二行",
+        "price": 1280.5,
+        "seller_location": None,
+        "extra": {"images": ["https://x/1.png"], "n": 1, "中文": [None, True]},
+    }
 
 
 def _store(conn, url: str) -> int:
@@ -41,8 +53,11 @@ def test_sqlite_gets_the_driver_path_and_stores_what_core_stores(cfg):
         core_id = _store(conn, "https://a/core")
     with db.session_scope(cfg) as session:
         fast, core = session.get(Page, fast_id), session.get(Page, core_id)
-        assert (fast.first_seen, fast.last_seen, fast.state) == (core.first_seen, core.last_seen, core.state) == (
-            NOW, NOW, "ok")
+        assert (
+            (fast.first_seen, fast.last_seen, fast.state)
+            == (core.first_seen, core.last_seen, core.state)
+            == (NOW, NOW, "ok")
+        )
         fv, cv = session.get(PageVersion, fast.latest_version_id), session.get(PageVersion, core.latest_version_id)
         columns = [c.key for c in VERSIONS.columns if c.key not in ("id", "page_id")]
         assert {c: getattr(fv, c) for c in columns} == {c: getattr(cv, c) for c in columns}
@@ -96,8 +111,17 @@ def test_the_evidence_chain_appends_through_it(cfg):
         page_id = _store(conn, "https://a/3")
         assert db.in_write_transaction(conn)  # so the chain skips its lock statement
         version_id = conn.execute(select(PAGES.c.latest_version_id).where(PAGES.c.id == page_id)).scalar()
-        record = {"seq": 1, "page_version_id": version_id, "url": "https://a/3", "final_url": "https://a/3",
-                  "status": 200, "fetched_at_utc": NOW, "fetched_at_local": "2026-12-06T16:30:15+08:00",
-                  "files": {}, "prev_hash": chain.GENESIS_HASH, "record_hash": "b" * 64}
+        record = {
+            "seq": 1,
+            "page_version_id": version_id,
+            "url": "https://a/3",
+            "final_url": "https://a/3",
+            "status": 200,
+            "fetched_at_utc": NOW,
+            "fetched_at_local": "2026-12-06T16:30:15+08:00",
+            "files": {},
+            "prev_hash": chain.GENESIS_HASH,
+            "record_hash": "b" * 64,
+        }
         conn.execute(Evidence.__table__.insert(), record)
         assert chain.lock_and_read_head(conn) == (1, "b" * 64)

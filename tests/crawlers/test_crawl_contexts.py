@@ -1,5 +1,6 @@
 """Browser-context recycling: rendered pages go to contexts of at most N pages, and a retired
 context is closed once its last page is done (what keeps Chromium's memory flat)."""
+
 import asyncio
 
 from crawlers.middlewares import ContextRotator

@@ -1,5 +1,6 @@
 """The frontier journal: a killed run resumes with exactly its unfinished requests; an ended run
 makes the next one start over (a re-crawl for changes)."""
+
 from crawlers.frontier import Frontier
 
 
@@ -77,7 +78,10 @@ def test_the_journal_dupefilter_schedules_once_and_counts_what_it_filters(tmp_pa
     crawler.spider = SimpleNamespace(frontier=Frontier(tmp_path / "j").open())
     crawler.stats.open_spider()
     dupefilter = JournalDupeFilter.from_crawler(crawler)
-    first, again = Request("http://127.0.0.1/a", meta={"wx": _spec("http://127.0.0.1/a")}), Request("http://127.0.0.1/a")
+    first, again = (
+        Request("http://127.0.0.1/a", meta={"wx": _spec("http://127.0.0.1/a")}),
+        Request("http://127.0.0.1/a"),
+    )
     assert dupefilter.request_seen(first) is False and first.meta["wx_fp"]
     assert dupefilter.request_seen(again) is True
     dupefilter.log(again, crawler.spider)  # what Scrapy's scheduler calls for a filtered request

@@ -1,5 +1,6 @@
 """The store pipeline: versions, unchanged pages, gone pages, hits with evidence and outbox rows, and
 all-or-nothing transactions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,20 +11,32 @@ from sqlalchemy import func, select
 from core import db
 from core.models import Evidence, Hit, Page, PageVersion, SearchOutbox
 from crawlers import pipelines
-from detection import Detector
-from evidence import FetchRecord
 from crawlers.items import PageItem
 from crawlers.parsers import ParsedPage
+from detection import Detector
+from evidence import FetchRecord
 
 TRAVEL = "苏州周边纯玩跟团游，298元/人包车包门票，无需旅行社资质，报名加微信 zhoubian888，拼团满20人发车。"
 PLAIN = "平江路的秋天很美，周末去喝了一杯咖啡，推荐大家去走走。"
 
 
 def item(text=PLAIN, title="周末随笔", state="ok", url="https://mp.example/s/abc"):
-    parsed = ParsedPage(kind="wechat_article", url=url, state=state, title=title if state == "ok" else "",
-                        account="苏州周边游" if state == "ok" else None, text=text if state == "ok" else "")
-    fetch = FetchRecord(url=url, final_url=url, status=200, body=f"<html>{title}{text}</html>".encode(),
-                        text=parsed.text, fetched_at_utc=dt.datetime.now(dt.timezone.utc))
+    parsed = ParsedPage(
+        kind="wechat_article",
+        url=url,
+        state=state,
+        title=title if state == "ok" else "",
+        account="苏州周边游" if state == "ok" else None,
+        text=text if state == "ok" else "",
+    )
+    fetch = FetchRecord(
+        url=url,
+        final_url=url,
+        status=200,
+        body=f"<html>{title}{text}</html>".encode(),
+        text=parsed.text,
+        fetched_at_utc=dt.datetime.now(dt.timezone.utc),
+    )
     return PageItem(url=url, source="src", platform="wechat", kind="wechat_article", parsed=parsed, fetch=fetch)
 
 
@@ -88,8 +101,12 @@ def test_a_failure_mid_page_leaves_no_half_record(cfg, detector, monkeypatch):
 
 def test_classification_done_in_the_spider_is_used(cfg, detector):
     it = item(PLAIN)
-    it.detection = {"labels": ["illegal_publication"], "scores": {"illegal_publication": 0.9},
-                    "reasons": [], "location": {}}
+    it.detection = {
+        "labels": ["illegal_publication"],
+        "scores": {"illegal_publication": 0.9},
+        "reasons": [],
+        "location": {},
+    }
     assert pipelines.store_page(cfg, detector, it) == "hits"
     with db.session_scope(cfg) as s:
         assert s.scalar(select(Hit.labels)) == ["illegal_publication"]

@@ -1,4 +1,5 @@
 """Pauses after captcha pages and 429s, and per-account budgets that survive a restart."""
+
 import json
 
 from crawlers.middlewares import retry_after_seconds

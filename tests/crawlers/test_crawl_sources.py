@@ -1,4 +1,5 @@
 """The sources file: the shipped one is valid, mistakes name the source and field, URLs expand."""
+
 from urllib.parse import unquote
 
 import pytest
@@ -32,25 +33,37 @@ def test_keywords_expand_into_search_urls_on_the_sample_site(tmp_path):
 
 def test_start_urls_and_keywords_combine_without_duplicates(tmp_path):
     cfg = make_config(tmp_path)
-    src = build_source({**BASE, "start_urls": ["{sample_site}/a", "{sample_site}/a"], "keywords": ["盗版 书"],
-                        "search_url_template": "{sample_site}/q?k={keyword}"})
-    assert start_urls(src, cfg) == ["http://127.0.0.1:8765/a", "http://127.0.0.1:8765/q?k=%E7%9B%97%E7%89%88%20%E4%B9%A6"]
+    src = build_source(
+        {
+            **BASE,
+            "start_urls": ["{sample_site}/a", "{sample_site}/a"],
+            "keywords": ["盗版 书"],
+            "search_url_template": "{sample_site}/q?k={keyword}",
+        }
+    )
+    assert start_urls(src, cfg) == [
+        "http://127.0.0.1:8765/a",
+        "http://127.0.0.1:8765/q?k=%E7%9B%97%E7%89%88%20%E4%B9%A6",
+    ]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"kind": "weibo"}, "kind"),
-    ({"platform": "tv"}, "platform"),
-    ({"start_urls": []}, "start_urls"),
-    ({"start_urls": ["ftp://x"]}, "start_urls"),
-    ({"keywords": ["跟团"], "start_urls": []}, "search_url_template"),
-    ({"obey_robots": False}, "robots_override_reason"),
-    ({"kind": "generic"}, "selectors"),
-    ({"page_budget": 0}, "page_budget"),
-    ({"concurrency": "4"}, "concurrency"),
-    ({"follow": ["(unclosed"]}, "follow"),
-    ({"max_depht": 2}, "max_depht"),
-    ({"name": "Bad Name"}, "name"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"kind": "weibo"}, "kind"),
+        ({"platform": "tv"}, "platform"),
+        ({"start_urls": []}, "start_urls"),
+        ({"start_urls": ["ftp://x"]}, "start_urls"),
+        ({"keywords": ["跟团"], "start_urls": []}, "search_url_template"),
+        ({"obey_robots": False}, "robots_override_reason"),
+        ({"kind": "generic"}, "selectors"),
+        ({"page_budget": 0}, "page_budget"),
+        ({"concurrency": "4"}, "concurrency"),
+        ({"follow": ["(unclosed"]}, "follow"),
+        ({"max_depht": 2}, "max_depht"),
+        ({"name": "Bad Name"}, "name"),
+    ],
+)
 def test_mistakes_name_the_source_and_field(change, field):
     with pytest.raises(UserError) as err:
         build_source({**BASE, **change}, "sources.toml: source #1")
@@ -66,9 +79,12 @@ def test_robots_override_needs_and_keeps_a_reason():
 
 def test_a_new_site_of_a_known_kind_is_only_data(tmp_path):
     path = tmp_path / "sources.toml"
-    path.write_text('[defaults]\npage_budget = 9\n[[sources]]\nname = "forum1"\nkind = "generic"\n'
-                    'platform = "forum"\nstart_urls = ["https://bbs.example/t/1"]\n'
-                    'selectors = { title = "h1", text = ".post" }\nfollow = ["/t/\\\\d+$"]\n', encoding="utf-8")
+    path.write_text(
+        '[defaults]\npage_budget = 9\n[[sources]]\nname = "forum1"\nkind = "generic"\n'
+        'platform = "forum"\nstart_urls = ["https://bbs.example/t/1"]\n'
+        'selectors = { title = "h1", text = ".post" }\nfollow = ["/t/\\\\d+$"]\n',
+        encoding="utf-8",
+    )
     cfg = make_config(tmp_path, **{"crawl.sources_file": str(path)})
     src = load_sources(cfg)["forum1"]
     assert src.page_budget == 9 and src.kind in KINDS
@@ -91,8 +107,13 @@ def test_rendered_sources_prefer_the_headless_shell_then_the_full_chromium(tmp_p
     shell, full = tmp_path / "chromium-headless-shell", tmp_path / "chromium"
     shell.touch()
     full.touch()
-    cfg = lambda: make_config(tmp_path, **{"crawl.headless_shell_path": str(shell),  # noqa: E731
-                                           "crawl.chromium_path": str(full)})
+    cfg = lambda: make_config(
+        tmp_path,
+        **{
+            "crawl.headless_shell_path": str(shell),  # noqa: E731
+            "crawl.chromium_path": str(full),
+        },
+    )
     assert chromium_executable(cfg()) == str(shell)
     shell.unlink()
     assert chromium_executable(cfg()) == str(full)

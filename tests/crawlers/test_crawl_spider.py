@@ -1,4 +1,5 @@
 """The spider's callback on real sample-site pages (fetched once, fed as Scrapy responses)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,6 @@ from scrapy import Request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
-
 from sqlalchemy import select
 
 from core import db
@@ -18,10 +18,10 @@ from core.models import Evidence, Page, PageVersion
 from crawlers.frontier import Frontier
 from crawlers.items import PageItem
 from crawlers.politeness import DomainPauses
-from samplesite.server import start
 from crawlers.sources import build_source
-from crawlers.worker import PageWorker
 from crawlers.spiders.source import SourceSpider
+from crawlers.worker import PageWorker
+from samplesite.server import start
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +31,25 @@ def site():
 
 
 def make_spider(tmp_path, cfg=None, **fields):
-    table = {"name": "t", "kind": "sogou_weixin_search", "item_kind": "wechat_article", "platform": "wechat",
-             "start_urls": ["http://127.0.0.1/"], "max_list_pages": 2, **fields}
+    table = {
+        "name": "t",
+        "kind": "sogou_weixin_search",
+        "item_kind": "wechat_article",
+        "platform": "wechat",
+        "start_urls": ["http://127.0.0.1/"],
+        "max_list_pages": 2,
+        **fields,
+    }
     crawler = get_crawler(SourceSpider)
-    spider = SourceSpider.from_crawler(crawler, source=build_source(table), start_urls=[],
-                                       frontier=Frontier(tmp_path / "j").open(), cfg=cfg,
-                                       worker=PageWorker(cfg, processes=0),
-                                       pauses=DomainPauses(captcha_backoff_s=5, captcha_max_in_row=2))
+    spider = SourceSpider.from_crawler(
+        crawler,
+        source=build_source(table),
+        start_urls=[],
+        frontier=Frontier(tmp_path / "j").open(),
+        cfg=cfg,
+        worker=PageWorker(cfg, processes=0),
+        pauses=DomainPauses(captcha_backoff_s=5, captcha_max_in_row=2),
+    )
     crawler.spider = spider
     crawler.stats.open_spider()
     return spider
@@ -79,8 +91,11 @@ def test_last_allowed_search_page_does_not_ask_for_more(site, tmp_path):
 def test_article_is_stored_by_the_worker_under_its_final_url(site, tmp_path, cfg):
     """A static content page is parsed and stored in one page-worker call; the spider only counts
     the outcome (no item), and the evidence keeps the URL that was asked (before the redirect)."""
-    post = next(p for p in site.posts if p["channel"] == "wechat" and p.get("status", "ok") == "ok"
-                and "unlicensed_travel" in p["expected_labels"])
+    post = next(
+        p
+        for p in site.posts
+        if p["channel"] == "wechat" and p.get("status", "ok") == "ok" and "unlicensed_travel" in p["expected_labels"]
+    )
     url = site.url_for(post)
     first = f"{site.url}/link?url=token"
     spider = make_spider(tmp_path, cfg)
@@ -162,8 +177,9 @@ def test_profile_lists_articles_to_follow(site, tmp_path):
 
 
 def test_shop_items_reached_from_a_listing_are_content_not_listings(site, tmp_path, cfg):
-    spider = make_spider(tmp_path, cfg, kind="shop_listing", item_kind="shop_listing", platform="shop",
-                         follow=["/shop/item/"])
+    spider = make_spider(
+        tmp_path, cfg, kind="shop_listing", item_kind="shop_listing", platform="shop", follow=["/shop/item/"]
+    )
     url = f"{site.url}/shop/search?q={quote('电子版')}"
     out = run(spider, response_for(url, {"url": url, "kind": "shop_listing", "depth": 0, "page": 1}))
     assert out and all(isinstance(r, Request) and "/shop/item/" in r.url and r.meta["wx"]["item"] for r in out)

@@ -1,4 +1,5 @@
 """Every real saved page in tests/fixtures/real/ parsed, with the facts PROVENANCE.md names."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,6 +34,7 @@ def test_every_fixture_is_covered_by_a_test_in_this_module():
 
 # --- WeChat articles -------------------------------------------------------------------------------
 
+
 def test_wechat_2026_article_reading_account():
     page = parse_fixture("wechat_article", "wechat_article_01_2026_reading_account.html", WECHAT_URL)
     assert page.state == "ok"
@@ -56,11 +58,19 @@ def test_wechat_2026_article_reading_account():
 
 def test_wechat_2026_article_falls_back_to_cgi_data_when_var_lines_and_markers_are_gone():
     body = load("wechat_article_01_2026_reading_account.html")
-    for old, new in [(b"var ct = ", b"var x_ct = "), (b"var create_time = ", b"var x_create_time = "),
-                     (b"var nickname = ", b"var x_nickname = "), (b"var msg_title = ", b"var x_msg_title = "),
-                     (b"var author = ", b"var x_author = "), (b'id="js_name"', b""), (b'id="js_author_name"', b""),
-                     (b"og:title", b"og:x"), (b"og:article:author", b"og:x"), (b'id="activity-name"', b""),
-                     (b'class="rich_media_title ', b'class="x ')]:
+    for old, new in [
+        (b"var ct = ", b"var x_ct = "),
+        (b"var create_time = ", b"var x_create_time = "),
+        (b"var nickname = ", b"var x_nickname = "),
+        (b"var msg_title = ", b"var x_msg_title = "),
+        (b"var author = ", b"var x_author = "),
+        (b'id="js_name"', b""),
+        (b'id="js_author_name"', b""),
+        (b"og:title", b"og:x"),
+        (b"og:article:author", b"og:x"),
+        (b'id="activity-name"', b""),
+        (b'class="rich_media_title ', b'class="x '),
+    ]:
         assert old in body
         body = body.replace(old, new)
     page = parse("wechat_article", WECHAT_URL, body)
@@ -90,12 +100,15 @@ def test_wechat_2018_article_without_js_name_uses_fallbacks():
     assert page.text.startswith("文艺青年消遣有四大法宝")
 
 
-@pytest.mark.parametrize("name, state, message", [
-    ("wechat_article_04_expired.html", "expired", "链接已过期"),
-    ("wechat_article_05_deleted_by_author.html", "deleted", "该内容已被发布者删除"),
-    ("wechat_article_06_removed_violation.html", "removed", "此内容因违规无法查看"),
-    ("wechat_article_07_temporarily_unavailable.html", "unavailable", "该内容暂时无法查看"),
-])
+@pytest.mark.parametrize(
+    "name, state, message",
+    [
+        ("wechat_article_04_expired.html", "expired", "链接已过期"),
+        ("wechat_article_05_deleted_by_author.html", "deleted", "该内容已被发布者删除"),
+        ("wechat_article_06_removed_violation.html", "removed", "此内容因违规无法查看"),
+        ("wechat_article_07_temporarily_unavailable.html", "unavailable", "该内容暂时无法查看"),
+    ],
+)
 def test_wechat_error_pages_are_states(name, state, message):
     page = parse_fixture("wechat_article", name, WECHAT_URL)
     assert page.state == state
@@ -109,8 +122,11 @@ def test_wechat_violation_page_keeps_the_reason():
 
 
 def test_wechat_profile_page_with_empty_msg_list():
-    page = parse_fixture("wechat_article", "wechat_article_08_profile_history_2021.html",
-                         "https://mp.weixin.qq.com/profile?src=3&timestamp=1628561252")
+    page = parse_fixture(
+        "wechat_article",
+        "wechat_article_08_profile_history_2021.html",
+        "https://mp.weixin.qq.com/profile?src=3&timestamp=1628561252",
+    )
     assert page.state == "ok"
     assert page.extra["page_type"] == "profile"
     assert page.title == page.account == "微信派"
@@ -122,6 +138,7 @@ def test_wechat_profile_page_with_empty_msg_list():
 
 
 # --- Sogou WeChat search ---------------------------------------------------------------------------
+
 
 def test_sogou_2017_article_search_direct_links():
     page = parse_fixture("sogou_weixin_search", "sogou_search_01_articles_2017.html", SOGOU_URL)
@@ -159,8 +176,11 @@ def test_sogou_2021_article_search_redirect_links():
 
 
 def test_sogou_2021_account_search():
-    page = parse_fixture("sogou_weixin_search", "sogou_search_03_accounts_2021.html",
-                         "https://weixin.sogou.com/weixin?type=1&query=%E5%BE%AE%E4%BF%A1")
+    page = parse_fixture(
+        "sogou_weixin_search",
+        "sogou_search_03_accounts_2021.html",
+        "https://weixin.sogou.com/weixin?type=1&query=%E5%BE%AE%E4%BF%A1",
+    )
     assert page.state == "ok"
     assert page.title == "微信的相关微信公众号 – 搜狗微信搜索"
     assert page.extra["result_type"] == "account"
@@ -180,8 +200,11 @@ def test_sogou_2021_account_search():
 
 
 def test_sogou_antispider_page_is_captcha():
-    page = parse_fixture("sogou_weixin_search", "sogou_search_04_antispider_captcha.html",
-                         "https://weixin.sogou.com/antispider/?from=%2fweixin")
+    page = parse_fixture(
+        "sogou_weixin_search",
+        "sogou_search_04_antispider_captcha.html",
+        "https://weixin.sogou.com/antispider/?from=%2fweixin",
+    )
     assert page.state == "captcha"
     assert page.title == "搜狗搜索"
     assert page.items == [] and page.next_page is None
@@ -190,6 +213,7 @@ def test_sogou_antispider_page_is_captcha():
 
 
 # --- Shops -----------------------------------------------------------------------------------------
+
 
 def test_taobao_search_g_page_config_with_mixed_line_endings():
     body = load("shop_listing_01_taobao_search.html")
@@ -214,10 +238,13 @@ def test_taobao_search_g_page_config_with_mixed_line_endings():
 
 
 def test_kongfz_search_api_json():
-    page = parse_fixture("shop_listing", "book_listing_01_kongfz_search_api.json",
-                         "https://search.kongfz.com/pc-gw/search-web/client/pc/product/keyword/list"
-                         "?keyword=%E6%9D%8E%E6%B0%B8%E4%B9%90%E8%80%81%E5%B8%88%E7%BB%99%E5%AD%A9%E5%AD%90"
-                         "%E8%AE%B2%E7%89%A9%E7%90%869&page=1")
+    page = parse_fixture(
+        "shop_listing",
+        "book_listing_01_kongfz_search_api.json",
+        "https://search.kongfz.com/pc-gw/search-web/client/pc/product/keyword/list"
+        "?keyword=%E6%9D%8E%E6%B0%B8%E4%B9%90%E8%80%81%E5%B8%88%E7%BB%99%E5%AD%A9%E5%AD%90"
+        "%E8%AE%B2%E7%89%A9%E7%90%869&page=1",
+    )
     assert page.state == "ok"
     assert page.extra["format"] == "kongfz_search_api"
     assert page.extra["query"] == "李永乐老师给孩子讲物理9"
@@ -241,9 +268,11 @@ def test_kongfz_search_api_json():
 
 # --- Travel ----------------------------------------------------------------------------------------
 
+
 def test_mafengwo_travel_note():
-    page = parse_fixture("travel_note", "travel_01_mafengwo_note_hongkong.html",
-                         "https://www.mafengwo.cn/i/23441021.html")
+    page = parse_fixture(
+        "travel_note", "travel_01_mafengwo_note_hongkong.html", "https://www.mafengwo.cn/i/23441021.html"
+    )
     assert page.state == "ok"
     assert page.title == "维多利亚港、迪士尼乐园、海洋公园——2014年4月小豆糕游香港（四天三夜亲子游）"
     assert page.author == "逛吃逛吃的胖子"
@@ -267,8 +296,9 @@ def test_mafengwo_poi_page():
 
 
 def test_ctrip_question_and_answers():
-    page = parse_fixture("travel_note", "travel_03_ctrip_qa_osaka.html",
-                         "https://m.ctrip.com/webapp/you/asks/osaka293/4255094.html")
+    page = parse_fixture(
+        "travel_note", "travel_03_ctrip_qa_osaka.html", "https://m.ctrip.com/webapp/you/asks/osaka293/4255094.html"
+    )
     assert page.state == "ok"
     assert page.title == "2017年6月30日中午到大阪，7月4日中午大阪回，自由行，如何安排？"
     assert page.author == "_WeCh****160951"
@@ -281,6 +311,7 @@ def test_ctrip_question_and_answers():
 
 
 # --- Fingerprints on real pages --------------------------------------------------------------------
+
 
 def test_fingerprints_differ_between_pages_and_repeat_for_the_same_page():
     names = ["wechat_article_01_2026_reading_account.html", "wechat_article_02_2021.html"]

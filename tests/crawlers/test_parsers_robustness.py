@@ -1,4 +1,5 @@
 """Bad input never raises: empty, truncated, binary, huge, mis-encoded and wrong-kind bodies."""
+
 from __future__ import annotations
 
 import os
@@ -60,14 +61,17 @@ def test_unknown_kind_is_an_error():
     assert page.state == "error" and "unknown kind" in page.extra["error"]
 
 
-@pytest.mark.parametrize("name, kind", [
-    ("wechat_article_01_2026_reading_account.html", "wechat_article"),
-    ("wechat_article_02_2021.html", "wechat_article"),
-    ("sogou_search_02_articles_2021.html", "sogou_weixin_search"),
-    ("shop_listing_01_taobao_search.html", "shop_listing"),
-    ("book_listing_01_kongfz_search_api.json", "shop_listing"),
-    ("travel_01_mafengwo_note_hongkong.html", "travel_note"),
-])
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("wechat_article_01_2026_reading_account.html", "wechat_article"),
+        ("wechat_article_02_2021.html", "wechat_article"),
+        ("sogou_search_02_articles_2021.html", "sogou_weixin_search"),
+        ("shop_listing_01_taobao_search.html", "shop_listing"),
+        ("book_listing_01_kongfz_search_api.json", "shop_listing"),
+        ("travel_01_mafengwo_note_hongkong.html", "travel_note"),
+    ],
+)
 @pytest.mark.parametrize("fraction", [0.02, 0.3, 0.6, 0.97])
 def test_truncated_real_pages_never_raise(name, kind, fraction):
     body = load(name)
@@ -87,14 +91,17 @@ def test_truncated_wechat_article_keeps_what_arrived():
     assert page.published_at is None  # var ct comes after the body and did not arrive
 
 
-@pytest.mark.parametrize("kind, name", [
-    ("wechat_article", "shop_listing_01_taobao_search.html"),
-    ("wechat_article", "book_listing_01_kongfz_search_api.json"),
-    ("sogou_weixin_search", "wechat_article_02_2021.html"),
-    ("shop_listing", "travel_03_ctrip_qa_osaka.html"),
-    ("shop_listing", "wechat_article_02_2021.html"),
-    ("shop_listing", "wechat_article_07_temporarily_unavailable.html"),
-])
+@pytest.mark.parametrize(
+    "kind, name",
+    [
+        ("wechat_article", "shop_listing_01_taobao_search.html"),
+        ("wechat_article", "book_listing_01_kongfz_search_api.json"),
+        ("sogou_weixin_search", "wechat_article_02_2021.html"),
+        ("shop_listing", "travel_03_ctrip_qa_osaka.html"),
+        ("shop_listing", "wechat_article_02_2021.html"),
+        ("shop_listing", "wechat_article_07_temporarily_unavailable.html"),
+    ],
+)
 def test_wrong_kind_gives_error_with_reason(kind, name):
     page = parse(kind, "https://example.com/", load(name))
     assert page.state == "error"
@@ -115,8 +122,11 @@ def test_a_slider_wall_is_captcha():
 
 
 def test_a_long_page_titled_like_an_error_is_not_a_gone_state():
-    body = ("<html><head><title>投诉与举报：链接已过期怎么办</title></head><body>"
-            + "<p>一篇讲解如何处理过期链接的长文章。</p>" * 60 + "</body></html>").encode()
+    body = (
+        "<html><head><title>投诉与举报：链接已过期怎么办</title></head><body>"
+        + "<p>一篇讲解如何处理过期链接的长文章。</p>" * 60
+        + "</body></html>"
+    ).encode()
     page = parse("wechat_article", "https://example.com/help", body)
     assert page.state == "error" and "not a WeChat" in page.extra["error"]
 
@@ -128,8 +138,11 @@ def test_plain_text_sent_to_the_wechat_parser_is_an_error():
 
 def test_huge_text_is_truncated_and_flagged():
     paragraph = "<p>" + "很长的正文内容。" * 1000 + "</p>\n"
-    body = ("<html><head><title>长文</title></head><body><div id='js_content'>" + paragraph * 40
-            + "</div><script>var ct = \"1626534037\";</script></body></html>").encode()
+    body = (
+        "<html><head><title>长文</title></head><body><div id='js_content'>"
+        + paragraph * 40
+        + '</div><script>var ct = "1626534037";</script></body></html>'
+    ).encode()
     page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body)
     assert page.state == "ok"
     assert len(page.text) == MAX_TEXT_CHARS
@@ -140,8 +153,13 @@ def test_huge_text_is_truncated_and_flagged():
 
 def test_deeply_nested_markup_does_not_overflow():
     # 2,000 levels: deeper than Python's recursion limit, within what libxml2 builds.
-    body = ("<html><body><div id='js_content'>" + "<div><span>" * 1000 + "深层文本"
-            + "</span></div>" * 1000 + "</div></body></html>").encode()
+    body = (
+        "<html><body><div id='js_content'>"
+        + "<div><span>" * 1000
+        + "深层文本"
+        + "</span></div>" * 1000
+        + "</div></body></html>"
+    ).encode()
     page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body)
     assert page.state == "ok" and page.text == "深层文本"
     # Deeper still, libxml2 gives up on the nesting; the parse must still return.
@@ -157,20 +175,25 @@ def test_nul_bytes_and_control_characters_are_dropped():
 
 # --- Encodings ---------------------------------------------------------------------------------------
 
-ARTICLE = ("<html><head>{meta}<title>旅行社公告</title></head><body><div id='js_content'><p>跟团游 ¥1999 起，"
-           "全程无购物。😀</p></div><script>var nickname = \"苏州旅游\";var ct = \"1626534037\";</script>"
-           "</body></html>")
+ARTICLE = (
+    "<html><head>{meta}<title>旅行社公告</title></head><body><div id='js_content'><p>跟团游 ¥1999 起，"
+    '全程无购物。😀</p></div><script>var nickname = "苏州旅游";var ct = "1626534037";</script>'
+    "</body></html>"
+)
 
 
-@pytest.mark.parametrize("codec, meta, given", [
-    ("gb18030", '<meta charset="gbk">', None),             # meta charset sniffed
-    ("gb18030", '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', None),
-    ("gb18030", "", None),                                  # no declaration: UTF-8 fails, GB18030 fits
-    ("gb18030", "", "gbk"),                                 # the caller's encoding (HTTP header)
-    ("utf-8", "", None),
-    ("utf-8", '<meta charset="gbk">', "utf-8"),             # the caller wins over a wrong meta
-    ("utf-16", "", None),                                   # BOM
-])
+@pytest.mark.parametrize(
+    "codec, meta, given",
+    [
+        ("gb18030", '<meta charset="gbk">', None),  # meta charset sniffed
+        ("gb18030", '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', None),
+        ("gb18030", "", None),  # no declaration: UTF-8 fails, GB18030 fits
+        ("gb18030", "", "gbk"),  # the caller's encoding (HTTP header)
+        ("utf-8", "", None),
+        ("utf-8", '<meta charset="gbk">', "utf-8"),  # the caller wins over a wrong meta
+        ("utf-16", "", None),  # BOM
+    ],
+)
 def test_encodings(codec, meta, given):
     body = ARTICLE.format(meta=meta).encode(codec)
     page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body, encoding=given)
@@ -212,8 +235,9 @@ def test_mixed_line_endings_become_plain_newlines():
 
 
 def test_malformed_nesting_of_page_07_is_read():
-    page = parse("wechat_article", "https://mp.weixin.qq.com/s/x",
-                 load("wechat_article_07_temporarily_unavailable.html"))
+    page = parse(
+        "wechat_article", "https://mp.weixin.qq.com/s/x", load("wechat_article_07_temporarily_unavailable.html")
+    )
     assert page.state == "unavailable" and page.title == "该内容暂时无法查看"
 
 
@@ -241,8 +265,13 @@ def test_jsonp_wrapped_api_response():
 
 # --- Mutation fuzzing: real pages, damaged at random (fixed seed), under their own and a wrong kind ---
 
-OWN_KIND = {"wechat_article": "wechat_article", "sogou_search": "sogou_weixin_search",
-            "shop_listing": "shop_listing", "book_listing": "shop_listing", "travel": "travel_note"}
+OWN_KIND = {
+    "wechat_article": "wechat_article",
+    "sogou_search": "sogou_weixin_search",
+    "shop_listing": "shop_listing",
+    "book_listing": "shop_listing",
+    "travel": "travel_note",
+}
 SMALL_FIXTURES = sorted(p for p in REAL.glob("*/*") if p.suffix in (".html", ".json") and p.stat().st_size < 600_000)
 
 
@@ -250,11 +279,11 @@ def _mutations(body: bytes, rng) -> list[bytes]:
     out = []
     for _ in range(3):
         a, b = sorted(rng.randrange(len(body)) for _ in range(2))
-        out.append(body[:a] + body[b:])                                  # a span cut out
+        out.append(body[:a] + body[b:])  # a span cut out
         out.append(body[:a] + bytes(rng.randrange(256) for _ in range(64)) + body[a:])  # noise inserted
-    out.append(body.replace(b"</", b"<"))                                 # every end tag broken
-    out.append(body.replace(b'"', b""))                                   # quotes gone (JSON and attributes)
-    out.append(body.replace(b">", b"", 50))                               # early tags unclosed
+    out.append(body.replace(b"</", b"<"))  # every end tag broken
+    out.append(body.replace(b'"', b""))  # quotes gone (JSON and attributes)
+    out.append(body.replace(b">", b"", 50))  # early tags unclosed
     return out
 
 

@@ -1,5 +1,6 @@
 """The parsers on the pages the bundled sample site serves (copies of the real structures), on
 generic selectors, and the content fingerprint's notion of "same content"."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,11 +31,15 @@ def fetch(client, path: str) -> bytes:
 
 
 def posts(store, channel, **where):
-    return [p for p in store.channel(channel) if all(p.get(k, "ok" if k == "status" else None) == v
-                                                      for k, v in where.items())]
+    return [
+        p
+        for p in store.channel(channel)
+        if all(p.get(k, "ok" if k == "status" else None) == v for k, v in where.items())
+    ]
 
 
 # --- WeChat -----------------------------------------------------------------------------------------
+
 
 def test_every_sample_wechat_article_parses_exactly(site):
     client, store = site
@@ -81,12 +86,16 @@ def test_sample_wechat_profile_lists_articles_and_next_page(site):
 
 # --- Sogou ------------------------------------------------------------------------------------------
 
+
 def test_sample_sogou_search(site):
     client, store = site
     hits = store.search("wechat", "苏州")
     assert len(hits) > 10
-    page = parse("sogou_weixin_search", f"{HOST}/weixin?type=2&query=苏州",
-                 fetch(client, "/weixin?type=2&query=%E8%8B%8F%E5%B7%9E"))
+    page = parse(
+        "sogou_weixin_search",
+        f"{HOST}/weixin?type=2&query=苏州",
+        fetch(client, "/weixin?type=2&query=%E8%8B%8F%E5%B7%9E"),
+    )
     assert page.state == "ok" and len(page.items) == 10
     assert [item.title for item in page.items] == [p["title"] for p in hits[:10]]
     assert [item.account for item in page.items] == [p["account"]["name"] for p in hits[:10]]
@@ -106,6 +115,7 @@ def test_sample_sogou_no_results_and_captcha(site):
 
 
 # --- Shops ------------------------------------------------------------------------------------------
+
 
 def test_sample_shop_search_and_item(site):
     client, store = site
@@ -180,11 +190,15 @@ def test_shop_item_page_price_from_text_when_nothing_else_has_it():
 
 # --- Generic selectors --------------------------------------------------------------------------------
 
+
 def test_generic_with_sources_toml_style_selectors_on_a_profile(site):
     client, store = site
     account_id = sorted(store.accounts())[0]
-    selectors = {"title": "strong.profile_nickname", "text": "div.profile_desc_value",
-                 "links": "h4.weui_media_title a::attr(href)"}
+    selectors = {
+        "title": "strong.profile_nickname",
+        "text": "div.profile_desc_value",
+        "links": "h4.weui_media_title a::attr(href)",
+    }
     path = f"/profile/{account_id}"
     page = parse("generic", HOST + path, fetch(client, path), selectors=selectors)
     assert page.state == "ok"
@@ -195,9 +209,14 @@ def test_generic_with_sources_toml_style_selectors_on_a_profile(site):
 
 def test_generic_listing_items_and_next_page(site):
     client, store = site
-    selectors = {"items": "a.feeds-item-wrap", "item_url": "::attr(href)", "item_title": ".row1-wrap-title::text",
-                 "item_price": ".price-wrap .number::text", "item_location": ".seller-text::text",
-                 "next_page": "#goofish_next::attr(href)"}
+    selectors = {
+        "items": "a.feeds-item-wrap",
+        "item_url": "::attr(href)",
+        "item_title": ".row1-wrap-title::text",
+        "item_price": ".price-wrap .number::text",
+        "item_location": ".seller-text::text",
+        "next_page": "#goofish_next::attr(href)",
+    }
     page = parse("generic", f"{HOST}/goofish/search?q=", fetch(client, "/goofish/search?q="), selectors=selectors)
     hits = store.search("goofish", "")
     assert len(page.items) == min(20, len(hits))
@@ -218,24 +237,36 @@ GENERIC_PAGE = """<html><head><title>二手书转让 - 某论坛</title><meta na
 
 
 def test_generic_css_and_xpath_selectors():
-    selectors = {"title": "h1::text", "text": "div.post", "price": ".price::text", "items": "ul.list li",
-                 "item_url": "a::attr(href)", "next_page": "a.next::attr(href)",
-                 "author": "//meta[@name='author']/@content"}
+    selectors = {
+        "title": "h1::text",
+        "text": "div.post",
+        "price": ".price::text",
+        "items": "ul.list li",
+        "item_url": "a::attr(href)",
+        "next_page": "a.next::attr(href)",
+        "author": "//meta[@name='author']/@content",
+    }
     page = parse("generic", "https://bbs.example.com/t/1", GENERIC_PAGE.encode(), selectors=selectors)
     assert page.state == "ok"
     assert page.title == "全新高仿教材转让"
     assert page.text == "影印版教材，一套只要 ¥35，量大从优。\n联系微信 abc123。\n下一帖"
     assert page.price == 35.0 and page.author == "书虫"
     assert [(i.url, i.title, i.price) for i in page.items] == [
-        ("https://bbs.example.com/t/10", "第一本", 12.0), ("https://bbs.example.com/t/11", "第二本", None)]
+        ("https://bbs.example.com/t/10", "第一本", 12.0),
+        ("https://bbs.example.com/t/11", "第二本", None),
+    ]
     assert page.next_page == "https://bbs.example.com/t/1?page=2"
     assert page.images == ["https://bbs.example.com/img/1.jpg"]
     assert "selector_errors" not in page.extra
 
 
 def test_generic_falls_back_when_selectors_find_nothing_or_are_broken():
-    selectors = {"title": "h2.nothing::text", "text": "div.nothing", "price": "[[[",
-                 "next_page": "//a[@class='gone']/@href"}
+    selectors = {
+        "title": "h2.nothing::text",
+        "text": "div.nothing",
+        "price": "[[[",
+        "next_page": "//a[@class='gone']/@href",
+    }
     page = parse("generic", "https://bbs.example.com/t/1", GENERIC_PAGE.encode(), selectors=selectors)
     assert page.state == "ok"
     assert page.title == "二手书转让 - 某论坛"  # <title>
@@ -278,14 +309,20 @@ def test_fingerprint_changes_with_content():
 
 
 def test_fingerprint_of_a_listing_ignores_signed_links():
-    page = parse("sogou_weixin_search", "https://weixin.sogou.com/weixin?query=x",
-                 b"<html><title>x</title><ul class='news-list'><li d='doc1'><div class='txt-box'><h3>"
-                 b"<a href='/link?url=AAA&token=1'>T</a></h3><div class='s-p' t='1626534037'>"
-                 b"<a class='account'>A</a></div></div></li></ul></html>")
-    resigned = parse("sogou_weixin_search", "https://weixin.sogou.com/weixin?query=x",
-                     b"<html><title>x</title><ul class='news-list'><li d='doc1'><div class='txt-box'><h3>"
-                     b"<a href='/link?url=BBB&token=2'>T</a></h3><div class='s-p' t='1626534037'>"
-                     b"<a class='account'>A</a></div></div></li></ul></html>")
+    page = parse(
+        "sogou_weixin_search",
+        "https://weixin.sogou.com/weixin?query=x",
+        b"<html><title>x</title><ul class='news-list'><li d='doc1'><div class='txt-box'><h3>"
+        b"<a href='/link?url=AAA&token=1'>T</a></h3><div class='s-p' t='1626534037'>"
+        b"<a class='account'>A</a></div></div></li></ul></html>",
+    )
+    resigned = parse(
+        "sogou_weixin_search",
+        "https://weixin.sogou.com/weixin?query=x",
+        b"<html><title>x</title><ul class='news-list'><li d='doc1'><div class='txt-box'><h3>"
+        b"<a href='/link?url=BBB&token=2'>T</a></h3><div class='s-p' t='1626534037'>"
+        b"<a class='account'>A</a></div></div></li></ul></html>",
+    )
     assert page.items[0].url != resigned.items[0].url
     assert page.content_fingerprint() == resigned.content_fingerprint()
 

@@ -1,6 +1,7 @@
 """The crawl's process pool: calls answered as futures, worker exceptions and deaths reported, and
 workers that exit on their own when the pool closes. Stdlib functions only, so the spawned workers
 need nothing from the test module."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """`wangxun classify` end to end: input and output files, --agencies, bad input."""
+
 import json
 
 import pytest
@@ -6,14 +7,39 @@ import pytest
 from core.cli import main
 
 POSTS = [
-    {"id": "t1", "url": "https://example.invalid/1", "platform": "wechat", "source_name": "姑苏驴友户外",
-     "title": "园林纯玩一日游", "text": "含大巴、门票、导游，168元/人，报名私信，许可证L-JS-CJ00017"},
-    {"id": "t2", "url": "https://example.invalid/2", "platform": "wechat", "source_name": "苏州青旅",
-     "title": "园林纯玩一日游", "text": "含大巴、门票、导游，168元/人，报名私信，许可证L-JS-CJ00017"},
-    {"id": "p1", "url": "https://example.invalid/3", "platform": "shop", "source_name": "书摊",
-     "title": "三体全集 A版", "text": "非原版 无防伪 29元包邮", "price": 29},
-    {"id": "n1", "url": "https://example.invalid/4", "platform": "note", "source_name": "吃货",
-     "title": "苏州面馆推荐", "text": "枫镇大肉面人均30元"},
+    {
+        "id": "t1",
+        "url": "https://example.invalid/1",
+        "platform": "wechat",
+        "source_name": "姑苏驴友户外",
+        "title": "园林纯玩一日游",
+        "text": "含大巴、门票、导游，168元/人，报名私信，许可证L-JS-CJ00017",
+    },
+    {
+        "id": "t2",
+        "url": "https://example.invalid/2",
+        "platform": "wechat",
+        "source_name": "苏州青旅",
+        "title": "园林纯玩一日游",
+        "text": "含大巴、门票、导游，168元/人，报名私信，许可证L-JS-CJ00017",
+    },
+    {
+        "id": "p1",
+        "url": "https://example.invalid/3",
+        "platform": "shop",
+        "source_name": "书摊",
+        "title": "三体全集 A版",
+        "text": "非原版 无防伪 29元包邮",
+        "price": 29,
+    },
+    {
+        "id": "n1",
+        "url": "https://example.invalid/4",
+        "platform": "note",
+        "source_name": "吃货",
+        "title": "苏州面馆推荐",
+        "text": "枫镇大肉面人均30元",
+    },
 ]
 
 
@@ -32,8 +58,10 @@ def _write(path, lines):
 def test_classify_with_agencies_writes_one_line_per_post(env, tmp_path):
     src = _write(tmp_path / "in.jsonl", [json.dumps(p, ensure_ascii=False) for p in POSTS])
     agencies = tmp_path / "agencies.csv"
-    agencies.write_text("name,license_no,address,lon,lat\n苏州中国青年旅行社有限公司,L-JS-CJ00017,十全街311号,120.63,31.29\n",
-                        encoding="utf-8")
+    agencies.write_text(
+        "name,license_no,address,lon,lat\n苏州中国青年旅行社有限公司,L-JS-CJ00017,十全街311号,120.63,31.29\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out" / "result.jsonl"
     main(["classify", str(src), "--agencies", str(agencies), "--out", str(out)])
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -58,9 +86,14 @@ def test_bad_json_line_names_the_line_and_writes_nothing(env, tmp_path, capsys):
     assert exc.value.code != 0 and "line 2" in capsys.readouterr().err and not out.exists()
 
 
-@pytest.mark.parametrize("content, message", [("nom,numero\nx,y\n", "header"),
-                                              ("name,license_no,address,lon,lat\nA,,addr,1,2\n", "line 2"),
-                                              ("name,license_no,address,lon,lat\nA,L-JS-00001,addr,east,2\n", "not a number")])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("nom,numero\nx,y\n", "header"),
+        ("name,license_no,address,lon,lat\nA,,addr,1,2\n", "line 2"),
+        ("name,license_no,address,lon,lat\nA,L-JS-00001,addr,east,2\n", "not a number"),
+    ],
+)
 def test_bad_agencies_file_is_one_clear_error(env, tmp_path, capsys, content, message):
     src = _write(tmp_path / "in.jsonl", [json.dumps(POSTS[0], ensure_ascii=False)])
     agencies = tmp_path / "a.csv"
@@ -74,7 +107,9 @@ def test_bad_agencies_file_is_one_clear_error(env, tmp_path, capsys, content, me
 def test_gbk_agencies_file_is_read(env, tmp_path, capsys):
     src = _write(tmp_path / "in.jsonl", [json.dumps(POSTS[1], ensure_ascii=False)])
     agencies = tmp_path / "a.csv"
-    agencies.write_bytes("name,license_no,address,lon,lat\n苏州中国青年旅行社有限公司,L-JS-CJ00017,,,\n".encode("gb18030"))
+    agencies.write_bytes(
+        "name,license_no,address,lon,lat\n苏州中国青年旅行社有限公司,L-JS-CJ00017,,,\n".encode("gb18030")
+    )
     main(["classify", str(src), "--agencies", str(agencies)])
     assert json.loads(capsys.readouterr().out)["labels"] == []
 

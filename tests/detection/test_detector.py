@@ -1,10 +1,18 @@
 """The Detector interface the crawl pipeline calls, and the registry decisions behind the label."""
+
 import pytest
 
 from detection import Detector
 
-AGENCIES = [{"name": "苏州中国青年旅行社有限公司", "license_no": "L-JS-CJ00017", "address": "苏州市姑苏区十全街311号",
-             "lon": 120.63, "lat": 31.295}]
+AGENCIES = [
+    {
+        "name": "苏州中国青年旅行社有限公司",
+        "license_no": "L-JS-CJ00017",
+        "address": "苏州市姑苏区十全街311号",
+        "lon": 120.63,
+        "lat": 31.295,
+    }
+]
 TOUR = "拙政园+狮子林一日游，含往返大巴、门票、导游，168元/人，报名加微信 tour_2024"
 
 
@@ -38,15 +46,22 @@ def test_spans_point_into_the_named_field(detector):
 
 def test_same_tour_differs_only_by_who_sells(detector):
     licensed = detector.classify({"title": "一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "苏州青旅"})
-    borrowed = detector.classify({"title": "一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "姑苏驴友俱乐部"})
+    borrowed = detector.classify(
+        {"title": "一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "姑苏驴友俱乐部"}
+    )
     assert licensed["labels"] == [] and "licensed_agency" in _codes(licensed)
     assert borrowed["labels"] == ["unlicensed_travel"] and "licence_held_by_other" in _codes(borrowed)
 
 
-@pytest.mark.parametrize("licence, code", [("L-JS-CJ00999", "licence_not_in_registry"),
-                                           ("L-JS-CJ0017", "malformed_licence"),
-                                           ("91320508MA1XK3L45Q", "malformed_licence"),
-                                           ("", "no_licence")])
+@pytest.mark.parametrize(
+    "licence, code",
+    [
+        ("L-JS-CJ00999", "licence_not_in_registry"),
+        ("L-JS-CJ0017", "malformed_licence"),
+        ("91320508MA1XK3L45Q", "malformed_licence"),
+        ("", "no_licence"),
+    ],
+)
 def test_registry_outcomes_are_reasons(detector, licence, code):
     text = TOUR + (f" 旅行社许可证：{licence}" if licence else "")
     result = detector.classify({"title": "一日游", "text": text, "source_name": "苏城旅游"})
@@ -62,8 +77,11 @@ def test_near_miss_names_the_close_registry_number(detector):
 def test_hard_negatives(detector):
     for post in (
         {"title": "苏州两日游攻略", "text": "分享我们的路线，住观前街酒店一晚400，门票80元，人均800，推荐给大家"},
-        {"title": "消费提示", "text": "文旅局提醒：警惕朋友圈198元纯玩一日游，含门票导游，报名加微信的广告，谨防上当",
-         "source_name": "苏州市文化广电和旅游局"},
+        {
+            "title": "消费提示",
+            "text": "文旅局提醒：警惕朋友圈198元纯玩一日游，含门票导游，报名加微信的广告，谨防上当",
+            "source_name": "苏州市文化广电和旅游局",
+        },
         {"title": "观前街酒店", "text": "大床房每晚298元含双早，可提前预订", "source_name": "某酒店"},
         {"title": "扫黄打非", "text": "护苗专项行动查获盗版教辅3000余册，依法收缴销毁"},
         {"title": "二手书", "text": "1983年版红楼梦，统一书号 10019·1234，品相九成，120元"},
@@ -72,8 +90,13 @@ def test_hard_negatives(detector):
 
 
 def test_bad_and_odd_input_does_not_crash(detector):
-    for post in ({}, {"title": None, "text": 123, "price": "abc"}, {"text": "😀" * 1000},
-                 {"title": "盗版" * 100_000, "text": "x"}, {"text": "\x00\ud800 混合 mixed ｆｕｌｌ"}):
+    for post in (
+        {},
+        {"title": None, "text": 123, "price": "abc"},
+        {"text": "😀" * 1000},
+        {"title": "盗版" * 100_000, "text": "x"},
+        {"text": "\x00\ud800 混合 mixed ｆｕｌｌ"},
+    ):
         result = detector.classify(post)
         assert set(result["scores"]) == {"unlicensed_travel", "illegal_publication"}
     with pytest.raises(TypeError):
@@ -115,18 +138,25 @@ def test_threshold_comes_from_config(tmp_path):
 
 
 def test_priced_bundle_without_tour_words_reaches_the_registry(detector):
-    post = {"title": "太湖两天", "text": "民宿一晚+游船+向导，两人860，资质：苏ICP备2023011234号", "source_name": "湖边小院"}
+    post = {
+        "title": "太湖两天",
+        "text": "民宿一晚+游船+向导，两人860，资质：苏ICP备2023011234号",
+        "source_name": "湖边小院",
+    }
     result = detector.classify(post)
     assert result["labels"] == ["unlicensed_travel"] and "malformed_licence" in _codes(result)
-    borrowed = detector.classify({"title": "太湖两天", "text": "民宿一晚+游船+向导，两人860，许可证L-JS-CJ00017",
-                                  "source_name": "湖边小院"})
+    borrowed = detector.classify(
+        {"title": "太湖两天", "text": "民宿一晚+游船+向导，两人860，许可证L-JS-CJ00017", "source_name": "湖边小院"}
+    )
     assert "licence_held_by_other" in _codes(borrowed) and borrowed["labels"] == ["unlicensed_travel"]
 
 
 def test_negations_drop_offs_and_notices_are_not_offers(detector):
-    for text, title in (("高铁站接站送到酒店，每单150，只管接送不带玩", "接站服务"),
-                        ("园林门票在官方小程序买就行，千万别在门口找黄牛，成人票70", "门票怎么买"),
-                        ("即日起实行实名预约入园，旅行团请由导游统一预约购票，散客可在小程序购买", "预约入园公告")):
+    for text, title in (
+        ("高铁站接站送到酒店，每单150，只管接送不带玩", "接站服务"),
+        ("园林门票在官方小程序买就行，千万别在门口找黄牛，成人票70", "门票怎么买"),
+        ("即日起实行实名预约入园，旅行团请由导游统一预约购票，散客可在小程序购买", "预约入园公告"),
+    ):
         result = detector.classify({"title": title, "text": text, "source_name": "路人甲"})
         assert "unlicensed_travel" not in result["labels"], text
 
@@ -141,27 +171,41 @@ def test_agency_staff_taking_private_orders_is_not_the_agency(detector):
     text = "我是苏州青旅的导游，接私单比门店便宜：车+住+讲解 450/人，钱直接付到我个人微信"
     result = detector.classify({"title": "周庄两日", "text": text, "source_name": "苏州青旅小李"})
     assert result["labels"] == ["unlicensed_travel"] and "private_order" in _codes(result)
-    staff = detector.classify({"title": "周庄一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "苏州青旅小李"})
+    staff = detector.classify(
+        {"title": "周庄一日游", "text": TOUR + " 许可证L-JS-CJ00017", "source_name": "苏州青旅小李"}
+    )
     assert staff["labels"] == []
 
 
 def test_publication_price_comparison_and_paired_signals(detector):
-    compared = detector.classify({"title": "考研数学全套", "text": "高清彩印，正版要六百多，我这里全套10本60元，私聊",
-                                  "source_name": "学长书铺"})
+    compared = detector.classify(
+        {"title": "考研数学全套", "text": "高清彩印，正版要六百多，我这里全套10本60元，私聊", "source_name": "学长书铺"}
+    )
     assert compared["labels"] == ["illegal_publication"] and "genuine_channel" not in _codes(compared)
-    paired = detector.classify({"title": "哈利波特 全套", "text": "非原版，印刷还行，全套7本35", "price": 35,
-                                "source_name": "闲鱼"})
+    paired = detector.classify(
+        {"title": "哈利波特 全套", "text": "非原版，印刷还行，全套7本35", "price": 35, "source_name": "闲鱼"}
+    )
     assert paired["labels"] == ["illegal_publication"]
-    burned = detector.classify({"title": "老磁带转CD", "text": "邓丽君磁带转录成CD，自制光盘，一张8元", "source_name": "怀旧小铺"})
+    burned = detector.classify(
+        {"title": "老磁带转CD", "text": "邓丽君磁带转录成CD，自制光盘，一张8元", "source_name": "怀旧小铺"}
+    )
     assert burned["labels"] == ["illegal_publication"]
-    platform = detector.classify({"title": "电子书会员", "text": "正版授权电子书会员，十万本随心读，年卡198元",
-                                  "source_name": "某读书App"})
+    platform = detector.classify(
+        {"title": "电子书会员", "text": "正版授权电子书会员，十万本随心读，年卡198元", "source_name": "某读书App"}
+    )
     assert platform["labels"] == []
 
 
 def test_itemised_costs_and_venues_own_services_are_not_bundles(detector):
-    diary = detector.classify({"title": "周末黄山花费", "source_name": "旅行小白",
-                               "text": "两个人黄山两天，高铁票400，住宿300，门票380，吃饭200，人均650左右"})
+    diary = detector.classify(
+        {
+            "title": "周末黄山花费",
+            "source_name": "旅行小白",
+            "text": "两个人黄山两天，高铁票400，住宿300，门票380，吃饭200，人均650左右",
+        }
+    )
     assert diary["labels"] == []
-    venue = detector.classify({"title": "讲解服务", "text": "门票+讲解 每人40元，请提前预约", "source_name": "某某故居"})
+    venue = detector.classify(
+        {"title": "讲解服务", "text": "门票+讲解 每人40元，请提前预约", "source_name": "某某故居"}
+    )
     assert venue["labels"] == []

@@ -1,11 +1,26 @@
 """Licence numbers, ISBN, ISSN, CN 刊号 and 统一书号, including malformed and adversarial input."""
-from detection.extract_ids import (find_isbns, find_licences, find_serial_ids, isbn_valid, issn_valid,
-                                            licence_key, normalize_licence)
+
+from detection.extract_ids import (
+    find_isbns,
+    find_licences,
+    find_serial_ids,
+    isbn_valid,
+    issn_valid,
+    licence_key,
+    normalize_licence,
+)
 
 
 def test_licence_variants_normalise_to_one_form():
-    for written in ("L-JS-CJ00123", "l-js-cj00123", "Ｌ－ＪＳ－ＣＪ００１２３", "L - JS - CJ 00123", "LJSCJ00123",
-                    "L一JS一CJ00123", "L–JS—CJ00123"):
+    for written in (
+        "L-JS-CJ00123",
+        "l-js-cj00123",
+        "Ｌ－ＪＳ－ＣＪ００１２３",
+        "L - JS - CJ 00123",
+        "LJSCJ00123",
+        "L一JS一CJ00123",
+        "L–JS—CJ00123",
+    ):
         found = find_licences(f"许可证号：{written}，欢迎报名")
         assert [lic.normalized for lic in found] == ["L-JS-CJ00123"], written
         assert found[0].well_formed and found[0].kind == "licence"
@@ -14,7 +29,7 @@ def test_licence_variants_normalise_to_one_form():
 def test_licence_span_points_at_what_the_seller_wrote():
     text = "旅行社业务经营许可证：Ｌ－ＪＳ－００１２３。"
     [lic] = find_licences(text)
-    assert text[lic.span[0]:lic.span[1]] == "Ｌ－ＪＳ－００１２３"
+    assert text[lic.span[0] : lic.span[1]] == "Ｌ－ＪＳ－００１２３"
     assert lic.normalized == "L-JS-00123"
 
 
@@ -52,8 +67,11 @@ def test_isbn13_and_isbn10_check_digits():
 
 def test_find_isbns_with_cue_and_bare_978():
     found = find_isbns("ISBN 978-7-02-000220-7；另一本 9787302405835；旧版 ISBN：7-02-000220-X")
-    assert [(i.digits, i.valid) for i in found] == [("9787020002207", True), ("9787302405835", False),
-                                                     ("702000220x", True)]
+    assert [(i.digits, i.valid) for i in found] == [
+        ("9787020002207", True),
+        ("9787302405835", False),
+        ("702000220x", True),
+    ]
 
 
 def test_isbn_with_full_width_digits_and_dashes():
@@ -91,6 +109,7 @@ def test_mixed_scripts_around_numbers():
 
 def test_licence_with_a_suffix_is_malformed():
     from detection.extract_ids import find_licences
+
     for text in ("许可证L-JS-０００１７-2，欢迎报名", "L-JS-CJ-00017-1 报名"):
         (lic,) = find_licences(text)
         assert not lic.well_formed and lic.normalized.endswith(("-2", "-1")), text
@@ -100,5 +119,6 @@ def test_licence_with_a_suffix_is_malformed():
 
 def test_isbn_cue_does_not_swallow_a_following_price():
     from detection.extract_ids import find_isbns
+
     (isbn,) = find_isbns("正版 ISBN 9787020090006 15元")
     assert isbn.digits == "9787020090006" and isbn.valid

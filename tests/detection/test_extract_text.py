@@ -1,6 +1,13 @@
 """Prices, set counts, contacts (masked) and business names, including adversarial input."""
-from detection.extract_text import (find_business_names, find_contacts, find_prices, find_set_counts,
-                                             mask_wechat, parse_count)
+
+from detection.extract_text import (
+    find_business_names,
+    find_contacts,
+    find_prices,
+    find_set_counts,
+    mask_wechat,
+    parse_count,
+)
 
 
 def test_prices_in_common_forms():
@@ -33,12 +40,16 @@ def test_contacts_are_found_and_masked():
 def test_full_width_phone_is_found_with_original_span():
     text = "报名：１３９１２３４５６７８"
     [phone] = find_contacts(text)
-    assert phone.value == "13912345678" and text[phone.span[0]:phone.span[1]] == "１３９１２３４５６７８"
+    assert phone.value == "13912345678" and text[phone.span[0] : phone.span[1]] == "１３９１２３４５６７８"
 
 
 def test_business_names_are_trimmed_of_leading_words():
-    names = [b.name for b in find_business_names(
-        "本活动由苏州中国青年旅行社有限公司承办，我们是苏州青旅，合作方苏州古城户外俱乐部。")]
+    names = [
+        b.name
+        for b in find_business_names(
+            "本活动由苏州中国青年旅行社有限公司承办，我们是苏州青旅，合作方苏州古城户外俱乐部。"
+        )
+    ]
     assert names == ["苏州中国青年旅行社有限公司", "苏州青旅", "苏州古城户外俱乐部"]
 
 

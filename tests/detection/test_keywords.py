@@ -1,4 +1,5 @@
 """Folding and the Aho-Corasick keyword matcher."""
+
 import pytest
 
 from core.errors import UserError
@@ -36,7 +37,7 @@ def test_evasions_pinyin_and_fillers(matcher):
 def test_filler_match_spans_cover_the_original_characters(matcher):
     text = "出售盗 🔥 版"
     [m] = [m for m in matcher.find(fold(text)) if m.category == "piracy"]
-    assert text[m.start:m.end] == "盗 🔥 版"
+    assert text[m.start : m.end] == "盗 🔥 版"
 
 
 def test_longer_signal_hides_the_word_inside_it(matcher):
@@ -77,8 +78,9 @@ def test_edited_library_takes_effect_without_code(tmp_path):
 
     path = tmp_path / "k.toml"
     source = load_library().categories  # the shipped file is the template
-    text = (pytest.importorskip("pathlib").Path(__file__).resolve().parents[2]
-            / "detection/data/keywords.toml").read_text(encoding="utf-8")
+    text = (
+        pytest.importorskip("pathlib").Path(__file__).resolve().parents[2] / "detection/data/keywords.toml"
+    ).read_text(encoding="utf-8")
     path.write_text(text.replace('terms = ["盗版", ', 'terms = ["山寨书", "盗版", ', 1), encoding="utf-8")
     assert "piracy" in source
     detector = Detector.from_records([], library_path=path)

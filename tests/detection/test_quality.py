@@ -5,6 +5,7 @@ aside and first run after the rules were written; aside_b … aside_k were writt
 own registry of other agencies (aside_i is publications only), and each was run once before any fix it prompted, so nothing depends
 on one registry's names or numbers. First-run figures are in detection/README.md.
 """
+
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,20 @@ from detection.cli import read_posts
 from detection.snapshot import read_agencies_csv
 
 DATA = Path(__file__).resolve().parent / "data"
-SETS = [("devset.jsonl", "dev_agencies.csv"), ("aside.jsonl", "dev_agencies.csv"),
-        ("aside_b.jsonl", "aside_b_agencies.csv"), ("aside_c.jsonl", "aside_c_agencies.csv"),
-        ("aside_d.jsonl", "aside_d_agencies.csv"), ("aside_e.jsonl", "aside_e_agencies.csv"),
-        ("aside_f.jsonl", "aside_f_agencies.csv"), ("aside_g.jsonl", "aside_g_agencies.csv"),
-        ("aside_h.jsonl", "aside_h_agencies.csv"), ("aside_i.jsonl", "dev_agencies.csv"),
-        ("aside_j.jsonl", "dev_agencies.csv"), ("aside_k.jsonl", "aside_k_agencies.csv")]
+SETS = [
+    ("devset.jsonl", "dev_agencies.csv"),
+    ("aside.jsonl", "dev_agencies.csv"),
+    ("aside_b.jsonl", "aside_b_agencies.csv"),
+    ("aside_c.jsonl", "aside_c_agencies.csv"),
+    ("aside_d.jsonl", "aside_d_agencies.csv"),
+    ("aside_e.jsonl", "aside_e_agencies.csv"),
+    ("aside_f.jsonl", "aside_f_agencies.csv"),
+    ("aside_g.jsonl", "aside_g_agencies.csv"),
+    ("aside_h.jsonl", "aside_h_agencies.csv"),
+    ("aside_i.jsonl", "dev_agencies.csv"),
+    ("aside_j.jsonl", "dev_agencies.csv"),
+    ("aside_k.jsonl", "aside_k_agencies.csv"),
+]
 MIN_PRECISION, MIN_RECALL = 0.90, 0.85
 
 
@@ -37,12 +46,45 @@ def test_the_sets_cover_every_kind_and_are_large_enough():
     posts = [p for name, _ in SETS for p in read_posts(DATA / name)]
     assert len(posts) >= 250
     kinds = {p["kind"] for p in posts}
-    for kind in ("no_licence", "licence_not_in_registry", "malformed_licence", "licence_held_by_other",
-                 "private_guide", "licensed", "licensed_short", "diary", "notice", "hotel", "ticket", "flight",
-                 "car_rental", "transfer", "warning", "enforcement", "euphemism", "ebook", "no_isbn",
-                 "self_printed", "invalid_isbn", "burned_disc", "preloaded_usb", "cheap_set", "secondhand",
-                 "unified_book_no", "publisher", "reprint_authorised", "library", "review", "crackdown",
-                 "licensed_ebook", "gov_pdf", "traditional", "fullwidth", "emoji", "evasion"):
+    for kind in (
+        "no_licence",
+        "licence_not_in_registry",
+        "malformed_licence",
+        "licence_held_by_other",
+        "private_guide",
+        "licensed",
+        "licensed_short",
+        "diary",
+        "notice",
+        "hotel",
+        "ticket",
+        "flight",
+        "car_rental",
+        "transfer",
+        "warning",
+        "enforcement",
+        "euphemism",
+        "ebook",
+        "no_isbn",
+        "self_printed",
+        "invalid_isbn",
+        "burned_disc",
+        "preloaded_usb",
+        "cheap_set",
+        "secondhand",
+        "unified_book_no",
+        "publisher",
+        "reprint_authorised",
+        "library",
+        "review",
+        "crackdown",
+        "licensed_ebook",
+        "gov_pdf",
+        "traditional",
+        "fullwidth",
+        "emoji",
+        "evasion",
+    ):
         assert kind in kinds, kind
     assert {p["platform"] for p in posts} == {"wechat", "shop", "note", "forum", "web"}
 
@@ -56,7 +98,9 @@ def test_evaluate_script_prints_the_figures(capsys):
 def test_evaluate_scores_classify_output(tmp_path, capsys):
     posts = read_posts(DATA / "aside_b.jsonl")
     predictions = tmp_path / "pred.jsonl"
-    predictions.write_text("\n".join('{"id": "%s", "labels": %s}' % (p["id"], str(p["gold"]).replace("'", '"'))
-                                     for p in posts) + "\n", encoding="utf-8")
+    predictions.write_text(
+        "\n".join('{"id": "%s", "labels": %s}' % (p["id"], str(p["gold"]).replace("'", '"')) for p in posts) + "\n",
+        encoding="utf-8",
+    )
     assert evaluate.main([str(DATA / "aside_b.jsonl"), "--predictions", str(predictions)]) == 0
     assert "1.000   1.000" in capsys.readouterr().out

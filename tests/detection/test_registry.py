@@ -1,4 +1,5 @@
 """Seller names against the registry: registered names, short forms, branches, look-alikes."""
+
 from detection.registry import Registry, name_core, name_cores
 
 AGENCIES = [
@@ -22,8 +23,17 @@ def test_generic_cores_keep_their_city():
 
 def test_registered_names_short_forms_and_branches_match():
     registry = Registry(AGENCIES)
-    for name in ("苏州中国青年旅行社有限公司", "苏州青旅", "蘇州青旅", "姑苏国旅", "苏州康辉国旅", "康辉国际旅行社",
-                 "苏州青旅观前门市部", "苏州康辉国际旅行社有限公司石路营业部", "南京中旅"):
+    for name in (
+        "苏州中国青年旅行社有限公司",
+        "苏州青旅",
+        "蘇州青旅",
+        "姑苏国旅",
+        "苏州康辉国旅",
+        "康辉国际旅行社",
+        "苏州青旅观前门市部",
+        "苏州康辉国际旅行社有限公司石路营业部",
+        "南京中旅",
+    ):
         match = registry.match_name(name)
         assert match and match.same, name
 
@@ -69,8 +79,17 @@ def test_brand_only_seller_name_matches_a_single_agency():
 
 def test_marketplace_shop_and_staff_decorations_are_dropped():
     registry = Registry(AGENCIES + [{"name": "苏州吴江太湖旅行社有限公司", "license_no": "L-JS-00321"}])
-    for name in ("淘宝·苏州青旅", "京东|姑苏国旅官方店", "天猫 康辉国旅专营店", "抖音：苏州青旅旗舰店", "苏州青旅小李",
-                 "姑苏国旅客服", "南京中旅门店", "南京中旅王姐", "太湖旅行社"):
+    for name in (
+        "淘宝·苏州青旅",
+        "京东|姑苏国旅官方店",
+        "天猫 康辉国旅专营店",
+        "抖音：苏州青旅旗舰店",
+        "苏州青旅小李",
+        "姑苏国旅客服",
+        "南京中旅门店",
+        "南京中旅王姐",
+        "太湖旅行社",
+    ):
         match = registry.match_name(name)
         assert match and match.same, name
     assert registry.is_holder("闲鱼·苏州青旅小李", registry.by_licence("L-JS-CJ00017"))

@@ -1,4 +1,5 @@
 """Running crawls the way the scheduler does: `python -m crawlers SOURCE` in a subprocess."""
+
 from __future__ import annotations
 
 import os
@@ -14,10 +15,18 @@ E2E_SOURCES = Path(__file__).resolve().parent / "sources.toml"
 
 def crawl_env(tmp_path: Path, site_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not (k.startswith("WANGXUN_") and "__" in k)}
-    env.update({"WANGXUN_CORE__DATA_DIR": str(tmp_path / "var"), "WANGXUN_CORE__DATABASE_URL": "",
-                "WANGXUN_CRAWL__SAMPLE_SITE_URL": site_url, "WANGXUN_CRAWL__SOURCES_FILE": str(E2E_SOURCES),
-                "WANGXUN_CRAWL__AUTOTHROTTLE": "false", "WANGXUN_CRAWL__CAPTCHA_BACKOFF_S": "1",
-                "WANGXUN_SEARCH__BACKEND": "embedded", **extra})
+    env.update(
+        {
+            "WANGXUN_CORE__DATA_DIR": str(tmp_path / "var"),
+            "WANGXUN_CORE__DATABASE_URL": "",
+            "WANGXUN_CRAWL__SAMPLE_SITE_URL": site_url,
+            "WANGXUN_CRAWL__SOURCES_FILE": str(E2E_SOURCES),
+            "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
+            "WANGXUN_CRAWL__CAPTCHA_BACKOFF_S": "1",
+            "WANGXUN_SEARCH__BACKEND": "embedded",
+            **extra,
+        }
+    )
     return env
 
 
@@ -27,8 +36,14 @@ def e2e_config(tmp_path: Path, site_url: str):
 
 
 def start_crawl(source: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "crawlers", source], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawlers", source],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def run_crawl(source: str, env: dict[str, str], timeout: float = 240) -> tuple[int, dict | None, str]:

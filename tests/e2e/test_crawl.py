@@ -4,6 +4,7 @@ store checked afterwards — pages, versions, evidence, hits; re-crawls; a kill 
 `crawled` is the fixture to extend: it yields the Config of a database that one full crawl filled
 (search API and map assertions can be added on top of it).
 """
+
 from __future__ import annotations
 
 import signal
@@ -71,7 +72,9 @@ def test_crawl_stores_expected_pages_versions_evidence_and_hits(crawled, site):
             evidence = s.scalars(select(Evidence).where(Evidence.page_version_id == hit.page_version_id)).all()
             assert len(evidence) == 1 and {"body", "headers", "text"} <= set(evidence[0].files)
             assert hit.labels and hit.url in expected
-        flagged = {u for u, p in expected.items() if {"unlicensed_travel", "illegal_publication"} & set(p["expected_labels"])}
+        flagged = {
+            u for u, p in expected.items() if {"unlicensed_travel", "illegal_publication"} & set(p["expected_labels"])
+        }
         assert len(flagged & {h.url for h in hits}) >= len(flagged) * 0.6  # detector recall on this set
         assert s.scalar(select(func.count(SearchOutbox.id))) <= len(hits)  # queued, or already indexed
 

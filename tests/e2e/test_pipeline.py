@@ -2,6 +2,7 @@
 free port, a crawl in a subprocess, detection against the registry, indexing, and then what patrol
 staff and a grid manager see through the search API and the map.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,8 @@ from sqlalchemy import select
 
 from core import db, users
 from core.models import Grid, Hit, SearchOutbox
-from samplesite.server import start
 from grids.sample.load import load_sample
+from samplesite.server import start
 from tests.e2e.crawl_helpers import crawl_env, e2e_config, run_crawl
 from tests.webmap.conftest import login
 from webmap import create_app

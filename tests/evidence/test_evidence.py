@@ -1,4 +1,5 @@
 """Evidence recording and the hash chain: record, verify clean, and detect each kind of tampering."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,7 @@ from sqlalchemy import delete, select, update
 
 from core import db
 from core.models import Evidence, Hit, Page, PageVersion
-from evidence import FetchRecord, record_fetch, verify
-from evidence import chain, store
+from evidence import FetchRecord, chain, record_fetch, store, verify
 from tests.conftest import make_config
 
 FETCHED = dt.datetime(2026, 5, 4, 2, 30, 15, 123456, tzinfo=dt.timezone.utc)
@@ -25,24 +25,41 @@ FETCHED = dt.datetime(2026, 5, 4, 2, 30, 15, 123456, tzinfo=dt.timezone.utc)
 
 # ---------------------------------------------------------------- builders (used by the other evidence tests)
 
+
 def tiny_png(rgb=(200, 30, 30)) -> bytes:
     """A valid 2x2 PNG, built by hand so tests need no imaging library."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = b"".join(b"\x00" + bytes(rgb) * 2 for _ in range(2))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def make_fetch(n: int = 1, with_screenshot: bool = False, **kw) -> FetchRecord:
     body = f"<html><head><title>出境游{n}</title></head><body>港澳台团队游报名 {n}</body></html>".encode()
     values = dict(
-        url=f"http://example.test/post/{n}", final_url=f"https://example.test/p/{n}", status=200,
+        url=f"http://example.test/post/{n}",
+        final_url=f"https://example.test/p/{n}",
+        status=200,
         request_headers={"User-Agent": "Mozilla/5.0 (wangxun test)", "Accept": "text/html"},
-        response_headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip",
-                          "Content-Length": "17", "Set-Cookie": ["a=1; Path=/", "b=2; Path=/"]},
-        body=body, text=f"出境游{n}\n港澳台团队游报名 {n}", fetched_at_utc=FETCHED + dt.timedelta(minutes=n),
-        screenshot=tiny_png() if with_screenshot else None, crawler="scrapy 2.19 (test)")
+        response_headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Encoding": "gzip",
+            "Content-Length": "17",
+            "Set-Cookie": ["a=1; Path=/", "b=2; Path=/"],
+        },
+        body=body,
+        text=f"出境游{n}\n港澳台团队游报名 {n}",
+        fetched_at_utc=FETCHED + dt.timedelta(minutes=n),
+        screenshot=tiny_png() if with_screenshot else None,
+        crawler="scrapy 2.19 (test)",
+    )
     values.update(kw)
     return FetchRecord(**values)
 
@@ -51,19 +68,40 @@ def make_page_version(session, n: int = 1) -> PageVersion:
     page = Page(url=f"http://example.test/post/{n}-{id(session)}", source="test", platform="web")
     session.add(page)
     session.flush()
-    pv = PageVersion(page_id=page.id, content_sha256=hashlib.sha256(str(n).encode()).hexdigest(),
-                     title=f"出境游{n}", account="某某旅游", text=f"港澳台团队游报名 {n}")
+    pv = PageVersion(
+        page_id=page.id,
+        content_sha256=hashlib.sha256(str(n).encode()).hexdigest(),
+        title=f"出境游{n}",
+        account="某某旅游",
+        text=f"港澳台团队游报名 {n}",
+    )
     session.add(pv)
     session.flush()
     return pv
 
 
 def make_hit(session, pv: PageVersion, **kw) -> Hit:
-    values = dict(page_id=pv.page_id, page_version_id=pv.id, url=f"http://example.test/post/{pv.id}",
-                  source="test", platform="web", title=pv.title, account=pv.account, text=pv.text,
-                  labels=["unlicensed_travel"], scores={"unlicensed_travel": 0.92}, score=0.92,
-                  reasons=[{"label": "unlicensed_travel", "code": "TRAVEL_NO_LICENCE",
-                            "text": "招揽出境团队游，页面无旅行社业务经营许可证编号", "spans": [[0, 3]]}])
+    values = dict(
+        page_id=pv.page_id,
+        page_version_id=pv.id,
+        url=f"http://example.test/post/{pv.id}",
+        source="test",
+        platform="web",
+        title=pv.title,
+        account=pv.account,
+        text=pv.text,
+        labels=["unlicensed_travel"],
+        scores={"unlicensed_travel": 0.92},
+        score=0.92,
+        reasons=[
+            {
+                "label": "unlicensed_travel",
+                "code": "TRAVEL_NO_LICENCE",
+                "text": "招揽出境团队游，页面无旅行社业务经营许可证编号",
+                "spans": [[0, 3]],
+            }
+        ],
+    )
     values.update(kw)
     hit = Hit(**values)
     session.add(hit)
@@ -74,8 +112,10 @@ def make_hit(session, pv: PageVersion, **kw) -> Hit:
 def record_chain(cfg, count: int = 3, screenshot: bool = False) -> list[Evidence]:
     """`count` page versions, each with one evidence record, committed."""
     with db.session_scope(cfg) as session:
-        return [record_fetch(session, cfg, make_page_version(session, n).id, make_fetch(n, with_screenshot=screenshot))
-                for n in range(1, count + 1)]
+        return [
+            record_fetch(session, cfg, make_page_version(session, n).id, make_fetch(n, with_screenshot=screenshot))
+            for n in range(1, count + 1)
+        ]
 
 
 def stored_path(cfg, ev: Evidence, role: str):
@@ -83,6 +123,7 @@ def stored_path(cfg, ev: Evidence, role: str):
 
 
 # ---------------------------------------------------------------- recording
+
 
 def test_record_fetch_stores_compressed_files_and_links_the_chain(cfg):
     records = record_chain(cfg, 3, screenshot=True)
@@ -138,26 +179,35 @@ def test_rolled_back_transaction_leaves_no_record(cfg):
     assert record_chain(cfg, 1)[0].seq == 1
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(fetched_at_utc=dt.datetime(2026, 5, 4, 2, 30)), "timezone-aware"),
-    (dict(screenshot=b"GIF89a not a png"), "not a PNG"),
-    (dict(status=0), "not an HTTP status"),
-    (dict(final_url=""), "must not be empty"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(fetched_at_utc=dt.datetime(2026, 5, 4, 2, 30)), "timezone-aware"),
+        (dict(screenshot=b"GIF89a not a png"), "not a PNG"),
+        (dict(status=0), "not an HTTP status"),
+        (dict(final_url=""), "must not be empty"),
+    ],
+)
 def test_bad_fetch_records_are_rejected_with_a_clear_error(change, message):
     with pytest.raises(ValueError, match=message):
         make_fetch(1, **change)
 
 
-@pytest.mark.parametrize("change", [dict(request_headers={"User-Agent": b"scrapy"}),
-                                    dict(response_headers={"Set-Cookie": [b"a=1"]}),
-                                    dict(body="<html>not bytes</html>")])
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(request_headers={"User-Agent": b"scrapy"}),
+        dict(response_headers={"Set-Cookie": [b"a=1"]}),
+        dict(body="<html>not bytes</html>"),
+    ],
+)
 def test_undecoded_headers_and_text_bodies_are_rejected(change):
     with pytest.raises(TypeError):
         make_fetch(1, **change)
 
 
 # ---------------------------------------------------------------- verification and tampering
+
 
 def test_verify_passes_on_a_clean_store(cfg):
     records = record_chain(cfg, 4, screenshot=True)
@@ -220,8 +270,10 @@ def test_deleted_middle_record_fails_naming_where(cfg):
     with db.session_scope(cfg) as session:
         session.execute(delete(Evidence).where(Evidence.seq == 2))
     problems = verify(cfg, progress=False).problems
-    assert {(p.seq, p.evidence_id, p.what) for p in problems} == {(3, records[2].id, "seq"),
-                                                                   (3, records[2].id, "prev_hash")}
+    assert {(p.seq, p.evidence_id, p.what) for p in problems} == {
+        (3, records[2].id, "seq"),
+        (3, records[2].id, "prev_hash"),
+    }
     assert "record seq 2 is missing" in str(problems[0])
 
 
@@ -236,6 +288,7 @@ def test_file_reference_pointing_outside_the_store_is_a_problem_not_a_read(cfg):
 
 
 # ---------------------------------------------------------------- concurrent appends
+
 
 def _append_many(cfg, pv_ids: list[int], start: threading.Barrier | None = None) -> None:
     if start is not None:

@@ -1,4 +1,5 @@
 """`wangxun evidence verify` and `wangxun evidence export` through the real command entry point."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from core import db
+from core.cli import main
 from evidence import record_fetch
 from tests.conftest import make_config
 from tests.evidence.test_evidence import make_fetch, make_hit, make_page_version, record_chain, stored_path
-from core.cli import main
 
 
 @pytest.fixture

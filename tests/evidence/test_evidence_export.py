@@ -1,4 +1,5 @@
 """The case-officer package: WARC, files, manifest, Chinese summary, PDF, zip and audit row."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,15 @@ def sha256(path: Path) -> str:
 def test_export_writes_every_file_with_matching_hashes_and_a_zip(cfg, hit_id, tmp_path):
     folder = export_hit(cfg, hit_id, tmp_path / "out", officer="王执法")
     names = {p.name for p in folder.iterdir()}
-    assert names == {"evidence.warc.gz", "screenshot.png", "text.txt", "headers.json",
-                     "response_body.html", "summary.html", "manifest.json"}
+    assert names == {
+        "evidence.warc.gz",
+        "screenshot.png",
+        "text.txt",
+        "headers.json",
+        "response_body.html",
+        "summary.html",
+        "manifest.json",
+    }
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert {f["name"] for f in manifest["files"]} == names - {"manifest.json"}
     for f in manifest["files"]:
@@ -104,8 +112,11 @@ def test_warc_holds_request_response_resources_and_metadata_matching_the_manifes
     metadata = json.loads(seen[5][2])
     assert metadata["record_hash"] == manifest["evidence"]["record_hash"]
     # warcio's own checker recomputes every block and payload digest written into the file.
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(folder / "evidence.warc.gz")],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(folder / "evidence.warc.gz")],
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count("digest pass") == 6
 
@@ -113,9 +124,24 @@ def test_warc_holds_request_response_resources_and_metadata_matching_the_manifes
 def test_summary_is_a_printable_chinese_extraction_record(cfg, hit_id, tmp_path):
     folder = export_hit(cfg, hit_id, tmp_path, officer="王执法")
     html = (folder / "summary.html").read_text(encoding="utf-8")
-    for heading in ("电子数据提取笔录", "案由", "线索编号", "提取时间", "北京时间", "UTC", "提取方法与工具",
-                    "原始网址", "跳转后网址", "文件清单与 SHA-256 校验值", "页面截图", "提取的文本摘录",
-                    "检测结论与理由", "提取人", "见证人", "日期"):
+    for heading in (
+        "电子数据提取笔录",
+        "案由",
+        "线索编号",
+        "提取时间",
+        "北京时间",
+        "UTC",
+        "提取方法与工具",
+        "原始网址",
+        "跳转后网址",
+        "文件清单与 SHA-256 校验值",
+        "页面截图",
+        "提取的文本摘录",
+        "检测结论与理由",
+        "提取人",
+        "见证人",
+        "日期",
+    ):
         assert heading in html, heading
     assert "涉嫌未经许可经营旅行社业务" in html and "招揽出境团队游" in html
     assert "王执法" in html and "苏姑文执罚〔2026〕12号" in html and "WX-" in html
@@ -135,7 +161,9 @@ def test_every_export_writes_an_audit_row_and_never_overwrites(cfg, hit_id, tmp_
     with db.session_scope(cfg) as session:
         rows = session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
     assert [(r.action, r.object_type, r.object_id, r.username) for r in rows] == [
-        ("export", "hit", str(hit_id), "王执法"), ("export", "hit", str(hit_id), "李执法")]
+        ("export", "hit", str(hit_id), "王执法"),
+        ("export", "hit", str(hit_id), "李执法"),
+    ]
     assert rows[0].detail["zip_sha256"] == sha256(first.with_name(first.name + ".zip"))
     assert rows[0].detail["seq"] == 2
 
@@ -199,8 +227,9 @@ def test_pdf_printed_with_chromium_when_available(tmp_path):
 def test_http2_fetch_exports_a_valid_warc_with_spelled_out_protocol(cfg, tmp_path):
     with db.session_scope(cfg) as session:
         pv = make_page_version(session, 2)
-        record_fetch(session, cfg, pv.id, make_fetch(2, protocol="h2",
-                                                     request_headers={"Accept-Language": ["zh-CN", "zh"]}))
+        record_fetch(
+            session, cfg, pv.id, make_fetch(2, protocol="h2", request_headers={"Accept-Language": ["zh-CN", "zh"]})
+        )
         hit = make_hit(session, pv).id
     folder = export_hit(cfg, hit, tmp_path, officer="王执法")
     with open(folder / "evidence.warc.gz", "rb") as fh:
@@ -208,7 +237,8 @@ def test_http2_fetch_exports_a_valid_warc_with_spelled_out_protocol(cfg, tmp_pat
     assert records["response"].protocol == "HTTP/2"
     assert records["request"].statusline == "/p/2 HTTP/2"
     assert [v for k, v in records["request"].headers if k == "Accept-Language"] == ["zh-CN", "zh"]
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(folder / "evidence.warc.gz")],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(folder / "evidence.warc.gz")], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert json.loads((folder / "headers.json").read_text(encoding="utf-8"))["protocol"] == "h2"

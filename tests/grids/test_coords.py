@@ -1,4 +1,5 @@
 """Coordinate conversions against reference values from the eviltransform and prcoords packages."""
+
 import numpy as np
 import pytest
 

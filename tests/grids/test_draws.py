@@ -1,4 +1,5 @@
 """双随机 draws: rates by grade, inspector pairs, exact reproduction from the seed, the public list."""
+
 import datetime as dt
 
 import pytest
@@ -27,8 +28,12 @@ def _venues(session, per_grade=10):
 
 
 def _items(session, draw_id):
-    return [(i.venue_id, i.inspector1_id, i.inspector2_id) for i in
-            session.scalars(select(SpotCheckItem).where(SpotCheckItem.draw_id == draw_id).order_by(SpotCheckItem.venue_id))]
+    return [
+        (i.venue_id, i.inspector1_id, i.inspector2_id)
+        for i in session.scalars(
+            select(SpotCheckItem).where(SpotCheckItem.draw_id == draw_id).order_by(SpotCheckItem.venue_id)
+        )
+    ]
 
 
 def test_rates_by_grade_and_pairs(cfg, session):

@@ -1,4 +1,5 @@
 """Risk grading: factors, thresholds, determinism and stored history."""
+
 import datetime as dt
 
 from sqlalchemy import select
@@ -24,15 +25,33 @@ def _district(session):
     make_inspection(session, clean, date=dt.date(2025, 9, 1))
     make_inspection(session, clean, date=dt.date(2026, 3, 1))
     risky = make_venue(session, grid=busy, category="歌舞娱乐", lon=120.615, licence_expiry=dt.date(2026, 5, 1))
-    make_inspection(session, risky, date=dt.date(2026, 1, 5), result="立案查处", violations="接纳未成年人",
-                    penalty_yuan=20000)
+    make_inspection(
+        session, risky, date=dt.date(2026, 1, 5), result="立案查处", violations="接纳未成年人", penalty_yuan=20000
+    )
     make_inspection(session, risky, date=dt.date(2026, 4, 5), result="责令整改", violations="未悬挂许可证")
     make_inspection(session, risky, date=dt.date(2023, 1, 5), result="立案查处", penalty_yuan=90000)  # too old
     for n in range(2):
-        session.add(Hit(url=f"https://example.invalid/{n}", source="t", platform="web", venue_id=risky.id,
-                        grid_id=busy.id, detected_at=dt.datetime(2026, 6, 1)))
-    session.add(Hit(url="https://example.invalid/x", source="t", platform="web", venue_id=risky.id,
-                    grid_id=busy.id, status="dismissed", detected_at=dt.datetime(2026, 6, 1)))
+        session.add(
+            Hit(
+                url=f"https://example.invalid/{n}",
+                source="t",
+                platform="web",
+                venue_id=risky.id,
+                grid_id=busy.id,
+                detected_at=dt.datetime(2026, 6, 1),
+            )
+        )
+    session.add(
+        Hit(
+            url="https://example.invalid/x",
+            source="t",
+            platform="web",
+            venue_id=risky.id,
+            grid_id=busy.id,
+            status="dismissed",
+            detected_at=dt.datetime(2026, 6, 1),
+        )
+    )
     neighbour = make_venue(session, grid=busy, category="网吧", lon=120.616, licence_expiry=dt.date(2026, 8, 1))
     session.flush()
     return clean, risky, neighbour
@@ -64,8 +83,12 @@ def test_grading_is_deterministic_and_keeps_history(cfg, session):
     second = grading.grade_all(session, _params(cfg), AS_OF)
 
     def rows(run):
-        return [(g.venue_id, g.score, g.grade, g.factors) for g in
-                session.scalars(select(VenueGrade).where(VenueGrade.run_id == run.id).order_by(VenueGrade.venue_id))]
+        return [
+            (g.venue_id, g.score, g.grade, g.factors)
+            for g in session.scalars(
+                select(VenueGrade).where(VenueGrade.run_id == run.id).order_by(VenueGrade.venue_id)
+            )
+        ]
 
     assert rows(first) == rows(second) and len(rows(first)) == 3
     assert first.params == second.params and first.params["as_of"] == AS_OF.isoformat()
@@ -87,8 +110,15 @@ def test_thresholds_and_weights_come_from_params(cfg, session):
 
 
 def test_grade_of_boundaries():
-    assert [grading.grade_of(s, (25, 40, 60)) for s in (0, 24.99, 25, 39.9, 40, 60, 100)] == \
-        ["A", "A", "B", "B", "C", "D", "D"]
+    assert [grading.grade_of(s, (25, 40, 60)) for s in (0, 24.99, 25, 39.9, 40, 60, 100)] == [
+        "A",
+        "A",
+        "B",
+        "B",
+        "C",
+        "D",
+        "D",
+    ]
 
 
 def test_bad_params_are_config_errors(cfg):

@@ -1,4 +1,5 @@
 """Importers with good files and with the broken files users really send; nothing partial survives."""
+
 import json
 import subprocess
 import sys
@@ -29,8 +30,11 @@ def _geojson(tmp_path, features, crs=None, name="grids.geojson"):
 
 def _square(code, name, x0, y0, size=0.01, level="grid", parent=None):
     ring = [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {"code": code, "name": name, "level": level, "parent_code": parent}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"code": code, "name": name, "level": level, "parent_code": parent},
+    }
 
 
 def _count(session, model):
@@ -49,8 +53,11 @@ def test_projected_shapefile_is_reprojected(session, tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
 
-    frame = gpd.GeoDataFrame({"code": ["320508009001"], "name": ["投影网格"], "level": ["grid"]},
-                             geometry=[box(120.60, 31.30, 120.61, 31.31)], crs="EPSG:4326").to_crs("EPSG:4549")
+    frame = gpd.GeoDataFrame(
+        {"code": ["320508009001"], "name": ["投影网格"], "level": ["grid"]},
+        geometry=[box(120.60, 31.30, 120.61, 31.31)],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:4549")
     frame.to_file(tmp_path / "grids.shp", encoding="utf-8")
     import_grids(session, tmp_path / "grids.shp")
     grid = session.scalar(select(Grid))
@@ -71,9 +78,14 @@ def test_gcj02_grids_are_converted(session, tmp_path):
 
 
 def test_self_intersecting_polygon_repaired_or_rejected(session, tmp_path):
-    bowtie = {"type": "Feature", "properties": {"code": "BAD1", "name": "蝴蝶结", "level": "grid"},
-              "geometry": {"type": "Polygon", "coordinates": [[[120.60, 31.30], [120.61, 31.31], [120.61, 31.30],
-                                                                [120.60, 31.31], [120.60, 31.30]]]}}
+    bowtie = {
+        "type": "Feature",
+        "properties": {"code": "BAD1", "name": "蝴蝶结", "level": "grid"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[120.60, 31.30], [120.61, 31.31], [120.61, 31.30], [120.60, 31.31], [120.60, 31.30]]],
+        },
+    }
     path = _geojson(tmp_path, [_square("OK1", "好网格", 120.62, 31.32), bowtie])
     with pytest.raises(ImportRejected, match="feature BAD1: invalid polygon") as err:
         import_grids(session, path, repair=False)
@@ -81,12 +93,17 @@ def test_self_intersecting_polygon_repaired_or_rejected(session, tmp_path):
     import_grids(session, path, repair=True)
     repaired = session.scalar(select(Grid).where(Grid.code == "BAD1"))
     from shapely import from_geojson
+
     assert from_geojson(repaired.geometry).is_valid
 
 
 def test_grid_problems_all_reported_and_nothing_written(session, tmp_path):
-    features = [_square("D1", "重复", 120.6, 31.3), _square("D1", "重复", 120.7, 31.3),
-                _square("", "无编码", 120.8, 31.3), _square("C1", "孤儿", 120.6, 31.4, parent="NOPE")]
+    features = [
+        _square("D1", "重复", 120.6, 31.3),
+        _square("D1", "重复", 120.7, 31.3),
+        _square("", "无编码", 120.8, 31.3),
+        _square("C1", "孤儿", 120.6, 31.4, parent="NOPE"),
+    ]
     with pytest.raises(ImportRejected) as err:
         import_grids(session, _geojson(tmp_path, features))
     text = str(err.value)
@@ -126,10 +143,14 @@ def _write_xlsx(path, header, rows):
 def test_xlsx_with_chinese_headers_gcj02_assigned_to_grids(session, tmp_path):
     _sample_grids(session)
     gx, gy = coords.wgs84_to_gcj02(120.6335, 31.3215)
-    path = _write_xlsx(tmp_path / "场所.xlsx",
-                       ["场所名称", "行业类别", "许可证号", "有效期至", "地址", "经度", "纬度", "法定代表人"],
-                       [["星空网咖", "网咖", 320508123456789, "2027年6月30日", "姑苏区平江路1号", gx, gy, "王五"],
-                        ["书香书店", "书店", "新出发姑字第99999号", None, "姑苏区十全街2号", gx + 0.001, gy, None]])
+    path = _write_xlsx(
+        tmp_path / "场所.xlsx",
+        ["场所名称", "行业类别", "许可证号", "有效期至", "地址", "经度", "纬度", "法定代表人"],
+        [
+            ["星空网咖", "网咖", 320508123456789, "2027年6月30日", "姑苏区平江路1号", gx, gy, "王五"],
+            ["书香书店", "书店", "新出发姑字第99999号", None, "姑苏区十全街2号", gx + 0.001, gy, None],
+        ],
+    )
     summary = import_venues(session, path, "gcj02")
     assert summary.created == 2
     v = session.scalar(select(Venue).where(Venue.name == "星空网咖"))
@@ -140,12 +161,15 @@ def test_xlsx_with_chinese_headers_gcj02_assigned_to_grids(session, tmp_path):
 def test_bad_rows_report_row_and_column_and_write_nothing(session, tmp_path):
     _sample_grids(session)
     path = tmp_path / "venues.csv"
-    path.write_text("名称,类别,许可证号,经度,纬度\n"
-                    "甲网吧,网吧,A001,120.61,31.31\n"
-                    "乙网吧,网吧,A001,120.62,31.31\n"
-                    "丙书店,花店,A003,120.63,31.31\n"
-                    "丁网吧,网吧,A004,东经120,31.31\n"
-                    "戊网吧,网吧,A005,31.31,120.61\n", encoding="utf-8")
+    path.write_text(
+        "名称,类别,许可证号,经度,纬度\n"
+        "甲网吧,网吧,A001,120.61,31.31\n"
+        "乙网吧,网吧,A001,120.62,31.31\n"
+        "丙书店,花店,A003,120.63,31.31\n"
+        "丁网吧,网吧,A004,东经120,31.31\n"
+        "戊网吧,网吧,A005,31.31,120.61\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ImportRejected) as err:
         import_venues(session, path, "wgs84")
     problems = err.value.problems
@@ -188,10 +212,16 @@ def test_cli_prints_one_line_error_without_traceback(tmp_path):
     bad = tmp_path / "v.csv"
     bad.write_text("name,category\nx,网吧\n", encoding="utf-8")
     env = {"WANGXUN_CORE__DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-m", "core.cli", "init"], cwd=PROJECT_ROOT, env=env, check=True,
-                   capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "core.cli", "import-venues", str(bad)], cwd=PROJECT_ROOT,
-                         env=env, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "core.cli", "init"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "core.cli", "import-venues", str(bad)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert "missing column lon" in out.stderr

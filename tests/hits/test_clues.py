@@ -1,4 +1,5 @@
 """The clue loop in the domain layer: triage, routing, zones, inspection with photos, closing."""
+
 import hashlib
 
 import pytest
@@ -12,8 +13,14 @@ from tests.helpers import make_grid, make_user, make_venue
 
 
 def _hit(session, **kw):
-    hit = Hit(url="https://mp.weixin.qq.com/s/abc", source="wechat", platform="wechat", title="低价港澳游,无需资质",
-              labels=["unlicensed_travel"], **kw)
+    hit = Hit(
+        url="https://mp.weixin.qq.com/s/abc",
+        source="wechat",
+        platform="wechat",
+        title="低价港澳游,无需资质",
+        labels=["unlicensed_travel"],
+        **kw,
+    )
     session.add(hit)
     session.flush()
     return hit
@@ -27,8 +34,7 @@ def world(session):
     patrol = make_user(session, role="patrol")
     manager = make_user(session, role="grid_manager", grids=[east])
     other_manager = make_user(session, role="grid_manager", grids=[west])
-    return {"west": west, "east": east, "venue": venue, "patrol": patrol, "manager": manager,
-            "other": other_manager}
+    return {"west": west, "east": east, "venue": venue, "patrol": patrol, "manager": manager, "other": other_manager}
 
 
 def test_dismiss_needs_a_reason_and_only_once(session, world):
@@ -47,8 +53,9 @@ def test_routing_by_hit_grid_location_or_hand(session, world):
     by_point = clues.confirm_hit(session, _hit(session, lon=120.615, lat=31.305).id, world["patrol"])
     assert by_point.grid_id == world["east"].id and by_point.history[0]["routed"] == "location"
     assert session.get(Hit, by_point.hit_id).grid_id == world["east"].id
-    by_hand = clues.confirm_hit(session, _hit(session, lon=121.5, lat=31.2).id, world["patrol"],
-                                grid_id=world["west"].id)
+    by_hand = clues.confirm_hit(
+        session, _hit(session, lon=121.5, lat=31.2).id, world["patrol"], grid_id=world["west"].id
+    )
     assert by_hand.grid_id == world["west"].id and by_hand.history[0]["routed"] == "chosen"
     with pytest.raises(UserError, match="choose the grid by hand"):
         clues.confirm_hit(session, _hit(session, lon=121.5, lat=31.2).id, world["patrol"])
@@ -65,8 +72,16 @@ def test_loop_from_hit_to_case_feeds_grading(cfg, session, world, tmp_path):
     clues.start_inspection(session, clue.id, world["manager"])
     photo = b"\xff\xd8\xff\xe0 fake jpeg bytes"
     inspection = clues.record_inspection(
-        session, clue.id, world["manager"], "立案查处", violations="超范围经营出境游", penalty=30000,
-        notes="现场检查", photos=[("现场.jpg", photo)], attachments_dir=tmp_path / "att")
+        session,
+        clue.id,
+        world["manager"],
+        "立案查处",
+        violations="超范围经营出境游",
+        penalty=30000,
+        notes="现场检查",
+        photos=[("现场.jpg", photo)],
+        attachments_dir=tmp_path / "att",
+    )
     att = session.scalar(select(Attachment).where(Attachment.inspection_id == inspection.id))
     assert att.sha256 == hashlib.sha256(photo).hexdigest()
     assert (tmp_path / "att" / att.path).read_bytes() == photo
@@ -90,8 +105,15 @@ def test_inspection_needs_a_venue_and_photos_must_be_images(session, world, tmp_
     with pytest.raises(UserError, match="venue"):
         clues.record_inspection(session, clue.id, world["manager"], "未发现问题")
     with pytest.raises(UserError, match="photos must be"):
-        clues.record_inspection(session, clue.id, world["manager"], "未发现问题", venue_id=world["venue"].id,
-                                photos=[("run.exe", b"MZ")], attachments_dir=tmp_path)
+        clues.record_inspection(
+            session,
+            clue.id,
+            world["manager"],
+            "未发现问题",
+            venue_id=world["venue"].id,
+            photos=[("run.exe", b"MZ")],
+            attachments_dir=tmp_path,
+        )
     with pytest.raises(UserError, match="record the inspection"):
         clues.close_clue(session, clue.id, world["manager"], "corrected")
     closed = clues.close_clue(session, clue.id, world["manager"], "no_violation", note="查无此店")

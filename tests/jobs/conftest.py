@@ -1,4 +1,5 @@
 """Scheduler fixtures: a config whose jobs the test chooses, and schedulers that are always shut down."""
+
 from __future__ import annotations
 
 import threading
@@ -90,14 +91,27 @@ def world(cfg):
         own = make_grid(s, code="320508001001", name="平江一网格", parent=st1, bounds=(120.60, 31.30, 120.62, 31.32))
         other = make_grid(s, code="320508002001", name="沧浪一网格", parent=st2, bounds=(120.62, 31.30, 120.64, 31.32))
         venue = make_venue(s, grid=own, name="平江路某歌舞厅", category="歌舞娱乐", lon=120.61, lat=31.31)
-        for username, role, grids in (("admin", "admin", []), ("patrol", "patrol", []),
-                                      ("gm_own", "grid_manager", [own]), ("gm_other", "grid_manager", [other])):
+        for username, role, grids in (
+            ("admin", "admin", []),
+            ("patrol", "patrol", []),
+            ("gm_own", "grid_manager", [own]),
+            ("gm_other", "grid_manager", [other]),
+        ):
             make_user(s, username, role=role, password=PASSWORD, grids=grids)
         hits = []
         for n, title in enumerate(["平江路低价港澳游 无需资质", "盗版教辅 低价批发"]):
-            hit = Hit(url=f"https://mp.weixin.qq.com/s/test{n}", source="wechat-demo", platform="wechat",
-                      title=title, text=title, labels=["unlicensed_travel"], score=0.9,
-                      lon=120.61, lat=31.31, venue_id=venue.id if n == 0 else None)
+            hit = Hit(
+                url=f"https://mp.weixin.qq.com/s/test{n}",
+                source="wechat-demo",
+                platform="wechat",
+                title=title,
+                text=title,
+                labels=["unlicensed_travel"],
+                score=0.9,
+                lon=120.61,
+                lat=31.31,
+                venue_id=venue.id if n == 0 else None,
+            )
             s.add(hit)
             hits.append(hit)
         for n in range(3):

@@ -1,4 +1,5 @@
 """A stand-in for `python -m crawlers SOURCE` in scheduler tests: the source name picks the behaviour."""
+
 import json
 import sys
 import time

@@ -1,4 +1,5 @@
 """The clue loop from hit to case in a real browser: patrol triages, the grid manager inspects and files a case."""
+
 import re
 import threading
 
@@ -12,8 +13,15 @@ from tests.conftest import CHROMIUM
 from tests.jobs.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 TIMEOUT_MS = 30_000
 
 
@@ -84,6 +92,10 @@ def test_clue_loop_in_the_browser(cfg, app, world, live, browser, tmp_path):
         inspection = s.get(Inspection, clue.inspection_id)
         assert inspection.result == "立案查处" and inspection.clue_id == clue_id
         assert s.scalar(select(Attachment).where(Attachment.inspection_id == inspection.id)).filename == "现场.png"
-        actions = {a.action for a in s.scalars(select(AuditLog).where(AuditLog.object_type == "clue",
-                                                                      AuditLog.object_id == str(clue_id)))}
+        actions = {
+            a.action
+            for a in s.scalars(
+                select(AuditLog).where(AuditLog.object_type == "clue", AuditLog.object_id == str(clue_id))
+            )
+        }
         assert {"confirm", "start", "inspect", "close"} <= actions

@@ -1,4 +1,5 @@
 """The verbs: `wangxun run`, `wangxun grade`, `wangxun draw [--reproduce]`, `python -m jobs list`."""
+
 import pytest
 
 from core import db

@@ -1,4 +1,5 @@
 """Job definitions come from config.toml (and an optional schedule file) and are checked."""
+
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -23,20 +24,25 @@ def test_project_config_schedules_every_kind_of_job(tmp_path):
 
 def test_schedule_file_and_explicit_crawl_job_win(tmp_path):
     extra = tmp_path / "more_jobs.toml"
-    extra.write_text('[[schedule]]\nid = "crawl:wechat"\ntask = "crawl"\ncron = "0 1 * * *"\n'
-                     'args = { source = "wechat" }\n', encoding="utf-8")
+    extra.write_text(
+        '[[schedule]]\nid = "crawl:wechat"\ntask = "crawl"\ncron = "0 1 * * *"\nargs = { source = "wechat" }\n',
+        encoding="utf-8",
+    )
     cfg = make_config(tmp_path, **{"jobs.schedule_file": str(extra), "jobs.crawl_cron": "0 */6 * * *"})
     defs = [d for d in load_definitions(cfg) if d.id == "crawl:wechat"]
     assert len(defs) == 1 and defs[0].cron == "0 1 * * *"
 
 
-@pytest.mark.parametrize("table, message", [
-    ({"id": "x", "task": "nope", "interval_minutes": 5}, "unknown task"),
-    ({"id": "x", "task": "grade_venues"}, "exactly one of cron or interval"),
-    ({"id": "x", "task": "grade_venues", "cron": "0 1 * * *", "interval_hours": 1}, "exactly one"),
-    ({"id": "x", "task": "grade_venues", "cron": "61 1 * * *"}, "bad cron"),
-    ({"id": "x", "task": "grade_venues", "cron": "0 1 * * *", "every": 3}, "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"id": "x", "task": "nope", "interval_minutes": 5}, "unknown task"),
+        ({"id": "x", "task": "grade_venues"}, "exactly one of cron or interval"),
+        ({"id": "x", "task": "grade_venues", "cron": "0 1 * * *", "interval_hours": 1}, "exactly one"),
+        ({"id": "x", "task": "grade_venues", "cron": "61 1 * * *"}, "bad cron"),
+        ({"id": "x", "task": "grade_venues", "cron": "0 1 * * *", "every": 3}, "unknown keys"),
+    ],
+)
 def test_bad_job_tables_are_config_errors(tmp_path, table, message):
     cfg = make_config(tmp_path, **{"jobs.schedule": [table], "jobs.crawl_cron": ""})
     with pytest.raises(ConfigError, match=message):

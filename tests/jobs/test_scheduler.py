@@ -1,4 +1,5 @@
 """The scheduler: jobs persist in the database job store, never overlap, and failures are recorded."""
+
 import threading
 import time
 
@@ -82,8 +83,10 @@ def test_a_crashing_job_is_recorded_and_the_scheduler_goes_on(tmp_path, started,
 
     monkeypatch.setitem(tasks.TASKS, "boom", boom)
     monkeypatch.setitem(tasks.TASKS, "fine", lambda cfg: tasks.TaskResult(pages=3, hits=1))
-    cfg = job_config(tmp_path, [{"id": "bad", "task": "boom", "interval_hours": 24},
-                                {"id": "good", "task": "fine", "interval_hours": 24}])
+    cfg = job_config(
+        tmp_path,
+        [{"id": "bad", "task": "boom", "interval_hours": 24}, {"id": "good", "task": "fine", "interval_hours": 24}],
+    )
     sched, _ = started(cfg)
     bad_done, good_done = _on(sched, EVENT_JOB_EXECUTED, "bad"), _on(sched, EVENT_JOB_EXECUTED, "good")
     control.run_now(cfg, "bad")
@@ -130,8 +133,9 @@ def test_serve_runs_until_stopped_and_marks_dead_runs(tmp_path):
 
 
 def test_stopping_the_scheduler_stops_running_crawls(tmp_path, fake_crawler):
-    cfg = job_config(tmp_path, [{"id": "crawl:hang", "task": "crawl", "interval_hours": 24,
-                                 "args": {"source": "hang"}}])
+    cfg = job_config(
+        tmp_path, [{"id": "crawl:hang", "task": "crawl", "interval_hours": 24, "args": {"source": "hang"}}]
+    )
     stop = threading.Event()
     thread = threading.Thread(target=scheduler.serve, args=(cfg, stop))
     thread.start()

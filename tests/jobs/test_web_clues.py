@@ -1,4 +1,5 @@
 """The clue loop from hit to case through the JSON API and the pages, with zones and the audit log."""
+
 import hashlib
 import io
 
@@ -17,7 +18,10 @@ def _post(client, url, json=None, data=None):
 
 def _audit(cfg):
     with db.session_scope(cfg) as s:
-        return [(a.username, a.action, a.object_type, a.object_id) for a in s.scalars(select(AuditLog).order_by(AuditLog.id))]
+        return [
+            (a.username, a.action, a.object_type, a.object_id)
+            for a in s.scalars(select(AuditLog).order_by(AuditLog.id))
+        ]
 
 
 def test_api_loop_from_hit_to_case(cfg, app, world):
@@ -37,15 +41,27 @@ def test_api_loop_from_hit_to_case(cfg, app, world):
 
     assert [c["id"] for c in gm.get("/api/clues?status=open").get_json()] == [cid]
     assert _post(gm, f"/api/clues/{cid}/start", json={}).get_json()["status"] == "inspecting"
-    resp = _post(gm, f"/api/clues/{cid}/inspection",
-                 data={"result": "立案查处", "violations": "未经许可经营出境旅游业务", "penalty": "30000",
-                       "notes": "现场核实", "photos": (io.BytesIO(PHOTO), "现场1.jpg")})
+    resp = _post(
+        gm,
+        f"/api/clues/{cid}/inspection",
+        data={
+            "result": "立案查处",
+            "violations": "未经许可经营出境旅游业务",
+            "penalty": "30000",
+            "notes": "现场核实",
+            "photos": (io.BytesIO(PHOTO), "现场1.jpg"),
+        },
+    )
     assert resp.status_code == 200, resp.text
     body = resp.get_json()
-    assert body["inspection"]["result"] == "立案查处" and body["photos"][0]["sha256"] == hashlib.sha256(PHOTO).hexdigest()
+    assert (
+        body["inspection"]["result"] == "立案查处" and body["photos"][0]["sha256"] == hashlib.sha256(PHOTO).hexdigest()
+    )
     missing_case_no = _post(gm, f"/api/clues/{cid}/close", json={"outcome": "case"})
     assert missing_case_no.status_code == 400 and "case number" in missing_case_no.get_json()["error"]
-    closed = _post(gm, f"/api/clues/{cid}/close", json={"outcome": "case", "case_no": "苏姑文执罚〔2026〕7号"}).get_json()
+    closed = _post(
+        gm, f"/api/clues/{cid}/close", json={"outcome": "case", "case_no": "苏姑文执罚〔2026〕7号"}
+    ).get_json()
     assert (closed["status"], closed["outcome"], closed["case_no"]) == ("closed", "case", "苏姑文执罚〔2026〕7号")
     assert [h["step"] for h in closed["history"]] == ["confirmed", "inspecting", "inspected", "closed"]
 
@@ -60,9 +76,13 @@ def test_api_loop_from_hit_to_case(cfg, app, world):
         att = s.scalar(select(Attachment).where(Attachment.inspection_id == insp.id))
         assert (cfg.data_dir / "attachments" / att.path).read_bytes() == PHOTO
     trail = _audit(cfg)
-    for entry in [("patrol", "confirm", "clue", str(cid)), ("gm_other", "denied", "clue", str(cid)),
-                  ("gm_own", "start", "clue", str(cid)), ("gm_own", "inspect", "clue", str(cid)),
-                  ("gm_own", "close", "clue", str(cid))]:
+    for entry in [
+        ("patrol", "confirm", "clue", str(cid)),
+        ("gm_other", "denied", "clue", str(cid)),
+        ("gm_own", "start", "clue", str(cid)),
+        ("gm_own", "inspect", "clue", str(cid)),
+        ("gm_own", "close", "clue", str(cid)),
+    ]:
         assert entry in trail
 
 
@@ -89,8 +109,11 @@ def test_pages_route_by_hand_and_list_tasks(cfg, app, world):
     assert f"#{clue.id}" in listing.text and "盗版教辅" in listing.text
     detail = other.get(f"/clues/{clue.id}")
     assert "被检查场所" in detail.text  # the hit named no venue: the form asks for one
-    resp = other.post(f"/clues/{clue.id}/close", data={"csrf_token": other.csrf, "outcome": "no_violation",
-                                                        "note": "查无此店"}, follow_redirects=True)
+    resp = other.post(
+        f"/clues/{clue.id}/close",
+        data={"csrf_token": other.csrf, "outcome": "no_violation", "note": "查无此店"},
+        follow_redirects=True,
+    )
     assert "线索已办结" in resp.text and "已办结" in resp.text
     assert gm.get("/clues?status=all").text.count("data-clue=") == 0
     assert patrol.get("/api/clues.geojson").get_json()["features"] == []  # closed clues leave the map

@@ -1,4 +1,5 @@
 """The admin jobs page (pause, resume, run now without a scheduler in the web process) and draw pages."""
+
 import datetime as dt
 
 from sqlalchemy import select
@@ -31,7 +32,9 @@ def test_jobs_page_lists_and_steers_stored_jobs(tmp_path, monkeypatch, world, cf
     resp = admin.post("/admin/jobs/run", json={"job_id": "grading"}, headers={"X-CSRFToken": admin.csrf})
     asked = dt.datetime.fromisoformat(resp.get_json()["next_run_time"])
     assert asked <= dt.datetime.now(asked.tzinfo)  # due now: the scheduler process runs it at its next wake-up
-    assert admin.post("/admin/jobs/run", json={"job_id": "nope"}, headers={"X-CSRFToken": admin.csrf}).status_code == 404
+    assert (
+        admin.post("/admin/jobs/run", json={"job_id": "nope"}, headers={"X-CSRFToken": admin.csrf}).status_code == 404
+    )
     api = admin.get("/api/jobs").get_json()
     assert api["jobs"][0]["id"] == "grading" and api["runs"][0]["error"] == "ValueError: 测试错误"
     with db.session_scope(cfg) as s:

@@ -1,4 +1,5 @@
 """JavaScript-only pages: empty to a static fetch, filled when headless Chromium renders them."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,8 +11,15 @@ from parsel import Selector
 from samplesite import start
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
@@ -48,8 +56,7 @@ def test_goofish_item_is_empty_statically_and_filled_when_rendered(site, page):
 
 
 def test_rendered_wechat_article_shows_its_body_and_publish_time(site, page):
-    post = next(p for p in site.posts if p["channel"] == "wechat" and p["status"] == "ok"
-                and p["markup"] == "normal")
+    post = next(p for p in site.posts if p["channel"] == "wechat" and p["status"] == "ok" and p["markup"] == "normal")
     page.goto(site.url_for(post))
     page.wait_for_function("document.getElementById('publish_time').textContent.length > 0", timeout=30_000)
     assert "年" in page.inner_text("#publish_time")

@@ -1,4 +1,5 @@
 """The sample network also runs as its own process (`python -m samplesite`, `wangxun samplesite`)."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,13 @@ pytestmark = pytest.mark.timeout(120)
 
 def test_module_runs_a_foreground_server_that_serves_and_stops():
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANGXUN_SAMPLESITE__")}
-    proc = subprocess.Popen([sys.executable, "-m", "samplesite", "--port", "0", "--rate-limit", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "samplesite", "--port", "0", "--rate-limit", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = proc.stdout.readline()  # blocks until the server printed its address
         url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
@@ -31,8 +37,12 @@ def test_module_runs_a_foreground_server_that_serves_and_stops():
 
 def test_command_line_values_override_settings():
     settings = config.load(overrides={"samplesite.rate_limit_per_s": 7, "samplesite.latency_ms": 5}).samplesite
-    assert options_from(settings) == {"rate_limit": 7, "captcha_after": settings.captcha_after,
-                                      "captcha_window_s": settings.captcha_window_s, "latency_ms": 5}
+    assert options_from(settings) == {
+        "rate_limit": 7,
+        "captcha_after": settings.captcha_after,
+        "captcha_window_s": settings.captcha_window_s,
+        "latency_ms": 5,
+    }
     assert options_from(settings, rate_limit=0, latency_ms=None)["rate_limit"] == 0
 
 

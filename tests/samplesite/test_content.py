@@ -1,4 +1,5 @@
 """The committed sample content: deterministic, varied, tied to the sample district, with sound ground truth."""
+
 from __future__ import annotations
 
 import csv
@@ -113,6 +114,5 @@ def test_umbrella_labels_match_the_detector(posts):
     for p in posts:
         labels = _content_labels(p)
         assert ("illegal_publication" in labels) == bool(labels & {"book_pirated", "pirated_disc"}), p["id"]
-        if labels & {"no_licence_number", "fake_licence_number", "malformed_licence_number",
-                     "borrowed_licence_number"}:
+        if labels & {"no_licence_number", "fake_licence_number", "malformed_licence_number", "borrowed_licence_number"}:
             assert "unlicensed_travel" in labels

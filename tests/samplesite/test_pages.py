@@ -1,4 +1,5 @@
 """The sample network serves each imitated site with the real sites' markers, pagination and redirects."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ def site():
 
 
 def _posts(site, channel, status="ok", markup="normal"):
-    return [p for p in site.posts if p["channel"] == channel and p.get("status", "ok") == status
-            and p.get("markup", "normal") == markup]
+    return [
+        p
+        for p in site.posts
+        if p["channel"] == channel and p.get("status", "ok") == status and p.get("markup", "normal") == markup
+    ]
 
 
 def test_wechat_article_has_the_2026_markers(site):
@@ -62,8 +66,15 @@ def test_wechat_article_has_the_2026_markers(site):
     assert "expected_labels" not in html and "labels_if_visible" not in html
 
 
-@pytest.mark.parametrize("status, marker", [("deleted", "该内容已被发布者删除"), ("violation", "此内容因违规无法查看"),
-                                            ("expired", "链接已过期"), ("unavailable", "该内容暂时无法查看")])
+@pytest.mark.parametrize(
+    "status, marker",
+    [
+        ("deleted", "该内容已被发布者删除"),
+        ("violation", "此内容因违规无法查看"),
+        ("expired", "链接已过期"),
+        ("unavailable", "该内容暂时无法查看"),
+    ],
+)
 def test_gone_articles_show_the_real_error_pages(site, status, marker):
     post = _posts(site, "wechat", status=status)[0]
     code, _, html = get(site.url_for(post))
@@ -180,8 +191,17 @@ def test_kongfz_api_uses_the_real_field_names_and_pages(site):
         assert status == 200 and headers["Content-Type"].startswith("application/json")
         data = json.loads(body)["data"]["itemResponse"]
         for item in data["list"]:
-            assert {"itemId", "title", "author", "press", "isbn", "price", "qualityText", "shopName",
-                    "shopAreaText"} <= set(item)
+            assert {
+                "itemId",
+                "title",
+                "author",
+                "press",
+                "isbn",
+                "price",
+                "qualityText",
+                "shopName",
+                "shopAreaText",
+            } <= set(item)
             assert item["link"]["pc"].endswith(f"/{item['shopId']}/{item['itemId']}")
         found += data["list"]
         if data["pager"]["page"] >= data["pager"]["pages"]:
@@ -238,8 +258,14 @@ def test_one_article_is_several_megabytes(site):
 
 
 def test_unknown_pages_are_404(site):
-    for path in ("/s/nope", "/profile/gh_nope", "/shop/item/1", "/goofish/item/1", "/api/goofish/item/1",
-                 "/kongfz/book/1/2"):
+    for path in (
+        "/s/nope",
+        "/profile/gh_nope",
+        "/shop/item/1",
+        "/goofish/item/1",
+        "/api/goofish/item/1",
+        "/kongfz/book/1/2",
+    ):
         assert get(site.url + path)[0] == 404, path
 
 

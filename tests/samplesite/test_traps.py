@@ -1,4 +1,5 @@
 """The sample network's politeness traps (429, captcha) and its admin switch and statistics."""
+
 from __future__ import annotations
 
 import json
@@ -104,12 +105,14 @@ def test_stats_count_each_path_and_url_and_skip_admin():
 
 def test_admin_edit_changes_the_page_a_recrawl_sees():
     with start() as site:
-        post = next(p for p in site.posts if p["channel"] == "wechat" and p["status"] == "ok"
-                    and p["markup"] == "normal")
+        post = next(
+            p for p in site.posts if p["channel"] == "wechat" and p["status"] == "ok" and p["markup"] == "normal"
+        )
         _, _, before = request(site.url_for(post))
         payload = json.dumps({"text": "报名已截止，感谢关注。\n下期再见。"}).encode()
-        status, _, body = request(f"{site.url}/__admin__/edit/{post['id']}", data=payload,
-                                  headers={"Content-Type": "application/json"})
+        status, _, body = request(
+            f"{site.url}/__admin__/edit/{post['id']}", data=payload, headers={"Content-Type": "application/json"}
+        )
         assert status == 200 and json.loads(body)["revision"] == 1
         assert "expected_labels" not in json.loads(body)
         _, _, after = request(site.url_for(post))
@@ -143,8 +146,11 @@ def test_in_process_edit_and_fresh_sites_start_from_the_committed_content():
 def test_a_post_edited_to_empty_text_still_renders_everywhere():
     with start() as site:
         for channel in ("wechat", "shop", "kongfz", "goofish"):
-            post = next(p for p in site.posts if p["channel"] == channel and p.get("status", "ok") == "ok"
-                        and p.get("markup", "normal") == "normal")
+            post = next(
+                p
+                for p in site.posts
+                if p["channel"] == channel and p.get("status", "ok") == "ok" and p.get("markup", "normal") == "normal"
+            )
             site.edit(post["id"], text="")
             assert request(site.url_for(post))[0] == 200, channel
         assert request(f"{site.url}/kongfz/search?keyword=")[0] == 200

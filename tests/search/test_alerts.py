@@ -1,4 +1,5 @@
 """Saved searches: new matches become alerts, are e-mailed and POSTed, and failures are retried."""
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,18 @@ def webhook():
 
 def _hit(cfg, title, grid_id=None) -> int:
     with db.session_scope(cfg) as s:
-        h = Hit(url=f"https://example.invalid/{title}", source="src", platform="wechat", title=title, text=title,
-                labels=["unlicensed_travel"], scores={}, score=0.7, reasons=[], grid_id=grid_id)
+        h = Hit(
+            url=f"https://example.invalid/{title}",
+            source="src",
+            platform="wechat",
+            title=title,
+            text=title,
+            labels=["unlicensed_travel"],
+            scores={},
+            score=0.7,
+            reasons=[],
+            grid_id=grid_id,
+        )
         s.add(h)
         s.flush()
         return h.id
@@ -95,19 +106,28 @@ def _hit(cfg, title, grid_id=None) -> int:
 
 def _alerts(cfg, ss_id):
     with db.session_scope(cfg) as s:
-        return [(a.hit_id, a.sent_at is not None) for a in
-                s.scalars(select(Alert).where(Alert.saved_search_id == ss_id).order_by(Alert.hit_id))]
+        return [
+            (a.hit_id, a.sent_at is not None)
+            for a in s.scalars(select(Alert).where(Alert.saved_search_id == ss_id).order_by(Alert.hit_id))
+        ]
 
 
 def test_new_matches_become_alerts_and_are_sent(tmp_path, smtp, webhook):
-    cfg = make_config(tmp_path, **{"alerts.smtp_host": "127.0.0.1", "alerts.smtp_port": smtp.server_address[1],
-                                   "alerts.timeout_s": 5})
+    cfg = make_config(
+        tmp_path, **{"alerts.smtp_host": "127.0.0.1", "alerts.smtp_port": smtp.server_address[1], "alerts.timeout_s": 5}
+    )
     db.upgrade(cfg)
     old = _hit(cfg, "港澳跟团游（旧）")
     with db.session_scope(cfg) as s:
         u = make_user(s, "patrol1")
-        ss = SavedSearch(user_id=u.id, name="跟团监控", query="跟团 -招聘", notify_email="p@example.invalid",
-                         webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook", last_hit_id=old)
+        ss = SavedSearch(
+            user_id=u.id,
+            name="跟团监控",
+            query="跟团 -招聘",
+            notify_email="p@example.invalid",
+            webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook",
+            last_hit_id=old,
+        )
         s.add(ss)
         s.flush()
         ss_id = ss.id
@@ -128,8 +148,9 @@ def test_failed_delivery_is_recorded_and_retried(tmp_path, webhook):
     db.upgrade(cfg)
     with db.session_scope(cfg) as s:
         u = make_user(s, "patrol2")
-        ss = SavedSearch(user_id=u.id, name="盗版", query="盗版",
-                         webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook")
+        ss = SavedSearch(
+            user_id=u.id, name="盗版", query="盗版", webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook"
+        )
         s.add(ss)
         s.flush()
         ss_id = ss.id

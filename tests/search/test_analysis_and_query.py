@@ -1,4 +1,5 @@
 """The shared analysis, the query language and the embedded backend's SQL, without a database."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,19 +36,34 @@ def test_query_patterns():
 
 
 def test_query_language():
-    q = parse_query('"港澳 跟团" OR 包机 -招聘 label:旅行社 平台：网店 status:线索 date:2026-03-01.. score:0.5..0.9 '
-                    "sort:时间 区县:姑苏区 来源:公众号甲")
+    q = parse_query(
+        '"港澳 跟团" OR 包机 -招聘 label:旅行社 平台：网店 status:线索 date:2026-03-01.. score:0.5..0.9 '
+        "sort:时间 区县:姑苏区 来源:公众号甲"
+    )
     assert [[t.text for t in g] for g in q.groups] == [["港澳 跟团", "包机"]]
     assert q.groups[0][0].phrase and [t.text for t in q.excluded] == ["招聘"]
     f = q.filters
     assert (f.labels, f.platforms, f.statuses, f.grids, f.sources) == (
-        ["unlicensed_travel"], ["shop"], ["clue"], ["姑苏区"], ["公众号甲"])
+        ["unlicensed_travel"],
+        ["shop"],
+        ["clue"],
+        ["姑苏区"],
+        ["公众号甲"],
+    )
     assert f.date_from == dt.date(2026, 3, 1) and f.date_to is None
     assert (f.score_min, f.score_max) == (0.5, 0.9) and q.sort == "time"
 
 
-@pytest.mark.parametrize("bad, message", [("label:火星", "标签"), ("date:昨天", "日期"), ("score:2", "分数"),
-                                          ("盗" * 501, "查询过长"), (" ".join(f"词{i}" for i in range(40)), "查询词太多")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("label:火星", "标签"),
+        ("date:昨天", "日期"),
+        ("score:2", "分数"),
+        ("盗" * 501, "查询过长"),
+        (" ".join(f"词{i}" for i in range(40)), "查询词太多"),
+    ],
+)
 def test_query_errors_are_one_clear_line(bad, message):
     with pytest.raises(UserError, match=message):
         parse_query(bad)
@@ -63,8 +79,10 @@ def test_match_expression_is_escaped_tokens_only():
     q = parse_query('书 "盗版 教材" OR 代购 -招聘 NEAR(x) "a"b"')
     expr = sqlite_sql.match_expression(q)
     # FTS5 syntax typed by the user (NEAR, stray quotes) ends up as quoted tokens, never as operators
-    assert expr == ('({title body account} : ("书"* AND ("盗版 版 教材" OR "代购") AND "near x" AND "a" AND "b"))'
-                    ' NOT {title body account} : "招聘"')
+    assert expr == (
+        '({title body account} : ("书"* AND ("盗版 版 教材" OR "代购") AND "near x" AND "a" AND "b"))'
+        ' NOT {title body account} : "招聘"'
+    )
 
 
 def test_plan_filters_are_hashed_tags_and_bound_ranges():
@@ -94,12 +112,17 @@ def test_highlight_spans_fall_on_original_characters():
 def test_embedded_relevance_prefers_titles_frequency_and_rare_words():
     from search.backends import sqlite_rank
 
-    rows = [(1, "旅游", "盗版书籍", ""), (2, "盗版书籍", "旅游", ""), (3, "旅游", "盗版书籍 盗版光盘", ""),
-            (4, "旅游", "没有", "")]
+    rows = [
+        (1, "旅游", "盗版书籍", ""),
+        (2, "盗版书籍", "旅游", ""),
+        (3, "旅游", "盗版书籍 盗版光盘", ""),
+        (4, "旅游", "没有", ""),
+    ]
     ranked = [i for i, _ in sqlite_rank.rank(rows, [("盗版", 1.0)])]
     assert ranked[:3] == [2, 3, 1] and ranked[3] == 4  # title first, then two mentions, then one
     rare, common = sqlite_rank.idf(1000, 10), sqlite_rank.idf(1000, 900)
     assert rare > common > 0
-    ranked = [i for i, _ in sqlite_rank.rank([(1, "", "盗版", ""), (2, "", "旅游", "")],
-                                             [("盗版", common), ("旅游", rare)])]
+    ranked = [
+        i for i, _ in sqlite_rank.rank([(1, "", "盗版", ""), (2, "", "旅游", "")], [("盗版", common), ("旅游", rare)])
+    ]
     assert ranked == [2, 1]

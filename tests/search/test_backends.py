@@ -1,5 +1,6 @@
 """The same search cases against every backend: embedded always, Elasticsearch when
 WANGXUN_TEST_ELASTICSEARCH_URL points at a cluster (a throwaway alias is used and deleted)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,15 +18,38 @@ from tests.conftest import make_config
 from tests.helpers import make_grid
 
 ES_URL = os.environ.get("WANGXUN_TEST_ELASTICSEARCH_URL")
-BACKENDS = ["embedded", pytest.param("elasticsearch", marks=[
-    pytest.mark.es, pytest.mark.skipif(not ES_URL, reason="WANGXUN_TEST_ELASTICSEARCH_URL is not set")])]
+BACKENDS = [
+    "embedded",
+    pytest.param(
+        "elasticsearch",
+        marks=[pytest.mark.es, pytest.mark.skipif(not ES_URL, reason="WANGXUN_TEST_ELASTICSEARCH_URL is not set")],
+    ),
+]
 
 DOCS = [  # (title, text, platform, labels, status, score, day, grid index)
-    ("港澳跟团游特价", "纯玩港澳五日游，无需资质，微信咨询，QQ群88776655", "wechat", ["unlicensed_travel"], "new", 0.9, 1, 0),
+    (
+        "港澳跟团游特价",
+        "纯玩港澳五日游，无需资质，微信咨询，QQ群88776655",
+        "wechat",
+        ["unlicensed_travel"],
+        "new",
+        0.9,
+        1,
+        0,
+    ),
     ("盗版教材低价出", "全套盜版書籍影印，包邮到家", "shop", ["illegal_publication"], "new", 0.8, 2, 1),
     ("正规旅行社招聘导游", "本社招聘导游，持证上岗", "web", ["unlicensed_travel"], "dismissed", 0.3, 3, 0),
     ("书店开业", "新华书店开业，正版图书八折", "note", ["illegal_publication"], "clue", 0.5, 4, 1),
-    ("代购日本药妆", "海外代购，正品保证，不是旅行团", "shop", ["unlicensed_travel", "illegal_publication"], "new", 0.6, 5, 0),
+    (
+        "代购日本药妆",
+        "海外代购，正品保证，不是旅行团",
+        "shop",
+        ["unlicensed_travel", "illegal_publication"],
+        "new",
+        0.6,
+        5,
+        0,
+    ),
     ("ＶＩＰ私人定制游", "泰国包机自由行，ＶＩＰ服务", "forum", ["unlicensed_travel"], "new", 0.7, 6, 1),
 ]
 
@@ -43,9 +67,21 @@ def env(request, tmp_path):
         grids = [make_grid(s, parent=district), make_grid(s, parent=district)]
         ids = []
         for title, text, platform, labels, status, score, day, gi in DOCS:
-            h = Hit(url=f"https://example.invalid/{title}", source="测试来源", platform=platform, title=title,
-                    text=text, account="测试号", labels=labels, scores={}, score=score, reasons=[],
-                    status=status, grid_id=grids[gi].id, detected_at=dt.datetime(2026, 3, day, 4, 0))
+            h = Hit(
+                url=f"https://example.invalid/{title}",
+                source="测试来源",
+                platform=platform,
+                title=title,
+                text=text,
+                account="测试号",
+                labels=labels,
+                scores={},
+                score=score,
+                reasons=[],
+                status=status,
+                grid_id=grids[gi].id,
+                detected_at=dt.datetime(2026, 3, day, 4, 0),
+            )
             s.add(h)
             s.flush()
             ids.append(h.id)
@@ -123,8 +159,23 @@ def test_stop_characters_punctuation_and_long_queries(env):
         search.search(cfg, "盗" * 10240)
 
 
-@pytest.mark.parametrize("attack", ['"', 'NEAR(书 书)', '书" OR "', "* OR *", "a:b:c", "') OR 1=1 --",
-                                    "书 AND", "NOT 书", "{title}: 书", "^书", "书*", "\x00书"])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        '"',
+        "NEAR(书 书)",
+        '书" OR "',
+        "* OR *",
+        "a:b:c",
+        "') OR 1=1 --",
+        "书 AND",
+        "NOT 书",
+        "{title}: 书",
+        "^书",
+        "书*",
+        "\x00书",
+    ],
+)
 def test_fts_and_sql_injection_is_just_text(env, attack):
     cfg, ids, _ = env
     r = search.search(cfg, attack)  # never raises, never returns rows the words do not match

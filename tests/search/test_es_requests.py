@@ -5,6 +5,7 @@ Shapes from the Elasticsearch reference: index templates (`index_patterns`, `tem
 (must/should/must_not/filter), terms/range queries, terms and date_histogram aggregations, the bulk
 API's action lines with `_index`/`_id`, and `_aliases` add/remove actions.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,8 +45,9 @@ def test_optional_plugin_subfield(plugin, analyzer):
 
 
 def test_search_body_bool_query_filters_sort_and_aggs():
-    q = parse_query('"港澳 跟团" OR 包机 盜版 -招聘 书 label:旅行社 platform:shop date:2026-03-01..2026-03-31 '
-                    'score:>=0.5')
+    q = parse_query(
+        '"港澳 跟团" OR 包机 盜版 -招聘 书 label:旅行社 platform:shop date:2026-03-01..2026-03-31 score:>=0.5'
+    )
     q.filters.grid_ids = {3, 1}
     body = req.search_body(q, SearchParams(page=3, per_page=20, grid_ids={7}), 10000, 10)
     b = body["query"]["bool"]
@@ -88,23 +90,34 @@ def test_bulk_actions_use_the_hit_id_and_normalised_text():
     assert action["_op_type"] == "index" and action["_index"] == "wangxun-hits" and action["_id"] == "42"
     assert action["_source"]["title"] == "盗版书籍" and action["_source"]["text"] == "qq群"
     assert action["_source"]["labels"] == ["illegal_publication"]
-    assert req.bulk_delete_actions("a", [1, 2]) == [{"_op_type": "delete", "_index": "a", "_id": "1"},
-                                                    {"_op_type": "delete", "_index": "a", "_id": "2"}]
+    assert req.bulk_delete_actions("a", [1, 2]) == [
+        {"_op_type": "delete", "_index": "a", "_id": "1"},
+        {"_op_type": "delete", "_index": "a", "_id": "2"},
+    ]
 
 
 def test_alias_swap_is_one_atomic_action_list():
     actions = req.alias_swap_actions("wangxun-hits", "wangxun-hits-v2", ["wangxun-hits-v1"])
-    assert actions == [{"remove": {"index": "wangxun-hits-v1", "alias": "wangxun-hits"}},
-                       {"add": {"index": "wangxun-hits-v2", "alias": "wangxun-hits", "is_write_index": True}}]
+    assert actions == [
+        {"remove": {"index": "wangxun-hits-v1", "alias": "wangxun-hits"}},
+        {"add": {"index": "wangxun-hits-v2", "alias": "wangxun-hits", "is_write_index": True}},
+    ]
     assert req.index_name("x", dt.datetime(2026, 3, 1, 8, 0, 0)).startswith("x-v20260301080000")
 
 
 def test_parse_facets_from_an_aggregations_response():
-    aggs = {"label": {"buckets": [{"key": "unlicensed_travel", "doc_count": 3}]},
-            "platform": {"buckets": []}, "grid": {"buckets": [{"key": 5, "doc_count": 2}]},
-            "source": {"buckets": []},
-            "day": {"buckets": [{"key_as_string": "2026-03-02", "key": 1, "doc_count": 1},
-                                {"key_as_string": "2026-03-01", "key": 0, "doc_count": 4}]}}
+    aggs = {
+        "label": {"buckets": [{"key": "unlicensed_travel", "doc_count": 3}]},
+        "platform": {"buckets": []},
+        "grid": {"buckets": [{"key": 5, "doc_count": 2}]},
+        "source": {"buckets": []},
+        "day": {
+            "buckets": [
+                {"key_as_string": "2026-03-02", "key": 1, "doc_count": 1},
+                {"key_as_string": "2026-03-01", "key": 0, "doc_count": 4},
+            ]
+        },
+    }
     f = req.parse_facets(aggs)
     assert f["label"] == [("unlicensed_travel", 3)] and f["grid"] == [("5", 2)]
     assert f["day"] == [("2026-03-01", 4), ("2026-03-02", 1)]

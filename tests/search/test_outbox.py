@@ -1,4 +1,5 @@
 """Nothing is lost when the index is down: hits wait in the outbox and are indexed later."""
+
 from __future__ import annotations
 
 import socket
@@ -22,8 +23,17 @@ def _closed_port() -> int:
 
 def _add_hit(cfg, title="盗版书籍", text="影印教材") -> int:
     with db.session_scope(cfg) as s:
-        h = Hit(url="https://example.invalid/1", source="src", platform="shop", title=title, text=text,
-                labels=["illegal_publication"], scores={}, score=0.8, reasons=[])
+        h = Hit(
+            url="https://example.invalid/1",
+            source="src",
+            platform="shop",
+            title=title,
+            text=text,
+            labels=["illegal_publication"],
+            scores={},
+            score=0.8,
+            reasons=[],
+        )
         s.add(h)
         s.flush()
         outbox.enqueue(s, h.id)  # as the crawler pipeline does (the SQLite trigger queues it too)
@@ -31,9 +41,15 @@ def _add_hit(cfg, title="盗版书籍", text="影印教材") -> int:
 
 
 def test_cluster_down_keeps_hits_waiting_with_the_error(tmp_path):
-    down = make_config(tmp_path, **{"search.backend": "elasticsearch",
-                                    "search.es_url": f"http://127.0.0.1:{_closed_port()}",
-                                    "search.es_max_retries": 0, "search.es_request_timeout_s": 2})
+    down = make_config(
+        tmp_path,
+        **{
+            "search.backend": "elasticsearch",
+            "search.es_url": f"http://127.0.0.1:{_closed_port()}",
+            "search.es_max_retries": 0,
+            "search.es_request_timeout_s": 2,
+        },
+    )
     db.upgrade(down)
     hit_id = _add_hit(down)
     assert outbox.drain(down) == 0

@@ -1,4 +1,5 @@
 """Search pages: highlighted results, zone scoping, JSON API, exports, saved searches, hit page."""
+
 from __future__ import annotations
 
 import io
@@ -76,19 +77,33 @@ def test_saved_searches_and_alerts_pages(cfg, client, users_world):
     r = client.post("/saved-searches", data={"name": "盗版监控", "query": "盗版", "csrf_token": csrf_from(page.text)})
     assert r.status_code == 302
     with db.session_scope(cfg) as s:
-        s.add(Hit(url="https://example.invalid/new", source="test", platform="shop", title="新到盗版光盘",
-                  text="盗版", labels=["illegal_publication"], scores={}, score=0.8, reasons=[]))
+        s.add(
+            Hit(
+                url="https://example.invalid/new",
+                source="test",
+                platform="shop",
+                title="新到盗版光盘",
+                text="盗版",
+                labels=["illegal_publication"],
+                scores={},
+                score=0.8,
+                reasons=[],
+            )
+        )
     assert check_alerts(cfg) == 1
     assert "新到盗版光盘" in client.get("/alerts").text
-    bad = client.post("/saved-searches", data={"name": "x", "query": "的", "csrf_token": csrf_from(page.text)},
-                      follow_redirects=True)
+    bad = client.post(
+        "/saved-searches", data={"name": "x", "query": "的", "csrf_token": csrf_from(page.text)}, follow_redirects=True
+    )
     assert "常用字" in bad.text
 
 
 def test_hit_page_marks_reason_spans_and_handles_missing_evidence(cfg, client, users_world):
     with db.session_scope(cfg) as s:
         h = s.get(Hit, users_world.hit_own)
-        h.reasons = [{"label": "unlicensed_travel", "code": "kw", "text": "关键词命中", "field": "text", "spans": [[3, 6]]}]
+        h.reasons = [
+            {"label": "unlicensed_travel", "code": "kw", "text": "关键词命中", "field": "text", "spans": [[3, 6]]}
+        ]
     login(client, "patrol")
     r = client.get(f"/search/hits/{users_world.hit_own}")
     assert r.status_code == 200 and "平江路<mark>低价一</mark>日游" in r.text

@@ -1,4 +1,5 @@
 """App and client fixtures for the web app: a two-street sample with users of every role."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,9 @@ def client(app):
 
 
 def csrf_from(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'name="csrf-token" content="([^"]+)"', html)
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
     assert m, "no CSRF token in page"
     return m.group(1)
 
@@ -36,13 +38,13 @@ def csrf_from(html: str) -> str:
 def login(client, username: str, password: str = PASSWORD):
     """Log in through the real form, CSRF token included."""
     page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.text)})
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_from(page.text)})
 
 
 @dataclass
 class World:
     """Ids of one object per kind in the grid manager's zone ("own") and one outside it ("other")."""
+
     grid_own: int
     grid_other: int
     street_own: int
@@ -57,10 +59,12 @@ class World:
     def ids(self, variant: str) -> dict[str, int]:
         """URL values for routes with object ids: the own or the other zone's objects."""
         own = not variant.endswith("other")
-        return {"grid_id": self.grid_own if own else self.grid_other,
-                "venue_id": self.venue_own if own else self.venue_other,
-                "hit_id": self.hit_own if own else self.hit_other,
-                "clue_id": self.clue_own if own else self.clue_other}
+        return {
+            "grid_id": self.grid_own if own else self.grid_other,
+            "venue_id": self.venue_own if own else self.venue_other,
+            "hit_id": self.hit_own if own else self.hit_other,
+            "clue_id": self.clue_own if own else self.clue_other,
+        }
 
 
 @pytest.fixture
@@ -85,18 +89,39 @@ def users_world(cfg):
         make_user(s, "patrol", role="patrol", password=PASSWORD)
         make_user(s, "gm_own", role="grid_manager", password=PASSWORD, grids=[g1])
         make_user(s, "gm_other", role="grid_manager", password=PASSWORD, grids=[g2])
-        return World(grid_own=g1.id, grid_other=g2.id, street_own=st1.id, street_other=st2.id,
-                     venue_own=v1.id, venue_other=v2.id, hit_own=h1.id, hit_other=h2.id,
-                     clue_own=c1.id, clue_other=c2.id)
+        return World(
+            grid_own=g1.id,
+            grid_other=g2.id,
+            street_own=st1.id,
+            street_other=st2.id,
+            venue_own=v1.id,
+            venue_other=v2.id,
+            hit_own=h1.id,
+            hit_other=h2.id,
+            clue_own=c1.id,
+            clue_other=c2.id,
+        )
 
 
 def make_hit(session, grid, venue, title, lon, lat, label="unlicensed_travel") -> Hit:
     n = session.query(Hit).count() + 1
-    h = Hit(url=f"https://mp.weixin.qq.com/s/test{n}", source="test", platform="wechat", title=title,
-            text=f"{title}，联系微信下单", labels=[label], scores={label: 0.9}, score=0.9,
-            reasons=[{"label": label, "code": "kw", "text": "关键词命中"}], location_name="姑苏区",
-            lon=lon, lat=lat, grid_id=grid.id if grid else None, venue_id=venue.id if venue else None,
-            detected_at=dt.datetime(2026, 5, 1, 9, 30))
+    h = Hit(
+        url=f"https://mp.weixin.qq.com/s/test{n}",
+        source="test",
+        platform="wechat",
+        title=title,
+        text=f"{title}，联系微信下单",
+        labels=[label],
+        scores={label: 0.9},
+        score=0.9,
+        reasons=[{"label": label, "code": "kw", "text": "关键词命中"}],
+        location_name="姑苏区",
+        lon=lon,
+        lat=lat,
+        grid_id=grid.id if grid else None,
+        venue_id=venue.id if venue else None,
+        detected_at=dt.datetime(2026, 5, 1, 9, 30),
+    )
     session.add(h)
     session.flush()
     return h

@@ -11,6 +11,7 @@ An entry is keyed by endpoint (for its `method`); a route answering a second met
 entry keyed "endpoint METHOD".
 CSRF is switched off here (it is tested in test_auth); this test is about who may do what.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -161,7 +162,9 @@ def _entry(endpoint: str, method: str) -> Access | None:
 
 
 def test_every_route_has_an_access_entry(matrix_app):
-    missing = sorted(f"{rule.endpoint} {method}" for rule, method in _routes(matrix_app) if _entry(rule.endpoint, method) is None)
+    missing = sorted(
+        f"{rule.endpoint} {method}" for rule, method in _routes(matrix_app) if _entry(rule.endpoint, method) is None
+    )
     assert missing == [], f"routes without an entry in ACCESS (declare who may use them): {missing}"
     used = {k for rule, method in _routes(matrix_app) for k in (rule.endpoint, f"{rule.endpoint} {method}")}
     stale = sorted(set(ACCESS) - used)
@@ -184,7 +187,11 @@ def test_access_matrix(matrix_app, users_world):
                 clients_v.post("/login", data={"username": LOGIN.get(variant, "x"), "password": PASSWORD})
                 r = clients_v.post(url)
             elif method == "POST":
-                r = clients[variant].post(url, json=data) if rule.rule.startswith("/api/") else clients[variant].post(url, data=data)
+                r = (
+                    clients[variant].post(url, json=data)
+                    if rule.rule.startswith("/api/")
+                    else clients[variant].post(url, data=data)
+                )
             else:
                 r = clients[variant].get(url)
             r.close()
@@ -199,9 +206,15 @@ def test_grid_manager_refusals_are_audited(matrix_app, users_world, cfg):
     from core.models import AuditLog
 
     c = _clients(matrix_app)["gm_other"]
-    for url in (f"/venues/{users_world.venue_other}", f"/api/hits/{users_world.hit_other}",
-                f"/map/grid/{users_world.grid_other}", f"/api/venues?grid={users_world.grid_other}"):
+    for url in (
+        f"/venues/{users_world.venue_other}",
+        f"/api/hits/{users_world.hit_other}",
+        f"/map/grid/{users_world.grid_other}",
+        f"/api/venues?grid={users_world.grid_other}",
+    ):
         assert c.get(url).status_code == 403
     with db.session_scope(cfg) as s:
-        denied = [(a.username, a.object_type) for a in s.query(AuditLog).filter_by(action="denied").order_by(AuditLog.id)]
+        denied = [
+            (a.username, a.object_type) for a in s.query(AuditLog).filter_by(action="denied").order_by(AuditLog.id)
+        ]
     assert denied == [("gm_own", "venue"), ("gm_own", "hit"), ("gm_own", "grid"), ("gm_own", "grid")]

@@ -1,4 +1,5 @@
 """Logins: CSRF, lockout after repeated failures, per-IP rate limit, session expiry."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -79,9 +80,18 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, users_world, app)
     login(client, "admin")
     posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert len(posts) > 5
-    values = {"grid_id": users_world.grid_own, "venue_id": users_world.venue_own, "hit_id": users_world.hit_own,
-              "clue_id": users_world.clue_own, "draw_id": 1, "ss_id": 1, "attachment_id": 1,
-              "fmt": "csv", "action": "pause", "step": "start"}
+    values = {
+        "grid_id": users_world.grid_own,
+        "venue_id": users_world.venue_own,
+        "hit_id": users_world.hit_own,
+        "clue_id": users_world.clue_own,
+        "draw_id": 1,
+        "ss_id": 1,
+        "attachment_id": 1,
+        "fmt": "csv",
+        "action": "pause",
+        "step": "start",
+    }
     from flask import url_for
 
     for rule in posts:

@@ -1,6 +1,7 @@
 """The map in headless Chromium: a grid manager logs in, sees their zone's grid, venues and hits, opens
 a popup, and is refused another zone. The tile server is unreachable on purpose (offline intranet):
 the grid and venue layers must render anyway."""
+
 from __future__ import annotations
 
 import threading
@@ -12,8 +13,15 @@ from tests.webmap.conftest import PASSWORD
 from webmap import create_app
 
 pytestmark = pytest.mark.browser
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-quic", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -21,8 +29,9 @@ def server(cfg, users_world):
     from werkzeug.serving import make_server
 
     # Port 9 (discard) on loopback refuses connections: every tile fails, as on an intranet without tiles.
-    app = create_app({"webmap.tile_provider": "custom", "webmap.tile_url": "http://127.0.0.1:9/{z}/{x}/{y}.png"},
-                     config=cfg)
+    app = create_app(
+        {"webmap.tile_provider": "custom", "webmap.tile_url": "http://127.0.0.1:9/{z}/{x}/{y}.png"}, config=cfg
+    )
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

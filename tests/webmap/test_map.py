@@ -1,4 +1,5 @@
 """The Folium map and the JSON APIs behind its layers: rendering, zone filtering, filters, GCJ-02."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,15 @@ def _render(app, cfg, **options):
 
 def test_map_html_has_layers_control_and_only_vendored_assets(app, cfg):
     html = _render(app, cfg)
-    for name in ("网格 · 按线索数着色", "网格 · 按D级场所占比着色", "场所 · 网吧", "场所 · 泳池",
-                 "在线线索 · 聚合点", "在线线索 · 热力图", "无底图（离线）"):
+    for name in (
+        "网格 · 按线索数着色",
+        "网格 · 按D级场所占比着色",
+        "场所 · 网吧",
+        "场所 · 泳池",
+        "在线线索 · 聚合点",
+        "在线线索 · 热力图",
+        "无底图（离线）",
+    ):
         assert _has(html, name), name
     assert "L.control.layers" in html and "Wangxun.init(" in html and "L.heatLayer" in html
     assert "/static/vendor/leaflet/leaflet.js" in html and "/static/vendor/markercluster/" in html
@@ -48,13 +56,26 @@ def test_map_html_has_layers_control_and_only_vendored_assets(app, cfg):
     assert "A级（低风险）" in html and "D级场所占比" in html  # legend
 
 
-@pytest.mark.parametrize("provider, crs, in_html", [
-    ("osm", "wgs84", "tile.openstreetmap.org"), ("amap", "gcj02", "autonavi.com"),
-    ("tianditu", "wgs84", "tianditu.gov.cn"), ("intranet", "gcj02", "10.0.0.5/tiles"), ("none", "wgs84", None)])
+@pytest.mark.parametrize(
+    "provider, crs, in_html",
+    [
+        ("osm", "wgs84", "tile.openstreetmap.org"),
+        ("amap", "gcj02", "autonavi.com"),
+        ("tianditu", "wgs84", "tianditu.gov.cn"),
+        ("intranet", "gcj02", "10.0.0.5/tiles"),
+        ("none", "wgs84", None),
+    ],
+)
 def test_tile_providers_from_config(tmp_path, provider, crs, in_html):
-    cfg = make_config(tmp_path, **{"webmap.tile_provider": provider, "webmap.tianditu_key": "abc123",
-                                   "webmap.intranet_tile_url": "http://10.0.0.5/tiles/{z}/{x}/{y}.png",
-                                   "webmap.intranet_tile_crs": "gcj02"})
+    cfg = make_config(
+        tmp_path,
+        **{
+            "webmap.tile_provider": provider,
+            "webmap.tianditu_key": "abc123",
+            "webmap.intranet_tile_url": "http://10.0.0.5/tiles/{z}/{x}/{y}.png",
+            "webmap.intranet_tile_crs": "gcj02",
+        },
+    )
     app = create_app({"TESTING": True}, config=cfg)
     assert map_page.display_crs(cfg) == crs
     html = _render(app, cfg)
@@ -153,12 +174,19 @@ def test_popup_apis_are_audited(app, users_world, cfg):
 
     gm = _login(app, "gm_own")
     v = gm.get(f"/api/venues/{users_world.venue_own}").get_json()
-    assert v["name"] == "平江网吧" and v["inspections"][0]["result"] == "责令整改" and v["url"].endswith(f"/venues/{v['id']}")
+    assert (
+        v["name"] == "平江网吧"
+        and v["inspections"][0]["result"] == "责令整改"
+        and v["url"].endswith(f"/venues/{v['id']}")
+    )
     h = gm.get(f"/api/hits/{users_world.hit_own}").get_json()
     assert h["label_names"] == ["未经许可经营旅行社业务"] and h["grid_name"] == "平江一网格"
     with db.session_scope(cfg) as s:
         views = [(a.username, a.action, a.object_type, a.object_id) for a in s.query(AuditLog).filter_by(action="view")]
-    assert views == [("gm_own", "view", "venue", str(users_world.venue_own)), ("gm_own", "view", "hit", str(users_world.hit_own))]
+    assert views == [
+        ("gm_own", "view", "venue", str(users_world.venue_own)),
+        ("gm_own", "view", "hit", str(users_world.hit_own)),
+    ]
 
 
 def test_map_page_lists_unanswered_spot_checks_of_the_zone(app, users_world, cfg):
@@ -177,5 +205,9 @@ def test_map_page_lists_unanswered_spot_checks_of_the_zone(app, users_world, cfg
     html = _login(app, "gm_own").get("/").text
     assert "待办抽查" in html and "平江网吧" in html and "沧浪书店" not in html
     with db.session_scope(cfg) as s:  # inspected after the draw: no longer waiting
-        s.add(Inspection(venue_id=users_world.venue_own, date=dt.date(2026, 6, 3), inspectors="甲、乙", result="未发现问题"))
+        s.add(
+            Inspection(
+                venue_id=users_world.venue_own, date=dt.date(2026, 6, 3), inspectors="甲、乙", result="未发现问题"
+            )
+        )
     assert "平江网吧" not in _login(app, "gm_own").get("/").text.split("待办抽查")[1]

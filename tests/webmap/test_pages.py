@@ -1,4 +1,5 @@
 """一户一档, recording inspections, assigning hits, exports and the audit log search."""
+
 from __future__ import annotations
 
 import csv
@@ -16,8 +17,10 @@ from tests.webmap.conftest import csrf_from, login
 
 def _audit(cfg, action):
     with db.session_scope(cfg) as s:
-        return [(a.username, a.object_type, a.object_id, a.detail) for a in
-                s.query(AuditLog).filter_by(action=action).order_by(AuditLog.id)]
+        return [
+            (a.username, a.object_type, a.object_id, a.detail)
+            for a in s.query(AuditLog).filter_by(action=action).order_by(AuditLog.id)
+        ]
 
 
 @pytest.fixture
@@ -26,8 +29,10 @@ def graded(cfg, users_world):
         run = GradingRun(params={"as_of": "2026-06-01"})
         s.add(run)
         s.flush()
-        factors = {"violations": {"value": 1.0, "weight": 3.0, "points": 30.0, "basis": 1},
-                   "licence": {"value": 0.0, "weight": 1.0, "points": 0.0, "basis": "2027-12-31"}}
+        factors = {
+            "violations": {"value": 1.0, "weight": 3.0, "points": 30.0, "basis": 1},
+            "licence": {"value": 0.0, "weight": 1.0, "points": 0.0, "basis": "2027-12-31"},
+        }
         s.add(VenueGrade(run_id=run.id, venue_id=users_world.venue_own, score=30.0, grade="D", factors=factors))
     return users_world
 
@@ -45,8 +50,14 @@ def test_venue_page_shows_record_grade_factors_inspections_and_hits(client, grad
 def test_recording_an_inspection_needs_csrf_and_is_audited(client, users_world, cfg):
     login(client, "gm_own")
     page = client.get(f"/venues/{users_world.venue_own}").text
-    form = {"date": "2026-06-02", "inspectors": "赵执法、钱执法", "result": "立案查处", "violations": "接纳未成年人",
-            "penalty_yuan": "5000", "notes": "现场检查"}
+    form = {
+        "date": "2026-06-02",
+        "inspectors": "赵执法、钱执法",
+        "result": "立案查处",
+        "violations": "接纳未成年人",
+        "penalty_yuan": "5000",
+        "notes": "现场检查",
+    }
     assert client.post(f"/venues/{users_world.venue_own}/inspections", data=form).status_code == 400  # no token
     r = client.post(f"/venues/{users_world.venue_own}/inspections", data={**form, "csrf_token": csrf_from(page)})
     assert r.status_code == 302
@@ -55,16 +66,24 @@ def test_recording_an_inspection_needs_csrf_and_is_audited(client, users_world, 
     with db.session_scope(cfg) as s:
         insp = s.query(Inspection).filter_by(result="立案查处").one()
         assert insp.penalty_yuan == 5000 and insp.created_by is not None
-    assert _audit(cfg, "create") == [("gm_own", "inspection", str(insp.id),
-                                      {"venue_id": users_world.venue_own, "result": "立案查处", "date": "2026-06-02"})]
+    assert _audit(cfg, "create") == [
+        (
+            "gm_own",
+            "inspection",
+            str(insp.id),
+            {"venue_id": users_world.venue_own, "result": "立案查处", "date": "2026-06-02"},
+        )
+    ]
 
 
 def test_inspection_in_the_future_is_refused_with_a_message(client, users_world, cfg):
     login(client, "gm_own")
     page = client.get(f"/venues/{users_world.venue_own}").text
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
-    r = client.post(f"/venues/{users_world.venue_own}/inspections",
-                    data={"date": future, "inspectors": "赵执法", "result": "未发现问题", "csrf_token": csrf_from(page)})
+    r = client.post(
+        f"/venues/{users_world.venue_own}/inspections",
+        data={"date": future, "inspectors": "赵执法", "result": "未发现问题", "csrf_token": csrf_from(page)},
+    )
     assert "检查日期不能晚于今天" in client.get(r.location).text
     with db.session_scope(cfg) as s:
         assert s.query(Inspection).count() == 2  # only the two from the fixture
@@ -74,13 +93,20 @@ def test_patrol_assigns_a_hit_to_another_grid(client, users_world, cfg, app):
     login(client, "patrol")
     page = client.get(f"/hits/{users_world.hit_other}").text
     assert "分配到网格" in page
-    r = client.post(f"/hits/{users_world.hit_other}/assign",
-                    data={"grid_id": users_world.grid_own, "csrf_token": csrf_from(page)})
+    r = client.post(
+        f"/hits/{users_world.hit_other}/assign", data={"grid_id": users_world.grid_own, "csrf_token": csrf_from(page)}
+    )
     assert r.status_code == 302
     with db.session_scope(cfg) as s:
         assert s.get(Hit, users_world.hit_other).grid_id == users_world.grid_own
-    assert _audit(cfg, "assign") == [("patrol", "hit", str(users_world.hit_other),
-                                      {"from_grid": users_world.grid_other, "to_grid": users_world.grid_own})]
+    assert _audit(cfg, "assign") == [
+        (
+            "patrol",
+            "hit",
+            str(users_world.hit_other),
+            {"from_grid": users_world.grid_other, "to_grid": users_world.grid_own},
+        )
+    ]
     gm = app.test_client()
     login(gm, "gm_own")
     assert gm.get(f"/hits/{users_world.hit_other}").status_code == 200  # now in their zone
@@ -90,8 +116,9 @@ def test_patrol_assigns_a_hit_to_another_grid(client, users_world, cfg, app):
 def test_assigning_to_a_street_is_refused(client, users_world, cfg):
     login(client, "admin")
     page = client.get(f"/hits/{users_world.hit_own}").text
-    r = client.post(f"/hits/{users_world.hit_own}/assign",
-                    data={"grid_id": users_world.street_other, "csrf_token": csrf_from(page)})
+    r = client.post(
+        f"/hits/{users_world.hit_own}/assign", data={"grid_id": users_world.street_other, "csrf_token": csrf_from(page)}
+    )
     assert "请选择一个网格" in client.get(r.location).text
     with db.session_scope(cfg) as s:
         assert s.get(Hit, users_world.hit_own).grid_id == users_world.grid_own
@@ -113,7 +140,10 @@ def test_exports_hold_only_the_zone_and_are_audited(client, users_world, cfg):
     assert fc["features"][0]["geometry"]["coordinates"] == [120.61, 31.31]
     exports = _audit(cfg, "export")
     assert [(e[0], e[1], e[3]["format"], e[3]["count"]) for e in exports] == [
-        ("gm_own", "venues", "csv", 1), ("gm_own", "hits", "xlsx", 1), ("gm_own", "venues", "geojson", 1)]
+        ("gm_own", "venues", "csv", 1),
+        ("gm_own", "hits", "xlsx", 1),
+        ("gm_own", "venues", "geojson", 1),
+    ]
 
 
 def test_admin_searches_the_audit_log(client, users_world):

@@ -1,4 +1,5 @@
 """执法全过程记录 search for admins: who did what to which object, when and from where."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,17 @@ from sqlalchemy.orm import Session
 from core.models import AuditLog, User
 from webmap.services.clock import local_text
 
-ACTION_NAMES = {"view": "查看", "export": "导出", "create": "新增", "update": "修改", "assign": "分配",
-                "login": "登录", "login_failed": "登录失败", "logout": "退出", "denied": "越权访问被拒"}
+ACTION_NAMES = {
+    "view": "查看",
+    "export": "导出",
+    "create": "新增",
+    "update": "修改",
+    "assign": "分配",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "denied": "越权访问被拒",
+}
 
 
 @dataclass
@@ -42,11 +52,23 @@ def search_audit(session: Session, q: AuditQuery, tz: str = "Asia/Shanghai") -> 
         conds.append(AuditLog.at < dt.datetime.combine(q.date_to + dt.timedelta(days=1), dt.time()))
     total = session.scalar(select(func.count()).select_from(AuditLog).where(*conds))
     page = max(1, q.page)
-    rows = session.scalars(select(AuditLog).where(*conds).order_by(AuditLog.id.desc())
-                           .offset((page - 1) * q.per_page).limit(q.per_page))
-    entries = [{"id": a.id, "at": local_text(a.at, tz, "%Y-%m-%d %H:%M:%S"), "username": a.username or "—", "action": a.action,
-                "action_name": ACTION_NAMES.get(a.action, a.action), "object_type": a.object_type or "",
-                "object_id": a.object_id or "", "detail": a.detail or {}, "ip": a.ip or ""} for a in rows]
+    rows = session.scalars(
+        select(AuditLog).where(*conds).order_by(AuditLog.id.desc()).offset((page - 1) * q.per_page).limit(q.per_page)
+    )
+    entries = [
+        {
+            "id": a.id,
+            "at": local_text(a.at, tz, "%Y-%m-%d %H:%M:%S"),
+            "username": a.username or "—",
+            "action": a.action,
+            "action_name": ACTION_NAMES.get(a.action, a.action),
+            "object_type": a.object_type or "",
+            "object_id": a.object_id or "",
+            "detail": a.detail or {},
+            "ip": a.ip or "",
+        }
+        for a in rows
+    ]
     return {"entries": entries, "total": total, "page": page, "pages": max(1, -(-total // q.per_page))}
 
 

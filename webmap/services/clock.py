@@ -1,4 +1,5 @@
 """Times as people read them: the database stores naive UTC, pages show the configured local zone."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """The clue loop for the web app: thin calls into hits.clues plus what the pages and the API show."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,21 +31,44 @@ def task_list(session: Session, user: User, status: str | None) -> list[dict[str
     grids = _names(session, Grid, {c.grid_id for c in rows})
     venues = _names(session, Venue, {c.venue_id for c in rows})
     hits = {h.id: h for h in session.scalars(select(Hit).where(Hit.id.in_({c.hit_id for c in rows})))} if rows else {}
-    return [{"id": c.id, "status": c.status, "status_name": logic.STATUS_NAMES.get(c.status, c.status),
-             "outcome_name": logic.OUTCOME_NAMES.get(c.outcome or "", ""), "case_no": c.case_no,
-             "grid": grids.get(c.grid_id), "venue": venues.get(c.venue_id),
-             "title": hits[c.hit_id].title if c.hit_id in hits else "", "hit_id": c.hit_id,
-             "created_at": c.created_at} for c in rows]
+    return [
+        {
+            "id": c.id,
+            "status": c.status,
+            "status_name": logic.STATUS_NAMES.get(c.status, c.status),
+            "outcome_name": logic.OUTCOME_NAMES.get(c.outcome or "", ""),
+            "case_no": c.case_no,
+            "grid": grids.get(c.grid_id),
+            "venue": venues.get(c.venue_id),
+            "title": hits[c.hit_id].title if c.hit_id in hits else "",
+            "hit_id": c.hit_id,
+            "created_at": c.created_at,
+        }
+        for c in rows
+    ]
 
 
 def untriaged_hits(session: Session, limit: int = 50) -> list[dict[str, Any]]:
     """New hits waiting for patrol staff to dismiss or confirm, best-scored first."""
-    q = (select(Hit.id, Hit.title, Hit.platform, Hit.score, Hit.grid_id, Hit.detected_at)
-         .where(Hit.status == "new").order_by(Hit.score.desc(), Hit.id.desc()).limit(limit))
+    q = (
+        select(Hit.id, Hit.title, Hit.platform, Hit.score, Hit.grid_id, Hit.detected_at)
+        .where(Hit.status == "new")
+        .order_by(Hit.score.desc(), Hit.id.desc())
+        .limit(limit)
+    )
     rows = session.execute(q).all()
     grids = _names(session, Grid, {r.grid_id for r in rows})
-    return [{"id": r.id, "title": r.title, "platform": r.platform, "score": round(r.score or 0, 2),
-             "grid": grids.get(r.grid_id), "detected_at": r.detected_at} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "title": r.title,
+            "platform": r.platform,
+            "score": round(r.score or 0, 2),
+            "grid": grids.get(r.grid_id),
+            "detected_at": r.detected_at,
+        }
+        for r in rows
+    ]
 
 
 def detail(session: Session, clue: Clue) -> dict[str, Any]:
@@ -92,13 +116,25 @@ def geojson(session: Session, user: User) -> dict[str, Any]:
     for c in logic.list_clues(session, user, status="active"):
         hit = session.get(Hit, c.hit_id)
         grid = session.get(Grid, c.grid_id) if c.grid_id else None
-        lon, lat = (hit.lon, hit.lat) if hit and hit.lon is not None else \
-            ((grid.centroid_lon, grid.centroid_lat) if grid else (None, None))
+        lon, lat = (
+            (hit.lon, hit.lat)
+            if hit and hit.lon is not None
+            else ((grid.centroid_lon, grid.centroid_lat) if grid else (None, None))
+        )
         if lon is None:
             continue
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                         "properties": {"id": c.id, "status": c.status, "title": hit.title if hit else "",
-                                        "grid": grid.name if grid else None}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "id": c.id,
+                    "status": c.status,
+                    "title": hit.title if hit else "",
+                    "grid": grid.name if grid else None,
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -2,6 +2,7 @@
 
 Coordinates in exports are always WGS-84 whatever the map's tiles use, and say so in the header.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,16 +18,42 @@ from core.models import Grid, Hit, Venue
 from webmap.services.hits import LABEL_NAMES, STATUS_NAMES
 from webmap.services.map_data import Filters, hit_conditions, venue_conditions
 
-VENUE_COLUMNS = [("id", "编号"), ("name", "名称"), ("category", "类别"), ("licence_no", "许可证号"),
-                 ("licence_expiry", "许可证有效期"), ("address", "地址"), ("lon", "经度(WGS-84)"),
-                 ("lat", "纬度(WGS-84)"), ("grid_code", "网格编码"), ("grid_name", "网格"), ("status", "状态"),
-                 ("risk_grade", "风险等级"), ("risk_score", "风险评分")]
-HIT_COLUMNS = [("id", "编号"), ("title", "标题"), ("labels", "类型"), ("score", "置信度"), ("status", "状态"),
-               ("source", "来源"), ("account", "账号/店铺"), ("url", "链接"), ("location_name", "地点"),
-               ("lon", "经度(WGS-84)"), ("lat", "纬度(WGS-84)"), ("grid_code", "网格编码"), ("grid_name", "网格"),
-               ("detected_at", "发现时间")]
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+VENUE_COLUMNS = [
+    ("id", "编号"),
+    ("name", "名称"),
+    ("category", "类别"),
+    ("licence_no", "许可证号"),
+    ("licence_expiry", "许可证有效期"),
+    ("address", "地址"),
+    ("lon", "经度(WGS-84)"),
+    ("lat", "纬度(WGS-84)"),
+    ("grid_code", "网格编码"),
+    ("grid_name", "网格"),
+    ("status", "状态"),
+    ("risk_grade", "风险等级"),
+    ("risk_score", "风险评分"),
+]
+HIT_COLUMNS = [
+    ("id", "编号"),
+    ("title", "标题"),
+    ("labels", "类型"),
+    ("score", "置信度"),
+    ("status", "状态"),
+    ("source", "来源"),
+    ("account", "账号/店铺"),
+    ("url", "链接"),
+    ("location_name", "地点"),
+    ("lon", "经度(WGS-84)"),
+    ("lat", "纬度(WGS-84)"),
+    ("grid_code", "网格编码"),
+    ("grid_name", "网格"),
+    ("detected_at", "发现时间"),
+]
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass
@@ -38,27 +65,61 @@ class Export:
 
 
 def venue_records(session: Session, zone, f: Filters) -> list[dict]:
-    q = (select(Venue, Grid.code, Grid.name).join(Grid, Grid.id == Venue.grid_id, isouter=True)
-         .where(*venue_conditions(zone, f)).order_by(Venue.id))
+    q = (
+        select(Venue, Grid.code, Grid.name)
+        .join(Grid, Grid.id == Venue.grid_id, isouter=True)
+        .where(*venue_conditions(zone, f))
+        .order_by(Venue.id)
+    )
     out = []
     for v, code, name in session.execute(q):
-        out.append({"id": v.id, "name": v.name, "category": v.category, "licence_no": v.licence_no,
-                    "licence_expiry": v.licence_expiry.isoformat() if v.licence_expiry else None,
-                    "address": v.address, "lon": v.lon, "lat": v.lat, "grid_code": code, "grid_name": name,
-                    "status": v.status, "risk_grade": v.risk_grade, "risk_score": v.risk_score})
+        out.append(
+            {
+                "id": v.id,
+                "name": v.name,
+                "category": v.category,
+                "licence_no": v.licence_no,
+                "licence_expiry": v.licence_expiry.isoformat() if v.licence_expiry else None,
+                "address": v.address,
+                "lon": v.lon,
+                "lat": v.lat,
+                "grid_code": code,
+                "grid_name": name,
+                "status": v.status,
+                "risk_grade": v.risk_grade,
+                "risk_score": v.risk_score,
+            }
+        )
     return out
 
 
 def hit_records(session: Session, zone, f: Filters) -> list[dict]:
-    q = (select(Hit, Grid.code, Grid.name).join(Grid, Grid.id == Hit.grid_id, isouter=True)
-         .where(*hit_conditions(zone, f)).order_by(Hit.id))
+    q = (
+        select(Hit, Grid.code, Grid.name)
+        .join(Grid, Grid.id == Hit.grid_id, isouter=True)
+        .where(*hit_conditions(zone, f))
+        .order_by(Hit.id)
+    )
     out = []
     for h, code, name in session.execute(q):
-        out.append({"id": h.id, "title": h.title, "labels": "、".join(LABEL_NAMES.get(x, x) for x in h.labels or []),
-                    "score": round(h.score or 0, 3), "status": STATUS_NAMES.get(h.status, h.status),
-                    "source": h.source, "account": h.account, "url": h.url, "location_name": h.location_name,
-                    "lon": h.lon, "lat": h.lat, "grid_code": code, "grid_name": name,
-                    "detected_at": h.detected_at.strftime("%Y-%m-%d %H:%M:%S") if h.detected_at else None})
+        out.append(
+            {
+                "id": h.id,
+                "title": h.title,
+                "labels": "、".join(LABEL_NAMES.get(x, x) for x in h.labels or []),
+                "score": round(h.score or 0, 3),
+                "status": STATUS_NAMES.get(h.status, h.status),
+                "source": h.source,
+                "account": h.account,
+                "url": h.url,
+                "location_name": h.location_name,
+                "lon": h.lon,
+                "lat": h.lat,
+                "grid_code": code,
+                "grid_name": name,
+                "detected_at": h.detected_at.strftime("%Y-%m-%d %H:%M:%S") if h.detected_at else None,
+            }
+        )
     return out
 
 
@@ -91,7 +152,11 @@ def _xlsx(records, columns) -> bytes:
 def _geojson(records, columns) -> bytes:
     features = []
     for r in records:
-        geom = {"type": "Point", "coordinates": [r["lon"], r["lat"]]} if r["lon"] is not None and r["lat"] is not None else None
+        geom = (
+            {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
+            if r["lon"] is not None and r["lat"] is not None
+            else None
+        )
         props = {k: r[k] for k, _ in columns if k not in ("lon", "lat")}
         features.append({"type": "Feature", "id": r["id"], "geometry": geom, "properties": props})
     fc = {"type": "FeatureCollection", "features": features}

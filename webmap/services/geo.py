@@ -3,6 +3,7 @@
 Everything sent to the map is converted to the tiles' system, and every bounding box the map sends back
 is converted to WGS-84 before it touches the database, so markers sit on the right street of the tiles.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ class BBox:
 
     @classmethod
     def parse(cls, text: str | None) -> BBox | None:
-        """"minlon,minlat,maxlon,maxlat" as Leaflet's getBounds().toBBoxString() writes it."""
+        """ "minlon,minlat,maxlon,maxlat" as Leaflet's getBounds().toBBoxString() writes it."""
         if not text:
             return None
         parts = [float(p) for p in text.split(",")]
@@ -33,11 +34,11 @@ class BBox:
     def to_wgs84(self, crs: str, margin: float = 0.0) -> BBox:
         """The box in WGS-84. GCJ-02 shifts by at most ~0.007°, so corners converted one by one plus the
         margin cover the same ground."""
-        lons, lats = coords.to_wgs84(np.array([self.min_lon, self.max_lon]),
-                                     np.array([self.min_lat, self.max_lat]), crs)
+        lons, lats = coords.to_wgs84(
+            np.array([self.min_lon, self.max_lon]), np.array([self.min_lat, self.max_lat]), crs
+        )
         lons, lats = np.atleast_1d(lons), np.atleast_1d(lats)
-        return BBox(float(lons[0]) - margin, float(lats[0]) - margin,
-                    float(lons[1]) + margin, float(lats[1]) + margin)
+        return BBox(float(lons[0]) - margin, float(lats[0]) - margin, float(lons[1]) + margin, float(lats[1]) + margin)
 
 
 def points_to_display(lons, lats, crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
 """Online hits on the map: their detail, and assigning a hit to a grid (patrol staff and admins)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -6,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import UserError
 from core.models import Grid, Hit, Venue
-from webmap.services.clock import local_text
 from core.privacy import mask_contacts
+from webmap.services.clock import local_text
 
 LABEL_NAMES = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_publication": "非法出版物"}
 STATUS_NAMES = {"new": "新发现", "dismissed": "已排除", "clue": "已转线索"}
@@ -20,14 +21,29 @@ def get_hit(session: Session, hit_id: int) -> Hit | None:
 def summary(session: Session, h: Hit, tz: str = "Asia/Shanghai") -> dict:
     grid = session.get(Grid, h.grid_id) if h.grid_id else None
     venue = session.get(Venue, h.venue_id) if h.venue_id else None
-    return {"id": h.id, "title": h.title, "url_original": h.url, "source": h.source, "platform": h.platform,
-            "account": h.account, "labels": list(h.labels or []),
-            "label_names": [LABEL_NAMES.get(x, x) for x in h.labels or []], "score": round(h.score or 0, 3),
-            "status": h.status, "status_name": STATUS_NAMES.get(h.status, h.status),
-            "location_name": h.location_name, "lon": h.lon, "lat": h.lat, "grid_id": h.grid_id,
-            "grid_name": grid.name if grid else None, "grid_code": grid.code if grid else None,
-            "venue_id": h.venue_id, "venue_name": venue.name if venue else None,
-            "detected_at": local_text(h.detected_at, tz), "published_at": local_text(h.published_at, tz)}
+    return {
+        "id": h.id,
+        "title": h.title,
+        "url_original": h.url,
+        "source": h.source,
+        "platform": h.platform,
+        "account": h.account,
+        "labels": list(h.labels or []),
+        "label_names": [LABEL_NAMES.get(x, x) for x in h.labels or []],
+        "score": round(h.score or 0, 3),
+        "status": h.status,
+        "status_name": STATUS_NAMES.get(h.status, h.status),
+        "location_name": h.location_name,
+        "lon": h.lon,
+        "lat": h.lat,
+        "grid_id": h.grid_id,
+        "grid_name": grid.name if grid else None,
+        "grid_code": grid.code if grid else None,
+        "venue_id": h.venue_id,
+        "venue_name": venue.name if venue else None,
+        "detected_at": local_text(h.detected_at, tz),
+        "published_at": local_text(h.published_at, tz),
+    }
 
 
 def popup(session: Session, h: Hit, url: str, tz: str) -> dict:
@@ -35,8 +51,12 @@ def popup(session: Session, h: Hit, url: str, tz: str) -> dict:
 
 
 def page(session: Session, h: Hit, tz: str) -> dict:
-    return {"hit": summary(session, h, tz), "text": mask_contacts(h.text or "")[:5000], "reasons": h.reasons or [],
-            "scores": h.scores or {}}
+    return {
+        "hit": summary(session, h, tz),
+        "text": mask_contacts(h.text or "")[:5000],
+        "reasons": h.reasons or [],
+        "scores": h.scores or {},
+    }
 
 
 def assign_to_grid(session: Session, h: Hit, grid_id: int) -> tuple[int | None, int]:

@@ -1,5 +1,6 @@
 """Scheduled work for the web app: the jobs page (through jobs.control, never a scheduler of its own),
 run history, grading runs and 双随机 draws."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,9 +24,15 @@ STALE_BEATS = 6
 
 def overview(cfg: Config, session: Session) -> dict[str, Any]:
     tz = ZoneInfo(cfg.core.timezone)
-    return {"jobs": control.list_jobs(cfg), "scheduler": scheduler_state(cfg), "runs": recent_runs(session),
-            "status_names": STATUS_NAMES, "describe": describe_trigger, "local": lambda t: to_local(t, tz),
-            "grace_minutes": int(cfg.jobs.misfire_grace_seconds) // 60}
+    return {
+        "jobs": control.list_jobs(cfg),
+        "scheduler": scheduler_state(cfg),
+        "runs": recent_runs(session),
+        "status_names": STATUS_NAMES,
+        "describe": describe_trigger,
+        "local": lambda t: to_local(t, tz),
+        "grace_minutes": int(cfg.jobs.misfire_grace_seconds) // 60,
+    }
 
 
 def describe_trigger(trigger_text: str) -> str:
@@ -34,7 +41,7 @@ def describe_trigger(trigger_text: str) -> str:
         fields = dict(re.findall(r"(\w+)='([^']*)'", trigger_text))
         return "cron " + " ".join(fields.get(k, "*") for k in ("minute", "hour", "day", "month", "day_of_week"))
     if trigger_text.startswith("interval["):
-        return "每 " + trigger_text[len("interval["):-1]
+        return "每 " + trigger_text[len("interval[") : -1]
     return trigger_text
 
 
@@ -70,21 +77,39 @@ def recent_runs(session: Session, limit: int = 50, job_id: str | None = None) ->
 
 
 def run_json(r: JobRun) -> dict[str, Any]:
-    return {"id": r.id, "job_id": r.job_id, "status": r.status, "started_at": _iso(r.started_at),
-            "ended_at": _iso(r.ended_at), "pages": r.pages, "hits": r.hits, "error": r.error,
-            "detail": {k: v for k, v in (r.detail or {}).items() if k != "traceback"}}
+    return {
+        "id": r.id,
+        "job_id": r.job_id,
+        "status": r.status,
+        "started_at": _iso(r.started_at),
+        "ended_at": _iso(r.ended_at),
+        "pages": r.pages,
+        "hits": r.hits,
+        "error": r.error,
+        "detail": {k: v for k, v in (r.detail or {}).items() if k != "traceback"},
+    }
 
 
 def job_json(j: control.JobInfo) -> dict[str, Any]:
-    return {"id": j.id, "task": j.task, "args": j.args, "trigger": j.trigger, "paused": j.paused,
-            "next_run_time": j.next_run_time.isoformat() if j.next_run_time else None,
-            "last_status": j.last_status, "last_run_id": j.last_run_id, "last_error": j.last_error}
+    return {
+        "id": j.id,
+        "task": j.task,
+        "args": j.args,
+        "trigger": j.trigger,
+        "paused": j.paused,
+        "next_run_time": j.next_run_time.isoformat() if j.next_run_time else None,
+        "last_status": j.last_status,
+        "last_run_id": j.last_run_id,
+        "last_error": j.last_error,
+    }
 
 
 def grading_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
     runs = list(session.scalars(select(GradingRun).order_by(GradingRun.id.desc()).limit(limit)))
-    return [{"id": r.id, "at": r.at, "as_of": r.params.get("as_of"), "counts": grading.grade_counts(session, r.id)}
-            for r in runs]
+    return [
+        {"id": r.id, "at": r.at, "as_of": r.params.get("as_of"), "counts": grading.grade_counts(session, r.id)}
+        for r in runs
+    ]
 
 
 def draw_list(session: Session, published_only: bool = False) -> list[dict[str, Any]]:
@@ -92,8 +117,18 @@ def draw_list(session: Session, published_only: bool = False) -> list[dict[str, 
     q = select(SpotCheckDraw).order_by(SpotCheckDraw.id.desc()).limit(100)
     if published_only:
         q = q.where(SpotCheckDraw.published.is_(True))
-    return [{"id": d.id, "at": d.at, "seed": d.seed, "published": d.published, "campaign": d.params.get("campaign"),
-             "as_of": d.params.get("as_of"), "venues": counts.get(d.id, 0)} for d in session.scalars(q)]
+    return [
+        {
+            "id": d.id,
+            "at": d.at,
+            "seed": d.seed,
+            "published": d.published,
+            "campaign": d.params.get("campaign"),
+            "as_of": d.params.get("as_of"),
+            "venues": counts.get(d.id, 0),
+        }
+        for d in session.scalars(q)
+    ]
 
 
 def draw_detail(session: Session, draw_id: int, check: bool = True) -> dict[str, Any] | None:
@@ -101,18 +136,31 @@ def draw_detail(session: Session, draw_id: int, check: bool = True) -> dict[str,
     if row is None:
         return None
     p = row.params
-    inputs = {"as_of": p.get("as_of"), "campaign": p.get("campaign") or "", "rates": p.get("rates", {}),
-              "venues_by_grade": {g: len(v) for g, v in p.get("venues", {}).items()},
-              "inspectors": len(p.get("inspectors", []))}
-    return {"draw": row, "inputs": inputs, "items": draws.public_list(session, draw_id),
-            "reproduced": draws.reproduce(session, draw_id).ok if check else None}
+    inputs = {
+        "as_of": p.get("as_of"),
+        "campaign": p.get("campaign") or "",
+        "rates": p.get("rates", {}),
+        "venues_by_grade": {g: len(v) for g, v in p.get("venues", {}).items()},
+        "inspectors": len(p.get("inspectors", [])),
+    }
+    return {
+        "draw": row,
+        "inputs": inputs,
+        "items": draws.public_list(session, draw_id),
+        "reproduced": draws.reproduce(session, draw_id).ok if check else None,
+    }
 
 
 def make_draw(cfg: Config, session: Session, seed: str | None, campaign: str | None) -> SpotCheckDraw:
     params = draws.DrawParams.from_config(cfg.draws)
     if campaign:
-        params = draws.DrawParams(rates=params.rates, campaign=campaign, campaign_rates=params.campaign_rates,
-                                  ungraded_as=params.ungraded_as, categories=params.categories)
+        params = draws.DrawParams(
+            rates=params.rates,
+            campaign=campaign,
+            campaign_rates=params.campaign_rates,
+            ungraded_as=params.ungraded_as,
+            categories=params.categories,
+        )
     return draws.draw(session, params, seed=seed or None, as_of=_local_today(cfg))
 
 

@@ -4,6 +4,7 @@ Point layers are compact rather than GeoJSON features (venues column-wise with i
 hits as [id, lon, lat, score, label, status] rows): 100,000 venues are ~2.7 MB instead of ~20 MB.
 Zoomed-out venue views are clustered on the server (services/clusters.py).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +14,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from branca.colormap import StepColormap
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ DSHARE_BREAKS = [0.0, 0.05, 0.1, 0.2, 0.3, 1.0]
 @dataclass
 class Filters:
     """What the user asked to see; grid_ids is already checked against their zone."""
+
     grid_ids: set[int] | None = None
     categories: tuple[str, ...] = ()
     grades: tuple[str, ...] = ()
@@ -94,10 +95,19 @@ def venue_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict
     raw = raw[:limit]
     ids, lons, lats, cats, grades = (list(c) for c in zip(*raw)) if raw else ([], [], [], [], [])
     lon_d, lat_d = points_to_display(lons, lats, crs) if raw else (np.array([]), np.array([]))
-    return {"format": "columns", "crs": crs, "scale": 1_000_000, "count": len(ids), "truncated": truncated,
-            "categories": list(VENUE_CATEGORIES), "id": ids,
-            "lon": np.rint(lon_d * 1e6).astype(np.int64).tolist(), "lat": np.rint(lat_d * 1e6).astype(np.int64).tolist(),
-            "category": "".join(_CAT_CODE.get(c, "9") for c in cats), "grade": "".join(g or "-" for g in grades)}
+    return {
+        "format": "columns",
+        "crs": crs,
+        "scale": 1_000_000,
+        "count": len(ids),
+        "truncated": truncated,
+        "categories": list(VENUE_CATEGORIES),
+        "id": ids,
+        "lon": np.rint(lon_d * 1e6).astype(np.int64).tolist(),
+        "lat": np.rint(lat_d * 1e6).astype(np.int64).tolist(),
+        "category": "".join(_CAT_CODE.get(c, "9") for c in cats),
+        "grade": "".join(g or "-" for g in grades),
+    }
 
 
 _CAT_CODE = {c: str(i) for i, c in enumerate(VENUE_CATEGORIES)}
@@ -120,7 +130,13 @@ def _drop_covering_bbox(session: Session, zone, f: Filters) -> Filters:
         return f
     extent = zone_bounds(session, zone, f.grid_ids)
     b = f.bbox
-    if extent and b.min_lat <= extent[0][0] and b.min_lon <= extent[0][1] and b.max_lat >= extent[1][0] and b.max_lon >= extent[1][1]:
+    if (
+        extent
+        and b.min_lat <= extent[0][0]
+        and b.min_lon <= extent[0][1]
+        and b.max_lat >= extent[1][0]
+        and b.max_lon >= extent[1][1]
+    ):
         return dataclasses.replace(f, bbox=None)
     return f
 
@@ -134,10 +150,25 @@ def hit_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict:
     raw = raw[:limit]
     label_index = {lab: i for i, lab in enumerate(HIT_LABELS)}
     lons, lats = points_to_display([r[1] for r in raw], [r[2] for r in raw], crs) if raw else ([], [])
-    rows = [[r[0], round(float(lo), 6), round(float(la), 6), round(float(r[3] or 0), 3),
-             label_index.get((r[4] or [None])[0], -1), r[5]] for r, lo, la in zip(raw, lons, lats)]
-    return {"fields": ["id", "lon", "lat", "score", "label", "status"], "labels": list(HIT_LABELS),
-            "crs": crs, "count": len(rows), "truncated": truncated, "rows": rows}
+    rows = [
+        [
+            r[0],
+            round(float(lo), 6),
+            round(float(la), 6),
+            round(float(r[3] or 0), 3),
+            label_index.get((r[4] or [None])[0], -1),
+            r[5],
+        ]
+        for r, lo, la in zip(raw, lons, lats)
+    ]
+    return {
+        "fields": ["id", "lon", "lat", "score", "label", "status"],
+        "labels": list(HIT_LABELS),
+        "crs": crs,
+        "count": len(rows),
+        "truncated": truncated,
+        "rows": rows,
+    }
 
 
 def grid_stats(session: Session, zone, f: Filters, venues: bool = True) -> dict[int, dict]:
@@ -148,7 +179,11 @@ def grid_stats(session: Session, zone, f: Filters, venues: bool = True) -> dict[
     if venues:
         _venue_stats(session, zone, f, stats)
     hf = Filters(grid_ids=f.grid_ids, date_from=f.date_from, date_to=f.date_to, statuses=f.statuses)
-    q = select(Hit.grid_id, func.count()).where(Hit.grid_id.is_not(None), *hit_conditions(zone, hf)).group_by(Hit.grid_id)
+    q = (
+        select(Hit.grid_id, func.count())
+        .where(Hit.grid_id.is_not(None), *hit_conditions(zone, hf))
+        .group_by(Hit.grid_id)
+    )
     for gid, n in session.execute(q):
         stats.setdefault(gid, {"venues": 0, "graded": 0, "d_venues": 0, "hits": 0})["hits"] = n
     return stats
@@ -158,8 +193,11 @@ def _venue_stats(session: Session, zone, f: Filters, stats: dict) -> None:
     vf = Filters(grid_ids=f.grid_ids, categories=f.categories)
     graded = func.sum(case((Venue.risk_grade.is_not(None), 1), else_=0))
     d_grade = func.sum(case((Venue.risk_grade == "D", 1), else_=0))
-    q = (select(Venue.grid_id, func.count(), graded, d_grade)
-         .where(Venue.grid_id.is_not(None), *venue_conditions(zone, vf)).group_by(Venue.grid_id))
+    q = (
+        select(Venue.grid_id, func.count(), graded, d_grade)
+        .where(Venue.grid_id.is_not(None), *venue_conditions(zone, vf))
+        .group_by(Venue.grid_id)
+    )
     for gid, n, n_graded, n_d in fetch_tuples(session, q):
         stats[gid] = {"venues": n, "graded": int(n_graded or 0), "d_venues": int(n_d or 0), "hits": 0}
 
@@ -194,8 +232,17 @@ def grid_features(session: Session, zone, f: Filters, crs: str, level: str = "gr
     for gid, code, name, lvl, manager, geometry in grids:
         s = stats.get(gid, {"venues": 0, "graded": 0, "d_venues": 0, "hits": 0})
         d_share = round(s["d_venues"] / s["graded"], 4) if s["graded"] else 0.0
-        props = {"id": gid, "code": code, "name": name, "level": lvl, "manager": manager, **s, "d_share": d_share,
-                 "fill_hits": hit_colour(s["hits"]), "fill_d_share": share_colour(d_share)}
+        props = {
+            "id": gid,
+            "code": code,
+            "name": name,
+            "level": lvl,
+            "manager": manager,
+            **s,
+            "d_share": d_share,
+            "fill_hits": hit_colour(s["hits"]),
+            "fill_d_share": share_colour(d_share),
+        }
         geom = geometry if crs == "wgs84" else json.dumps(geometry_to_display(geometry, crs))
         parts.append(f'{{"type":"Feature","id":{gid},"properties":{dumps(props)},"geometry":{geom}}}')
     return f'{{"type":"FeatureCollection","crs_name":"{crs}","features":[{",".join(parts)}]}}'
@@ -219,14 +266,26 @@ def zone_bounds(session: Session, zone, grid_ids: set[int] | None = None) -> lis
 
 def pending_clues(session: Session, zone, limit: int = 20) -> list[dict]:
     """Clues still waiting for work in the zone (a grid manager's 待办)."""
-    q = (select(Clue.id, Clue.status, Clue.created_at, Clue.grid_id, Hit.title, Grid.name)
-         .join(Hit, Hit.id == Clue.hit_id).join(Grid, Grid.id == Clue.grid_id, isouter=True)
-         .where(Clue.status.in_(("open", "inspecting"))))
+    q = (
+        select(Clue.id, Clue.status, Clue.created_at, Clue.grid_id, Hit.title, Grid.name)
+        .join(Hit, Hit.id == Clue.hit_id)
+        .join(Grid, Grid.id == Clue.grid_id, isouter=True)
+        .where(Clue.status.in_(("open", "inspecting")))
+    )
     if zone is not None:
         q = q.where(Clue.grid_id.in_(sorted(zone)))
     rows = session.execute(q.order_by(Clue.created_at.desc()).limit(limit)).all()
-    return [{"id": r[0], "status": r[1], "created_at": r[2], "grid_id": r[3], "title": r[4] or "（无标题）",
-             "grid_name": r[5] or ""} for r in rows]
+    return [
+        {
+            "id": r[0],
+            "status": r[1],
+            "created_at": r[2],
+            "grid_id": r[3],
+            "title": r[4] or "（无标题）",
+            "grid_name": r[5] or "",
+        }
+        for r in rows
+    ]
 
 
 def grid_choices(session: Session, zone) -> list[dict]:
@@ -254,16 +313,29 @@ def rows_to_geojson(data: dict) -> dict:
             if names is not None and key in props:
                 props[key] = names[props[key]] if 0 <= props[key] < len(names) else None
         lon, lat = props.pop("lon"), props.pop("lat")
-        features.append({"type": "Feature", "id": props["id"], "properties": props,
-                         "geometry": {"type": "Point", "coordinates": [lon, lat]}})
-    return {"type": "FeatureCollection", "crs_name": data["crs"], "truncated": data["truncated"],
-            "features": features}
+        features.append(
+            {
+                "type": "Feature",
+                "id": props["id"],
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            }
+        )
+    return {"type": "FeatureCollection", "crs_name": data["crs"], "truncated": data["truncated"], "features": features}
 
 
 def columns_to_rows(data: dict) -> dict:
     """The column-wise venue payload as [id, lon, lat, category index, grade] rows."""
     scale = data["scale"]
-    rows = [[i, lo / scale, la / scale, int(c), None if g == "-" else g]
-            for i, lo, la, c, g in zip(data["id"], data["lon"], data["lat"], data["category"], data["grade"])]
-    return {"fields": ["id", "lon", "lat", "category", "grade"], "categories": data["categories"],
-            "crs": data["crs"], "count": len(rows), "truncated": data["truncated"], "rows": rows}
+    rows = [
+        [i, lo / scale, la / scale, int(c), None if g == "-" else g]
+        for i, lo, la, c, g in zip(data["id"], data["lon"], data["lat"], data["category"], data["grade"])
+    ]
+    return {
+        "fields": ["id", "lon", "lat", "category", "grade"],
+        "categories": data["categories"],
+        "crs": data["crs"],
+        "count": len(rows),
+        "truncated": data["truncated"],
+        "rows": rows,
+    }

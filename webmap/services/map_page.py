@@ -6,6 +6,7 @@ themselves are fetched by the browser (100,000 inline markers would make a 30 MB
 a few kilobytes whatever the number of venues. Every script and style is served from
 webmap/static/vendor/: the map works on an intranet with no internet and with no tiles at all.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,11 +21,18 @@ from folium.template import Template
 
 from core.errors import ConfigError
 from core.models import HIT_LABELS, VENUE_CATEGORIES
-from webmap.services import map_data
-from webmap.services import tasks
+from webmap.services import map_data, tasks
 
-CATEGORY_GLYPHS = {"网吧": "网", "歌舞娱乐": "歌", "游艺": "游", "演出场所": "演", "书店与出版物零售": "书",
-                   "印刷": "印", "旅行社": "旅", "泳池": "泳"}
+CATEGORY_GLYPHS = {
+    "网吧": "网",
+    "歌舞娱乐": "歌",
+    "游艺": "游",
+    "演出场所": "演",
+    "书店与出版物零售": "书",
+    "印刷": "印",
+    "旅行社": "旅",
+    "泳池": "泳",
+}
 HIT_LABEL_NAMES = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_publication": "非法出版物"}
 OFFLINE_LAYER = "无底图（离线）"
 
@@ -44,17 +52,32 @@ def tile_spec(cfg) -> TileSpec | None:
     w = cfg.webmap
     provider = w.tile_provider
     if provider == "osm":
-        return TileSpec("OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                        "© OpenStreetMap contributors", "wgs84")
+        return TileSpec(
+            "OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors", "wgs84"
+        )
     if provider == "amap":
-        return TileSpec("高德地图", "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-                        "© 高德地图 AutoNavi", "gcj02", subdomains="1234")
+        return TileSpec(
+            "高德地图",
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            "© 高德地图 AutoNavi",
+            "gcj02",
+            subdomains="1234",
+        )
     if provider == "tianditu":
         if not w.tianditu_key:
             return None
-        base = "https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=%s&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + w.tianditu_key
-        return TileSpec("天地图", base % ("vec", "vec"), "© 天地图 国家地理信息公共服务平台", "wgs84",
-                        subdomains="01234567", overlay_url=base % ("cva", "cva"))
+        base = (
+            "https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=%s&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
+            + w.tianditu_key
+        )
+        return TileSpec(
+            "天地图",
+            base % ("vec", "vec"),
+            "© 天地图 国家地理信息公共服务平台",
+            "wgs84",
+            subdomains="01234567",
+            overlay_url=base % ("cva", "cva"),
+        )
     if provider == "intranet":
         if not w.intranet_tile_url:
             return None
@@ -108,11 +131,15 @@ class WangxunLayers(JSCSSMixin, MacroElement):
         self._name = "WangxunLayers"
         self.venue_groups, self.hit_cluster, self.hit_heat = venue_groups, hit_cluster, hit_heat
         self.grid_hits, self.grid_dshare, self.options = grid_hits, grid_dshare, options
-        _Vendored.apply(self, [("markerclusterjs", "vendor/markercluster/leaflet.markercluster.js"),
-                               ("wangxun_map_js", "js/map.js")],
-                        [("markerclustercss", "vendor/markercluster/MarkerCluster.css"),
-                         ("markerclusterdefaultcss", "vendor/markercluster/MarkerCluster.Default.css"),
-                         ("wangxun_map_css", "css/map.css")])
+        _Vendored.apply(
+            self,
+            [("markerclusterjs", "vendor/markercluster/leaflet.markercluster.js"), ("wangxun_map_js", "js/map.js")],
+            [
+                ("markerclustercss", "vendor/markercluster/MarkerCluster.css"),
+                ("markerclusterdefaultcss", "vendor/markercluster/MarkerCluster.Default.css"),
+                ("wangxun_map_css", "css/map.css"),
+            ],
+        )
 
 
 def build_map(cfg, bounds, stats: dict, options: dict) -> folium.Map:
@@ -132,28 +159,53 @@ def build_map(cfg, bounds, stats: dict, options: dict) -> folium.Map:
     hit_heat = HeatMap([], name="在线线索 · 热力图", show=False, radius=22, blur=16, min_opacity=0.35).add_to(m)
     _Vendored.apply(hit_heat, [("leaflet-heat.js", "vendor/heat/leaflet-heat.js")])
     m.add_child(_legend(map_data.colormaps(stats)))
-    options = {**options, "crs": crs, "bounds": _display_bounds(bounds, crs),
-               "gradeColors": {k or "none": v for k, v in map_data.GRADE_COLORS.items()},
-               "glyphs": CATEGORY_GLYPHS, "labels": HIT_LABELS, "labelNames": HIT_LABEL_NAMES}
+    options = {
+        **options,
+        "crs": crs,
+        "bounds": _display_bounds(bounds, crs),
+        "gradeColors": {k or "none": v for k, v in map_data.GRADE_COLORS.items()},
+        "glyphs": CATEGORY_GLYPHS,
+        "labels": HIT_LABELS,
+        "labelNames": HIT_LABEL_NAMES,
+    }
     m.add_child(WangxunLayers(venue_groups, hit_cluster, hit_heat, grid_hits, grid_dshare, options))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
 
 
 def _vendor_cluster(cluster: MarkerCluster) -> None:
-    _Vendored.apply(cluster, [("markerclusterjs", "vendor/markercluster/leaflet.markercluster.js")],
-                    [("markerclustercss", "vendor/markercluster/MarkerCluster.css"),
-                     ("markerclusterdefaultcss", "vendor/markercluster/MarkerCluster.Default.css")])
+    _Vendored.apply(
+        cluster,
+        [("markerclusterjs", "vendor/markercluster/leaflet.markercluster.js")],
+        [
+            ("markerclustercss", "vendor/markercluster/MarkerCluster.css"),
+            ("markerclusterdefaultcss", "vendor/markercluster/MarkerCluster.Default.css"),
+        ],
+    )
 
 
 def _add_base_layers(cfg, m: folium.Map) -> None:
     spec = tile_spec(cfg)
     if spec is not None:
-        folium.TileLayer(tiles=spec.url, attr=spec.attribution, name=spec.name, subdomains=spec.subdomains,
-                         max_zoom=19, max_native_zoom=18, overlay=False, control=True).add_to(m)
+        folium.TileLayer(
+            tiles=spec.url,
+            attr=spec.attribution,
+            name=spec.name,
+            subdomains=spec.subdomains,
+            max_zoom=19,
+            max_native_zoom=18,
+            overlay=False,
+            control=True,
+        ).add_to(m)
         if spec.overlay_url:
-            folium.TileLayer(tiles=spec.overlay_url, attr=spec.attribution, name=f"{spec.name}注记",
-                             subdomains=spec.subdomains, overlay=True, control=True).add_to(m)
+            folium.TileLayer(
+                tiles=spec.overlay_url,
+                attr=spec.attribution,
+                name=f"{spec.name}注记",
+                subdomains=spec.subdomains,
+                overlay=True,
+                control=True,
+            ).add_to(m)
     # Grids and venues stay readable on a plain background when the tile server is unreachable.
     folium.FeatureGroup(name=OFFLINE_LAYER, overlay=False, control=True, show=spec is None).add_to(m)
 
@@ -180,30 +232,40 @@ def _display_bounds(bounds, crs: str):
 
 def _legend(cmaps: dict) -> MacroElement:
     """Grade colours and both choropleth scales as plain HTML (branca's own legend needs d3 from a CDN)."""
-    grades = "".join(f'<li><i style="background:{map_data.GRADE_COLORS[g]}"></i>{map_data.GRADE_NAMES[g]}</li>'
-                     for g in map_data.GRADES)
+    grades = "".join(
+        f'<li><i style="background:{map_data.GRADE_COLORS[g]}"></i>{map_data.GRADE_NAMES[g]}</li>'
+        for g in map_data.GRADES
+    )
     grades += f'<li><i style="background:{map_data.GRADE_COLORS[None]}"></i>未评级</li>'
     hits = _steps(cmaps["hits"], lambda a, b: f"{int(a)}–{int(b) - 1}" if b - a > 1 else f"{int(a)}")
     dshare = _steps(cmaps["d_share"], lambda a, b: f"{a:.0%}–{b:.0%}")
-    html = (f'<div class="wx-legend"><b>场所风险等级</b><ul>{grades}</ul>'
-            f'<b>网格线索数</b><ul>{hits}</ul><b>D级场所占比</b><ul>{dshare}</ul></div>')
+    html = (
+        f'<div class="wx-legend"><b>场所风险等级</b><ul>{grades}</ul>'
+        f"<b>网格线索数</b><ul>{hits}</ul><b>D级场所占比</b><ul>{dshare}</ul></div>"
+    )
     macro = MacroElement()
-    macro._template = Template("""
+    macro._template = Template(
+        """
         {% macro script(this, kwargs) %}
             (function () {
                 var legend = L.control({position: "bottomleft"});
-                legend.onAdd = function () { var d = L.DomUtil.create("div"); d.innerHTML = """ + json.dumps(html, ensure_ascii=False) + """; return d; };
+                legend.onAdd = function () { var d = L.DomUtil.create("div"); d.innerHTML = """
+        + json.dumps(html, ensure_ascii=False)
+        + """; return d; };
                 legend.addTo({{ this._parent.get_name() }});
             })();
         {% endmacro %}
-    """)
+    """
+    )
     return macro
 
 
 def _steps(cmap, label) -> str:
     idx = cmap.index
-    return "".join(f'<li><i style="background:{cmap.rgb_hex_str((idx[i] + idx[i + 1]) / 2)}"></i>{label(idx[i], idx[i + 1])}</li>'
-                   for i in range(len(idx) - 1))
+    return "".join(
+        f'<li><i style="background:{cmap.rgb_hex_str((idx[i] + idx[i + 1]) / 2)}"></i>{label(idx[i], idx[i + 1])}</li>'
+        for i in range(len(idx) - 1)
+    )
 
 
 def render_parts(m: folium.Map) -> dict[str, str]:
@@ -213,23 +275,34 @@ def render_parts(m: folium.Map) -> dict[str, str]:
     return {"map_header": root.header.render(), "map_html": root.html.render(), "map_script": root.script.render()}
 
 
-
-
 def map_page(cfg, session, zone, f: map_data.Filters, query: dict) -> dict:
     """Everything the map page template needs: the rendered map and the side panel's data."""
     bounds = map_data.zone_bounds(session, zone, f.grid_ids) or map_data.zone_bounds(session, None)
     stats = map_data.grid_stats(session, zone, f, venues=False)  # hit counts fix the legend; the
     # venue statistics arrive with /api/grids, so the page does not scan every venue twice
-    urls = {"grids": url_for("map.api_grids"), "venues": url_for("map.api_venues"),
-            "hits": url_for("map.api_hits"), "venue": url_for("map.api_venue", venue_id=0),
-            "hit": url_for("map.api_hit", hit_id=0), "gridMap": url_for("map.grid_map", grid_id=0)}
+    urls = {
+        "grids": url_for("map.api_grids"),
+        "venues": url_for("map.api_venues"),
+        "hits": url_for("map.api_hits"),
+        "venue": url_for("map.api_venue", venue_id=0),
+        "hit": url_for("map.api_hit", hit_id=0),
+        "gridMap": url_for("map.grid_map", grid_id=0),
+    }
     m = build_map(cfg, bounds, stats, {"urls": urls, "query": query})
     grids = map_data.grid_choices(session, zone)
-    return {**render_parts(m), "grids": grids, "query": query, "filters": f,
-            "zone_is_all": zone is None, "categories": VENUE_CATEGORIES, "grades": map_data.GRADES,
-            "pending": map_data.pending_clues(session, zone), "tiles": tile_spec(cfg),
-            "spot_checks": tasks.pending_spot_checks(session, zone),
-            "selected_grid": f.extra.get("grid")}
+    return {
+        **render_parts(m),
+        "grids": grids,
+        "query": query,
+        "filters": f,
+        "zone_is_all": zone is None,
+        "categories": VENUE_CATEGORIES,
+        "grades": map_data.GRADES,
+        "pending": map_data.pending_clues(session, zone),
+        "tiles": tile_spec(cfg),
+        "spot_checks": tasks.pending_spot_checks(session, zone),
+        "selected_grid": f.extra.get("grid"),
+    }
 
 
 # Public names for other blueprints' small maps (the search hit page uses these).

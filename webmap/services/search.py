@@ -1,6 +1,7 @@
 """The web side of search: request arguments → search.search, exports, saved searches and alerts,
 and the search hit page's extras (evidence files, reason highlights, a small map).
 The only web module that imports `search`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,10 +17,10 @@ from sqlalchemy.orm import Session
 import search
 from core.errors import UserError
 from core.models import Alert, Evidence, Hit, SavedSearch, User, utcnow
+from core.privacy import mask_contacts
 from search.backends.base import SearchResult
 from search.highlight import mark
 from search.serialize import result_to_json
-from core.privacy import mask_contacts
 
 FILTER_ARGS = ("label", "platform", "source", "grid", "status", "date_from", "date_to", "score_min", "score_max")
 FACET_NAMES = {"label": "类型", "platform": "平台", "grid": "网格", "source": "来源", "day": "日期"}
@@ -31,20 +32,40 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def request_params(args) -> dict[str, Any]:
     """The search request as plain values (query, filters, sort, page) from a MultiDict."""
     filters = {k: args.get(k, "").strip() for k in FILTER_ARGS if args.get(k, "").strip()}
-    return {"q": args.get("q", ""), "filters": filters, "sort": args.get("sort") or None,
-            "page": args.get("page", 1, type=int) or 1, "per_page": args.get("per_page", 20, type=int) or 20}
+    return {
+        "q": args.get("q", ""),
+        "filters": filters,
+        "sort": args.get("sort") or None,
+        "page": args.get("page", 1, type=int) or 1,
+        "per_page": args.get("per_page", 20, type=int) or 20,
+    }
 
 
 def run(cfg, p: dict[str, Any], zone: set[int] | None, facets: bool = True) -> SearchResult:
     """Raises UserError for a query or filter the user must fix."""
-    return search.search(cfg, p["q"], filters=p["filters"], sort=p["sort"], page=p["page"],
-                         per_page=p["per_page"], grid_ids=zone, facets=facets)
+    return search.search(
+        cfg,
+        p["q"],
+        filters=p["filters"],
+        sort=p["sort"],
+        page=p["page"],
+        per_page=p["per_page"],
+        grid_ids=zone,
+        facets=facets,
+    )
 
 
 def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any]:
     """Everything search/index.html needs; an input error becomes a message, never an error page."""
-    ctx: dict[str, Any] = {"p": p, "result": None, "error": None, "facet_names": FACET_NAMES,
-                           "facet_filter": FACET_FILTER, "pages": [], "names": VALUE_NAMES}
+    ctx: dict[str, Any] = {
+        "p": p,
+        "result": None,
+        "error": None,
+        "facet_names": FACET_NAMES,
+        "facet_filter": FACET_FILTER,
+        "pages": [],
+        "names": VALUE_NAMES,
+    }
     if not (p["q"].strip() or p["filters"]):
         return ctx
     try:
@@ -88,7 +109,7 @@ def _records(session: Session, ids: list[int]) -> list[dict]:
     order = {hid: n for n, hid in enumerate(ids)}
     out = []
     for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
+        part = ids[chunk : chunk + 500]
         out += _hit_rows(session, part)
     return sorted(out, key=lambda r: order.get(r["id"], 0))
 
@@ -98,20 +119,38 @@ def _hit_rows(session: Session, ids: list[int]) -> list[dict]:
     from webmap.services.exports import LABEL_NAMES, STATUS_NAMES
 
     q = select(Hit, Grid.code, Grid.name).join(Grid, Grid.id == Hit.grid_id, isouter=True).where(Hit.id.in_(ids))
-    return [{"id": h.id, "title": h.title, "labels": "、".join(LABEL_NAMES.get(x, x) for x in h.labels or []),
-             "score": round(h.score or 0, 3), "status": STATUS_NAMES.get(h.status, h.status), "source": h.source,
-             "account": h.account, "url": h.url, "location_name": h.location_name, "lon": h.lon, "lat": h.lat,
-             "grid_code": code, "grid_name": name,
-             "detected_at": h.detected_at.strftime("%Y-%m-%d %H:%M:%S") if h.detected_at else None}
-            for h, code, name in session.execute(q)]
+    return [
+        {
+            "id": h.id,
+            "title": h.title,
+            "labels": "、".join(LABEL_NAMES.get(x, x) for x in h.labels or []),
+            "score": round(h.score or 0, 3),
+            "status": STATUS_NAMES.get(h.status, h.status),
+            "source": h.source,
+            "account": h.account,
+            "url": h.url,
+            "location_name": h.location_name,
+            "lon": h.lon,
+            "lat": h.lat,
+            "grid_code": code,
+            "grid_name": name,
+            "detected_at": h.detected_at.strftime("%Y-%m-%d %H:%M:%S") if h.detected_at else None,
+        }
+        for h, code, name in session.execute(q)
+    ]
 
 
 # ---------------------------------------------------------------- saved searches and alerts
 
 
 def saved_searches(session: Session, user: User) -> list[dict]:
-    unseen = dict(session.execute(select(Alert.saved_search_id, func.count(Alert.id))
-                                  .where(Alert.seen_at.is_(None)).group_by(Alert.saved_search_id)).all())
+    unseen = dict(
+        session.execute(
+            select(Alert.saved_search_id, func.count(Alert.id))
+            .where(Alert.seen_at.is_(None))
+            .group_by(Alert.saved_search_id)
+        ).all()
+    )
     rows = session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id))
     return [{"ss": ss, "unseen": unseen.get(ss.id, 0)} for ss in rows]
 
@@ -131,8 +170,9 @@ def create_saved(cfg, session: Session, user: User, form) -> SavedSearch:
     if hook and not hook.startswith(("http://", "https://")):
         raise UserError("Webhook 地址必须以 http:// 或 https:// 开头")
     newest = session.scalar(select(func.max(Hit.id))) or 0
-    ss = SavedSearch(user_id=user.id, name=name, query=query, notify_email=email, webhook_url=hook,
-                     last_hit_id=newest)  # alerts cover hits found from now on
+    ss = SavedSearch(
+        user_id=user.id, name=name, query=query, notify_email=email, webhook_url=hook, last_hit_id=newest
+    )  # alerts cover hits found from now on
     session.add(ss)
     session.flush()
     return ss
@@ -149,9 +189,14 @@ def delete_saved(session: Session, user: User, ss_id: int) -> SavedSearch | None
 
 def alerts(session: Session, user: User, zone: set[int] | None, limit: int = 200) -> list[dict]:
     """The user's alerts, newest first; hits outside the user's zone are never listed."""
-    q = (select(Alert, SavedSearch.name, Hit).join(SavedSearch, SavedSearch.id == Alert.saved_search_id)
-         .join(Hit, Hit.id == Alert.hit_id).where(SavedSearch.user_id == user.id)
-         .order_by(Alert.id.desc()).limit(limit))
+    q = (
+        select(Alert, SavedSearch.name, Hit)
+        .join(SavedSearch, SavedSearch.id == Alert.saved_search_id)
+        .join(Hit, Hit.id == Alert.hit_id)
+        .where(SavedSearch.user_id == user.id)
+        .order_by(Alert.id.desc())
+        .limit(limit)
+    )
     if zone is not None:
         q = q.where(Hit.grid_id.in_(zone or [0]))
     return [{"alert": a, "search_name": n, "hit": h} for a, n, h in session.execute(q)]
@@ -168,16 +213,22 @@ def mark_seen(session: Session, user: User) -> int:
 
 def unseen_count(session: Session, user: User) -> int:
     ids = select(SavedSearch.id).where(SavedSearch.user_id == user.id)
-    return session.scalar(select(func.count(Alert.id)).where(Alert.saved_search_id.in_(ids),
-                                                             Alert.seen_at.is_(None))) or 0
+    return (
+        session.scalar(select(func.count(Alert.id)).where(Alert.saved_search_id.in_(ids), Alert.seen_at.is_(None))) or 0
+    )
 
 
 # ---------------------------------------------------------------- the hit page
 
 
 def hit_page(cfg, session: Session, hit: Hit) -> dict[str, Any]:
-    return {"hit": hit, "text_html": reason_html(hit, "text"), "title_html": reason_html(hit, "title"),
-            "evidence": evidence_rows(session, hit), "map": mini_map(cfg, hit)}
+    return {
+        "hit": hit,
+        "text_html": reason_html(hit, "text"),
+        "title_html": reason_html(hit, "title"),
+        "evidence": evidence_rows(session, hit),
+        "map": mini_map(cfg, hit),
+    }
 
 
 def reason_html(hit: Hit, field: str) -> str:
@@ -202,14 +253,26 @@ def reason_html(hit: Hit, field: str) -> str:
 def evidence_rows(session: Session, hit: Hit) -> list[dict]:
     if hit.page_version_id is None:
         return []
-    rows = session.scalars(select(Evidence).where(Evidence.page_version_id == hit.page_version_id)
-                           .order_by(Evidence.seq))
+    rows = session.scalars(
+        select(Evidence).where(Evidence.page_version_id == hit.page_version_id).order_by(Evidence.seq)
+    )
     out = []
     for ev in rows:
-        files = [{"kind": k, "sha256": (v or {}).get("sha256"), "path": (v or {}).get("path"),
-                  "size": (v or {}).get("size")} for k, v in sorted((ev.files or {}).items()) if isinstance(v, dict)]
-        out.append({"seq": ev.seq, "url": ev.final_url or ev.url, "status": ev.status,
-                    "fetched_at": ev.fetched_at_local, "record_hash": ev.record_hash, "files": files})
+        files = [
+            {"kind": k, "sha256": (v or {}).get("sha256"), "path": (v or {}).get("path"), "size": (v or {}).get("size")}
+            for k, v in sorted((ev.files or {}).items())
+            if isinstance(v, dict)
+        ]
+        out.append(
+            {
+                "seq": ev.seq,
+                "url": ev.final_url or ev.url,
+                "status": ev.status,
+                "fetched_at": ev.fetched_at_local,
+                "record_hash": ev.record_hash,
+                "files": files,
+            }
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """一户一档: a venue's record, grade factors, inspection history and linked hits; recording inspections."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,9 +13,15 @@ from core.models import Grid, Hit, Inspection, User, Venue
 from grids import grading
 from webmap.services.clock import local_text
 
-FACTOR_NAMES = {"no_recent_inspection": "近期检查不足", "violations": "违规记录", "penalties": "行政处罚金额",
-                "complaints": "关联线索与投诉", "industry": "行业基础风险", "grid": "所在网格风险密度",
-                "licence": "许可证状态"}
+FACTOR_NAMES = {
+    "no_recent_inspection": "近期检查不足",
+    "violations": "违规记录",
+    "penalties": "行政处罚金额",
+    "complaints": "关联线索与投诉",
+    "industry": "行业基础风险",
+    "grid": "所在网格风险密度",
+    "licence": "许可证状态",
+}
 INSPECTION_RESULTS = ("未发现问题", "责令整改", "立案查处")
 
 
@@ -30,20 +37,42 @@ def _grid_label(session: Session, grid_id: int | None) -> tuple[str, str]:
 def inspections(session: Session, venue_id: int, limit: int | None = None) -> list[dict]:
     q = select(Inspection).where(Inspection.venue_id == venue_id).order_by(Inspection.date.desc(), Inspection.id.desc())
     rows = session.scalars(q.limit(limit) if limit else q)
-    return [{"id": i.id, "date": i.date.isoformat(), "inspectors": i.inspectors, "result": i.result,
-             "violations": i.violations or "", "penalty_yuan": i.penalty_yuan, "notes": i.notes or ""}
-            for i in rows]
+    return [
+        {
+            "id": i.id,
+            "date": i.date.isoformat(),
+            "inspectors": i.inspectors,
+            "result": i.result,
+            "violations": i.violations or "",
+            "penalty_yuan": i.penalty_yuan,
+            "notes": i.notes or "",
+        }
+        for i in rows
+    ]
 
 
 def summary(session: Session, v: Venue) -> dict:
     """The fields a popup, an export row and the venue page share."""
     grid_name, grid_code = _grid_label(session, v.grid_id)
-    return {"id": v.id, "name": v.name, "category": v.category, "licence_no": v.licence_no,
-            "licence_expiry": v.licence_expiry.isoformat() if v.licence_expiry else None,
-            "licence_expired": bool(v.licence_expiry and v.licence_expiry < dt.date.today()),
-            "address": v.address, "lon": v.lon, "lat": v.lat, "status": v.status, "grade": v.risk_grade,
-            "score": v.risk_score, "grid_id": v.grid_id, "grid_name": grid_name, "grid_code": grid_code,
-            "legal_rep": v.legal_rep, "phone": v.phone}
+    return {
+        "id": v.id,
+        "name": v.name,
+        "category": v.category,
+        "licence_no": v.licence_no,
+        "licence_expiry": v.licence_expiry.isoformat() if v.licence_expiry else None,
+        "licence_expired": bool(v.licence_expiry and v.licence_expiry < dt.date.today()),
+        "address": v.address,
+        "lon": v.lon,
+        "lat": v.lat,
+        "status": v.status,
+        "grade": v.risk_grade,
+        "score": v.risk_score,
+        "grid_id": v.grid_id,
+        "grid_name": grid_name,
+        "grid_code": grid_code,
+        "legal_rep": v.legal_rep,
+        "phone": v.phone,
+    }
 
 
 def popup(session: Session, v: Venue, url: str) -> dict:
@@ -52,8 +81,18 @@ def popup(session: Session, v: Venue, url: str) -> dict:
 
 def linked_hits(session: Session, venue_id: int, tz: str, limit: int = 100) -> list[dict]:
     q = select(Hit).where(Hit.venue_id == venue_id).order_by(Hit.detected_at.desc()).limit(limit)
-    return [{"id": h.id, "title": h.title or "（无标题）", "labels": h.labels, "score": h.score,
-             "status": h.status, "detected_at": local_text(h.detected_at, tz), "source": h.source} for h in session.scalars(q)]
+    return [
+        {
+            "id": h.id,
+            "title": h.title or "（无标题）",
+            "labels": h.labels,
+            "score": h.score,
+            "status": h.status,
+            "detected_at": local_text(h.detected_at, tz),
+            "source": h.source,
+        }
+        for h in session.scalars(q)
+    ]
 
 
 def grade_detail(session: Session, venue_id: int) -> dict | None:
@@ -67,9 +106,13 @@ def grade_detail(session: Session, venue_id: int) -> dict | None:
 
 
 def page(session: Session, v: Venue, tz: str) -> dict:
-    return {"venue": summary(session, v), "grade": grade_detail(session, v.id),
-            "inspections": inspections(session, v.id), "hits": linked_hits(session, v.id, tz),
-            "results": INSPECTION_RESULTS}
+    return {
+        "venue": summary(session, v),
+        "grade": grade_detail(session, v.id),
+        "inspections": inspections(session, v.id),
+        "hits": linked_hits(session, v.id, tz),
+        "results": INSPECTION_RESULTS,
+    }
 
 
 @dataclass
@@ -90,9 +133,16 @@ def record_inspection(session: Session, v: Venue, user: User, data: InspectionIn
         raise UserError("检查日期不能晚于今天")
     if not data.inspectors.strip():
         raise UserError("请填写执法人员")
-    i = Inspection(venue_id=v.id, date=data.date, inspectors=data.inspectors.strip(), result=data.result,
-                   violations=(data.violations or "").strip() or None, penalty_yuan=data.penalty_yuan,
-                   notes=(data.notes or "").strip() or None, created_by=user.id)
+    i = Inspection(
+        venue_id=v.id,
+        date=data.date,
+        inspectors=data.inspectors.strip(),
+        result=data.result,
+        violations=(data.violations or "").strip() or None,
+        penalty_yuan=data.penalty_yuan,
+        notes=(data.notes or "").strip() or None,
+        created_by=user.id,
+    )
     session.add(i)
     session.flush()
     return i

@@ -1,13 +1,14 @@
 """Blueprints of the web app, one per feature. Add yours with one import line and one list entry."""
-from webmap.views.auth import bp as auth_bp
-from webmap.views.map import bp as map_bp
-from webmap.views.venues import bp as venues_bp
-from webmap.views.hits import bp as hits_bp
-from webmap.views.exports import bp as exports_bp
+
 from webmap.views.admin import bp as admin_bp
+from webmap.views.auth import bp as auth_bp
 from webmap.views.clues import bp as clues_bp
+from webmap.views.exports import bp as exports_bp
+from webmap.views.hits import bp as hits_bp
 from webmap.views.jobs import bp as jobs_bp
+from webmap.views.map import bp as map_bp
 from webmap.views.search import bp as search_bp
+from webmap.views.venues import bp as venues_bp
 
 BLUEPRINTS = [
     auth_bp,

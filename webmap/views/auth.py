@@ -1,4 +1,5 @@
 """Login and logout."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for

@@ -5,10 +5,22 @@ outside a grid manager's zone is a 403 (audited as "denied"); a mistake in the f
 The API takes the same fields as the forms (JSON or multipart for photos) and needs the session
 cookie plus the X-CSRFToken header (the token is in every page's <meta name="csrf-token">).
 """
+
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from core.errors import UserError
 from webmap import audit
@@ -24,12 +36,14 @@ bp = Blueprint("clues", __name__)
 def _clue_local_time(value):
     return svc.local_time(value, g.cfg)
 
+
 TRIAGE_ROLES = ("admin", "patrol")
 WORK_ROLES = ("admin", "grid_manager")
 STEPS = {"start": "start_inspection", "inspection": "record_inspection", "close": "close_clue"}
 
 
 # ---------------------------------------------------------------- pages
+
 
 @bp.route("/clues")
 @login_required
@@ -38,17 +52,23 @@ def index():
     user = current_user()
     rows = svc.task_list(get_session(), user, None if status == "all" else status)
     new_hits = svc.untriaged_hits(get_session()) if user.role in TRIAGE_ROLES else []
-    return render_template("clues/index.html", rows=rows, status=status, new_hits=new_hits,
-                           can_triage=user.role in TRIAGE_ROLES)
+    return render_template(
+        "clues/index.html", rows=rows, status=status, new_hits=new_hits, can_triage=user.role in TRIAGE_ROLES
+    )
 
 
 @bp.route("/clues/<int:clue_id>")
 @login_required
 def show(clue_id: int):
     clue = _load(clue_id, audit_view=True)
-    return render_template("clues/show.html", c=svc.detail(get_session(), clue), can_work=_can_work(),
-                           venues=svc.venue_options(get_session(), clue), results=svc.INSPECTION_RESULTS,
-                           outcomes=svc.OUTCOME_CHOICES)
+    return render_template(
+        "clues/show.html",
+        c=svc.detail(get_session(), clue),
+        can_work=_can_work(),
+        venues=svc.venue_options(get_session(), clue),
+        results=svc.INSPECTION_RESULTS,
+        outcomes=svc.OUTCOME_CHOICES,
+    )
 
 
 @bp.route("/hits/<int:hit_id>/triage")
@@ -56,8 +76,13 @@ def show(clue_id: int):
 def triage(hit_id: int):
     s = get_session()
     hit = load_hit(hit_id)
-    return render_template("clues/triage.html", hit=hit, grids=svc.grid_options(s),
-                           suggested=svc.suggested_grid(s, hit), clue=svc.clue_for_hit(s, hit.id))
+    return render_template(
+        "clues/triage.html",
+        hit=hit,
+        grids=svc.grid_options(s),
+        suggested=svc.suggested_grid(s, hit),
+        clue=svc.clue_for_hit(s, hit.id),
+    )
 
 
 @bp.route("/hits/<int:hit_id>/dismiss", methods=["POST"])
@@ -108,6 +133,7 @@ def photo(attachment_id: int):
 
 # ---------------------------------------------------------------- JSON API
 
+
 @bp.route("/api/clues")
 @login_required
 def api_list():
@@ -153,6 +179,7 @@ def api_work(clue_id: int, step: str):
 
 # ---------------------------------------------------------------- steps (shared by pages and API)
 
+
 def _dismiss(hit_id: int, data):
     hit = svc.logic.dismiss_hit(get_session(), hit_id, current_user(), data.get("reason", ""))
     audit.record("dismiss", "hit", hit.id, reason=hit.dismiss_reason)
@@ -162,8 +189,14 @@ def _dismiss(hit_id: int, data):
 def _confirm(hit_id: int, data):
     grid_id = _int(data.get("grid_id"))
     venue_id = _int(data.get("venue_id"))
-    clue = svc.logic.confirm_hit(get_session(), hit_id, current_user(), grid_id=grid_id, venue_id=venue_id,
-                                 note=(data.get("note") or "").strip() or None)
+    clue = svc.logic.confirm_hit(
+        get_session(),
+        hit_id,
+        current_user(),
+        grid_id=grid_id,
+        venue_id=venue_id,
+        note=(data.get("note") or "").strip() or None,
+    )
     audit.record("confirm", "clue", clue.id, hit_id=hit_id, grid_id=clue.grid_id, routed=clue.history[-1]["routed"])
     return clue
 
@@ -174,15 +207,24 @@ def _work(clue_id: int, step: str, data, files):
         result = svc.logic.start_inspection(s, clue_id, user, note=data.get("note") or None)
     elif step == "inspection":
         result = svc.logic.record_inspection(
-            s, clue_id, user, data.get("result", ""), violations=data.get("violations") or None,
-            penalty=svc.parse_penalty(data.get("penalty")), notes=data.get("notes") or None,
-            photos=svc.parse_photos(files), attachments_dir=svc.attachments_dir(g.cfg),
-            venue_id=_int(data.get("venue_id")), inspectors=data.get("inspectors") or None)
+            s,
+            clue_id,
+            user,
+            data.get("result", ""),
+            violations=data.get("violations") or None,
+            penalty=svc.parse_penalty(data.get("penalty")),
+            notes=data.get("notes") or None,
+            photos=svc.parse_photos(files),
+            attachments_dir=svc.attachments_dir(g.cfg),
+            venue_id=_int(data.get("venue_id")),
+            inspectors=data.get("inspectors") or None,
+        )
         audit.record("inspect", "clue", clue_id, inspection_id=result.id, result=result.result)
         return result
     else:
-        result = svc.logic.close_clue(s, clue_id, user, data.get("outcome", ""), case_no=data.get("case_no"),
-                                      note=data.get("note") or None)
+        result = svc.logic.close_clue(
+            s, clue_id, user, data.get("outcome", ""), case_no=data.get("case_no"), note=data.get("note") or None
+        )
         audit.record("close", "clue", clue_id, outcome=result.outcome, case_no=result.case_no)
         return result
     audit.record("start", "clue", clue_id)
@@ -208,8 +250,7 @@ def _api_step(fn):
         _deny()
     except UserError as exc:
         get_session().rollback()
-        abort(current_app.response_class(svc.to_json({"error": str(exc)}), status=400,
-                                          mimetype="application/json"))
+        abort(current_app.response_class(svc.to_json({"error": str(exc)}), status=400, mimetype="application/json"))
 
 
 def _load(clue_id: int, audit_view: bool = False):

@@ -1,4 +1,5 @@
 """Exports of the zone's venues and hits; every export is audited with its filters and row count."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,17 +19,22 @@ FORMATS = "any(csv, xlsx, geojson)"
 def _send(kind: str, fmt: str, records: list[dict]) -> Response:
     out = exports.render(kind, records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
     audit.record("export", kind, None, format=fmt, count=out.count, filters=params.passthrough(request.args))
-    return Response(out.body, mimetype=out.mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{out.filename}"'})
+    return Response(
+        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
+    )
 
 
 @bp.route(f"/export/venues.<{FORMATS}:fmt>")
 @login_required
 def venues(fmt: str):
-    return _send("venues", fmt, exports.venue_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args)))
+    return _send(
+        "venues", fmt, exports.venue_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
+    )
 
 
 @bp.route(f"/export/hits.<{FORMATS}:fmt>")
 @login_required
 def hits(fmt: str):
-    return _send("hits", fmt, exports.hit_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args)))
+    return _send(
+        "hits", fmt, exports.hit_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
+    )

@@ -1,4 +1,5 @@
 """An online hit's page and assigning it to a grid (patrol staff and admins)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -19,7 +20,9 @@ def show(hit_id: int):
     h = load_hit(hit_id)
     can_assign = current_user().role in ("admin", "patrol")
     grids = hit_service.grid_options(get_session()) if can_assign else []
-    return render_template("hits/show.html", can_assign=can_assign, grids=grids, **hit_service.page(get_session(), h, g.cfg.core.timezone))
+    return render_template(
+        "hits/show.html", can_assign=can_assign, grids=grids, **hit_service.page(get_session(), h, g.cfg.core.timezone)
+    )
 
 
 @bp.route("/hits/<int:hit_id>/assign", methods=["POST"])

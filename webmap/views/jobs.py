@@ -3,6 +3,7 @@
 The web app never runs a scheduler. Pause, resume and run-now edit the shared job store through
 jobs.control; the scheduler process (`wangxun jobs`) sees the change at its next wake-up.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
@@ -36,7 +37,11 @@ def act(action: str):
     audit.record(f"job_{action}", "job", job_id)
     if request.is_json:
         return jsonify({"id": job.id, "next_run_time": job.next_run_time.isoformat() if job.next_run_time else None})
-    flash({"pause": "已暂停", "resume": "已恢复", "run": "已请求立即运行（调度进程将在数秒内执行）"}[action] + f"：{job_id}", "ok")
+    flash(
+        {"pause": "已暂停", "resume": "已恢复", "run": "已请求立即运行（调度进程将在数秒内执行）"}[action]
+        + f"：{job_id}",
+        "ok",
+    )
     return redirect(url_for("jobs.index"))
 
 
@@ -44,8 +49,13 @@ def act(action: str):
 @roles_required("admin")
 def api_jobs():
     o = svc.overview(g.cfg, get_session())
-    return jsonify({"scheduler": o["scheduler"], "jobs": [svc.job_json(j) for j in o["jobs"]],
-                    "runs": [svc.run_json(r) for r in o["runs"]]})
+    return jsonify(
+        {
+            "scheduler": o["scheduler"],
+            "jobs": [svc.job_json(j) for j in o["jobs"]],
+            "runs": [svc.run_json(r) for r in o["runs"]],
+        }
+    )
 
 
 @bp.route("/grading")
@@ -57,16 +67,21 @@ def grading():
 @bp.route("/draws")
 @login_required
 def draws():
-    return render_template("jobs/draws.html", draws=svc.draw_list(get_session()),
-                           can_draw=current_user().role == "admin", campaign=g.cfg.draws.campaign)
+    return render_template(
+        "jobs/draws.html",
+        draws=svc.draw_list(get_session()),
+        can_draw=current_user().role == "admin",
+        campaign=g.cfg.draws.campaign,
+    )
 
 
 @bp.route("/draws", methods=["POST"])
 @roles_required("admin")
 def new_draw():
     try:
-        row = svc.make_draw(g.cfg, get_session(), request.form.get("seed", "").strip(),
-                            request.form.get("campaign", "").strip())
+        row = svc.make_draw(
+            g.cfg, get_session(), request.form.get("seed", "").strip(), request.form.get("campaign", "").strip()
+        )
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("jobs.draws"))
@@ -122,5 +137,8 @@ def _published(draw_id: int) -> dict:
 
 
 def _csv(draw_id: int) -> Response:
-    return Response(svc.draw_csv(get_session(), draw_id), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=draw-{draw_id}.csv"})
+    return Response(
+        svc.draw_csv(get_session(), draw_id),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=draw-{draw_id}.csv"},
+    )

@@ -1,4 +1,5 @@
 """Fetching one venue or hit for a view: 404 if missing, 403 outside the zone, and the view audited."""
+
 from __future__ import annotations
 
 from flask import abort, request

@@ -1,15 +1,14 @@
 """一张图: the map page and the JSON APIs behind its layers (all zone-filtered on the server)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 
 from webmap import zones
-from webmap.services import map_page
 from webmap.auth import login_required
 from webmap.dbsession import get_session
-from webmap.services import clusters
+from webmap.services import clusters, map_data, map_page
 from webmap.services import hits as hit_service
-from webmap.services import map_data
 from webmap.services import venues as venue_service
 from webmap.views import params
 from webmap.views.loaders import load_hit, load_venue
@@ -24,8 +23,9 @@ def _json(payload: dict) -> Response:
 @bp.route("/")
 @login_required
 def index():
-    page = map_page.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), params.filters(request.args),
-                         params.passthrough(request.args))
+    page = map_page.map_page(
+        g.cfg, get_session(), zones.allowed_grid_ids(), params.filters(request.args), params.passthrough(request.args)
+    )
     return render_template("map/index.html", **page)
 
 
@@ -33,7 +33,9 @@ def index():
 @login_required
 def grid_map(grid_id: int):
     f = params.filters(request.args, grid_id=grid_id)
-    page = map_page.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), f, params.passthrough(request.args, grid_id))
+    page = map_page.map_page(
+        g.cfg, get_session(), zones.allowed_grid_ids(), f, params.passthrough(request.args, grid_id)
+    )
     return render_template("map/index.html", **page)
 
 
@@ -43,20 +45,29 @@ def api_grids():
     level = request.args.get("level", "grid")
     if level not in ("grid", "street"):
         return jsonify(error="level must be grid or street"), 400
-    text = map_data.grid_features(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
-                                  map_page.display_crs(g.cfg), level=level)
+    text = map_data.grid_features(
+        get_session(), zones.allowed_grid_ids(), params.filters(request.args), map_page.display_crs(g.cfg), level=level
+    )
     return current_app.response_class(text, mimetype="application/json")
 
 
 @bp.route("/api/venues")
 @login_required
 def api_venues():
-    zone, f, zoom, w = zones.allowed_grid_ids(), params.filters(request.args), request.args.get("zoom", type=int), g.cfg.webmap
+    zone, f, zoom, w = (
+        zones.allowed_grid_ids(),
+        params.filters(request.args),
+        request.args.get("zoom", type=int),
+        g.cfg.webmap,
+    )
     if zoom is None or request.args.get("format") == "geojson":  # every venue, for GIS tools
         data = map_data.venue_rows(get_session(), zone, f, map_page.display_crs(g.cfg), int(w.api_max_venues))
         return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
-    return _json(clusters.venue_layer(get_session(), zone, f, map_page.display_crs(g.cfg), zoom,
-                                      int(w.api_max_venues), int(w.cluster_above)))
+    return _json(
+        clusters.venue_layer(
+            get_session(), zone, f, map_page.display_crs(g.cfg), zoom, int(w.api_max_venues), int(w.cluster_above)
+        )
+    )
 
 
 @bp.route("/api/venues/<int:venue_id>")
@@ -69,8 +80,13 @@ def api_venue(venue_id: int):
 @bp.route("/api/hits")
 @login_required
 def api_hits():
-    data = map_data.hit_rows(get_session(), zones.allowed_grid_ids(), params.filters(request.args),
-                             map_page.display_crs(g.cfg), int(g.cfg.webmap.api_max_hits))
+    data = map_data.hit_rows(
+        get_session(),
+        zones.allowed_grid_ids(),
+        params.filters(request.args),
+        map_page.display_crs(g.cfg),
+        int(g.cfg.webmap.api_max_hits),
+    )
     return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
 
 

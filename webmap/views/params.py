@@ -1,5 +1,6 @@
 """Query-string parsing shared by the map, API and export views; bad input is a 400, another zone's
 grid a 403 (checked here, before any data is read)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,10 +48,16 @@ def filters(args: MultiDict, grid_id: int | None = None) -> Filters:
             bbox = BBox.parse(args["bbox"]).to_wgs84(map_page.display_crs(g.cfg), margin=0.0005)
         except ValueError as exc:
             abort(400, description=str(exc))
-    return Filters(grid_ids=grid_ids, categories=_multi(args, "category", VENUE_CATEGORIES),
-                   grades=_multi(args, "grade", GRADES), date_from=_date(args, "date_from"),
-                   date_to=_date(args, "date_to"), statuses=_multi(args, "status", HIT_STATUSES), bbox=bbox,
-                   extra={"grid": raw_grid})
+    return Filters(
+        grid_ids=grid_ids,
+        categories=_multi(args, "category", VENUE_CATEGORIES),
+        grades=_multi(args, "grade", GRADES),
+        date_from=_date(args, "date_from"),
+        date_to=_date(args, "date_to"),
+        statuses=_multi(args, "status", HIT_STATUSES),
+        bbox=bbox,
+        extra={"grid": raw_grid},
+    )
 
 
 def passthrough(args: MultiDict, grid_id: int | None = None) -> dict:

@@ -1,9 +1,21 @@
 """检索: the search page, its JSON API and exports, the search hit page, saved searches and alerts.
 Thin: logic lives in webmap.services.search."""
+
 from __future__ import annotations
 
-from flask import (Blueprint, abort, after_this_request, flash, g, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from core.errors import UserError
 from webmap import audit, zones
@@ -53,8 +65,9 @@ def export(fmt: str):
 def _download(out):
     from flask import Response
 
-    return Response(out.body, mimetype=out.mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{out.filename}"'})
+    return Response(
+        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
+    )
 
 
 @bp.route("/search/hits/<int:hit_id>")
@@ -98,8 +111,9 @@ def saved():
             audit.record("create", "saved_search", ss.id, name=ss.name, query=ss.query)
             flash(f"已保存关键词监控「{ss.name}」", "ok")
         return redirect(url_for("search.saved"))
-    return render_template("search/saved.html", rows=svc.saved_searches(get_session(), user),
-                           prefill=request.args.get("q", ""))
+    return render_template(
+        "search/saved.html", rows=svc.saved_searches(get_session(), user), prefill=request.args.get("q", "")
+    )
 
 
 @bp.route("/saved-searches/<int:ss_id>/delete", methods=["POST"])

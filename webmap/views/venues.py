@@ -1,4 +1,5 @@
 """一户一档: the venue page and recording an inspection."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ class InspectionForm(FlaskForm):
 @login_required
 def show(venue_id: int):
     v = load_venue(venue_id)
-    return render_template("venues/show.html", form=InspectionForm(), **venue_service.page(get_session(), v, g.cfg.core.timezone))
+    return render_template(
+        "venues/show.html", form=InspectionForm(), **venue_service.page(get_session(), v, g.cfg.core.timezone)
+    )
 
 
 @bp.route("/venues/<int:venue_id>/inspections", methods=["POST"])
@@ -40,12 +43,19 @@ def add_inspection(venue_id: int):
     v = load_venue(venue_id, action=None)
     form = InspectionForm()
     if not form.validate_on_submit():
-        flash("检查记录未保存：" + "；".join(f"{form[k].label.text}{'、'.join(e)}" for k, e in form.errors.items()), "error")
+        flash(
+            "检查记录未保存：" + "；".join(f"{form[k].label.text}{'、'.join(e)}" for k, e in form.errors.items()),
+            "error",
+        )
         return redirect(url_for("venues.show", venue_id=v.id))
     data = venue_service.InspectionInput(
-        date=form.date.data, inspectors=form.inspectors.data, result=form.result.data,
-        violations=form.violations.data, notes=form.notes.data,
-        penalty_yuan=float(form.penalty_yuan.data) if form.penalty_yuan.data is not None else None)
+        date=form.date.data,
+        inspectors=form.inspectors.data,
+        result=form.result.data,
+        violations=form.violations.data,
+        notes=form.notes.data,
+        penalty_yuan=float(form.penalty_yuan.data) if form.penalty_yuan.data is not None else None,
+    )
     try:
         insp = venue_service.record_inspection(get_session(), v, current_user(), data)
     except UserError as exc:

@@ -13,10 +13,11 @@ without them (PostgreSQL), and duplicate queue rows are merged when drained.
 Revision ID: 0003
 Revises: 0002
 """
+
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -6,10 +6,11 @@ took the map's grid statistics from ~1.1 s to ~0.13 s (measured on a loaded 2-co
 Revision ID: 0004
 Revises: 0003
 """
+
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
