@@ -138,7 +138,8 @@ def report(summary: dict, marks: dict, late: int) -> None:
         growth = (m2 - m1) / m1
         print(
             f"memory (crawler + Chromium, PSS): {m1:.0f} MB at page {n1}, {m2:.0f} MB at page {n2}, "
-            f"growth {growth:+.1%} (target < {TARGET_GROWTH:.0%}) {'PASS' if growth < TARGET_GROWTH else 'ABOVE TARGET'}; "
+            f"growth {growth:+.1%} (target < {TARGET_GROWTH:.0%}) "
+            f"{'PASS' if growth < TARGET_GROWTH else 'ABOVE TARGET'}; "
             f"peak {marks['peak']:.0f} MB"
         )
 

@@ -40,7 +40,8 @@ def main(argv=None) -> None:
     lon, lat = rng.uniform(WEST, EAST, a.points), rng.uniform(SOUTH, NORTH, a.points)
     ids = np.arange(1, len(polygons) + 1)
     print(
-        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)"
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+        "(other work on the machine slows every figure)"
     )
     print(
         f"{a.points:,} points, {len(polygons):,} Voronoi grid polygons "

@@ -129,7 +129,8 @@ def main(argv=None) -> None:
         t = time.perf_counter()
         world = build_world(cfg, venues=a.venues, hits=2_000)
         print(
-            f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)"
+            f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+            "(other work on the machine slows every figure)"
         )
         print(
             f"world: {a.venues} venues, {world.hits} hits, {len(world.grid_ids)} grids "

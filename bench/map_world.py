@@ -95,7 +95,7 @@ def build_world(
 ) -> World:
     """Fill an empty, migrated database. The grid manager "gm" gets the first `zone_grids` grids."""
     rnd = random.Random(seed)
-    grades, weights = zip(*GRADE_WEIGHTS.items())
+    grades, weights = zip(*GRADE_WEIGHTS.items(), strict=True)
     today = dt.date(2026, 11, 1)
     with db.session_scope(cfg) as s:
         leaf_ids, _ = _add_grids(s, streets, side)

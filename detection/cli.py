@@ -41,7 +41,8 @@ def classify_cmd(ctx, input_path, agencies_path, out_path):
     agencies = read_agencies_csv(agencies_path) if agencies_path else None
     detector = Detector.from_config(cfg, agencies=agencies)
     results = classify_many(detector, posts, workers=int(cfg.detect.classify_workers))
-    records = (result_record(post, result) for post, result in zip(posts, track(results, "classify", total=len(posts))))
+    tracked = track(results, "classify", total=len(posts))
+    records = (result_record(post, result) for post, result in zip(posts, tracked, strict=True))
     counts = write_records(records, out_path)
     click.echo(f"classified {len(posts)} posts: " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
 

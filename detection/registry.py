@@ -278,7 +278,10 @@ def _rules() -> dict:
     names = "|".join(map(re.escape, rules["place_names_sorted"]))
     rules["place_with_ending"] = re.compile(r"(" + names + r")(?:省|市)")
     loose = [p for p in rules["platform_prefixes"] if p not in rules["platform_prefixes_need_separator"]]
-    by_len = lambda words: "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+    def by_len(words):
+        return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
     rules["platform_pattern"] = re.compile(
         rf"(?:(?:{by_len(rules['platform_prefixes'])})\s*(?:小组|商城|店铺|直播间)?{_SEPARATORS}+|(?:{by_len(loose)})(?=[\u4e00-\u9fff]))"
     )

@@ -67,7 +67,7 @@ def store_files(cfg: Config, fetch: FetchRecord) -> dict[str, dict]:
     }
     if fetch.screenshot:
         parts["screenshot"] = (bytes(fetch.screenshot), "image/png")
-    files = dict(zip(parts, store.put_many(cfg, list(parts.values()))))
+    files = dict(zip(parts, store.put_many(cfg, list(parts.values())), strict=True))
     return files
 
 

@@ -145,7 +145,7 @@ def score_of(factors: Mapping[str, Mapping[str, Any]]) -> float:
 
 def grade_of(score: float, thresholds) -> str:
     grade = "A"
-    for threshold, g in zip(thresholds, GRADES[1:]):
+    for threshold, g in zip(thresholds, GRADES[1:], strict=True):
         if score >= threshold:
             grade = g
     return grade

@@ -208,7 +208,7 @@ def _convert_coordinates(table: Table, crs: str, optional: bool = False) -> None
             good.append(row)
     if good:
         lon, lat = coords.to_wgs84(np.array([r["lon"] for r in good]), np.array([r["lat"] for r in good]), crs)
-        for r, x, y in zip(good, np.atleast_1d(lon), np.atleast_1d(lat)):
+        for r, x, y in zip(good, np.atleast_1d(lon), np.atleast_1d(lat), strict=True):
             r["lon"], r["lat"] = round(float(x), 7), round(float(y), 7)
 
 
@@ -232,4 +232,4 @@ def _point_grids(session, rows: list[dict]) -> dict[int, int]:
     if not rows:
         return {}
     ids = GridIndex.from_session(session).assign([r["lon"] for r in rows], [r["lat"] for r in rows])
-    return {id(r): int(g) for r, g in zip(rows, ids) if g >= 0}
+    return {id(r): int(g) for r, g in zip(rows, ids, strict=True) if g >= 0}

@@ -79,7 +79,7 @@ def _split(area, seeds: list[Point], labels: list[str]) -> dict:
     """Voronoi cells around `seeds`, clipped to `area`, keyed by label in seed order."""
     cells = voronoi_polygons(MultiPoint(seeds), extend_to=area.envelope.buffer(0.05))
     out = {}
-    for label, seed in zip(labels, seeds):
+    for label, seed in zip(labels, seeds, strict=True):
         cell = next(c for c in cells.geoms if c.contains(seed))
         piece = cell.intersection(area)
         if piece.geom_type != "Polygon":  # keep the part with the seed; drop slivers across the moat
@@ -162,7 +162,8 @@ def _agencies(rng: random.Random, grids, venues) -> list[dict]:
             {
                 "name": name,
                 "license_no": f"L-JS-{rng.choice(['CJ', 'GJ'])}{20000 + k:05d}",
-                "address": f"苏州市{rng.choice(names.OTHER_DISTRICTS)}{rng.choice(names.OTHER_ROADS)}{rng.randint(1, 900)}号",
+                "address": f"苏州市{rng.choice(names.OTHER_DISTRICTS)}{rng.choice(names.OTHER_ROADS)}"
+                f"{rng.randint(1, 900)}号",
                 "lon": "",
                 "lat": "",
             }

@@ -159,7 +159,7 @@ def _unlicensed_body(ctx: Context, kind: str, seller: str, route: list[str], ts:
     if kind == "guide":
         return [
             f"我是苏州本地人，做导游十年了，可以带大家深度玩{places}，不进店不购物。",
-            f"2-6人小包团，一天{{price}}元起（含讲解+七座商务车接送，门票另算也可代订），节假日需提前三天预约。",
+            "2-6人小包团，一天{price}元起（含讲解+七座商务车接送，门票另算也可代订），节假日需提前三天预约。",
             f"路线可以按你的时间定制，中午带你去本地人才知道的老店吃{food}。",
             f"预约请加{contact}或电话{phone(rng)}。",
         ]
@@ -171,7 +171,7 @@ def _unlicensed_body(ctx: Context, kind: str, seller: str, route: list[str], ts:
         ]
     return [
         f"{seller}{date}开营：苏州园林研学营5天4晚，走进{places}，学习园林造园与吴文化。",
-        f"招收8-14岁学员，营费{{price}}元/人，含住宿（4人间）、一日三餐、景点门票、研学导师和保险。",
+        "招收8-14岁学员，营费{price}元/人，含住宿（4人间）、一日三餐、景点门票、研学导师和保险。",
         "营地老师全程陪同，每晚向家长反馈孩子情况，结营颁发研学证书。",
         f"报名咨询：{contact}，名额有限，早鸟优惠截止本月底。",
     ]

@@ -104,7 +104,7 @@ class SqliteFtsBackend:
                 advance(len(analysed))
             conn.execute(f"INSERT INTO {BUILD[0]}({BUILD[0]}) VALUES('optimize')")
             _bulk_load_settings(conn, BUILD[0], on=False)
-            for old, new in zip(TABLES, BUILD):
+            for old, new in zip(TABLES, BUILD, strict=True):
                 conn.execute(f"DROP TABLE IF EXISTS {old}")
                 conn.execute(f"ALTER TABLE {new} RENAME TO {old}")
             conn.commit()

@@ -46,7 +46,7 @@ def rank(rows: Iterable[tuple[int, str, str, str]], terms: list[tuple[str, float
         for i in range(3):
             counts = [r[i + 1].count(text) for r in rows]
             if any(counts):
-                tf = [t + c * w for t, c, w in zip(tf, counts, norms[i])]
-        scores = [s + term_idf * t * (K1 + 1) / (t + K1) if t else s for s, t in zip(scores, tf)]
+                tf = [t + c * w for t, c, w in zip(tf, counts, norms[i], strict=True)]
+        scores = [s + term_idf * t * (K1 + 1) / (t + K1) if t else s for s, t in zip(scores, tf, strict=True)]
     order = sorted(range(len(rows)), key=lambda k: (-scores[k], -rows[k][0]))
     return [(rows[k][0], scores[k]) for k in order]

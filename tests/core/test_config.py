@@ -1,7 +1,6 @@
 """Settings: every key documented, environment overrides typed, unknown keys rejected."""
 
 import re
-import tomllib
 
 import pytest
 
@@ -55,7 +54,7 @@ def test_unknown_or_mistyped_settings_are_errors():
     with pytest.raises(ConfigError, match="not a valid int"):
         config.load(environ={"WANGXUN_CORE__SQLITE_BUSY_TIMEOUT_S": "soon"})
     with pytest.raises(ConfigError, match="unknown setting"):
-        config.load(environ={}).core.no_such_key
+        _ = config.load(environ={}).core.no_such_key
     with pytest.raises(ConfigError, match="unknown setting"):
         config.load(overrides={"core.nope": 1}, environ={})
 

@@ -107,13 +107,10 @@ def test_rendered_sources_prefer_the_headless_shell_then_the_full_chromium(tmp_p
     shell, full = tmp_path / "chromium-headless-shell", tmp_path / "chromium"
     shell.touch()
     full.touch()
-    cfg = lambda: make_config(
-        tmp_path,
-        **{
-            "crawl.headless_shell_path": str(shell),  # noqa: E731
-            "crawl.chromium_path": str(full),
-        },
-    )
+
+    def cfg():
+        return make_config(tmp_path, **{"crawl.headless_shell_path": str(shell), "crawl.chromium_path": str(full)})
+
     assert chromium_executable(cfg()) == str(shell)
     shell.unlink()
     assert chromium_executable(cfg()) == str(full)

@@ -116,7 +116,10 @@ def test_an_antispider_wall_is_captcha_under_any_kind(kind):
 
 
 def test_a_slider_wall_is_captcha():
-    body = "<html><head><title>验证码拦截</title></head><body><div id='nc_1_n1z'>请拖动下方滑块完成验证</div></body></html>"
+    body = (
+        "<html><head><title>验证码拦截</title></head>"
+        "<body><div id='nc_1_n1z'>请拖动下方滑块完成验证</div></body></html>"
+    )
     page = parse("shop_listing", "https://s.taobao.com/search?q=x", body.encode())
     assert page.state == "captcha"
 

@@ -171,7 +171,8 @@ def test_sample_goofish_item_api_json(site):
 
 ITEM_PAGE = """<html><head><title>【包邮】旅游攻略书 影印版-某书店</title>
 <meta property="og:title" content="旅游攻略书 影印版"><meta property="product:price:amount" content="19.90"></head>
-<body><main><h2>商品详情</h2><p>卖家：苏州某书店</p><p>所在地：江苏 苏州</p><p>全新影印，清晰。</p></main></body></html>"""
+<body><main><h2>商品详情</h2><p>卖家：苏州某书店</p><p>所在地：江苏 苏州</p>
+<p>全新影印，清晰。</p></main></body></html>"""
 
 
 def test_shop_item_page_without_known_markers_uses_metadata_and_labels():

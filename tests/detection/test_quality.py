@@ -2,8 +2,8 @@
 
 devset.jsonl was written first from the definitions and used to build the rules. aside.jsonl was kept
 aside and first run after the rules were written; aside_b … aside_k were written later, each with its
-own registry of other agencies (aside_i is publications only), and each was run once before any fix it prompted, so nothing depends
-on one registry's names or numbers. First-run figures are in detection/README.md.
+own registry of other agencies (aside_i is publications only), and each was run once before any fix it
+prompted, so nothing depends on one registry's names or numbers. First-run figures are in detection/README.md.
 """
 
 from pathlib import Path

@@ -50,7 +50,7 @@ def test_grading_and_draw_tasks(tmp_path):
     cfg = job_config(tmp_path, [])
     with db.session_scope(cfg) as s:
         grid = make_grid(s)
-        for n in range(12):
+        for _ in range(12):
             make_venue(s, grid=grid, category="歌舞娱乐")
         for n in range(4):
             s.add(Inspector(name=f"执法员{n}", badge_no=f"B{n}"))

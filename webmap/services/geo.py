@@ -55,7 +55,7 @@ def geometry_to_display(geometry: dict | str, crs: str) -> dict:
     _collect(geom["coordinates"], flat)
     arr = np.asarray(flat, dtype=float)
     lon, lat = points_to_display(arr[:, 0], arr[:, 1], crs)
-    it = iter(zip(lon.tolist(), lat.tolist()))
+    it = iter(zip(lon.tolist(), lat.tolist(), strict=True))
     return {"type": geom["type"], "coordinates": _rebuild(geom["coordinates"], it)}
 
 

@@ -93,7 +93,7 @@ def venue_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict
     raw = fetch_tuples(session, q.limit(limit + 1))
     truncated = len(raw) > limit
     raw = raw[:limit]
-    ids, lons, lats, cats, grades = (list(c) for c in zip(*raw)) if raw else ([], [], [], [], [])
+    ids, lons, lats, cats, grades = (list(c) for c in zip(*raw, strict=True)) if raw else ([], [], [], [], [])
     lon_d, lat_d = points_to_display(lons, lats, crs) if raw else (np.array([]), np.array([]))
     return {
         "format": "columns",
@@ -159,7 +159,7 @@ def hit_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict:
             label_index.get((r[4] or [None])[0], -1),
             r[5],
         ]
-        for r, lo, la in zip(raw, lons, lats)
+        for r, lo, la in zip(raw, lons, lats, strict=True)
     ]
     return {
         "fields": ["id", "lon", "lat", "score", "label", "status"],
@@ -308,7 +308,7 @@ def rows_to_geojson(data: dict) -> dict:
     lookups = {"category": data.get("categories"), "label": data.get("labels")}
     features = []
     for row in data["rows"]:
-        props = dict(zip(fields, row))
+        props = dict(zip(fields, row, strict=True))
         for key, names in lookups.items():
             if names is not None and key in props:
                 props[key] = names[props[key]] if 0 <= props[key] < len(names) else None
@@ -329,7 +329,7 @@ def columns_to_rows(data: dict) -> dict:
     scale = data["scale"]
     rows = [
         [i, lo / scale, la / scale, int(c), None if g == "-" else g]
-        for i, lo, la, c, g in zip(data["id"], data["lon"], data["lat"], data["category"], data["grade"])
+        for i, lo, la, c, g in zip(data["id"], data["lon"], data["lat"], data["category"], data["grade"], strict=True)
     ]
     return {
         "fields": ["id", "lon", "lat", "category", "grade"],

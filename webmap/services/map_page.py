@@ -116,7 +116,8 @@ class WangxunLayers(JSCSSMixin, MacroElement):
     _template = Template("""
         {% macro script(this, kwargs) %}
             Wangxun.init({{ this._parent.get_name() }}, {
-                venueGroups: { {%- for cat, layer in this.venue_groups.items() %}{{ cat|tojson }}: {{ layer.get_name() }},{% endfor %} },
+                venueGroups: { {%- for cat, layer in this.venue_groups.items() %}
+                    {{ cat|tojson }}: {{ layer.get_name() }},{% endfor %} },
                 hitCluster: {{ this.hit_cluster.get_name() }},
                 hitHeat: {{ this.hit_heat.get_name() }},
                 gridHits: {{ this.grid_hits.get_name() }},
