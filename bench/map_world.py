@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 
 from core import db, users
-from core.models import VENUE_CATEGORIES, Grid, Hit, Inspection, Venue
+from core.models import Grid, Hit, Inspection, Venue
+from core.vocabulary import VENUE_CATEGORIES
+from grids import tree
 
 WEST, SOUTH, EAST, NORTH = 120.55, 31.25, 120.70, 31.37
 GRADE_WEIGHTS = {"A": 40, "B": 30, "C": 20, "D": 10}
@@ -162,7 +164,7 @@ def build_world(
         zone, other = codes[:zone_grids], codes[side * side : side * side + zone_grids]
         users.create_user(s, "admin", PASSWORD, "admin", "管理员")
         users.create_user(s, "patrol", PASSWORD, "patrol", "巡查员")
-        users.create_user(s, "gm", PASSWORD, "grid_manager", "网格员甲", zone)
+        users.create_user(s, "gm", PASSWORD, "grid_manager", "网格员甲", tree.leaves_for_codes(s, zone))
         if other:
-            users.create_user(s, "gm2", PASSWORD, "grid_manager", "网格员乙", other)
+            users.create_user(s, "gm2", PASSWORD, "grid_manager", "网格员乙", tree.leaves_for_codes(s, other))
     return World(leaf_ids, zone, other, venues, hits)

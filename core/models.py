@@ -25,9 +25,7 @@ class Base(DeclarativeBase):
 
 # ---------------------------------------------------------------- grids, venues, registry (0001)
 
-GRID_LEVELS = ("district", "street", "grid")  # 区县 → 街道/片区 → 网格
-VENUE_CATEGORIES = ("网吧", "歌舞娱乐", "游艺", "演出场所", "书店与出版物零售", "印刷", "旅行社", "泳池")
-ROLES = ("admin", "patrol", "grid_manager")
+# Allowed codes (levels, categories, roles, statuses, labels) and their names: core/vocabulary.py.
 
 
 class Grid(Base):
@@ -35,7 +33,7 @@ class Grid(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    level: Mapped[str] = mapped_column(String(16))  # one of GRID_LEVELS
+    level: Mapped[str] = mapped_column(String(16))  # one of vocabulary.GRID_LEVELS (区县 → 街道/片区 → 网格)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     geometry: Mapped[str] = mapped_column(Text)  # GeoJSON geometry, WGS-84
     min_lon: Mapped[float] = mapped_column(Float)
@@ -57,7 +55,7 @@ class Venue(Base):
     __tablename__ = "venues"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    category: Mapped[str] = mapped_column(String(20), index=True)  # one of VENUE_CATEGORIES
+    category: Mapped[str] = mapped_column(String(20), index=True)  # one of vocabulary.VENUE_CATEGORIES
     licence_no: Mapped[str | None] = mapped_column(String(64), unique=True)
     licence_expiry: Mapped[dt.date | None] = mapped_column(Date)
     address: Mapped[str | None] = mapped_column(String(300))
@@ -118,7 +116,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(50), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(50))
-    role: Mapped[str] = mapped_column(String(16))  # one of ROLES
+    role: Mapped[str] = mapped_column(String(16))  # one of vocabulary.ROLES
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -207,10 +205,6 @@ class Evidence(Base):
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-HIT_LABELS = ("unlicensed_travel", "illegal_publication")
-HIT_STATUSES = ("new", "dismissed", "clue")
-
-
 class Hit(Base):
     """A page version the detectors flagged, with why and where."""
 
@@ -224,7 +218,7 @@ class Hit(Base):
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)
     account: Mapped[str | None] = mapped_column(String(200))
-    labels: Mapped[list[str]] = mapped_column(JSON, default=list)  # subset of HIT_LABELS
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)  # subset of vocabulary.HIT_LABELS
     scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)  # label -> [0,1]
     score: Mapped[float] = mapped_column(Float, default=0.0, index=True)  # max over labels
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{label, code, text, spans}]
@@ -233,7 +227,7 @@ class Hit(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # one of HIT_STATUSES
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # one of vocabulary.HIT_STATUSES
     dismiss_reason: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     detected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -340,10 +334,6 @@ class SpotCheckItem(Base):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
     inspector1_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"))
     inspector2_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"))
-
-
-CLUE_STATUSES = ("open", "inspecting", "closed")
-CLUE_OUTCOMES = ("no_violation", "corrected", "case")
 
 
 class Clue(Base):

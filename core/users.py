@@ -1,13 +1,17 @@
-"""Users, roles and zones. Passwords are stored as salted scrypt hashes (werkzeug), never in clear."""
+"""Users, roles and zones (the leaf grids a grid manager may see and touch). Passwords are stored as
+salted scrypt hashes (werkzeug), never in clear."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import UserError
-from core.models import ROLES, Grid, User, UserGrid
+from core.models import Grid, User, UserGrid
+from core.vocabulary import ROLES
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -18,18 +22,23 @@ def create_user(
     password: str,
     role: str,
     display_name: str | None = None,
-    grid_codes: list[str] | tuple[str, ...] = (),
+    grid_ids: Iterable[int] = (),
     email: str | None = None,
 ) -> User:
-    """Add a user; a grid manager needs at least one grid (a street code assigns all its grids)."""
+    """Add a user. A grid manager's zone is `grid_ids`, leaf grids; callers holding grid, street or
+    district codes turn them into leaf grids with grids.tree.leaves_for_codes."""
+    grid_ids = sorted(set(grid_ids))
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(User).where(User.username == username)):
         raise UserError(f"user {username!r} already exists")
-    if role == "grid_manager" and not grid_codes:
-        raise UserError("a grid manager needs at least one grid code (--grid)")
+    if role == "grid_manager" and not grid_ids:
+        raise UserError("a grid manager needs at least one grid (--grid CODE)")
+    found = set(session.scalars(select(Grid.id).where(Grid.id.in_(grid_ids), Grid.level == "grid")))
+    if found != set(grid_ids):
+        raise UserError(f"not leaf grids: {sorted(set(grid_ids) - found)}")
     user = User(
         username=username,
         password_hash=generate_password_hash(password),
@@ -39,8 +48,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    for grid in _expand_grids(session, grid_codes):
-        session.add(UserGrid(user_id=user.id, grid_id=grid.id))
+    for grid_id in grid_ids:
+        session.add(UserGrid(user_id=user.id, grid_id=grid_id))
     session.flush()
     return user
 
@@ -60,19 +69,3 @@ def zone_grid_ids(session: Session, user: User) -> set[int] | None:
     if user.role != "grid_manager":
         return None
     return set(session.scalars(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)))
-
-
-def _expand_grids(session: Session, codes) -> list[Grid]:
-    """Grids for the codes given; a street or district code stands for every grid under it."""
-    out: dict[int, Grid] = {}
-    for code in codes:
-        grid = session.scalar(select(Grid).where(Grid.code == code))
-        if grid is None:
-            raise UserError(f"no grid with code {code!r}")
-        stack = [grid]
-        while stack:
-            g = stack.pop()
-            if g.level == "grid":
-                out[g.id] = g
-            stack.extend(session.scalars(select(Grid).where(Grid.parent_id == g.id)))
-    return list(out.values())

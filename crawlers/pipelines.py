@@ -23,9 +23,10 @@ from scrapy.exceptions import DropItem
 from sqlalchemy import bindparam, select
 
 from core import db
-from core.models import Hit, Page, PageVersion, SearchOutbox, utcnow
+from core.models import Page, PageVersion, utcnow
 from crawlers.items import PageItem
 from evidence.record import append_record, store_files
+from hits.lifecycle import insert_hit
 
 log = logging.getLogger(__name__)
 # Parser states that are pages without content; "captcha" never reaches the pipeline.
@@ -107,10 +108,8 @@ def store_page(cfg, detector, item: PageItem) -> str:
         _touch(conn, page_id, now, "ok", latest_version_id=version_id)
         if files is None:
             return "new_version"
-        hit_id = _new_hit(conn, page_id, version_id, item, result)
+        _new_hit(conn, page_id, version_id, item, result)
         append_record(conn, cfg, version_id, item.fetch, files)
-        if conn.dialect.name != "sqlite":  # SQLite's insert trigger has queued it already
-            conn.execute(_QUEUE, {"hit_id": hit_id, "op": "index", "created_at": now, "attempts": 0})
         return "hits"
 
 
@@ -148,14 +147,13 @@ class WriteTurn:
             self.held = False
 
 
-_PAGES, _VERSIONS, _HITS = Page.__table__, PageVersion.__table__, Hit.__table__
+_PAGES, _VERSIONS = Page.__table__, PageVersion.__table__
 _PAGE_BY_URL = select(_PAGES.c.id).where(_PAGES.c.url == bindparam("url"))
 _KNOWN_VERSION = select(_VERSIONS.c.id).where(
     _VERSIONS.c.page_id == bindparam("page_id"), _VERSIONS.c.content_sha256 == bindparam("sha")
 )
 _TOUCH = _PAGES.update().where(_PAGES.c.id == bindparam("page_id_"))
-_QUEUE = SearchOutbox.__table__.insert()
-_INSERT_PAGE, _INSERT_VERSION, _INSERT_HIT = _PAGES.insert(), _VERSIONS.insert(), _HITS.insert()
+_INSERT_PAGE, _INSERT_VERSION = _PAGES.insert(), _VERSIONS.insert()
 
 
 def _new_page(conn, item: PageItem, now) -> int:
@@ -223,8 +221,8 @@ def _new_hit(conn, page_id: int, version_id: int, item: PageItem, result: dict) 
     scores = {k: float(v) for k, v in (result.get("scores") or {}).items()}
     loc = result.get("location") or {}
     now = utcnow()
-    return conn.execute(
-        _INSERT_HIT,
+    return insert_hit(
+        conn,
         {
             "page_id": page_id,
             "page_version_id": version_id,
@@ -247,7 +245,7 @@ def _new_hit(conn, page_id: int, version_id: int, item: PageItem, result: dict) 
             "detected_at": now,
             "updated_at": now,
         },
-    ).inserted_primary_key[0]
+    )
 
 
 def _naive_utc(value):

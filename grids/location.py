@@ -1,7 +1,9 @@
-"""Point-in-grid assignment with a spatial index: which grid (网格) each point falls in.
+"""Where is it: which grid (网格) a point falls in. The one place that answers it, for one point
+(`grid_at`: routing a clue) and for many (`GridIndex`: importers assigning a whole register).
 
-shapely's STRtree answers all points in one vectorised `query(points, predicate="within")` call, so a
-million points against ten thousand polygons is a few seconds rather than hours of nested loops."""
+shapely's STRtree answers all points in one vectorised query, so a million points against ten
+thousand polygons is a few seconds rather than hours of nested loops. One point uses the same index
+over the few grids whose bounding box holds it, so both answer alike on shared edges."""
 
 from __future__ import annotations
 
@@ -55,14 +57,24 @@ class GridIndex:
         return None if gid < 0 else gid
 
 
-def assign_points(session: Session, lon, lat) -> np.ndarray:
-    """Grid ids for arrays of WGS-84 points (-1 outside every grid)."""
-    return GridIndex.from_session(session).assign(lon, lat)
-
-
-def geometry_of(grid: Grid):
-    return shapely.from_geojson(grid.geometry) if grid.geometry.startswith("{") else shapely.from_wkt(grid.geometry)
+def grid_at(session: Session, lon: float, lat: float) -> int | None:
+    """The lowest-level grid containing the point: a leaf grid, else a street, else the district."""
+    box = (Grid.min_lon <= lon, Grid.max_lon >= lon, Grid.min_lat <= lat, Grid.max_lat >= lat)
+    rows = session.execute(select(Grid.id, Grid.code, Grid.level, Grid.geometry).where(*box).order_by(Grid.id)).all()
+    for level in ("grid", "street", "district"):
+        at_level = [r for r in rows if r.level == level]
+        if at_level:
+            index = GridIndex.from_polygons(
+                [r.id for r in at_level],
+                [r.code for r in at_level],
+                [shapely.from_geojson(r.geometry) for r in at_level],
+            )
+            found = index.assign_one(lon, lat)
+            if found is not None:
+                return found
+    return None
 
 
 def to_geojson(geom) -> str:
+    """A shapely geometry as compact GeoJSON text, the form grids store."""
     return json.dumps(json.loads(shapely.to_geojson(geom)), separators=(",", ":"))

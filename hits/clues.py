@@ -16,22 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import Point, shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import UserError
-from core.models import CLUE_OUTCOMES, Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow
+from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow
 from core.users import zone_grid_ids
+from core.vocabulary import CLUE_OUTCOME, CLUE_OUTCOMES, CLUE_STATUS, INSPECTION_RESULTS, name
+from grids import location
+from hits.lifecycle import change_hit
 
-INSPECTION_RESULTS = ("未发现问题", "责令整改", "立案查处")
-OUTCOME_NAMES = {"no_violation": "未发现违法", "corrected": "已整改", "case": "已立案"}
-STATUS_NAMES = {"open": "待处理", "inspecting": "核查中", "closed": "已办结"}
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
 
 
@@ -48,8 +46,7 @@ def dismiss_hit(session: Session, hit_id: int, user: User, reason: str) -> Hit:
     reason = (reason or "").strip()
     if not reason:
         raise UserError("give a reason for dismissing the hit")
-    hit.status, hit.dismiss_reason = "dismissed", reason
-    session.flush()
+    change_hit(session, hit, status="dismissed", dismiss_reason=reason)
     return hit
 
 
@@ -78,9 +75,7 @@ def confirm_hit(
         hit_id=hit.id, grid_id=grid_id, venue_id=venue_id, status="open", notes=note, created_by=user.id, history=[]
     )
     session.add(clue)
-    hit.status = "clue"
-    if hit.grid_id is None:
-        hit.grid_id = grid_id
+    change_hit(session, hit, status="clue", grid_id=hit.grid_id if hit.grid_id is not None else grid_id)
     _step(clue, user, "confirmed", grid_id=grid_id, routed=how, venue_id=venue_id, note=note)
     session.flush()
     return clue
@@ -91,25 +86,10 @@ def route(session: Session, hit: Hit) -> tuple[int, str]:
     if hit.grid_id is not None:
         return hit.grid_id, "hit_grid"
     if hit.lon is not None and hit.lat is not None:
-        grid_id = grid_at(session, hit.lon, hit.lat)
+        grid_id = location.grid_at(session, hit.lon, hit.lat)
         if grid_id is not None:
             return grid_id, "location"
     raise UserError("the hit has no location inside a grid; choose the grid by hand")
-
-
-def grid_at(session: Session, lon: float, lat: float) -> int | None:
-    """The lowest-level grid containing the point (bounding boxes first, then the polygon)."""
-    point = Point(lon, lat)
-    candidates = session.scalars(
-        select(Grid)
-        .where(Grid.min_lon <= lon, Grid.max_lon >= lon, Grid.min_lat <= lat, Grid.max_lat >= lat)
-        .order_by(Grid.id)
-    )
-    order = {"grid": 0, "street": 1, "district": 2}
-    for grid in sorted(candidates, key=lambda g: (order.get(g.level, 3), g.id)):
-        if shape(json.loads(grid.geometry)).covers(point):
-            return grid.id
-    return None
 
 
 def start_inspection(session: Session, clue_id: int, user: User, note: str | None = None) -> Clue:
@@ -257,9 +237,9 @@ def clue_summary(session: Session, clue: Clue) -> dict[str, Any]:
     return {
         "id": clue.id,
         "status": clue.status,
-        "status_name": STATUS_NAMES.get(clue.status, clue.status),
+        "status_name": name(CLUE_STATUS, clue.status),
         "outcome": clue.outcome,
-        "outcome_name": OUTCOME_NAMES.get(clue.outcome or "", ""),
+        "outcome_name": name(CLUE_OUTCOME, clue.outcome),
         "case_no": clue.case_no,
         "notes": clue.notes,
         "created_at": _iso(clue.created_at),

@@ -17,9 +17,10 @@ from core import db, progress
 from core.config import Config
 from core.errors import UserError
 from core.models import Grid
+from grids import tree
 from search.backends import get_backend
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult, Snippet
-from search.documents import grid_descendants, iter_all_docs, load_docs
+from search.documents import iter_all_docs, load_docs
 from search.highlight import snippets_for
 from search.query import Query, merge_filters
 from search.query import parse_query as _parse
@@ -107,7 +108,7 @@ def _resolve_grids(session, q: Query) -> None:
         if not ids:
             raise UserError(f"没有找到网格或区县 {value!r}（请填写网格编码或名称）")
         found |= ids
-    q.filters.grid_ids = grid_descendants(session, found)
+    q.filters.grid_ids = tree.descendants(session, found)
 
 
 def _fill(cfg: Config, result: SearchResult, q: Query) -> None:

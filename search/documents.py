@@ -10,22 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Grid, Hit
-
-
-def grid_descendants(session: Session, grid_ids: set[int]) -> set[int]:
-    """The grids and everything under them: a filter on a district matches its streets and grids."""
-    children: dict[int | None, list[int]] = {}
-    for gid, parent in session.execute(select(Grid.id, Grid.parent_id)).all():
-        children.setdefault(parent, []).append(gid)
-    out, stack = set(), list(grid_ids)
-    while stack:
-        gid = stack.pop()
-        if gid not in out:  # also guards against a parent cycle in bad data
-            out.add(gid)
-            stack.extend(children.get(gid, []))
-    return out
-
+from core.models import Hit
 
 DOC_COLUMNS = (
     "id",

@@ -1,7 +1,7 @@
 """The durable outbox between the hits table and the index.
 
-A hit is enqueued in the same transaction that writes it, so a crash or a cluster outage can never
-leave a hit unindexed: `drain` indexes what waits and deletes outbox rows only after the backend
+hits.lifecycle queues a hit in the same transaction that writes it, so a crash or a cluster outage can
+never leave a hit unindexed: `drain` indexes what waits and deletes outbox rows only after the backend
 confirmed them; on failure the rows stay, with attempts and the last error, for the next run.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 from core import db
 from core.config import Config
@@ -18,13 +17,6 @@ from core.models import SearchOutbox
 
 log = logging.getLogger(__name__)
 OPS = ("index", "delete")
-
-
-def enqueue(session: Session, hit_id: int, op: str = "index") -> None:
-    """Queue a hit for (re)indexing or removal, in the caller's transaction (no commit here)."""
-    if op not in OPS:
-        raise ValueError(f"outbox op must be one of {OPS}, not {op!r}")
-    session.add(SearchOutbox(hit_id=hit_id, op=op))
 
 
 def pending(cfg: Config) -> int:

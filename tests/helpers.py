@@ -8,7 +8,7 @@ from itertools import count
 
 from shapely.geometry import box, mapping
 
-from core.models import Agency, Grid, Inspection, User, UserGrid, Venue
+from core.models import Agency, Clue, Grid, Hit, Inspection, User, UserGrid, Venue
 
 _ids = count(1)
 
@@ -90,3 +90,56 @@ def make_user(session, username=None, role="patrol", password="secret-pass", gri
         session.add(UserGrid(user_id=u.id, grid_id=g.id))
     session.flush()
     return u
+
+
+def make_hit(
+    session,
+    grid=None,
+    venue=None,
+    title=None,
+    lon=None,
+    lat=None,
+    label="unlicensed_travel",
+    text=None,
+    **kw,
+) -> Hit:
+    """A detected hit, written the way the product writes one (hits.lifecycle: queued for the index).
+    Any Hit column can be given as a keyword (status, score, platform, source, detected_at …)."""
+    from hits.lifecycle import add_hit
+
+    n = next(_ids)
+    title = title if title is not None else f"测试线索{n}"
+    score = kw.pop("score", 0.9)
+    values = {
+        "url": f"https://mp.weixin.qq.com/s/test{n}",
+        "source": "test",
+        "platform": "wechat",
+        "title": title,
+        "text": text if text is not None else f"{title}，联系微信下单",
+        "labels": [label] if label else [],
+        "scores": {label: score} if label else {},
+        "score": score,
+        "reasons": [{"label": label, "code": "kw", "text": "关键词命中", "spans": [], "field": "text"}]
+        if label
+        else [],
+        "location_name": "姑苏区" if lon is not None else None,
+        "lon": lon,
+        "lat": lat,
+        "grid_id": grid.id if grid is not None else None,
+        "venue_id": venue.id if venue is not None else None,
+        "detected_at": dt.datetime(2026, 5, 1, 9, 30),
+    }
+    values.update(kw)
+    return add_hit(session, **values)
+
+
+def make_clue(session, hit, grid=None, status="open", **kw) -> Clue:
+    """A clue on `hit` in `grid` (default: the hit's), as confirm_hit would leave it, without the triage
+    step; the hit's status follows through the lifecycle."""
+    from hits.lifecycle import change_hit
+
+    clue = Clue(hit_id=hit.id, grid_id=grid.id if grid is not None else hit.grid_id, status=status, history=[], **kw)
+    session.add(clue)
+    change_hit(session, hit, status="clue")
+    session.flush()
+    return clue

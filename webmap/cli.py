@@ -36,8 +36,10 @@ def user_cmd():
 def user_add(ctx, username, role, display_name, grid_codes, password):
     """Add a login."""
     from core import db, users
+    from grids import tree
 
     cfg = load_config(ctx)
     with db.session_scope(cfg) as s:
-        u = users.create_user(s, username, password, role, display_name, list(grid_codes))
+        zone = tree.leaves_for_codes(s, grid_codes)
+        u = users.create_user(s, username, password, role, display_name, zone)
         click.echo(f"user {u.username} ({u.role}) created")

@@ -58,12 +58,13 @@ def demo_cmd(ctx, no_crawl, no_serve):
 def _ensure_users(cfg) -> None:
     from core import db, users
     from core.models import User
+    from grids import tree
 
     password = cfg.demo.password
     with db.session_scope(cfg) as s:
         for username, role, name, grids in DEMO_USERS:
             if s.scalar(select(User).where(User.username == username)) is None:
-                users.create_user(s, username, password, role, name, list(grids))
+                users.create_user(s, username, password, role, name, tree.leaves_for_codes(s, grids))
 
 
 def _start_sample_site(cfg):

@@ -7,10 +7,9 @@ refusals are 403 and are written to the audit log.
 from __future__ import annotations
 
 from flask import abort, g
-from sqlalchemy import select
 
 from core import users
-from core.models import Grid
+from grids import tree
 from webmap.dbsession import get_session
 
 _UNSET = object()
@@ -47,16 +46,7 @@ def grid_allowed(grid_id: int | None) -> bool:
 
 def leaf_grid_ids(grid_id: int) -> set[int]:
     """The grid itself if it is a leaf, else every grid-level descendant."""
-    s = get_session()
-    out, stack = set(), [grid_id]
-    while stack:
-        gid = stack.pop()
-        children = list(s.scalars(select(Grid.id).where(Grid.parent_id == gid)))
-        if children:
-            stack.extend(children)
-        else:
-            out.add(gid)
-    return out
+    return tree.leaves(get_session(), [grid_id])
 
 
 def _deny(object_type: str, object_id) -> None:

@@ -7,7 +7,6 @@ rejected with their feature id, by setting. Everything is checked before anythin
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ImportRejected, UserError
-from core.models import GRID_LEVELS, Grid
+from core.models import Grid
+from core.vocabulary import GRID_LEVELS
 from grids import coords
 from grids.importers.registers import ImportSummary
+from grids.location import to_geojson
 
 FIELD_ALIASES = {
     "code": ("code", "编码", "网格编码", "网格代码", "区划代码", "adcode", "grid_code"),
@@ -162,7 +163,7 @@ def _write(session: Session, records: list[dict]) -> ImportSummary:
         parent = existing.get(r.pop("parent_code") or "")
         values = dict(
             r,
-            geometry=json.dumps(json.loads(shapely.to_geojson(geom)), separators=(",", ":")),
+            geometry=to_geojson(geom),
             min_lon=minx,
             min_lat=miny,
             max_lon=maxx,

@@ -14,7 +14,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import VENUE_CATEGORIES, Agency, Grid, Inspection, Venue
+from core.models import Agency, Grid, Inspection, Venue
+from core.vocabulary import VENUE_CATEGORIES
 from grids import coords
 from grids.importers.tabular import Column, Table, date, number, read_table, text
 from grids.location import GridIndex

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core import db, users
 from core.models import Grid, Hit, SearchOutbox
+from grids import tree
 from grids.sample.load import load_sample
 from samplesite.server import start
 from tests.e2e.crawl_helpers import crawl_env, e2e_config, run_crawl
@@ -36,7 +37,7 @@ def world(tmp_path_factory):
         located = s.scalar(select(Hit).where(Hit.grid_id.is_not(None)).order_by(Hit.id))
         assert located is not None, "no hit was located in a grid"
         own_grid = s.get(Grid, located.grid_id)
-        users.create_user(s, "gm", PASSWORD, "grid_manager", grid_codes=[own_grid.code])
+        users.create_user(s, "gm", PASSWORD, "grid_manager", grid_ids=tree.leaves(s, [own_grid.id]))
         zone_hit_ids = {h.id for h in s.scalars(select(Hit).where(Hit.grid_id == own_grid.id))}
     app = create_app({"TESTING": True}, config=cfg)
     yield cfg, summary, app, zone_hit_ids

@@ -9,21 +9,11 @@ from core.errors import UserError
 from core.models import Attachment, Hit, Inspection, utcnow
 from grids import grading
 from hits import clues
-from tests.helpers import make_grid, make_user, make_venue
+from tests.helpers import make_grid, make_hit, make_user, make_venue
 
 
 def _hit(session, **kw):
-    hit = Hit(
-        url="https://mp.weixin.qq.com/s/abc",
-        source="wechat",
-        platform="wechat",
-        title="低价港澳游,无需资质",
-        labels=["unlicensed_travel"],
-        **kw,
-    )
-    session.add(hit)
-    session.flush()
-    return hit
+    return make_hit(session, title="低价港澳游,无需资质", url="https://mp.weixin.qq.com/s/abc", **kw)
 
 
 @pytest.fixture

@@ -87,24 +87,15 @@ def test_unknown_task_is_a_recorded_failure(tmp_path):
 
 
 def test_alert_check_counts_new_alerts(tmp_path):
-    from core.models import Hit, SavedSearch
-    from tests.helpers import make_user
+    from core.models import SavedSearch
+    from tests.helpers import make_hit, make_user
 
     cfg = job_config(tmp_path, [])
     assert _run(cfg, "check_alerts").hits == 0
     with db.session_scope(cfg) as s:
         user = make_user(s, role="patrol")
         s.add(SavedSearch(user_id=user.id, name="港澳游", query="港澳游"))
-        s.add(
-            Hit(
-                url="https://mp.weixin.qq.com/s/a1",
-                source="wechat",
-                platform="wechat",
-                title="低价港澳游 无需资质",
-                text="低价港澳游，随时出发",
-                labels=["unlicensed_travel"],
-            )
-        )
+        make_hit(s, title="低价港澳游 无需资质", text="低价港澳游，随时出发")
     run = _run(cfg, "check_alerts")
     assert run.status == "ok" and run.hits == run.detail["alerts"] == 1, run.error
 

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from core import db
-from core.models import Alert, AuditLog, Hit, SavedSearch
+from core.models import Alert, AuditLog, SavedSearch
 from search import alerts
 from tests.conftest import make_config
-from tests.helpers import make_grid, make_user
+from tests.helpers import make_grid, make_hit, make_user
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
@@ -87,21 +87,7 @@ def webhook():
 
 def _hit(cfg, title, grid_id=None) -> int:
     with db.session_scope(cfg) as s:
-        h = Hit(
-            url=f"https://example.invalid/{title}",
-            source="src",
-            platform="wechat",
-            title=title,
-            text=title,
-            labels=["unlicensed_travel"],
-            scores={},
-            score=0.7,
-            reasons=[],
-            grid_id=grid_id,
-        )
-        s.add(h)
-        s.flush()
-        return h.id
+        return make_hit(s, title=title, text=title, score=0.7, grid_id=grid_id).id
 
 
 def _alerts(cfg, ss_id):

@@ -9,8 +9,10 @@ from sqlalchemy import select
 import search
 from core import db
 from core.models import Hit, SearchOutbox
+from hits.lifecycle import delete_hit
 from search import outbox
 from tests.conftest import make_config
+from tests.helpers import make_hit
 
 
 def _closed_port() -> int:
@@ -23,21 +25,7 @@ def _closed_port() -> int:
 
 def _add_hit(cfg, title="盗版书籍", text="影印教材") -> int:
     with db.session_scope(cfg) as s:
-        h = Hit(
-            url="https://example.invalid/1",
-            source="src",
-            platform="shop",
-            title=title,
-            text=text,
-            labels=["illegal_publication"],
-            scores={},
-            score=0.8,
-            reasons=[],
-        )
-        s.add(h)
-        s.flush()
-        outbox.enqueue(s, h.id)  # as the crawler pipeline does (the SQLite trigger queues it too)
-        return h.id
+        return make_hit(s, title=title, text=text, label="illegal_publication", platform="shop", score=0.8).id
 
 
 def test_cluster_down_keeps_hits_waiting_with_the_error(tmp_path):
@@ -70,17 +58,10 @@ def test_deleted_hits_leave_the_index(cfg):
     hit_id = _add_hit(cfg)
     outbox.drain(cfg)
     with db.session_scope(cfg) as s:
-        s.delete(s.get(Hit, hit_id))
+        delete_hit(s, s.get(Hit, hit_id))
     assert outbox.drain(cfg) == 1
     assert search.search(cfg, "盗版").total == 0
     assert search.get_backend(cfg).count() == 0
-
-
-def test_enqueue_rejects_unknown_ops(session):
-    import pytest
-
-    with pytest.raises(ValueError):
-        outbox.enqueue(session, 1, op="upsert")
 
 
 def test_drain_waits_while_a_reindex_builds(cfg):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import db
 from core.models import AuditLog, Hit
 from search import outbox
+from tests.helpers import make_hit
 from tests.search.conftest import login
 from tests.webmap.conftest import csrf_from
 
@@ -77,19 +78,7 @@ def test_saved_searches_and_alerts_pages(cfg, client, users_world):
     r = client.post("/saved-searches", data={"name": "盗版监控", "query": "盗版", "csrf_token": csrf_from(page.text)})
     assert r.status_code == 302
     with db.session_scope(cfg) as s:
-        s.add(
-            Hit(
-                url="https://example.invalid/new",
-                source="test",
-                platform="shop",
-                title="新到盗版光盘",
-                text="盗版",
-                labels=["illegal_publication"],
-                scores={},
-                score=0.8,
-                reasons=[],
-            )
-        )
+        make_hit(s, title="新到盗版光盘", text="盗版", label="illegal_publication", platform="shop", score=0.8)
     assert check_alerts(cfg) == 1
     assert "新到盗版光盘" in client.get("/alerts").text
     bad = client.post(

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from core import db
-from core.models import Clue, Hit
-from tests.helpers import make_grid, make_inspection, make_user, make_venue
+from core.models import Clue
+from tests.helpers import make_grid, make_hit, make_inspection, make_user, make_venue
 from webmap import create_app
 
 PASSWORD = "secret-pass"
@@ -101,27 +101,3 @@ def users_world(cfg):
             clue_own=c1.id,
             clue_other=c2.id,
         )
-
-
-def make_hit(session, grid, venue, title, lon, lat, label="unlicensed_travel") -> Hit:
-    n = session.query(Hit).count() + 1
-    h = Hit(
-        url=f"https://mp.weixin.qq.com/s/test{n}",
-        source="test",
-        platform="wechat",
-        title=title,
-        text=f"{title}，联系微信下单",
-        labels=[label],
-        scores={label: 0.9},
-        score=0.9,
-        reasons=[{"label": label, "code": "kw", "text": "关键词命中"}],
-        location_name="姑苏区",
-        lon=lon,
-        lat=lat,
-        grid_id=grid.id if grid else None,
-        venue_id=venue.id if venue else None,
-        detected_at=dt.datetime(2026, 5, 1, 9, 30),
-    )
-    session.add(h)
-    session.flush()
-    return h

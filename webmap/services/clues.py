@@ -11,13 +11,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import vocabulary
 from core.config import Config
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
+from core.vocabulary import CLUE_OUTCOME, CLUE_STATUS, name
+from grids import location
 from hits import clues as logic
 
 ATTACHMENTS_DIR = "attachments"
-OUTCOME_CHOICES = [(k, v) for k, v in logic.OUTCOME_NAMES.items()]
-INSPECTION_RESULTS = logic.INSPECTION_RESULTS
+OUTCOME_CHOICES = list(CLUE_OUTCOME.items())
+INSPECTION_RESULTS = vocabulary.INSPECTION_RESULTS
+
 NotInZone = logic.NotInZone
 
 
@@ -35,8 +39,8 @@ def task_list(session: Session, user: User, status: str | None) -> list[dict[str
         {
             "id": c.id,
             "status": c.status,
-            "status_name": logic.STATUS_NAMES.get(c.status, c.status),
-            "outcome_name": logic.OUTCOME_NAMES.get(c.outcome or "", ""),
+            "status_name": name(CLUE_STATUS, c.status),
+            "outcome_name": name(CLUE_OUTCOME, c.outcome),
             "case_no": c.case_no,
             "grid": grids.get(c.grid_id),
             "venue": venues.get(c.venue_id),
@@ -93,7 +97,7 @@ def suggested_grid(session: Session, hit: Hit) -> int | None:
     if hit.grid_id is not None:
         return hit.grid_id
     if hit.lon is not None and hit.lat is not None:
-        return logic.grid_at(session, hit.lon, hit.lat)
+        return location.grid_at(session, hit.lon, hit.lat)
     return None
 
 

@@ -9,7 +9,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import VENUE_CATEGORIES, Grid, Venue
+from core.models import Grid, Venue
+from core.vocabulary import VENUE_CATEGORIES
 from webmap.services.geo import points_to_display
 from webmap.services.map_data import Filters, fetch_tuples, scope, venue_conditions, venue_rows
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from core.errors import UserError
 from core.models import Grid, Hit, Venue
 from core.privacy import mask_contacts
+from hits.lifecycle import change_hit
 from webmap.services.clock import local_text
 
 LABEL_NAMES = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_publication": "非法出版物"}
@@ -65,8 +66,7 @@ def assign_to_grid(session: Session, h: Hit, grid_id: int) -> tuple[int | None, 
     if grid is None or grid.level != "grid":
         raise UserError("请选择一个网格（不是街道或区县）")
     old = h.grid_id
-    h.grid_id = grid.id
-    session.flush()
+    change_hit(session, h, grid_id=grid.id)
     return old, grid.id
 
 

@@ -18,7 +18,8 @@ from branca.colormap import StepColormap
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.models import HIT_LABELS, VENUE_CATEGORIES, Clue, Grid, Hit, Venue
+from core.models import Clue, Grid, Hit, Venue
+from core.vocabulary import HIT_LABELS, VENUE_CATEGORIES
 from webmap.services.geo import BBox, geometry_to_display, points_to_display
 
 GRADES = ("A", "B", "C", "D")

@@ -20,7 +20,7 @@ from folium.plugins import HeatMap, MarkerCluster
 from folium.template import Template
 
 from core.errors import ConfigError
-from core.models import HIT_LABELS, VENUE_CATEGORIES
+from core.vocabulary import HIT_LABELS, VENUE_CATEGORIES
 from webmap.services import map_data, tasks
 
 CATEGORY_GLYPHS = {

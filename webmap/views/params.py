@@ -8,7 +8,7 @@ import datetime as dt
 from flask import abort, g
 from werkzeug.datastructures import MultiDict
 
-from core.models import HIT_STATUSES, VENUE_CATEGORIES
+from core.vocabulary import HIT_STATUSES, VENUE_CATEGORIES
 from webmap import zones
 from webmap.services import map_page
 from webmap.services.geo import BBox

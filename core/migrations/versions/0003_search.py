@@ -8,7 +8,8 @@ that date/score ranges and facets read. The search backend recreates the same ta
 
 The triggers put every inserted, changed or deleted hit in search_outbox inside the writer's own
 transaction, so no writer can forget to queue a hit; search.outbox.enqueue stays for databases
-without them (PostgreSQL), and duplicate queue rows are merged when drained.
+without them (PostgreSQL), and duplicate queue rows are merged when drained. (Revision 0005 dropped the
+triggers: hits.lifecycle now queues every change on every database.)
 
 Revision ID: 0003
 Revises: 0002
