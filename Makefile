@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed
 demo: install
 	$(VENV)/bin/wangxun demo
 
+# The code is checked before it is tested: ruff (lint, then formatting) and import-linter (the
+# layers in pyproject.toml). Any of them failing fails the command, as a test would.
 test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 install: system-deps $(STAMP)
