@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from crawlers.runner import parse_summary_line
+from crawlers.summary import parse_summary_line
 from samplesite.content import DATA_PATH
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,8 @@ from crawlers.sources import describe, load_sources, sources_path
 @click.pass_context
 def crawl_cmd(ctx, source, fresh):
     """Crawl one source (resumes its unfinished run if there is one); prints a CRAWL-SUMMARY line."""
-    from crawlers.runner import EXIT_CODES, run_crawl, summary_line
+    from crawlers.runner import EXIT_CODES, run_crawl
+    from crawlers.summary import summary_line
 
     summary = run_crawl(load_config(ctx), source, fresh=fresh)
     click.echo(summary_line(summary))

@@ -6,7 +6,6 @@ One crawl per process: Twisted's reactor cannot be restarted, so `python -m craw
 
 from __future__ import annotations
 
-import json
 import logging
 
 from core import db
@@ -21,7 +20,6 @@ log = logging.getLogger(__name__)
 # re-visits everything); the others leave it open, so the next run resumes where this one stopped.
 STATES = {"finished": "finished", "budget": "budget", "captcha": "captcha", "shutdown": "killed"}
 EXIT_CODES = {"finished": 0, "budget": 0, "captcha": 3, "killed": 130}
-SUMMARY_PREFIX = "CRAWL-SUMMARY "
 
 
 def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
@@ -155,15 +153,3 @@ def _drain(cfg: Config) -> dict:
     except Exception as exc:  # noqa: BLE001 - indexing is best effort; the hits are safe in the outbox
         log.warning("search indexing failed, hits stay queued: %s", exc)
         return {"indexed": 0, "index_error": str(exc)[:200]}
-
-
-def summary_line(summary: dict) -> str:
-    return SUMMARY_PREFIX + json.dumps(summary, ensure_ascii=False, sort_keys=False)
-
-
-def parse_summary_line(text: str) -> dict | None:
-    """The summary of a crawl's stdout (for the scheduler and tests); None if there is none."""
-    for line in reversed(text.splitlines()):
-        if line.startswith(SUMMARY_PREFIX):
-            return json.loads(line[len(SUMMARY_PREFIX) :])
-    return None

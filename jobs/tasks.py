@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import subprocess
 import sys
@@ -20,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from core import db
 from core.config import PROJECT_ROOT, Config, child_environ
+from crawlers.summary import parse_summary_line
 
 log = logging.getLogger(__name__)
 # The module run as `python -m <CRAWLER_MODULE> SOURCE`; tests point it at a stand-in crawler.
 CRAWLER_MODULE = "crawlers"
-SUMMARY_PREFIX = "CRAWL-SUMMARY "
 _children: set[subprocess.Popen] = set()
 _children_lock = threading.Lock()
 _stopping = threading.Event()
@@ -72,12 +71,12 @@ def crawl(cfg: Config, source: str) -> TaskResult:
         stdout, _ = proc.communicate()
         # Keep whatever summary it printed before it was killed.
         raise TaskFailed(
-            f"crawl of {source} killed after {timeout:g} s", _crawl_result(_parse_summary(stdout))
+            f"crawl of {source} killed after {timeout:g} s", _crawl_result(parse_summary_line(stdout))
         ) from None
     finally:
         with _children_lock:
             _children.discard(proc)
-    summary = _parse_summary(stdout)
+    summary = parse_summary_line(stdout)
     result = _crawl_result(summary)
     result.detail["exit_code"] = proc.returncode
     if summary is None:
@@ -176,16 +175,6 @@ def local_today(cfg: Config) -> dt.date:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _parse_summary(stdout: str) -> dict | None:
-    for line in reversed((stdout or "").splitlines()):
-        if line.startswith(SUMMARY_PREFIX):
-            try:
-                return json.loads(line[len(SUMMARY_PREFIX) :])
-            except json.JSONDecodeError:
-                return None
-    return None
 
 
 def _crawl_result(summary: dict | None) -> TaskResult:

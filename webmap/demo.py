@@ -78,8 +78,8 @@ def _start_sample_site(cfg):
 
 def _crawl_all(cfg, site_url: str) -> None:
     """One process per source: Scrapy's reactor cannot restart, and a crash stays contained."""
-    from crawlers.runner import parse_summary_line
     from crawlers.sources import load_sources
+    from crawlers.summary import parse_summary_line
 
     env = child_environ(cfg, crawl__sample_site_url=site_url)
     for source in load_sources(cfg).values():

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawlers.runner import parse_summary_line
+from crawlers.summary import parse_summary_line
 from tests.conftest import PROJECT_ROOT, make_config
 
 E2E_SOURCES = Path(__file__).resolve().parent / "sources.toml"
