@@ -9,8 +9,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from core.config import Config
+from core.vocabulary import HIT_LABEL_CHARGE, name
 
-LABEL_NAMES = {"unlicensed_travel": "涉嫌未经许可经营旅行社业务", "illegal_publication": "涉嫌经营非法出版物"}
 BROWSER_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -66,14 +66,14 @@ def render_summary(
 
 def cause_of(labels: list[str] | None) -> str:
     """案由 from the hit's labels, in Chinese."""
-    names = [LABEL_NAMES.get(label, label) for label in labels or []]
+    names = [name(HIT_LABEL_CHARGE, label) for label in labels or []]
     return "；".join(names) or "网络巡查发现的可疑页面"
 
 
 def reason_line(reason: dict[str, Any] | str) -> str:
     if isinstance(reason, str):
         return reason
-    label = LABEL_NAMES.get(reason.get("label", ""), reason.get("label", ""))
+    label = name(HIT_LABEL_CHARGE, reason.get("label", ""))
     code = f"（规则 {reason['code']}）" if reason.get("code") else ""
     return f"{label + '：' if label else ''}{reason.get('text', '')}{code}"
 

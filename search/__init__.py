@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from core import db, progress
+from core import db, progress, vocabulary
 from core.config import Config
 from core.errors import UserError
 from core.models import Grid
@@ -134,22 +134,15 @@ def _fill(cfg: Config, result: SearchResult, q: Query) -> None:
     }
 
 
-FACET_LABELS = {
-    "unlicensed_travel": "无证旅行社",
-    "illegal_publication": "非法出版物",
-    "wechat": "微信公众号",
-    "shop": "网店",
-    "note": "笔记",
-    "forum": "论坛",
-    "web": "网页",
-}
+# Facet values shown by their vocabulary names (short label names: the facet panel is narrow).
+FACET_NAMES = {"label": vocabulary.HIT_LABEL_SHORT, "platform": vocabulary.PLATFORM, "status": vocabulary.HIT_STATUS}
 
 
 def _facet_label(name: str, value: str, grid_names: dict[int, str]) -> str:
     if name == "grid":
         return grid_names.get(int(value), value) if value.isdigit() else value
-    if name in ("label", "platform"):
-        return FACET_LABELS.get(value, value)
+    if name in FACET_NAMES:
+        return vocabulary.name(FACET_NAMES[name], value)
     return value
 
 

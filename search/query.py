@@ -18,41 +18,31 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from core import vocabulary
 from core.errors import UserError
 from search.analysis import TermPattern, is_stop_term, term_pattern
 
-LABEL_ALIASES = {
-    "unlicensed_travel": "unlicensed_travel",
-    "无证旅行社": "unlicensed_travel",
-    "旅行社": "unlicensed_travel",
-    "illegal_publication": "illegal_publication",
-    "非法出版物": "illegal_publication",
-    "出版物": "illegal_publication",
-}
-PLATFORM_ALIASES = {
-    "wechat": "wechat",
-    "微信": "wechat",
-    "公众号": "wechat",
-    "shop": "shop",
-    "网店": "shop",
-    "店铺": "shop",
-    "note": "note",
-    "笔记": "note",
-    "forum": "forum",
-    "论坛": "forum",
-    "web": "web",
-    "网页": "web",
-}
-STATUS_ALIASES = {
-    "new": "new",
-    "新": "new",
-    "待处理": "new",
-    "dismissed": "dismissed",
-    "已排除": "dismissed",
-    "排除": "dismissed",
-    "clue": "clue",
-    "线索": "clue",
-}
+
+def _aliases(*names: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
+    """Words a filter value may be given as: the code, every name the vocabulary gives it, and a few
+    colloquial words patrol staff type."""
+    out = {code: code for code in names[0]}
+    for mapping in names:
+        out.update({name: code for code, name in mapping.items()})
+    return {**out, **extra}
+
+
+LABEL_ALIASES = _aliases(
+    vocabulary.HIT_LABEL,
+    vocabulary.HIT_LABEL_SHORT,
+    extra={"旅行社": "unlicensed_travel", "出版物": "illegal_publication"},
+)
+PLATFORM_ALIASES = _aliases(vocabulary.PLATFORM, extra={"微信": "wechat", "公众号": "wechat", "店铺": "shop"})
+# 待处理 was this status's name on the search page before the vocabulary gave it one name (saved
+# searches may still say it); 新 and 排除 are what people type.
+STATUS_ALIASES = _aliases(
+    vocabulary.HIT_STATUS, extra={"新": "new", "待处理": "new", "排除": "dismissed", "线索": "clue"}
+)
 SORT_ALIASES = {"time": "time", "时间": "time", "relevance": "relevance", "相关": "relevance", "相关度": "relevance"}
 FIELDS = {
     "label": "label",
@@ -87,7 +77,7 @@ class Term:
 
 
 @dataclass
-class Filters:
+class QueryFilters:
     labels: list[str] = field(default_factory=list)
     platforms: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -117,7 +107,7 @@ class Filters:
 class Query:
     groups: list[list[Term]] = field(default_factory=list)  # AND of ORs
     excluded: list[Term] = field(default_factory=list)
-    filters: Filters = field(default_factory=Filters)
+    filters: QueryFilters = field(default_factory=QueryFilters)
     sort: str | None = None
     notice: str | None = None  # why words were ignored (stop characters, punctuation only)
     dropped_all_words: bool = False  # the user typed words but none is searchable
@@ -265,7 +255,7 @@ def merge_filters(q: Query, extra: dict | None) -> Query:
     return q
 
 
-def _apply_bound(f: Filters, name: str, value: str) -> None:
+def _apply_bound(f: QueryFilters, name: str, value: str) -> None:
     if name.startswith("date"):
         setattr(f, name, _parse_date(value, "日期 date"))
     else:

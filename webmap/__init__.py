@@ -18,6 +18,7 @@ from flask import Flask, g, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from core import config as core_config
+from core import vocabulary
 
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
@@ -113,7 +114,14 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"nav_url": nav_url, "current_user": auth.current_user(), "ROLE_NAMES": auth.ROLE_NAMES}
+        # `vocab` is core.vocabulary: templates show a code as `vocab.name(vocab.HIT_STATUS, code)`,
+        # never as the code itself.
+        return {
+            "nav_url": nav_url,
+            "current_user": auth.current_user(),
+            "ROLE_NAMES": vocabulary.ROLE,
+            "vocab": vocabulary,
+        }
 
 
 ERROR_MESSAGES = {

@@ -15,7 +15,7 @@ from typing import Any
 
 from search.analysis import ANALYZER_VERSION, normalize
 from search.backends.base import SearchParams
-from search.query import Filters, Query, Term
+from search.query import Query, QueryFilters, Term
 
 TEXT_FIELDS = {"title": 5.0, "text": 1.0, "account": 2.0}  # field → boost (as bm25 weights embedded)
 PLUGIN_ANALYZERS = {"smartcn": "smartcn", "ik": "ik_max_word"}
@@ -120,7 +120,7 @@ def term_clause(term: Term) -> dict[str, Any]:
     }
 
 
-def filter_clauses(f: Filters, params: SearchParams) -> list[dict[str, Any]]:
+def filter_clauses(f: QueryFilters, params: SearchParams) -> list[dict[str, Any]]:
     """Dates filter on `day`, the hit's local day computed at indexing (search.documents)."""
     out: list[dict[str, Any]] = []
     for field, values in (

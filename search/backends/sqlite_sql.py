@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from search.analysis import TermPattern
 from search.backends.base import SearchParams
-from search.query import Filters, Query
+from search.query import Query, QueryFilters
 
 TEXT_COLUMNS = "{title body account}"
 ALL = "tall"  # a tag every document carries: the base of filter-only and exclusion-only queries
@@ -50,7 +50,7 @@ def _any(tokens: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
 
-def tag_expression(f: Filters, params: SearchParams) -> str | None:
+def tag_expression(f: QueryFilters, params: SearchParams) -> str | None:
     parts = []
     for field, values in (
         ("label", f.labels),
@@ -95,7 +95,7 @@ def doc_freq_sql(cap: int) -> str:
     return f"SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT {int(cap) + 1})"
 
 
-def range_clauses(f: Filters, params: SearchParams) -> tuple[list[str], list]:
+def range_clauses(f: QueryFilters, params: SearchParams) -> tuple[list[str], list]:
     where, args = [], []
     if f.date_from:
         where.append("m.day >= ?")

@@ -30,9 +30,10 @@ def _has(html: str, text: str) -> bool:
 
 
 def _render(app, cfg, **options):
-    with app.test_request_context():
-        m = map_page.build_map(cfg, [[31.30, 120.60], [31.32, 120.64]], {}, {"urls": {}, "query": {}, **options})
-        return m.get_root().render()
+    """The map service needs no request: the view hands it the static files' URLs."""
+    options = {"urls": {}, "query": {}, **options}
+    m = map_page.build_map(cfg, [[31.30, 120.60], [31.32, 120.64]], {}, options, lambda path: f"/static/{path}")
+    return m.get_root().render()
 
 
 def test_map_html_has_layers_control_and_only_vendored_assets(app, cfg):

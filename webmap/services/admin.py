@@ -8,20 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import vocabulary
 from core.models import AuditLog, User
 from webmap.services.clock import local_text
 
-ACTION_NAMES = {
-    "view": "查看",
-    "export": "导出",
-    "create": "新增",
-    "update": "修改",
-    "assign": "分配",
-    "login": "登录",
-    "login_failed": "登录失败",
-    "logout": "退出",
-    "denied": "越权访问被拒",
-}
+ACTION_NAMES = vocabulary.AUDIT_ACTION
 
 
 @dataclass
@@ -61,7 +52,7 @@ def search_audit(session: Session, q: AuditQuery, tz: str = "Asia/Shanghai") -> 
             "at": local_text(a.at, tz, "%Y-%m-%d %H:%M:%S"),
             "username": a.username or "—",
             "action": a.action,
-            "action_name": ACTION_NAMES.get(a.action, a.action),
+            "action_name": vocabulary.name(ACTION_NAMES, a.action),
             "object_type": a.object_type or "",
             "object_id": a.object_id or "",
             "detail": a.detail or {},

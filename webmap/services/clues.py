@@ -1,4 +1,5 @@
-"""The clue loop for the web app: thin calls into hits.clues plus what the pages and the API show."""
+"""The clue loop for the web app: a grid manager's clues, their inspection and closing (thin calls into
+hits.clues), and what the pages and the API show. Triage of a hit is webmap.services.hits."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from core import vocabulary
 from core.config import Config
+from core.errors import UserError
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
 from core.vocabulary import CLUE_OUTCOME, CLUE_STATUS, name
-from grids import location
 from hits import clues as logic
 
 ATTACHMENTS_DIR = "attachments"
@@ -87,22 +88,36 @@ def venue_options(session: Session, clue: Clue) -> list[dict[str, Any]]:
     return [{"id": i, "name": n, "address": a} for i, n, a in session.execute(q)]
 
 
-def grid_options(session: Session) -> list[dict[str, Any]]:
-    q = select(Grid.id, Grid.code, Grid.name).where(Grid.level == "grid").order_by(Grid.code)
-    return [{"id": i, "code": c, "name": n} for i, c, n in session.execute(q)]
+def get_clue(session: Session, clue_id: int, user: User) -> Clue:
+    """The clue, if the user's zone covers it (NotInZone otherwise; UserError when there is none)."""
+    return logic.get_clue(session, clue_id, user)
 
 
-def suggested_grid(session: Session, hit: Hit) -> int | None:
-    """Where confirm would route the hit without a choice (shown pre-selected on the triage form)."""
-    if hit.grid_id is not None:
-        return hit.grid_id
-    if hit.lon is not None and hit.lat is not None:
-        return location.grid_at(session, hit.lon, hit.lat)
-    return None
+def start(session: Session, clue_id: int, user: User, note: str | None) -> Clue:
+    return logic.start_inspection(session, clue_id, user, note=note)
 
 
-def clue_for_hit(session: Session, hit_id: int) -> Clue | None:
-    return session.scalar(select(Clue).where(Clue.hit_id == hit_id).order_by(Clue.id.desc()))
+def record_inspection(cfg: Config, session: Session, clue_id: int, user: User, data, files) -> Inspection:
+    """Record the on-site inspection from form or JSON fields and uploaded photos."""
+    return logic.record_inspection(
+        session,
+        clue_id,
+        user,
+        data.get("result", ""),
+        violations=data.get("violations") or None,
+        penalty=parse_penalty(data.get("penalty")),
+        notes=data.get("notes") or None,
+        photos=parse_photos(files),
+        attachments_dir=attachments_dir(cfg),
+        venue_id=parse_id(data.get("venue_id")),
+        inspectors=data.get("inspectors") or None,
+    )
+
+
+def close(session: Session, clue_id: int, user: User, data) -> Clue:
+    return logic.close_clue(
+        session, clue_id, user, data.get("outcome", ""), case_no=data.get("case_no"), note=data.get("note") or None
+    )
 
 
 def attachment(session: Session, attachment_id: int) -> tuple[Attachment, Clue | None] | None:
@@ -148,8 +163,6 @@ def parse_photos(files) -> list[tuple[str, bytes]]:
 
 
 def parse_penalty(raw: Any) -> float | None:
-    from core.errors import UserError
-
     if raw in (None, ""):
         return None
     try:
@@ -169,6 +182,16 @@ def local_time(value: Any, cfg: Config) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(ZoneInfo(cfg.core.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_id(raw: Any) -> int | None:
+    """An id from a form or JSON field: empty is None, anything but a whole number is a UserError."""
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise UserError(f"not a number: {raw!r}") from None
 
 
 def to_json(value: Any) -> str:

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from core.models import Grid, Venue
 from core.vocabulary import VENUE_CATEGORIES
 from webmap.services.geo import points_to_display
-from webmap.services.map_data import Filters, fetch_tuples, scope, venue_conditions, venue_rows
+from webmap.services.map_data import MapFilters, fetch_tuples, scope, venue_conditions, venue_rows
 
 
 def venue_layer(
-    session: Session, zone, f: Filters, crs: str, zoom: int, limit: int, cluster_above: int, cell_px: int = 150
+    session: Session, zone, f: MapFilters, crs: str, zoom: int, limit: int, cluster_above: int, cell_px: int = 150
 ) -> dict:
     """What the map shows at `zoom`: every venue when the view holds at most `cluster_above`, otherwise
     per-category clusters computed in SQL (a few hundred bubbles instead of 100,000 markers)."""
@@ -26,7 +26,7 @@ def venue_layer(
     return clusters
 
 
-def venue_clusters(session: Session, zone, f: Filters, crs: str, zoom: int, cell_px: int = 150) -> dict:
+def venue_clusters(session: Session, zone, f: MapFilters, crs: str, zoom: int, cell_px: int = 150) -> dict:
     """Venues binned into square cells of about `cell_px` screen pixels, per category: rows of
     [lon, lat, count, category index, worst grade, west, south, east, north].
 
@@ -65,7 +65,7 @@ def venue_clusters(session: Session, zone, f: Filters, crs: str, zoom: int, cell
     return _cells_payload(cells, crs, zoom)
 
 
-def _grids_in_view(session: Session, zone, f: Filters) -> dict[int, tuple]:
+def _grids_in_view(session: Session, zone, f: MapFilters) -> dict[int, tuple]:
     """Leaf grids in scope whose box meets the view: id -> (centroid lon, lat, west, south, east, north)."""
     q = select(
         Grid.id, Grid.centroid_lon, Grid.centroid_lat, Grid.min_lon, Grid.min_lat, Grid.max_lon, Grid.max_lat

@@ -1,4 +1,4 @@
-"""The zone's venues and hits as CSV (UTF-8 with BOM, so Excel shows Chinese), Excel and GeoJSON.
+"""Export files: rows of venues or hits as CSV (UTF-8 with BOM, so Excel shows Chinese), Excel and GeoJSON.
 
 Coordinates in exports are always WGS-84 whatever the map's tiles use, and say so in the header.
 """
@@ -14,9 +14,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Grid, Hit, Venue
-from webmap.services.hits import LABEL_NAMES, STATUS_NAMES
-from webmap.services.map_data import Filters, hit_conditions, venue_conditions
+from core.models import Grid, Venue
+from webmap.services.map_data import MapFilters, venue_conditions
 
 VENUE_COLUMNS = [
     ("id", "编号"),
@@ -64,7 +63,7 @@ class Export:
     count: int
 
 
-def venue_records(session: Session, zone, f: Filters) -> list[dict]:
+def venue_records(session: Session, zone, f: MapFilters) -> list[dict]:
     q = (
         select(Venue, Grid.code, Grid.name)
         .join(Grid, Grid.id == Venue.grid_id, isouter=True)
@@ -88,36 +87,6 @@ def venue_records(session: Session, zone, f: Filters) -> list[dict]:
                 "status": v.status,
                 "risk_grade": v.risk_grade,
                 "risk_score": v.risk_score,
-            }
-        )
-    return out
-
-
-def hit_records(session: Session, zone, f: Filters) -> list[dict]:
-    q = (
-        select(Hit, Grid.code, Grid.name)
-        .join(Grid, Grid.id == Hit.grid_id, isouter=True)
-        .where(*hit_conditions(zone, f))
-        .order_by(Hit.id)
-    )
-    out = []
-    for h, code, name in session.execute(q):
-        out.append(
-            {
-                "id": h.id,
-                "title": h.title,
-                "labels": "、".join(LABEL_NAMES.get(x, x) for x in h.labels or []),
-                "score": round(h.score or 0, 3),
-                "status": STATUS_NAMES.get(h.status, h.status),
-                "source": h.source,
-                "account": h.account,
-                "url": h.url,
-                "location_name": h.location_name,
-                "lon": h.lon,
-                "lat": h.lat,
-                "grid_code": code,
-                "grid_name": name,
-                "detected_at": h.detected_at.strftime("%Y-%m-%d %H:%M:%S") if h.detected_at else None,
             }
         )
     return out

@@ -1,18 +1,35 @@
-"""Online hits on the map: their detail, and assigning a hit to a grid (patrol staff and admins)."""
+"""One service for a hit, behind the one hits blueprint: its pages (the disposal page and the evidence
+page), its map popup, triage (confirm as a clue, dismiss), assignment to a grid, the evidence
+package, and the export rows every hit export uses.
+
+Every change goes through hits.lifecycle or hits.clues, which queue the search index; nothing here
+writes a hit itself.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import vocabulary
 from core.errors import UserError
-from core.models import Grid, Hit, Venue
+from core.models import Clue, Evidence, Grid, Hit, User, Venue
 from core.privacy import mask_contacts
+from grids import location
+from hits import clues
 from hits.lifecycle import change_hit
+from search.highlight import mark
+from webmap.services import map_data, map_page
 from webmap.services.clock import local_text
 
-LABEL_NAMES = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_publication": "非法出版物"}
-STATUS_NAMES = {"new": "新发现", "dismissed": "已排除", "clue": "已转线索"}
+# A hit outside the user's zone: the views answer 403 and audit it.
+NotInZone = clues.NotInZone
 
 
 def get_hit(session: Session, hit_id: int) -> Hit | None:
@@ -20,6 +37,7 @@ def get_hit(session: Session, hit_id: int) -> Hit | None:
 
 
 def summary(session: Session, h: Hit, tz: str = "Asia/Shanghai") -> dict:
+    """The fields the disposal page, the map popup and the API share, with their names."""
     grid = session.get(Grid, h.grid_id) if h.grid_id else None
     venue = session.get(Venue, h.venue_id) if h.venue_id else None
     return {
@@ -28,12 +46,13 @@ def summary(session: Session, h: Hit, tz: str = "Asia/Shanghai") -> dict:
         "url_original": h.url,
         "source": h.source,
         "platform": h.platform,
+        "platform_name": vocabulary.name(vocabulary.PLATFORM, h.platform),
         "account": h.account,
         "labels": list(h.labels or []),
-        "label_names": [LABEL_NAMES.get(x, x) for x in h.labels or []],
+        "label_names": vocabulary.names(vocabulary.HIT_LABEL, h.labels),
         "score": round(h.score or 0, 3),
         "status": h.status,
-        "status_name": STATUS_NAMES.get(h.status, h.status),
+        "status_name": vocabulary.name(vocabulary.HIT_STATUS, h.status),
         "location_name": h.location_name,
         "lon": h.lon,
         "lat": h.lat,
@@ -51,13 +70,86 @@ def popup(session: Session, h: Hit, url: str, tz: str) -> dict:
     return {**summary(session, h, tz), "url": url}
 
 
-def page(session: Session, h: Hit, tz: str) -> dict:
+def show_page(session: Session, h: Hit, tz: str) -> dict:
+    """The disposal page (/hits/<id>): summary, reasons and the masked text."""
     return {
         "hit": summary(session, h, tz),
         "text": mask_contacts(h.text or "")[:5000],
         "reasons": h.reasons or [],
         "scores": h.scores or {},
     }
+
+
+def evidence_page(cfg, session: Session, h: Hit, static_url) -> dict[str, Any]:
+    """The evidence page (/search/hits/<id>): highlighted reasons, evidence files and a small map."""
+    where = None
+    if h.lat is not None and h.lon is not None:
+        where = map_page.hit_map(cfg, h.lon, h.lat, html.escape(h.location_name or h.title or ""), static_url)
+    return {
+        "hit": h,
+        "names": summary(session, h, cfg.core.timezone),
+        "text_html": reason_html(h, "text"),
+        "title_html": reason_html(h, "title"),
+        "evidence": evidence_rows(session, h),
+        "map": where,
+    }
+
+
+def reason_html(hit: Hit, field: str) -> str:
+    """The field's text, escaped, with every reason span (detector offsets) marked."""
+    text = mask_contacts((hit.title if field == "title" else hit.text) or "")  # length kept: spans still fit
+    spans = []
+    for r in hit.reasons or []:
+        if (r.get("field") or "text") != field:
+            continue
+        for s in r.get("spans") or []:
+            if isinstance(s, (list, tuple)) and len(s) == 2 and 0 <= int(s[0]) < int(s[1]) <= len(text):
+                spans.append((int(s[0]), int(s[1])))
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return mark(text, merged)
+
+
+def evidence_rows(session: Session, hit: Hit) -> list[dict]:
+    if hit.page_version_id is None:
+        return []
+    rows = session.scalars(
+        select(Evidence).where(Evidence.page_version_id == hit.page_version_id).order_by(Evidence.seq)
+    )
+    out = []
+    for ev in rows:
+        files = [
+            {"kind": k, "sha256": (v or {}).get("sha256"), "path": (v or {}).get("path"), "size": (v or {}).get("size")}
+            for k, v in sorted((ev.files or {}).items())
+            if isinstance(v, dict)
+        ]
+        out.append(
+            {
+                "seq": ev.seq,
+                "url": ev.final_url or ev.url,
+                "status": ev.status,
+                "fetched_at": ev.fetched_at_local,
+                "record_hash": ev.record_hash,
+                "files": files,
+            }
+        )
+    return out
+
+
+def evidence_zip(cfg, hit_id: int, officer: str) -> Path:
+    """The court-ready evidence package of a hit (the evidence package builds and audits it)."""
+    from evidence import export_hit
+
+    out_dir = Path(tempfile.mkdtemp(prefix="wangxun-evidence-", dir=cfg.data_dir))
+    folder = export_hit(cfg, hit_id, out_dir, officer=officer)
+    return folder.with_name(folder.name + ".zip")
+
+
+# ---------------------------------------------------------------- triage and assignment
 
 
 def assign_to_grid(session: Session, h: Hit, grid_id: int) -> tuple[int | None, int]:
@@ -70,6 +162,73 @@ def assign_to_grid(session: Session, h: Hit, grid_id: int) -> tuple[int | None, 
     return old, grid.id
 
 
+def dismiss(session: Session, hit_id: int, user: User, reason: str) -> Hit:
+    return clues.dismiss_hit(session, hit_id, user, reason)
+
+
+def confirm(
+    session: Session, hit_id: int, user: User, grid_id: int | None, venue_id: int | None, note: str | None
+) -> Clue:
+    return clues.confirm_hit(session, hit_id, user, grid_id=grid_id, venue_id=venue_id, note=note)
+
+
+def triage_page(session: Session, hit: Hit) -> dict[str, Any]:
+    """The triage form: where confirm would route the hit without a choice, and its clue if any."""
+    suggested = hit.grid_id
+    if suggested is None and hit.lon is not None and hit.lat is not None:
+        suggested = location.grid_at(session, hit.lon, hit.lat)
+    clue = session.scalar(select(Clue).where(Clue.hit_id == hit.id).order_by(Clue.id.desc()))
+    return {"hit": hit, "grids": map_data.grid_choices(session, None), "suggested": suggested, "clue": clue}
+
+
 def grid_options(session: Session) -> list[dict]:
-    q = select(Grid.id, Grid.code, Grid.name).where(Grid.level == "grid").order_by(Grid.code)
-    return [{"id": i, "code": c, "name": n} for i, c, n in session.execute(q)]
+    return map_data.grid_choices(session, None)
+
+
+# ---------------------------------------------------------------- export rows
+
+
+def records_for_filters(session: Session, zone, f: map_data.MapFilters) -> list[dict]:
+    """Export rows of the zone's hits under the map's filters, oldest first."""
+    return _records(session, map_data.hit_conditions(zone, f))
+
+
+def records_for_ids(session: Session, ids: list[int]) -> list[dict]:
+    """Export rows of these hits (a search result), in the order given."""
+    order = {hit_id: n for n, hit_id in enumerate(ids)}
+    out: list[dict] = []
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        out += _records(session, [Hit.id.in_(ids[start : start + 500])])
+    return sorted(out, key=lambda r: order[r["id"]])
+
+
+def _records(session: Session, conditions: list) -> list[dict]:
+    q = (
+        select(Hit, Grid.code, Grid.name)
+        .join(Grid, Grid.id == Hit.grid_id, isouter=True)
+        .where(*conditions)
+        .order_by(Hit.id)
+    )
+    return [
+        {
+            "id": h.id,
+            "title": h.title,
+            "labels": "、".join(vocabulary.names(vocabulary.HIT_LABEL, h.labels)),
+            "score": round(h.score or 0, 3),
+            "status": vocabulary.name(vocabulary.HIT_STATUS, h.status),
+            "source": h.source,
+            "account": h.account,
+            "url": h.url,
+            "location_name": h.location_name,
+            "lon": h.lon,
+            "lat": h.lat,
+            "grid_code": code,
+            "grid_name": name,
+            "detected_at": _utc_text(h.detected_at),
+        }
+        for h, code, name in session.execute(q)
+    ]
+
+
+def _utc_text(moment: dt.datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else None

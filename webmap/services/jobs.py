@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import vocabulary
 from core.config import Config
 from core.models import GradingRun, JobRun, SpotCheckDraw, SpotCheckItem
 from grids import draws, grading
 from jobs import control
 
 ACTIONS = {"pause": control.pause, "resume": control.resume, "run": control.run_now}
-STATUS_NAMES = {"running": "运行中", "ok": "成功", "failed": "失败", "skipped": "已跳过（上次仍在运行）"}
+STATUS_NAMES = vocabulary.JOB_RUN_STATUS
 # A heartbeat older than this many wake-ups means the scheduler process is not running.
 STALE_BEATS = 6
 

@@ -22,16 +22,14 @@ from core.models import Clue, Grid, Hit, Venue
 from core.vocabulary import HIT_LABELS, VENUE_CATEGORIES
 from webmap.services.geo import BBox, geometry_to_display, points_to_display
 
-GRADES = ("A", "B", "C", "D")
 GRADE_COLORS = {"A": "#2e9d4b", "B": "#2f6fd1", "C": "#e6c229", "D": "#d23a2e", None: "#8a8f98"}
-GRADE_NAMES = {"A": "A级（低风险）", "B": "B级", "C": "C级", "D": "D级（高风险）"}
 HITS_COLORS = ["#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026"]
 DSHARE_COLORS = ["#f7fcf5", "#c7e9c0", "#fdae6b", "#e6550d", "#a63603"]
 DSHARE_BREAKS = [0.0, 0.05, 0.1, 0.2, 0.3, 1.0]
 
 
 @dataclass
-class Filters:
+class MapFilters:
     """What the user asked to see; grid_ids is already checked against their zone."""
 
     grid_ids: set[int] | None = None
@@ -51,12 +49,12 @@ def scope(zone: set[int] | None, grid_ids: set[int] | None) -> set[int] | None:
     return set(zone) if grid_ids is None else set(zone) & set(grid_ids)
 
 
-def _grid_clause(column, zone, f: Filters):
+def _grid_clause(column, zone, f: MapFilters):
     allowed = scope(zone, f.grid_ids)
     return None if allowed is None else column.in_(sorted(allowed))
 
 
-def venue_conditions(zone, f: Filters) -> list:
+def venue_conditions(zone, f: MapFilters) -> list:
     conds = [c for c in [_grid_clause(Venue.grid_id, zone, f)] if c is not None]
     if f.categories:
         conds.append(Venue.category.in_(f.categories))
@@ -68,7 +66,7 @@ def venue_conditions(zone, f: Filters) -> list:
     return conds
 
 
-def hit_conditions(zone, f: Filters) -> list:
+def hit_conditions(zone, f: MapFilters) -> list:
     conds = [c for c in [_grid_clause(Hit.grid_id, zone, f)] if c is not None]
     if f.date_from:
         conds.append(Hit.detected_at >= dt.datetime.combine(f.date_from, dt.time()))
@@ -82,7 +80,7 @@ def hit_conditions(zone, f: Filters) -> list:
     return conds
 
 
-def venue_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict:
+def venue_rows(session: Session, zone, f: MapFilters, crs: str, limit: int) -> dict:
     """Venue points for the map, column-wise: ids, lon/lat in millionths of a degree, one character per
     venue for category (index into `categories`) and grade ("-" = not graded).
 
@@ -124,7 +122,7 @@ def fetch_tuples(session: Session, q) -> list[tuple]:
         result.close()
 
 
-def _drop_covering_bbox(session: Session, zone, f: Filters) -> Filters:
+def _drop_covering_bbox(session: Session, zone, f: MapFilters) -> MapFilters:
     """A box around the whole visible area filters nothing, but would make SQLite walk the lon index for
     every row (2-3x slower than a plain scan); leave it out then."""
     if f.bbox is None:
@@ -142,7 +140,7 @@ def _drop_covering_bbox(session: Session, zone, f: Filters) -> Filters:
     return f
 
 
-def hit_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict:
+def hit_rows(session: Session, zone, f: MapFilters, crs: str, limit: int) -> dict:
     """Located hits for the map: rows [id, lon, lat, score, label index, status]."""
     conds = hit_conditions(zone, f) + [Hit.lon.is_not(None), Hit.lat.is_not(None)]
     q = select(Hit.id, Hit.lon, Hit.lat, Hit.score, Hit.labels, Hit.status).where(*conds)
@@ -172,14 +170,14 @@ def hit_rows(session: Session, zone, f: Filters, crs: str, limit: int) -> dict:
     }
 
 
-def grid_stats(session: Session, zone, f: Filters, venues: bool = True) -> dict[int, dict]:
+def grid_stats(session: Session, zone, f: MapFilters, venues: bool = True) -> dict[int, dict]:
     """Per leaf grid: venue count, graded venues, D-grade venues and hits (for the choropleths).
 
     venues=False skips the venue scan (the page needs only hit counts, for the legend's breaks)."""
     stats: dict[int, dict] = {}
     if venues:
         _venue_stats(session, zone, f, stats)
-    hf = Filters(grid_ids=f.grid_ids, date_from=f.date_from, date_to=f.date_to, statuses=f.statuses)
+    hf = MapFilters(grid_ids=f.grid_ids, date_from=f.date_from, date_to=f.date_to, statuses=f.statuses)
     q = (
         select(Hit.grid_id, func.count())
         .where(Hit.grid_id.is_not(None), *hit_conditions(zone, hf))
@@ -190,8 +188,8 @@ def grid_stats(session: Session, zone, f: Filters, venues: bool = True) -> dict[
     return stats
 
 
-def _venue_stats(session: Session, zone, f: Filters, stats: dict) -> None:
-    vf = Filters(grid_ids=f.grid_ids, categories=f.categories)
+def _venue_stats(session: Session, zone, f: MapFilters, stats: dict) -> None:
+    vf = MapFilters(grid_ids=f.grid_ids, categories=f.categories)
     graded = func.sum(case((Venue.risk_grade.is_not(None), 1), else_=0))
     d_grade = func.sum(case((Venue.risk_grade == "D", 1), else_=0))
     q = (
@@ -214,7 +212,7 @@ def colormaps(stats: dict[int, dict]) -> dict[str, StepColormap]:
     return {"hits": hits, "d_share": dshare}
 
 
-def grid_features(session: Session, zone, f: Filters, crs: str, level: str = "grid") -> str:
+def grid_features(session: Session, zone, f: MapFilters, crs: str, level: str = "grid") -> str:
     """Grid polygons in the display CRS with name, code, statistics and both choropleth colours, as
     GeoJSON text. WGS-84 geometries are spliced in as stored (parsing and re-encoding 1,000 polygons
     was half the response time)."""

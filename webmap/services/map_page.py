@@ -5,6 +5,8 @@ Folium draws the map, tiles, marker-cluster groups, heat layer, legends and laye
 themselves are fetched by the browser (100,000 inline markers would make a 30 MB page), so the HTML stays
 a few kilobytes whatever the number of venues. Every script and style is served from
 webmap/static/vendor/: the map works on an intranet with no internet and with no tiles at all.
+
+No Flask here: the view passes `static_url` (a static file's path -> its URL) and the API URLs in.
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ from dataclasses import dataclass
 
 import folium
 from branca.element import MacroElement
-from flask import url_for
 from folium.elements import JSCSSMixin
 from folium.plugins import HeatMap, MarkerCluster
 from folium.template import Template
 
 from core.errors import ConfigError
-from core.vocabulary import HIT_LABELS, VENUE_CATEGORIES
+from core.vocabulary import GRADE, GRADES, HIT_LABEL, HIT_LABELS, VENUE_CATEGORIES
 from webmap.services import map_data, tasks
 
 CATEGORY_GLYPHS = {
@@ -33,7 +34,6 @@ CATEGORY_GLYPHS = {
     "旅行社": "旅",
     "泳池": "泳",
 }
-HIT_LABEL_NAMES = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_publication": "非法出版物"}
 OFFLINE_LAYER = "无底图（离线）"
 
 
@@ -101,13 +101,10 @@ def _crs(value: str) -> str:
     return value
 
 
-class _Vendored:
+def _vendor(element, static_url, js: list[tuple[str, str]], css: list[tuple[str, str]] = ()) -> None:
     """Folium's CDN links swapped for our copies (class attributes are shared, so set per instance)."""
-
-    @staticmethod
-    def apply(element, js: list[tuple[str, str]], css: list[tuple[str, str]] = ()) -> None:
-        element.default_js = [(n, url_for("static", filename=p)) for n, p in js]
-        element.default_css = [(n, url_for("static", filename=p)) for n, p in css]
+    element.default_js = [(n, static_url(p)) for n, p in js]
+    element.default_css = [(n, static_url(p)) for n, p in css]
 
 
 class WangxunLayers(JSCSSMixin, MacroElement):
@@ -127,13 +124,14 @@ class WangxunLayers(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, venue_groups, hit_cluster, hit_heat, grid_hits, grid_dshare, options: dict):
+    def __init__(self, venue_groups, hit_cluster, hit_heat, grid_hits, grid_dshare, options: dict, static_url):
         super().__init__()
         self._name = "WangxunLayers"
         self.venue_groups, self.hit_cluster, self.hit_heat = venue_groups, hit_cluster, hit_heat
         self.grid_hits, self.grid_dshare, self.options = grid_hits, grid_dshare, options
-        _Vendored.apply(
+        _vendor(
             self,
+            static_url,
             [("markerclusterjs", "vendor/markercluster/leaflet.markercluster.js"), ("wangxun_map_js", "js/map.js")],
             [
                 ("markerclustercss", "vendor/markercluster/MarkerCluster.css"),
@@ -143,22 +141,22 @@ class WangxunLayers(JSCSSMixin, MacroElement):
         )
 
 
-def build_map(cfg, bounds, stats: dict, options: dict) -> folium.Map:
+def build_map(cfg, bounds, stats: dict, options: dict, static_url) -> folium.Map:
     """A Folium map with empty, named layers; `options` (API URLs, query, colours) goes to map.js."""
     crs = display_crs(cfg)
     center, zoom = _view(cfg, bounds)
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, max_zoom=19)
     m.options["max_zoom"] = 19  # folium gives maxZoom only to tile layers; clustering needs it on the map
-    _Vendored.apply(m, [("leaflet", "vendor/leaflet/leaflet.js")], [("leaflet_css", "vendor/leaflet/leaflet.css")])
+    _leaflet(m, static_url)
     _add_base_layers(cfg, m)
     grid_hits = folium.FeatureGroup(name="网格 · 按线索数着色", show=True).add_to(m)
     grid_dshare = folium.FeatureGroup(name="网格 · 按D级场所占比着色", show=False).add_to(m)
     # One layer per category; map.js puts server-side cluster bubbles or a client marker cluster in it.
     venue_groups = {cat: folium.FeatureGroup(name=f"场所 · {cat}").add_to(m) for cat in VENUE_CATEGORIES}
     hit_cluster = MarkerCluster(name="在线线索 · 聚合点", options={"chunkedLoading": True}).add_to(m)
-    _vendor_cluster(hit_cluster)
+    _vendor_cluster(hit_cluster, static_url)
     hit_heat = HeatMap([], name="在线线索 · 热力图", show=False, radius=22, blur=16, min_opacity=0.35).add_to(m)
-    _Vendored.apply(hit_heat, [("leaflet-heat.js", "vendor/heat/leaflet-heat.js")])
+    _vendor(hit_heat, static_url, [("leaflet-heat.js", "vendor/heat/leaflet-heat.js")])
     m.add_child(_legend(map_data.colormaps(stats)))
     options = {
         **options,
@@ -167,16 +165,34 @@ def build_map(cfg, bounds, stats: dict, options: dict) -> folium.Map:
         "gradeColors": {k or "none": v for k, v in map_data.GRADE_COLORS.items()},
         "glyphs": CATEGORY_GLYPHS,
         "labels": HIT_LABELS,
-        "labelNames": HIT_LABEL_NAMES,
+        "labelNames": HIT_LABEL,
     }
-    m.add_child(WangxunLayers(venue_groups, hit_cluster, hit_heat, grid_hits, grid_dshare, options))
+    m.add_child(WangxunLayers(venue_groups, hit_cluster, hit_heat, grid_hits, grid_dshare, options, static_url))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
 
 
-def _vendor_cluster(cluster: MarkerCluster) -> None:
-    _Vendored.apply(
+def hit_map(cfg, lon: float, lat: float, tooltip: str, static_url) -> dict[str, str]:
+    """A small map of one hit's location (the hit page), converted for GCJ-02 tiles."""
+    from webmap.services.geo import points_to_display
+
+    lons, lats = points_to_display([lon], [lat], display_crs(cfg))
+    where = [float(lats[0]), float(lons[0])]
+    m = folium.Map(location=where, zoom_start=16, tiles=None, width="100%", height=260)
+    _leaflet(m, static_url)
+    _add_base_layers(cfg, m)
+    folium.Marker(where, tooltip=tooltip).add_to(m)
+    return render_parts(m)
+
+
+def _leaflet(m: folium.Map, static_url) -> None:
+    _vendor(m, static_url, [("leaflet", "vendor/leaflet/leaflet.js")], [("leaflet_css", "vendor/leaflet/leaflet.css")])
+
+
+def _vendor_cluster(cluster: MarkerCluster, static_url) -> None:
+    _vendor(
         cluster,
+        static_url,
         [("markerclusterjs", "vendor/markercluster/leaflet.markercluster.js")],
         [
             ("markerclustercss", "vendor/markercluster/MarkerCluster.css"),
@@ -233,10 +249,7 @@ def _display_bounds(bounds, crs: str):
 
 def _legend(cmaps: dict) -> MacroElement:
     """Grade colours and both choropleth scales as plain HTML (branca's own legend needs d3 from a CDN)."""
-    grades = "".join(
-        f'<li><i style="background:{map_data.GRADE_COLORS[g]}"></i>{map_data.GRADE_NAMES[g]}</li>'
-        for g in map_data.GRADES
-    )
+    grades = "".join(f'<li><i style="background:{map_data.GRADE_COLORS[g]}"></i>{GRADE[g]}</li>' for g in GRADES)
     grades += f'<li><i style="background:{map_data.GRADE_COLORS[None]}"></i>未评级</li>'
     hits = _steps(cmaps["hits"], lambda a, b: f"{int(a)}–{int(b) - 1}" if b - a > 1 else f"{int(a)}")
     dshare = _steps(cmaps["d_share"], lambda a, b: f"{a:.0%}–{b:.0%}")
@@ -276,20 +289,13 @@ def render_parts(m: folium.Map) -> dict[str, str]:
     return {"map_header": root.header.render(), "map_html": root.html.render(), "map_script": root.script.render()}
 
 
-def map_page(cfg, session, zone, f: map_data.Filters, query: dict) -> dict:
-    """Everything the map page template needs: the rendered map and the side panel's data."""
+def map_page(cfg, session, zone, f: map_data.MapFilters, query: dict, urls: dict, static_url) -> dict:
+    """Everything the map page template needs: the rendered map and the side panel's data. `urls` are
+    the layer APIs map.js calls (grids, venues, hits, venue, hit, gridMap)."""
     bounds = map_data.zone_bounds(session, zone, f.grid_ids) or map_data.zone_bounds(session, None)
     stats = map_data.grid_stats(session, zone, f, venues=False)  # hit counts fix the legend; the
     # venue statistics arrive with /api/grids, so the page does not scan every venue twice
-    urls = {
-        "grids": url_for("map.api_grids"),
-        "venues": url_for("map.api_venues"),
-        "hits": url_for("map.api_hits"),
-        "venue": url_for("map.api_venue", venue_id=0),
-        "hit": url_for("map.api_hit", hit_id=0),
-        "gridMap": url_for("map.grid_map", grid_id=0),
-    }
-    m = build_map(cfg, bounds, stats, {"urls": urls, "query": query})
+    m = build_map(cfg, bounds, stats, {"urls": urls, "query": query}, static_url)
     grids = map_data.grid_choices(session, zone)
     return {
         **render_parts(m),
@@ -298,14 +304,9 @@ def map_page(cfg, session, zone, f: map_data.Filters, query: dict) -> dict:
         "filters": f,
         "zone_is_all": zone is None,
         "categories": VENUE_CATEGORIES,
-        "grades": map_data.GRADES,
+        "grades": GRADES,
         "pending": map_data.pending_clues(session, zone),
         "tiles": tile_spec(cfg),
         "spot_checks": tasks.pending_spot_checks(session, zone),
         "selected_grid": f.extra.get("grid"),
     }
-
-
-# Public names for other blueprints' small maps (the search hit page uses these).
-use_vendored_assets = _Vendored.apply
-add_base_layers = _add_base_layers

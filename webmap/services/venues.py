@@ -8,21 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import vocabulary
 from core.errors import UserError
 from core.models import Grid, Hit, Inspection, User, Venue
 from grids import grading
 from webmap.services.clock import local_text
 
-FACTOR_NAMES = {
-    "no_recent_inspection": "近期检查不足",
-    "violations": "违规记录",
-    "penalties": "行政处罚金额",
-    "complaints": "关联线索与投诉",
-    "industry": "行业基础风险",
-    "grid": "所在网格风险密度",
-    "licence": "许可证状态",
-}
-INSPECTION_RESULTS = ("未发现问题", "责令整改", "立案查处")
+INSPECTION_RESULTS = vocabulary.INSPECTION_RESULTS
 
 
 def get_venue(session: Session, venue_id: int) -> Venue | None:
@@ -100,7 +92,9 @@ def grade_detail(session: Session, venue_id: int) -> dict | None:
     latest = grading.latest_factors(session, venue_id)
     if latest is None:
         return None
-    factors = [{"key": k, "name": FACTOR_NAMES.get(k, k), **f} for k, f in latest["factors"].items()]
+    factors = [
+        {"key": k, "name": vocabulary.name(vocabulary.GRADE_FACTOR, k), **f} for k, f in latest["factors"].items()
+    ]
     factors.sort(key=lambda f: -float(f.get("points", 0)))
     return {**latest, "factors": factors, "history": grading.grade_history(session, venue_id, limit=10)}
 

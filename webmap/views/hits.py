@@ -1,39 +1,172 @@
-"""An online hit's page and assigning it to a grid (patrol staff and admins)."""
+"""One hit, one blueprint: its disposal page and evidence page, its map popup, triage (confirm as a
+clue, dismiss) as forms and as JSON, assignment to a grid, the evidence package, and the hit export.
+
+Every view loads the hit through load_hit: 404 when missing, 403 (audited) outside the zone.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+import datetime as dt
+import shutil
+
+from flask import (
+    Blueprint,
+    Response,
+    after_this_request,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from core.errors import UserError
-from webmap import audit
+from webmap import audit, zones
 from webmap.auth import current_user, login_required, roles_required
 from webmap.dbsession import get_session
-from webmap.services import hits as hit_service
+from webmap.services import clues as clue_service
+from webmap.services import exports
+from webmap.services import hits as svc
+from webmap.views import params, steps
 from webmap.views.loaders import load_hit
+from webmap.views.urls import static_url
 
 bp = Blueprint("hits", __name__)
+TRIAGE_ROLES = ("admin", "patrol")
+FORMATS = "any(csv, xlsx, geojson)"
 
 
 @bp.route("/hits/<int:hit_id>")
 @login_required
 def show(hit_id: int):
     h = load_hit(hit_id)
-    can_assign = current_user().role in ("admin", "patrol")
-    grids = hit_service.grid_options(get_session()) if can_assign else []
-    return render_template(
-        "hits/show.html", can_assign=can_assign, grids=grids, **hit_service.page(get_session(), h, g.cfg.core.timezone)
-    )
+    can_assign = current_user().role in TRIAGE_ROLES
+    grids = svc.grid_options(get_session()) if can_assign else []
+    page = svc.show_page(get_session(), h, g.cfg.core.timezone)
+    return render_template("hits/show.html", can_assign=can_assign, grids=grids, **page)
+
+
+@bp.route("/search/hits/<int:hit_id>")
+@login_required
+def detail(hit_id: int):
+    h = load_hit(hit_id)
+    page = svc.evidence_page(g.cfg, get_session(), h, static_url)
+    return render_template("hits/detail.html", **page)
+
+
+@bp.route("/api/hits/<int:hit_id>")
+@login_required
+def api_hit(hit_id: int):
+    h = load_hit(hit_id)
+    body = svc.popup(get_session(), h, url_for("hits.show", hit_id=h.id), g.cfg.core.timezone)
+    return jsonify(body)
 
 
 @bp.route("/hits/<int:hit_id>/assign", methods=["POST"])
-@roles_required("admin", "patrol")
+@roles_required(*TRIAGE_ROLES)
 def assign(hit_id: int):
     h = load_hit(hit_id, action=None)
     try:
-        old, new = hit_service.assign_to_grid(get_session(), h, request.form.get("grid_id", type=int) or 0)
+        old, new = svc.assign_to_grid(get_session(), h, request.form.get("grid_id", type=int) or 0)
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("hits.show", hit_id=h.id))
     audit.record("assign", "hit", h.id, from_grid=old, to_grid=new)
     flash("已分配到网格", "ok")
     return redirect(url_for("hits.show", hit_id=h.id))
+
+
+# ---------------------------------------------------------------- triage
+
+
+@bp.route("/hits/<int:hit_id>/triage")
+@roles_required(*TRIAGE_ROLES)
+def triage(hit_id: int):
+    return render_template("hits/triage.html", **svc.triage_page(get_session(), load_hit(hit_id)))
+
+
+@bp.route("/hits/<int:hit_id>/dismiss", methods=["POST"])
+@roles_required(*TRIAGE_ROLES)
+def dismiss(hit_id: int):
+    load_hit(hit_id, action=None)
+    if steps.form_step(lambda: _dismiss(hit_id, request.form), "hit", hit_id) is not None:
+        flash("已排除", "ok")
+    return redirect(url_for("hits.triage", hit_id=hit_id))
+
+
+@bp.route("/hits/<int:hit_id>/confirm", methods=["POST"])
+@roles_required(*TRIAGE_ROLES)
+def confirm(hit_id: int):
+    load_hit(hit_id, action=None)
+    clue = steps.form_step(lambda: _confirm(hit_id, request.form), "hit", hit_id)
+    if clue is None:
+        return redirect(url_for("hits.triage", hit_id=hit_id))
+    flash(f"已转为线索 #{clue.id}，派发至网格", "ok")
+    return redirect(url_for("clues.show", clue_id=clue.id))
+
+
+@bp.route("/api/hits/<int:hit_id>/dismiss", methods=["POST"])
+@roles_required(*TRIAGE_ROLES)
+def api_dismiss(hit_id: int):
+    load_hit(hit_id, action=None)
+    hit = steps.api_step(lambda: _dismiss(hit_id, steps.payload()), "hit", hit_id)
+    return jsonify({"hit": hit.id, "status": hit.status, "dismiss_reason": hit.dismiss_reason})
+
+
+@bp.route("/api/hits/<int:hit_id>/confirm", methods=["POST"])
+@roles_required(*TRIAGE_ROLES)
+def api_confirm(hit_id: int):
+    load_hit(hit_id, action=None)
+    clue = steps.api_step(lambda: _confirm(hit_id, steps.payload()), "hit", hit_id)
+    return jsonify(clue_service.detail(get_session(), clue)), 201
+
+
+def _dismiss(hit_id: int, data):
+    hit = svc.dismiss(get_session(), hit_id, current_user(), data.get("reason", ""))
+    audit.record("dismiss", "hit", hit.id, reason=hit.dismiss_reason)
+    return hit
+
+
+def _confirm(hit_id: int, data):
+    grid_id, venue_id = clue_service.parse_id(data.get("grid_id")), clue_service.parse_id(data.get("venue_id"))
+    note = (data.get("note") or "").strip() or None
+    clue = svc.confirm(get_session(), hit_id, current_user(), grid_id, venue_id, note)
+    audit.record("confirm", "clue", clue.id, hit_id=hit_id, grid_id=clue.grid_id, routed=clue.history[-1]["routed"])
+    return clue
+
+
+# ---------------------------------------------------------------- evidence package and export
+
+
+@bp.route("/hits/<int:hit_id>/evidence.zip")
+@login_required
+def evidence_zip(hit_id: int):
+    h = load_hit(hit_id, action="export")
+    user = current_user()
+    try:
+        path = svc.evidence_zip(g.cfg, h.id, officer=user.display_name or user.username)
+    except UserError as exc:
+        flash(f"无法导出证据包：{exc}", "error")
+        return redirect(url_for("hits.detail", hit_id=h.id))
+
+    @after_this_request
+    def _cleanup(response):
+        response.call_on_close(lambda: shutil.rmtree(path.parent, ignore_errors=True))
+        return response
+
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)
+
+
+@bp.route(f"/export/hits.<{FORMATS}:fmt>")
+@login_required
+def export(fmt: str):
+    records = svc.records_for_filters(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
+    out = exports.render("hits", records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    audit.record("export", "hits", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
+    return Response(
+        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
+    )
+

@@ -8,10 +8,10 @@ from webmap import zones
 from webmap.auth import login_required
 from webmap.dbsession import get_session
 from webmap.services import clusters, map_data, map_page
-from webmap.services import hits as hit_service
 from webmap.services import venues as venue_service
 from webmap.views import params
-from webmap.views.loaders import load_hit, load_venue
+from webmap.views.loaders import load_venue
+from webmap.views.urls import static_url
 
 bp = Blueprint("map", __name__)
 
@@ -23,19 +23,25 @@ def _json(payload: dict) -> Response:
 @bp.route("/")
 @login_required
 def index():
-    page = map_page.map_page(
-        g.cfg, get_session(), zones.allowed_grid_ids(), params.filters(request.args), params.passthrough(request.args)
-    )
-    return render_template("map/index.html", **page)
+    return _page(params.filters(request.args), params.passthrough(request.args))
 
 
 @bp.route("/map/grid/<int:grid_id>")
 @login_required
 def grid_map(grid_id: int):
-    f = params.filters(request.args, grid_id=grid_id)
-    page = map_page.map_page(
-        g.cfg, get_session(), zones.allowed_grid_ids(), f, params.passthrough(request.args, grid_id)
-    )
+    return _page(params.filters(request.args, grid_id=grid_id), params.passthrough(request.args, grid_id))
+
+
+def _page(f, query: dict):
+    urls = {
+        "grids": url_for("map.api_grids"),
+        "venues": url_for("map.api_venues"),
+        "hits": url_for("map.api_hits"),
+        "venue": url_for("map.api_venue", venue_id=0),
+        "hit": url_for("hits.api_hit", hit_id=0),
+        "gridMap": url_for("map.grid_map", grid_id=0),
+    }
+    page = map_page.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), f, query, urls, static_url)
     return render_template("map/index.html", **page)
 
 
@@ -88,10 +94,3 @@ def api_hits():
         int(g.cfg.webmap.api_max_hits),
     )
     return _json(map_data.rows_to_geojson(data) if request.args.get("format") == "geojson" else data)
-
-
-@bp.route("/api/hits/<int:hit_id>")
-@login_required
-def api_hit(hit_id: int):
-    h = load_hit(hit_id)
-    return _json(hit_service.popup(get_session(), h, url_for("hits.show", hit_id=h.id), g.cfg.core.timezone))

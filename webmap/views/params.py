@@ -8,11 +8,11 @@ import datetime as dt
 from flask import abort, g
 from werkzeug.datastructures import MultiDict
 
-from core.vocabulary import HIT_STATUSES, VENUE_CATEGORIES
+from core.vocabulary import GRADES, HIT_STATUSES, VENUE_CATEGORIES
 from webmap import zones
 from webmap.services import map_page
 from webmap.services.geo import BBox
-from webmap.services.map_data import GRADES, Filters
+from webmap.services.map_data import MapFilters
 
 FILTER_KEYS = ("grid", "category", "grade", "date_from", "date_to", "status")
 
@@ -35,8 +35,8 @@ def _date(args: MultiDict, key: str) -> dt.date | None:
         abort(400, description=f"{key} must be YYYY-MM-DD")
 
 
-def filters(args: MultiDict, grid_id: int | None = None) -> Filters:
-    """Filters from the query string (and a grid from the URL path), zone-checked."""
+def filters(args: MultiDict, grid_id: int | None = None) -> MapFilters:
+    """Map filters from the query string (and a grid from the URL path), zone-checked."""
     raw_grid = grid_id if grid_id is not None else args.get("grid", type=int)
     grid_ids = None
     if raw_grid is not None:
@@ -48,7 +48,7 @@ def filters(args: MultiDict, grid_id: int | None = None) -> Filters:
             bbox = BBox.parse(args["bbox"]).to_wgs84(map_page.display_crs(g.cfg), margin=0.0005)
         except ValueError as exc:
             abort(400, description=str(exc))
-    return Filters(
+    return MapFilters(
         grid_ids=grid_ids,
         categories=_multi(args, "category", VENUE_CATEGORIES),
         grades=_multi(args, "grade", GRADES),

@@ -1,19 +1,21 @@
-"""一户一档: the venue page and recording an inspection."""
+"""一户一档: the venue page, recording an inspection, and the venue export."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.errors import UserError
-from webmap import audit
+from webmap import audit, zones
 from webmap.auth import current_user, login_required
 from webmap.dbsession import get_session
+from webmap.services import exports
 from webmap.services import venues as venue_service
+from webmap.views import params
 from webmap.views.loaders import load_venue
 
 bp = Blueprint("venues", __name__)
@@ -64,3 +66,14 @@ def add_inspection(venue_id: int):
     audit.record("create", "inspection", insp.id, venue_id=v.id, result=insp.result, date=insp.date.isoformat())
     flash("检查记录已保存", "ok")
     return redirect(url_for("venues.show", venue_id=v.id))
+
+
+@bp.route("/export/venues.<any(csv, xlsx, geojson):fmt>")
+@login_required
+def export(fmt: str):
+    records = exports.venue_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
+    out = exports.render("venues", records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    audit.record("export", "venues", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
+    return Response(
+        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
+    )

@@ -1,0 +1,57 @@
+"""关键词监控: saved searches and their alerts, per user (alerts never show hits outside the zone)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from core.errors import UserError
+from webmap import audit, zones
+from webmap.auth import current_user, login_required
+from webmap.dbsession import get_session
+from webmap.services import alerts as svc
+
+bp = Blueprint("alerts", __name__)
+
+
+@bp.route("/saved-searches", methods=["GET", "POST"])
+@login_required
+def saved():
+    user = current_user()
+    if request.method == "POST":
+        try:
+            ss = svc.create_saved(g.cfg, get_session(), user, request.form)
+        except UserError as exc:
+            flash(str(exc), "error")
+        else:
+            audit.record("create", "saved_search", ss.id, name=ss.name, query=ss.query)
+            flash(f"已保存关键词监控「{ss.name}」", "ok")
+        return redirect(url_for("alerts.saved"))
+    return render_template(
+        "alerts/saved.html", rows=svc.saved_searches(get_session(), user), prefill=request.args.get("q", "")
+    )
+
+
+@bp.route("/saved-searches/<int:ss_id>/delete", methods=["POST"])
+@login_required
+def delete_saved(ss_id: int):
+    ss = svc.delete_saved(get_session(), current_user(), ss_id)
+    if ss is None:
+        abort(404)
+    audit.record("delete", "saved_search", ss_id, name=ss.name)
+    flash("已删除", "ok")
+    return redirect(url_for("alerts.saved"))
+
+
+@bp.route("/alerts")
+@login_required
+def alerts():
+    rows = svc.alerts(get_session(), current_user(), zones.allowed_grid_ids())
+    return render_template("alerts/index.html", rows=rows)
+
+
+@bp.route("/alerts/seen", methods=["POST"])
+@login_required
+def alerts_seen():
+    n = svc.mark_seen(get_session(), current_user())
+    flash(f"{n} 条提醒已标记为已读", "ok")
+    return redirect(url_for("alerts.alerts"))
