@@ -169,4 +169,3 @@ def export(fmt: str):
     return Response(
         out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
     )
-
