@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from itertools import count
 
 from shapely.geometry import box, mapping
+from sqlalchemy import func, select
 
-from core.models import Agency, Clue, Grid, Hit, Inspection, User, UserGrid, Venue
+from core.models import (
+    Agency,
+    Clue,
+    Grid,
+    Hit,
+    Inspection,
+    Inspector,
+    JobRun,
+    Page,
+    PageVersion,
+    SavedSearch,
+    User,
+    UserGrid,
+    Venue,
+)
 
 _ids = count(1)
 
@@ -68,8 +84,31 @@ def make_agency(session, name="苏州测试国际旅行社有限公司", licence
     return a
 
 
-def make_inspection(session, venue, date=dt.date(2026, 3, 1), result="未发现问题", **kw) -> Inspection:
-    i = Inspection(venue_id=venue.id, date=date, inspectors=kw.pop("inspectors", "王执法、李执法"), result=result, **kw)
+def make_inspection(session, venue, date=dt.date(2026, 3, 1), result="未发现问题", clue=None, **kw) -> Inspection:
+    """An inspection of `venue`; with `clue`, the clue's inspection, linked both ways as
+    hits.clues.record_inspection links it (an open clue moves on to "inspecting")."""
+    i = Inspection(
+        venue_id=venue.id,
+        date=date,
+        inspectors=kw.pop("inspectors", "王执法、李执法"),
+        result=result,
+        clue_id=clue.id if clue is not None else None,
+        **kw,
+    )
+    session.add(i)
+    session.flush()
+    if clue is not None:
+        clue.inspection_id, clue.venue_id = i.id, venue.id
+        if clue.status == "open":
+            clue.status = "inspecting"
+        session.flush()
+    return i
+
+
+def make_inspector(session, name=None, badge_no=None, **kw) -> Inspector:
+    """An enforcement officer for the 双随机 draws (grids.sample.load writes the demo's the same way)."""
+    n = next(_ids)
+    i = Inspector(name=name or f"执法员{n}", badge_no=badge_no or f"3205080{n:05d}", **kw)
     session.add(i)
     session.flush()
     return i
@@ -101,13 +140,22 @@ def make_hit(
     lat=None,
     label="unlicensed_travel",
     text=None,
+    page_version=None,
     **kw,
 ) -> Hit:
     """A detected hit, written the way the product writes one (hits.lifecycle: queued for the index).
-    Any Hit column can be given as a keyword (status, score, platform, source, detected_at …)."""
+    Any Hit column can be given as a keyword (status, score, platform, source, detected_at …).
+    With `page_version` (see make_page_version) the hit is that version's: its page, URL, title,
+    account and text."""
     from hits.lifecycle import add_hit
 
     n = next(_ids)
+    if page_version is not None:
+        pv = page_version
+        kw = {"page_id": pv.page_id, "page_version_id": pv.id, "account": pv.account, **kw}
+        kw.setdefault("url", session.get(Page, pv.page_id).url)
+        title = title if title is not None else pv.title
+        text = text if text is not None else pv.text
     title = title if title is not None else f"测试线索{n}"
     score = kw.pop("score", 0.9)
     values = {
@@ -143,3 +191,46 @@ def make_clue(session, hit, grid=None, status="open", **kw) -> Clue:
     change_hit(session, hit, status="clue")
     session.flush()
     return clue
+
+
+def make_page_version(session, n: int = 1, url=None, platform="web", **kw) -> PageVersion:
+    """A stored page with one version (what the crawl's page store keeps for a fetched page)."""
+    page = Page(url=url or f"http://example.test/post/{n}-{next(_ids)}", source="test", platform=platform)
+    session.add(page)
+    session.flush()
+    values = {
+        "content_sha256": hashlib.sha256(str(n).encode()).hexdigest(),
+        "title": f"出境游{n}",
+        "account": "某某旅游",
+        "text": f"港澳台团队游报名 {n}",
+    }
+    values.update(kw)
+    pv = PageVersion(page_id=page.id, **values)
+    session.add(pv)
+    session.flush()
+    page.latest_version_id = pv.id
+    session.flush()
+    return pv
+
+
+def make_saved_search(session, user, query, name=None, last_hit_id=None, **kw) -> SavedSearch:
+    """A saved search of `user`. Like the web form (webmap.services.search.create_saved) its alerts
+    cover hits found from now on (last_hit_id = the newest hit), but the query is not checked, so a
+    test can store one that no longer runs."""
+    if last_hit_id is None:
+        last_hit_id = session.scalar(select(func.max(Hit.id))) or 0
+    ss = SavedSearch(user_id=user.id, name=name or query[:100], query=query, last_hit_id=last_hit_id, **kw)
+    session.add(ss)
+    session.flush()
+    return ss
+
+
+def make_job_run(session, job_id, status="running", pid=None, task=None, error=None, ended_at=None, **kw) -> JobRun:
+    """A job's run history row as jobs.runner records it (detail: task, args, trigger, pid), for states a
+    test cannot reach by running a task: a run still going in another process, a past failure."""
+    detail = {"task": task or job_id.split(":", 1)[0], "args": {}, "trigger": "schedule", "pid": pid}
+    detail.update(kw.pop("detail", {}))
+    run = JobRun(job_id=job_id, status=status, error=error, ended_at=ended_at, detail=detail, **kw)
+    session.add(run)
+    session.flush()
+    return run

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from core import db
-from core.models import Evidence, Hit, Page, PageVersion
+from core.models import Evidence, Hit, PageVersion
 from evidence import FetchRecord, chain, record_fetch, store, verify
 from tests.conftest import make_config
+from tests.helpers import make_hit, make_page_version
 
 FETCHED = dt.datetime(2026, 5, 4, 2, 30, 15, 123456, tzinfo=dt.timezone.utc)
 
@@ -64,49 +65,22 @@ def make_fetch(n: int = 1, with_screenshot: bool = False, **kw) -> FetchRecord:
     return FetchRecord(**values)
 
 
-def make_page_version(session, n: int = 1) -> PageVersion:
-    page = Page(url=f"http://example.test/post/{n}-{id(session)}", source="test", platform="web")
-    session.add(page)
-    session.flush()
-    pv = PageVersion(
-        page_id=page.id,
-        content_sha256=hashlib.sha256(str(n).encode()).hexdigest(),
-        title=f"出境游{n}",
-        account="某某旅游",
-        text=f"港澳台团队游报名 {n}",
-    )
-    session.add(pv)
-    session.flush()
-    return pv
+# The travel-agency finding every evidence test's hit carries (the export's summary quotes it).
+TRAVEL_REASONS = [
+    {
+        "label": "unlicensed_travel",
+        "code": "TRAVEL_NO_LICENCE",
+        "text": "招揽出境团队游，页面无旅行社业务经营许可证编号",
+        "spans": [[0, 3]],
+    }
+]
 
 
-def make_hit(session, pv: PageVersion, **kw) -> Hit:
-    values = dict(
-        page_id=pv.page_id,
-        page_version_id=pv.id,
-        url=f"http://example.test/post/{pv.id}",
-        source="test",
-        platform="web",
-        title=pv.title,
-        account=pv.account,
-        text=pv.text,
-        labels=["unlicensed_travel"],
-        scores={"unlicensed_travel": 0.92},
-        score=0.92,
-        reasons=[
-            {
-                "label": "unlicensed_travel",
-                "code": "TRAVEL_NO_LICENCE",
-                "text": "招揽出境团队游，页面无旅行社业务经营许可证编号",
-                "spans": [[0, 3]],
-            }
-        ],
-    )
+def make_page_hit(session, pv: PageVersion, **kw) -> Hit:
+    """The hit detected on page version `pv`, written through tests.helpers.make_hit (hits.lifecycle)."""
+    values = dict(platform="web", score=0.92, reasons=TRAVEL_REASONS)
     values.update(kw)
-    hit = Hit(**values)
-    session.add(hit)
-    session.flush()
-    return hit
+    return make_hit(session, page_version=pv, **values)
 
 
 def record_chain(cfg, count: int = 3, screenshot: bool = False) -> list[Evidence]:
@@ -249,7 +223,7 @@ def test_missing_stored_file_fails_naming_the_record(cfg):
 
 def test_edited_database_field_fails_naming_the_record(cfg):
     record_chain(cfg, 3)
-    with db.session_scope(cfg) as session:
+    with db.session_scope(cfg) as session:  # tampering, on purpose past the evidence API
         session.execute(update(Evidence).where(Evidence.seq == 2).values(final_url="https://innocent.test/"))
     problems = verify(cfg, progress=False).problems
     assert [(p.seq, p.what) for p in problems] == [(2, "record_hash")]
@@ -267,7 +241,7 @@ def test_edited_field_with_recomputed_hash_breaks_the_next_link(cfg):
 
 def test_deleted_middle_record_fails_naming_where(cfg):
     records = record_chain(cfg, 4)
-    with db.session_scope(cfg) as session:
+    with db.session_scope(cfg) as session:  # tampering, on purpose past the evidence API
         session.execute(delete(Evidence).where(Evidence.seq == 2))
     problems = verify(cfg, progress=False).problems
     assert {(p.seq, p.evidence_id, p.what) for p in problems} == {
@@ -382,10 +356,10 @@ def test_postgresql_concurrent_appends_export_and_tamper_detection(pg_cfg, tmp_p
         t.join()
     _assert_one_unbroken_chain(pg_cfg, 16)
     with db.session_scope(pg_cfg) as session:
-        hit_id = make_hit(session, session.get(PageVersion, ids[3])).id
+        hit_id = make_page_hit(session, session.get(PageVersion, ids[3])).id
         newest = session.scalars(select(Evidence).where(Evidence.page_version_id == ids[3])).one()
     folder = export_hit(pg_cfg, hit_id, tmp_path / "out", officer="王执法")
     assert newest.record_hash in (folder / "manifest.json").read_text(encoding="utf-8")
-    with db.session_scope(pg_cfg) as session:
+    with db.session_scope(pg_cfg) as session:  # tampering, on purpose past the evidence API
         session.execute(update(Evidence).where(Evidence.seq == 5).values(status=302))
     assert [(p.seq, p.what) for p in verify(pg_cfg, progress=False).problems] == [(5, "record_hash")]

@@ -11,7 +11,8 @@ from core import db
 from core.cli import main
 from evidence import record_fetch
 from tests.conftest import make_config
-from tests.evidence.test_evidence import make_fetch, make_hit, make_page_version, record_chain, stored_path
+from tests.evidence.test_evidence import make_fetch, make_page_hit, record_chain, stored_path
+from tests.helpers import make_page_version
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_export_writes_the_package_where_asked(env_cfg, tmp_path, capsys):
     with db.session_scope(env_cfg) as session:
         pv = make_page_version(session)
         record_fetch(session, env_cfg, pv.id, make_fetch(1))
-        hit_id = make_hit(session, pv).id
+        hit_id = make_page_hit(session, pv).id
     out = tmp_path / "case"
     assert run(["evidence", "export", str(hit_id), "--out", str(out), "--officer", "王执法"]) == 0
     lines = capsys.readouterr().out.splitlines()

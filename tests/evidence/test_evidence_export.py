@@ -15,10 +15,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from core import db
 from core.errors import UserError
-from core.models import AuditLog, Clue, Evidence
+from core.models import AuditLog, Evidence
 from evidence import export_hit, record_fetch
 from tests.conftest import CHROMIUM, make_config
-from tests.evidence.test_evidence import make_fetch, make_hit, make_page_version, stored_path, tiny_png
+from tests.evidence.test_evidence import make_fetch, make_page_hit, stored_path, tiny_png
+from tests.helpers import make_clue, make_page_version
 
 
 @pytest.fixture
@@ -37,8 +38,8 @@ def hit_id(cfg):
         pv = make_page_version(session, 7)
         record_fetch(session, cfg, pv.id, make_fetch(6))
         record_fetch(session, cfg, pv.id, make_fetch(7, with_screenshot=True))
-        hit = make_hit(session, pv)
-        session.add(Clue(hit_id=hit.id, case_no="苏姑文执罚〔2026〕12号"))
+        hit = make_page_hit(session, pv)
+        make_clue(session, hit, case_no="苏姑文执罚〔2026〕12号")
         return hit.id
 
 
@@ -173,7 +174,7 @@ def test_unknown_hit_and_hit_without_evidence_are_user_errors(cfg, tmp_path):
     with pytest.raises(UserError, match="hit 999 does not exist"):
         export_hit(cfg, 999, out, officer="王执法")
     with db.session_scope(cfg) as session:
-        bare = make_hit(session, make_page_version(session, 1)).id
+        bare = make_page_hit(session, make_page_version(session, 1)).id
     with pytest.raises(UserError, match="no stored evidence"):
         export_hit(cfg, bare, out, officer="王执法")
     assert not out.exists()
@@ -198,7 +199,7 @@ def test_pdf_skipped_with_a_note_when_chromium_is_missing(tmp_path):
     with db.session_scope(cfg) as session:
         pv = make_page_version(session)
         record_fetch(session, cfg, pv.id, make_fetch(1))
-        hit = make_hit(session, pv).id
+        hit = make_page_hit(session, pv).id
     folder = export_hit(cfg, hit, tmp_path / "out", officer="王执法")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert not (folder / "summary.pdf").exists()
@@ -214,7 +215,7 @@ def test_pdf_printed_with_chromium_when_available(tmp_path):
     with db.session_scope(cfg) as session:
         pv = make_page_version(session)
         record_fetch(session, cfg, pv.id, make_fetch(1, with_screenshot=True))
-        hit = make_hit(session, pv).id
+        hit = make_page_hit(session, pv).id
     folder = export_hit(cfg, hit, tmp_path / "out", officer="王执法")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     pdf = folder / "summary.pdf"
@@ -230,7 +231,7 @@ def test_http2_fetch_exports_a_valid_warc_with_spelled_out_protocol(cfg, tmp_pat
         record_fetch(
             session, cfg, pv.id, make_fetch(2, protocol="h2", request_headers={"Accept-Language": ["zh-CN", "zh"]})
         )
-        hit = make_hit(session, pv).id
+        hit = make_page_hit(session, pv).id
     folder = export_hit(cfg, hit, tmp_path, officer="王执法")
     with open(folder / "evidence.warc.gz", "rb") as fh:
         records = {r.rec_type: r.http_headers for r in ArchiveIterator(fh) if r.http_headers}

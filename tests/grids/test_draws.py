@@ -6,17 +6,16 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import UserError
-from core.models import Inspector, SpotCheckItem, Venue
+from core.models import SpotCheckItem, Venue
 from grids import draws
-from tests.helpers import make_grid, make_venue
+from tests.helpers import make_grid, make_inspector, make_venue
 
 AS_OF = dt.date(2026, 7, 1)
 
 
 def _pool(session, n=5):
     for i in range(n):
-        session.add(Inspector(name=f"执法员{i}", badge_no=f"32050800{i:03d}"))
-    session.flush()
+        make_inspector(session, name=f"执法员{i}", badge_no=f"32050800{i:03d}")
 
 
 def _venues(session, per_grade=10):

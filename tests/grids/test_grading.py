@@ -4,9 +4,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from core.models import GradingRun, Hit, Venue, VenueGrade
+from core.models import GradingRun, Venue, VenueGrade
 from grids import grading
-from tests.helpers import make_grid, make_inspection, make_venue
+from tests.helpers import make_grid, make_hit, make_inspection, make_venue
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -30,28 +30,9 @@ def _district(session):
     )
     make_inspection(session, risky, date=dt.date(2026, 4, 5), result="责令整改", violations="未悬挂许可证")
     make_inspection(session, risky, date=dt.date(2023, 1, 5), result="立案查处", penalty_yuan=90000)  # too old
-    for n in range(2):
-        session.add(
-            Hit(
-                url=f"https://example.invalid/{n}",
-                source="t",
-                platform="web",
-                venue_id=risky.id,
-                grid_id=busy.id,
-                detected_at=dt.datetime(2026, 6, 1),
-            )
-        )
-    session.add(
-        Hit(
-            url="https://example.invalid/x",
-            source="t",
-            platform="web",
-            venue_id=risky.id,
-            grid_id=busy.id,
-            status="dismissed",
-            detected_at=dt.datetime(2026, 6, 1),
-        )
-    )
+    for _ in range(2):
+        make_hit(session, busy, risky, detected_at=dt.datetime(2026, 6, 1))
+    make_hit(session, busy, risky, status="dismissed", detected_at=dt.datetime(2026, 6, 1))
     neighbour = make_venue(session, grid=busy, category="网吧", lon=120.616, licence_expiry=dt.date(2026, 8, 1))
     session.flush()
     return clean, risky, neighbour
