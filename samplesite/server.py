@@ -105,10 +105,14 @@ def start(
     return SampleSite(server, thread, state)
 
 
-def serve_forever(host: str, port: int, **options) -> None:
-    """Foreground server for the command line; Ctrl-C stops it."""
-    site = start(host, port, log_requests=True, **options)
-    print(f"示例网络 sample site: {site.url}/  (Ctrl-C 停止)", flush=True)
+def serve_forever(host: str, port: int, log_requests: bool = True, **options) -> None:
+    """Foreground server for the command line; Ctrl-C or SIGTERM stops it. Its first line on stdout
+    names the URL it serves (`wangxun demo` reads it to learn a port picked with --port 0)."""
+    import signal
+
+    site = start(host, port, log_requests=log_requests, **options)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(f"{READY_PREFIX}{site.url}/  (Ctrl-C 停止)", flush=True)
     try:
         while site._thread.is_alive():
             site._thread.join(timeout=1)
@@ -116,6 +120,14 @@ def serve_forever(host: str, port: int, **options) -> None:
         pass
     finally:
         site.stop()
+
+
+READY_PREFIX = "示例网络 sample site: "
+
+
+def _stop_on_sigterm(_signum, _frame) -> None:
+    """SIGTERM (the demo stopping its child) ends serve_forever's wait the way Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def page_path(post: dict[str, Any]) -> str:

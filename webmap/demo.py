@@ -8,14 +8,17 @@ serve the web app on 127.0.0.1 until Ctrl-C.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import threading
 
 import click
 from sqlalchemy import select
 
 from core.cli import load_config
 from core.config import child_environ
+from core.errors import UserError
 
 DEMO_USERS = (  # username, role, display name, grid codes
     ("admin", "admin", "系统管理员", ()),
@@ -39,15 +42,15 @@ def demo_cmd(ctx, no_crawl, no_serve):
     counts = load_sample(cfg)
     click.echo("示例辖区 sample district: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     _ensure_users(cfg)
-    site = _start_sample_site(cfg)
-    if not no_crawl:
-        _crawl_all(cfg, site.url)
-    _enforcement_loop(cfg)
-    if no_serve:
-        site.stop()
-        return
-    scheduler = _start_scheduler(cfg, site.url)
-    try:
+    site = SampleSiteProcess.start(cfg)
+    scheduler = None
+    try:  # whatever happens (Ctrl-C during the first crawl included), no child outlives the demo
+        if not no_crawl:
+            _crawl_all(cfg, site.url)
+        _enforcement_loop(cfg)
+        if no_serve:
+            return
+        scheduler = _start_scheduler(cfg, site.url)
         _serve(cfg)
     finally:
         if scheduler is not None:
@@ -67,13 +70,43 @@ def _ensure_users(cfg) -> None:
                 users.create_user(s, username, password, role, name, tree.leaves_for_codes(s, grids))
 
 
-def _start_sample_site(cfg):
-    from samplesite.server import start
+class SampleSiteProcess:
+    """The bundled sample network in its own process (`python -m samplesite`). It is a development
+    fixture: the product never imports it, so the demo runs it the way a user would."""
 
-    ss = cfg.samplesite
-    site = start(ss.host, ss.port, rate_limit=ss.rate_limit_per_s, captcha_after=ss.captcha_after)
-    click.echo(f"示例公网站点 sample public network: {site.url}/")
-    return site
+    def __init__(self, proc: subprocess.Popen, url: str):
+        self.proc = proc
+        self.url = url
+
+    @classmethod
+    def start(cls, cfg) -> SampleSiteProcess:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "samplesite", "--quiet"],
+            env=child_environ(cfg),
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        # Its first line names the URL once it listens; EOF means it exited (its one-line error,
+        # such as a port in use, went to the terminal on stderr).
+        first = proc.stdout.readline()
+        match = re.search(r"(https?://\S+?)/?\s", first)
+        if match is None:
+            proc.wait(timeout=30)
+            raise UserError(f"the sample site did not start (exit code {proc.returncode})")
+        # Nothing more is read from its stdout; drain it so the child never blocks on a full pipe.
+        threading.Thread(target=proc.stdout.read, name="samplesite-stdout", daemon=True).start()
+        click.echo(f"示例公网站点 sample public network: {match.group(1)}/")
+        return cls(proc, match.group(1))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def _crawl_all(cfg, site_url: str) -> None:
