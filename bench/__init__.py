@@ -1,1 +1,1 @@
-"""Benchmarks: `.venv/bin/python -m bench.<name>` (add --full for the issue's sizes)."""
+"""Benchmarks: `.venv/bin/python -m bench.<name>` (add --full for the full target sizes)."""

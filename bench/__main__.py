@@ -1,5 +1,5 @@
 """Run every benchmark at its default (quick) size, one after another, each in its own process:
-`.venv/bin/python -m bench` (what `make bench` does). Pass --full to use the issues' full sizes."""
+`.venv/bin/python -m bench` (what `make bench` does). Pass --full to use the full target sizes."""
 
 from __future__ import annotations
 

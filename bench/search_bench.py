@@ -2,12 +2,12 @@
 when --es-url is given) over generated Chinese hits.
 
     .venv/bin/python -m bench.search_bench            # 100,000 hits (a few minutes)
-    .venv/bin/python -m bench.search_bench --full     # 1,000,000 hits (the issue's size)
+    .venv/bin/python -m bench.search_bench --full     # 1,000,000 hits (the target size)
     .venv/bin/python -m bench.search_bench --es-url http://127.0.0.1:9200
 
 Figures: indexing hits/s (reindex from the database, and the outbox drain path), analysis alone
 (the baseline: what indexing would cost with a free index), and p50/p95 of keyword + one filter +
-highlight queries, without and with facets. Targets from the issue: ≥ 5,000 hits/s, p95 < 100 ms.
+highlight queries, without and with facets. Targets: ≥ 5,000 hits/s, p95 < 100 ms.
 """
 
 from __future__ import annotations
