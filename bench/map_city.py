@@ -27,16 +27,8 @@ from pathlib import Path
 
 from bench.map_world import PASSWORD, build_world
 from core import config, db
+from core.chromium import BROWSER_ARGS
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -70,7 +62,7 @@ def city_tti(cfg, runs: int, cluster_above: int) -> list[dict]:
     out = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=list(BROWSER_ARGS))
             for _ in range(runs):
                 ctx = browser.new_context(viewport={"width": 1400, "height": 900})
                 page = ctx.new_page()

@@ -8,18 +8,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from core.chromium import BROWSER_ARGS
 from core.config import Config
 from core.vocabulary import HIT_LABEL_CHARGE, name
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 _env = Environment(loader=PackageLoader("evidence", "templates"), autoescape=select_autoescape(["html"]))
 
 
@@ -91,7 +83,7 @@ def print_pdf(cfg: Config, html_path: Path, pdf_path: Path) -> str | None:
     timeout_ms = float(cfg.evidence.pdf_timeout_s) * 1000
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS, timeout=timeout_ms)
+            browser = pw.chromium.launch(executable_path=str(chromium), args=list(BROWSER_ARGS), timeout=timeout_ms)
             try:
                 page = browser.new_page()
                 page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)

@@ -8,20 +8,12 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from core import db
+from core.chromium import BROWSER_ARGS
 from core.models import Attachment, AuditLog, Clue, Inspection
 from tests.conftest import CHROMIUM
 from tests.jobs.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 TIMEOUT_MS = 30_000
 
 
@@ -39,7 +31,7 @@ def live(app):
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(BROWSER_ARGS))
         yield b
         b.close()
 

@@ -8,20 +8,12 @@ import threading
 
 import pytest
 
+from core.chromium import BROWSER_ARGS
 from tests.conftest import CHROMIUM
 from tests.webmap.conftest import PASSWORD
 from webmap import create_app
 
 pytestmark = pytest.mark.browser
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -44,7 +36,7 @@ def server(cfg, users_world):
 def page():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(BROWSER_ARGS))
         pg = browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))

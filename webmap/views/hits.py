@@ -11,7 +11,6 @@ import shutil
 
 from flask import (
     Blueprint,
-    Response,
     after_this_request,
     flash,
     g,
@@ -30,7 +29,7 @@ from webmap.dbsession import get_session
 from webmap.services import clues as clue_service
 from webmap.services import exports
 from webmap.services import hits as svc
-from webmap.views import params, steps
+from webmap.views import downloads, params, steps
 from webmap.views.loaders import load_hit
 from webmap.views.urls import static_url
 
@@ -166,6 +165,4 @@ def export(fmt: str):
     records = svc.records_for_filters(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
     out = exports.render("hits", records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
     audit.record("export", "hits", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
-    return Response(
-        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
-    )
+    return downloads.attachment(out)

@@ -19,6 +19,7 @@ from webmap import audit, zones
 from webmap.auth import login_required
 from webmap.dbsession import get_session
 from webmap.services import search as svc
+from webmap.views import downloads
 
 bp = Blueprint("search", __name__)
 
@@ -55,12 +56,4 @@ def export(fmt: str):
         flash(str(exc), "error")
         return redirect(url_for("search.index", **request.args))
     audit.record("export", "search", None, format=fmt, count=out.count, query=p["q"], filters=p["filters"])
-    return _download(out)
-
-
-def _download(out):
-    from flask import Response
-
-    return Response(
-        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
-    )
+    return downloads.attachment(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -15,7 +15,7 @@ from webmap.auth import current_user, login_required
 from webmap.dbsession import get_session
 from webmap.services import exports
 from webmap.services import venues as venue_service
-from webmap.views import params
+from webmap.views import downloads, params
 from webmap.views.loaders import load_venue
 
 bp = Blueprint("venues", __name__)
@@ -74,6 +74,4 @@ def export(fmt: str):
     records = exports.venue_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
     out = exports.render("venues", records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
     audit.record("export", "venues", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
-    return Response(
-        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'attachment; filename="{out.filename}"'}
-    )
+    return downloads.attachment(out)
