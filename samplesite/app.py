@@ -8,30 +8,20 @@ client searched too often. Admin paths are exempt from all of it so tests can al
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from markupsafe import Markup
 
-from samplesite.content import ContentStore
-from samplesite.throttle import RequestStats, Throttle
+from samplesite import views_admin, views_misc, views_shop, views_sogou, views_wechat
+from samplesite.state import SiteState, site_state
+from samplesite.views_sogou import redirect_to_antispider
 
 # Paths that count toward the Sogou captcha: searching and following result links.
 CAPTCHA_PREFIXES = ("/weixin", "/link")
 ADMIN_PREFIX = "/__admin__"
 
 
-@dataclass
-class SiteState:
-    store: ContentStore
-    throttle: Throttle = field(default_factory=Throttle)
-    stats: RequestStats = field(default_factory=RequestStats)
-    latency_ms: int = 0
-
-
 def create_app(state: SiteState) -> Flask:
-    from samplesite import views_admin, views_misc, views_shop, views_sogou, views_wechat
-
     app = Flask(__name__, template_folder="templates")
     app.extensions["samplesite"] = state
     app.jinja_env.filters["wx_js"] = wx_js_string
@@ -41,10 +31,6 @@ def create_app(state: SiteState) -> Flask:
     app.before_request(_before)
     app.after_request(_after)
     return app
-
-
-def site_state() -> SiteState:
-    return current_app.extensions["samplesite"]
 
 
 def wx_js_string(value: str) -> Markup:
@@ -74,8 +60,6 @@ def _before():
     if state.throttle.over_rate_limit(client):
         return _too_many_requests()
     if request.path.startswith(CAPTCHA_PREFIXES) and state.throttle.needs_captcha(client):
-        from samplesite.views_sogou import redirect_to_antispider
-
         return redirect_to_antispider()
     return None
 

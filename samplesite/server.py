@@ -16,8 +16,9 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from core.errors import UserError
-from samplesite.app import SiteState, create_app
+from samplesite.app import create_app
 from samplesite.content import ContentStore, public
+from samplesite.state import SiteState
 from samplesite.throttle import Throttle
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, request
 
-from samplesite.app import site_state
 from samplesite.content import public
+from samplesite.state import site_state
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin__")
 

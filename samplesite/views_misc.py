@@ -6,7 +6,7 @@ import base64
 
 from flask import Blueprint, Response, render_template
 
-from samplesite.app import site_state
+from samplesite.state import site_state
 
 bp = Blueprint("misc", __name__)
 # Crawlers must not fetch anything under this prefix; tests check the statistics for it.

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request
 
-from samplesite.app import site_state
 from samplesite.content import paragraphs, summary
+from samplesite.state import site_state
 
 bp = Blueprint("shop", __name__)
 SHOP_PAGE_SIZE = 20

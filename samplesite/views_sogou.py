@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, abort, redirect, render_template, request
 from markupsafe import Markup, escape
 
-from samplesite.app import site_state
+from samplesite.state import site_state
 
 bp = Blueprint("sogou", __name__)
 PAGE_SIZE = 10

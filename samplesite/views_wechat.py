@@ -9,8 +9,8 @@ import math
 
 from flask import Blueprint, abort, render_template, request, url_for
 
-from samplesite.app import site_state
 from samplesite.content import paragraphs, summary
+from samplesite.state import site_state
 
 bp = Blueprint("wechat", __name__)
 PROFILE_PAGE_SIZE = 10
