@@ -82,8 +82,7 @@ def app(cfg):
 @pytest.fixture
 def world(cfg):
     """Two grids in two streets, a venue in the first, a hit at that venue; users of every role."""
-    from core.models import Hit, Inspector
-    from tests.helpers import make_grid, make_user, make_venue
+    from tests.helpers import make_grid, make_hit, make_inspector, make_user, make_venue
 
     with db.session_scope(cfg) as s:
         st1 = make_grid(s, code="320508001", name="平江街道", level="street", bounds=(120.60, 31.30, 120.62, 31.32))
@@ -98,25 +97,13 @@ def world(cfg):
             ("gm_other", "grid_manager", [other]),
         ):
             make_user(s, username, role=role, password=PASSWORD, grids=grids)
-        hits = []
-        for n, title in enumerate(["平江路低价港澳游 无需资质", "盗版教辅 低价批发"]):
-            hit = Hit(
-                url=f"https://mp.weixin.qq.com/s/test{n}",
-                source="wechat-demo",
-                platform="wechat",
-                title=title,
-                text=title,
-                labels=["unlicensed_travel"],
-                score=0.9,
-                lon=120.61,
-                lat=31.31,
-                venue_id=venue.id if n == 0 else None,
-            )
-            s.add(hit)
-            hits.append(hit)
+        hits = [
+            # No grid: confirming one routes it by its location (the grid around its point).
+            make_hit(s, None, venue if n == 0 else None, title, 120.61, 31.31, text=title, source="wechat-demo")
+            for n, title in enumerate(["平江路低价港澳游 无需资质", "盗版教辅 低价批发"])
+        ]
         for n in range(3):
-            s.add(Inspector(name=f"执法员{n}", badge_no=f"3205080{n:02d}"))
-        s.flush()
+            make_inspector(s, name=f"执法员{n}", badge_no=f"3205080{n:02d}")
         return {"own": own.id, "other": other.id, "venue": venue.id, "hit": hits[0].id, "hit2": hits[1].id}
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from core import db
 from core.models import Inspector
-from tests.helpers import make_grid, make_venue
+from tests.helpers import make_grid, make_inspector, make_venue
 from tests.jobs.conftest import job_config
 
 
@@ -18,7 +18,8 @@ def cli_cfg(tmp_path, monkeypatch):
         grid = make_grid(s)
         for _ in range(5):
             make_venue(s, grid=grid, risk_grade="D")
-        s.add_all([Inspector(name="甲", badge_no="A1"), Inspector(name="乙", badge_no="A2")])
+        make_inspector(s, name="甲", badge_no="A1")
+        make_inspector(s, name="乙", badge_no="A2")
     return cfg
 
 

@@ -4,13 +4,14 @@ import threading
 import time
 
 import pytest
-from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from sqlalchemy import select
 
 from core import db
 from core.errors import UserError
 from core.models import JobRun
 from jobs import control, scheduler, tasks
+from tests.helpers import make_job_run
 from tests.jobs.conftest import WAIT_S, Gate, job_config
 
 GRADING = {"id": "grading", "task": "grade_venues", "cron": "30 2 * * *"}
@@ -63,10 +64,16 @@ def test_a_job_never_overlaps_itself(tmp_path, started, monkeypatch):
     monkeypatch.setitem(tasks.TASKS, "gate", gate)
     cfg = job_config(tmp_path, [{"id": "slow", "task": "gate", "interval_hours": 24}])
     sched, _ = started(cfg)
+    submitted = _on(sched, EVENT_JOB_SUBMITTED, "slow")
     refused = _on(sched, EVENT_JOB_MAX_INSTANCES, "slow")
     done = _on(sched, EVENT_JOB_EXECUTED, "slow")
     control.run_now(cfg, "slow")
     assert gate.started.wait(WAIT_S), "the job never started"
+    # After handing a due job to its executor the scheduler writes the job's next run time (from the
+    # trigger) back to the store, and only then reports the submission. The job's thread can start
+    # before that write, so a run-now stored in between would be overwritten and never tried: wait for
+    # the report before asking again.
+    assert submitted.wait(WAIT_S), "the scheduler never reported the first submission"
     control.run_now(cfg, "slow")  # fired again while the first run is still going
     assert refused.wait(WAIT_S), "the scheduler never tried the second run"
     gate.release.set()
@@ -115,7 +122,7 @@ def test_only_one_scheduler_per_data_directory(tmp_path):
 def test_serve_runs_until_stopped_and_marks_dead_runs(tmp_path):
     cfg = job_config(tmp_path, [GRADING])
     with db.session_scope(cfg) as s:  # a run whose process died (above Linux's PID_MAX_LIMIT, so never alive)
-        s.add(JobRun(job_id="grading", status="running", detail={"pid": 2**22 + 12345}))
+        make_job_run(s, "grading", task="grade_venues", pid=2**22 + 12345)
     stop = threading.Event()
     thread = threading.Thread(target=scheduler.serve, args=(cfg, stop))
     thread.start()

@@ -3,9 +3,9 @@
 from sqlalchemy import select
 
 from core import db
-from core.models import Inspector, JobRun, SpotCheckDraw, VenueGrade
+from core.models import JobRun, SpotCheckDraw, VenueGrade
 from jobs import runner, tasks
-from tests.helpers import make_grid, make_venue
+from tests.helpers import make_grid, make_inspector, make_job_run, make_venue
 from tests.jobs.conftest import job_config
 
 
@@ -52,8 +52,8 @@ def test_grading_and_draw_tasks(tmp_path):
         grid = make_grid(s)
         for _ in range(12):
             make_venue(s, grid=grid, category="歌舞娱乐")
-        for n in range(4):
-            s.add(Inspector(name=f"执法员{n}", badge_no=f"B{n}"))
+        for _ in range(4):
+            make_inspector(s)
     graded = _run(cfg, "grade_venues", as_of="2026-06-30")
     assert graded.status == "ok" and sum(graded.detail["grades"].values()) == 12
     drawn = _run(cfg, "run_draw", seed="fixed", publish=True)
@@ -87,14 +87,13 @@ def test_unknown_task_is_a_recorded_failure(tmp_path):
 
 
 def test_alert_check_counts_new_alerts(tmp_path):
-    from core.models import SavedSearch
-    from tests.helpers import make_hit, make_user
+    from tests.helpers import make_hit, make_saved_search, make_user
 
     cfg = job_config(tmp_path, [])
     assert _run(cfg, "check_alerts").hits == 0
     with db.session_scope(cfg) as s:
         user = make_user(s, role="patrol")
-        s.add(SavedSearch(user_id=user.id, name="港澳游", query="港澳游"))
+        make_saved_search(s, user, "港澳游")
         make_hit(s, title="低价港澳游 无需资质", text="低价港澳游，随时出发")
     run = _run(cfg, "check_alerts")
     assert run.status == "ok" and run.hits == run.detail["alerts"] == 1, run.error
@@ -106,8 +105,8 @@ def test_a_job_running_in_another_live_process_is_skipped(tmp_path, monkeypatch)
     monkeypatch.setitem(tasks.TASKS, "fine", lambda cfg: tasks.TaskResult(pages=1))
     cfg = job_config(tmp_path, [])
     with db.session_scope(cfg) as s:  # a `wangxun run` by hand still going (this test process is alive)
-        s.add(JobRun(job_id="crawl:x", status="running", detail={"pid": os.getpid()}))
-        s.add(JobRun(job_id="crawl:y", status="running", detail={"pid": 2**22 + 7}))  # a dead process
+        make_job_run(s, "crawl:x", pid=os.getpid())
+        make_job_run(s, "crawl:y", pid=2**22 + 7)  # a dead process
     skipped = runner.run_recorded(cfg, "crawl:x", "fine", {})
     ran = runner.run_recorded(cfg, "crawl:y", "fine", {})
     with db.session_scope(cfg) as s:

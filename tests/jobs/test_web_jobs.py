@@ -1,13 +1,24 @@
 """The admin jobs page (pause, resume, run now without a scheduler in the web process) and draw pages."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core import db
-from core.models import AuditLog, JobRun
+from core.models import AuditLog
 from jobs import control, scheduler
+from tests.helpers import make_job_run
 from tests.jobs.conftest import job_config, logged_in
+
+# The moment pause, resume and run-now see as "now" (jobs.control reads the clock once per action).
+CLOCK = dt.datetime(2026, 7, 1, 14, 5, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+class _PinnedClock(dt.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return CLOCK.astimezone(tz) if tz is not None else CLOCK.replace(tzinfo=None)
 
 
 def test_jobs_page_lists_and_steers_stored_jobs(tmp_path, monkeypatch, world, cfg, app):
@@ -16,7 +27,8 @@ def test_jobs_page_lists_and_steers_stored_jobs(tmp_path, monkeypatch, world, cf
     sched, _ = scheduler.start(jobs_cfg)  # stores the configured jobs, as `wangxun jobs` would
     sched.shutdown(wait=True)
     with db.session_scope(cfg) as s:
-        s.add(JobRun(job_id="grading", status="failed", error="ValueError: 测试错误", ended_at=dt.datetime(2026, 1, 1)))
+        make_job_run(s, "grading", status="failed", error="ValueError: 测试错误", ended_at=dt.datetime(2026, 1, 1))
+    monkeypatch.setattr(control, "datetime", _PinnedClock)
     admin, patrol = logged_in(app, "admin"), logged_in(app, "patrol")
     assert patrol.get("/admin/jobs").status_code == 403
     page = admin.get("/admin/jobs")
@@ -28,10 +40,11 @@ def test_jobs_page_lists_and_steers_stored_jobs(tmp_path, monkeypatch, world, cf
     assert "已暂停" in admin.get("/admin/jobs").text
     admin.post("/admin/jobs/resume", data={"csrf_token": admin.csrf, "job_id": "grading"})
     resumed = control.list_jobs(cfg)[0].next_run_time
-    assert resumed is not None and (resumed.hour, resumed.minute) == (2, 30)
+    assert resumed == dt.datetime(2026, 7, 2, 2, 30, tzinfo=CLOCK.tzinfo)  # the cron's next fire after CLOCK
     resp = admin.post("/admin/jobs/run", json={"job_id": "grading"}, headers={"X-CSRFToken": admin.csrf})
     asked = dt.datetime.fromisoformat(resp.get_json()["next_run_time"])
-    assert asked <= dt.datetime.now(asked.tzinfo)  # due now: the scheduler process runs it at its next wake-up
+    # Run-now stores "due at CLOCK": the scheduler process runs it at its next wake-up.
+    assert asked == CLOCK and control.list_jobs(cfg)[0].next_run_time == CLOCK
     assert (
         admin.post("/admin/jobs/run", json={"job_id": "nope"}, headers={"X-CSRFToken": admin.csrf}).status_code == 404
     )
