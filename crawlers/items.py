@@ -1,4 +1,5 @@
-"""What a spider hands to the pipeline: one page, parsed, with the fetch that produced it."""
+"""What the spider hands to the page store (crawlers.store): one page, parsed, with the fetch that
+produced it."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ class PageItem:
     platform: str
     kind: str
     parsed: Any  # crawlers.parsers.ParsedPage
-    fetch: FetchRecord | None  # the exchange that showed this content (None: the page worker has it)
-    frontier_fp: str = ""  # journal entry to close once this item is committed
-    last_of_response: bool = True  # only the last item of a response closes its journal entry
+    fetch: FetchRecord  # the exchange that showed this content
+    journal_fp: str = ""  # the journal entry of the request this page came from
     depth: int = 0
     detection: dict | None = None  # set when classified in the spider (rendered pages)
-    journal: str = ""  # set by the pipeline: the worker writes frontier_fp's done line after committing
+    # The journal the page worker writes journal_fp's done line to, right after the commit; "" when this
+    # page does not close the entry (a listing's items but the last, a request that was not journaled).
+    journal: str = ""
 
 
 def fetch_record(response, text: str, screenshot: bytes | None = None) -> FetchRecord:
@@ -30,7 +32,7 @@ def fetch_record(response, text: str, screenshot: bytes | None = None) -> FetchR
 
 def fetch_fields(response) -> dict[str, Any]:
     """Everything of a FetchRecord but the body, text and screenshot: what a page worker needs to
-    build the record itself beside the body it was sent (crawlers.worker.parse_and_store)."""
+    build the record itself beside the body it was sent (crawlers.store.store_parsed)."""
     import datetime as dt
 
     request = response.request

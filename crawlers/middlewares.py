@@ -1,7 +1,8 @@
-"""Scrapy plumbing for the frontier journal, politeness and browser-context recycling.
+"""Scrapy plumbing for the frontier journal (scheduling), politeness and browser-context recycling.
 
 Everything reads its shared state from the spider (`spider.frontier`, `spider.pauses`,
-`spider.contexts`, `spider.budget`), so one crawl process has one of each.
+`spider.contexts`, `spider.budget`), so one crawl process has one of each. Journal entries are
+opened here (the duplicate filter) and closed only by the page store (crawlers.store).
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.dupefilters import BaseDupeFilter
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.utils.defer import deferred_from_coro
 
+from crawlers.request_meta import BUDGETED, CRAWL_SPEC, JOURNAL_FP, SENT_AT
+
 
 class JournalDupeFilter(BaseDupeFilter):
     """Scrapy's duplicate filter, backed by the frontier journal so it survives a kill.
 
     A request passing the filter is written to the journal (that is the moment it is scheduled).
-    Redirect targets inherit the journal entry of the request they came from (`wx_fp`), so the
-    entry closes when the page it led to is handled."""
+    Redirect targets inherit the journal entry of the request they came from (JOURNAL_FP), so the
+    entry closes when the page it led to is handled; a redirect this run already followed is dropped,
+    and the page store closes its entry (the request_dropped signal)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -38,69 +41,20 @@ class JournalDupeFilter(BaseDupeFilter):
     def request_seen(self, request: Request) -> bool:
         frontier = self.crawler.spider.frontier
         fp = self.fingerprinter.fingerprint(request).hex()
-        if "wx_fp" in request.meta:  # a redirect of a journaled request
+        if JOURNAL_FP in request.meta:  # a redirect of a journaled request
             if fp in frontier.seen or fp in self.derived:
                 return True
             self.derived.add(fp)
             return False
-        spec = {**request.meta.get("wx", {}), "url": request.url}
+        spec = {**request.meta.get(CRAWL_SPEC, {}), "url": request.url}
         if not frontier.enqueued(fp, spec):
             return True
-        request.meta["wx_fp"] = fp
+        request.meta[JOURNAL_FP] = fp
         return False
 
     def log(self, request: Request, spider=None) -> None:
         """Scrapy calls this for each filtered request; counted as its own filter counts them."""
         self.crawler.stats.inc_value("dupefilter/filtered")
-
-
-class FrontierSpiderMiddleware:
-    """Closes a response's journal entry once its callback is done, unless items will close it
-    after they are committed (the pipeline does that) or the callback asked for it again."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def request_dropped(self, request, spider=None):
-        # A redirect that led to a page this run already has: the original request is finished.
-        if "wx_fp" in request.meta:
-            self.crawler.spider.frontier.done(request.meta["wx_fp"], request.url)
-
-    async def process_spider_output_async(self, response, result, spider=None):
-        pending = {"items": False, "again": False}
-        async for out in result:
-            self._note(response, out, pending)
-            yield out
-        self._finish(response, pending)
-
-    def process_spider_output(self, response, result, spider=None):
-        pending = {"items": False, "again": False}
-        for out in result:
-            self._note(response, out, pending)
-            yield out
-        self._finish(response, pending)
-
-    @staticmethod
-    def _note(response, out, pending) -> None:
-        if isinstance(out, Request):
-            if out.meta.get("wx_fp") and out.meta.get("wx_fp") == response.meta.get("wx_fp"):
-                pending["again"] = True
-        else:
-            pending["items"] = True
-
-    def _finish(self, response, pending) -> None:
-        if (
-            not pending["items"]
-            and not pending["again"]
-            and response.meta.get("wx_fp")
-            and not response.meta.get("wx_unfinished")
-        ):  # a page the worker failed to store
-            self.crawler.spider.frontier.done(response.meta["wx_fp"], response.url)
 
 
 class PoliteDownloaderMiddleware:
@@ -124,10 +78,10 @@ class PoliteDownloaderMiddleware:
         spider = self.crawler.spider
         domain = urlsplit(request.url).hostname or ""
         await spider.pauses.wait(domain)
-        if not request.meta.get("wx_budgeted"):
+        if not request.meta.get(BUDGETED):
             self._take_budget(spider, request, domain)
-            request.meta["wx_budgeted"] = True
-        request.meta["wx_sent"] = time.monotonic()
+            request.meta[BUDGETED] = True
+        request.meta[SENT_AT] = time.monotonic()
         return None
 
     def _take_budget(self, spider, request, domain: str) -> None:
@@ -137,7 +91,7 @@ class PoliteDownloaderMiddleware:
             self._close("budget")
             raise IgnoreRequest(f"page budget of {domain} spent")
         self.requests_by_domain[domain] = used + 1
-        account = request.meta.get("wx", {}).get("account")
+        account = request.meta.get(CRAWL_SPEC, {}).get("account")
         if account and spider.source.account_budget:
             key = f"{spider.source.platform}:{account}"
             if not spider.budget.take(key, spider.source.account_budget):
@@ -208,7 +162,7 @@ class ContextRotator:
     async def page_done(self, page) -> None:
         """Close the page and, if it was the last one of a retired context, the context too."""
         context = page.context
-        name = getattr(page, "_wx_context", None)  # set by RenderMiddleware when the page came back
+        name = getattr(page, "_crawl_context", None)  # set by RenderMiddleware when the page came back
         if not page.is_closed():
             await page.close()
         if name not in self.assigned:
@@ -241,7 +195,7 @@ class RenderMiddleware:
     def process_response(self, request, response, spider=None):
         page = request.meta.get("playwright_page")
         if page is not None:
-            page._wx_context = request.meta.get("playwright_context")
+            page._crawl_context = request.meta.get("playwright_context")
             if response.status >= 300 and response.status not in request.meta.get("handle_httpstatus_list", ()):
                 # Retried or filtered as an HTTP error: the callback will not see this page.
                 request.meta.pop("playwright_page", None)
@@ -251,6 +205,6 @@ class RenderMiddleware:
     def process_exception(self, request, exception, spider=None):
         page = request.meta.pop("playwright_page", None)
         if page is not None:
-            page._wx_context = request.meta.get("playwright_context")
+            page._crawl_context = request.meta.get("playwright_context")
             asyncio.ensure_future(self.crawler.spider.contexts.page_done(page))
         return None

@@ -13,6 +13,7 @@ from core.config import Config
 from crawlers.frontier import Frontier
 from crawlers.politeness import AccountBudget, DomainPauses
 from crawlers.sources import Source, get_source, start_urls
+from crawlers.store import PAGES_STAT, SKIPPED_STAT, Outcome
 from crawlers.worker import PageWorker
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class _progress:
         self.loop.start(0.5, now=False)
 
     def _update(self):
-        self.bar.update(self.task, completed=int(self.crawler.stats.get_value("wangxun/pages", 0)))
+        self.bar.update(self.task, completed=int(self.crawler.stats.get_value(PAGES_STAT, 0)))
 
     def _stop(self, *args, **kwargs):
         if self.loop is not None and self.loop.running:
@@ -113,18 +114,18 @@ class _progress:
 
 
 def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dict:
-    get = lambda key: int(stats.get(f"wangxun/{key}", 0))  # noqa: E731
+    get = lambda key: int(stats.get(key, 0))  # noqa: E731
     summary = {
         "source": source.name,
-        "pages": get("pages"),
-        "new_versions": get("new_version") + get("hits"),
-        "unchanged": get("unchanged"),
-        "hits": get("hits"),
-        "gone": get("gone"),
-        # A page whose callback raised is an error too (Scrapy counts it apart, as a spider exception).
-        "errors": get("errors") + int(stats.get("spider_exceptions/count", 0)),
-        "captcha": get("captcha"),
-        "skipped": get("skipped"),
+        "pages": get(PAGES_STAT),
+        "new_versions": get(Outcome.NEW_VERSION.stat) + get(Outcome.HIT.stat),
+        "unchanged": get(Outcome.UNCHANGED.stat),
+        "hits": get(Outcome.HIT.stat),
+        "gone": get(Outcome.GONE.stat),
+        # Pages not stored, requests given up, and callbacks that raised (Scrapy counts those apart).
+        "errors": get(Outcome.FAILED.stat) + get("spider_exceptions/count"),
+        "captcha": get("wangxun/captcha"),
+        "skipped": get(SKIPPED_STAT),
         "requests": int(stats.get("downloader/request_count", 0)),
         "elapsed_s": round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
         "state": state,

@@ -44,20 +44,19 @@ def build_settings(cfg: Config, source: Source) -> dict:
         "REDIRECT_MAX_TIMES": c.max_redirects,
         "RETRY_TIMES": c.retry_times,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
-        # Items processed in parallel per response. Scrapy's default (100) starts 100 asyncio workers
-        # for every response; pages yield one item and listings at most a page of them.
+        # Outputs of one callback processed in parallel. Scrapy's default (100) starts 100 asyncio tasks
+        # for every response; callbacks return only requests (pages are stored in the callback), and
+        # scheduling a request never waits.
         "CONCURRENT_ITEMS": 16,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": cfg.core.log_level if cfg.core.log_level != "INFO" else "WARNING",
         "DUPEFILTER_CLASS": "crawlers.middlewares.JournalDupeFilter",
-        "SPIDER_MIDDLEWARES": {"crawlers.middlewares.FrontierSpiderMiddleware": 950},
         "DOWNLOADER_MIDDLEWARES": {
             # After robots.txt (100) and before retry (550): budgets are spent only on requests that go out.
             "crawlers.middlewares.PoliteDownloaderMiddleware": 560,
             "crawlers.middlewares.RenderMiddleware": 950,
         },
-        "ITEM_PIPELINES": {"crawlers.pipelines.StorePipeline": 300},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "WANGXUN_MAX_RETRY_AFTER": float(c.max_retry_after_s),
     }

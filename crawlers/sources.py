@@ -57,6 +57,14 @@ class Source:
         return any(re.search(p, url) for p in self.follow)
 
 
+def is_listing(kind: str, is_item: bool, parsed) -> bool:
+    """A page whose items are followed (or stored as pages) instead of the page itself; asked by the
+    spider and, for the page it stores while parsing, by the page worker. Pages reached as a listing's
+    items are content even when their kind also reads listings (shop_listing parses both a search and
+    an item page)."""
+    return not is_item and (bool(parsed.items) or kind in LISTING_KINDS)
+
+
 _FIELDS = {f.name: f for f in dataclasses.fields(Source)}
 
 

@@ -1,17 +1,16 @@
 """The page workers: helper processes that parse, classify and store pages for the crawl process.
 
 Why a process: Scrapy's engine is single-threaded Python, and parsing (lxml + text cleaning),
-detection and the ORM writes are CPU work too. In one process they take turns on one core; in a
-worker process they run on the second core while the engine keeps downloading. The worker is also
-where the database is written. Two of them by default, so one can parse while the other waits for
-an evidence file's fsync; their write transactions are short (reads, detection and evidence files
-come first) and SQLite's write lock plus the evidence chain's append lock keep them in order.
+detection and the database writes are CPU work too. In one process they take turns on one core; in a
+worker process they run on the second core while the engine keeps downloading. Two of them by
+default, so one can parse while the other waits for an evidence file's fsync. Storing a page, and
+closing its journal entry after the commit, is crawlers.store's; this module is the process around
+it: start-up (state, warm-up), dying with the crawl, and the functions the pool calls.
 
-Crash safety: a worker writes a page's done line to the crawl journal right after the page's
-transaction committed, and nothing else marks it done. If the crawl process is killed, the workers
-see their sockets close (or die with it) and exit; whatever was not committed is fetched again on
-resume. Static content pages are parsed and stored in one call (parse_and_store); rendered pages are
-stored in a second call, after their screenshot. crawlers.procpool is the plumbing.
+If the crawl process is killed, the workers see their sockets close (or die with it) and exit;
+whatever was not committed is fetched again on resume. Static content pages are parsed and stored in
+one call (parse_and_store); rendered pages are stored in a second call, after their screenshot.
+crawlers.procpool is the plumbing.
 
 `[crawl] worker_processes = 0` runs the same functions on a thread of the crawl process instead
 (used by unit tests, and useful where processes are expensive).
@@ -20,11 +19,15 @@ stored in a second call, after their screenshot. crawlers.procpool is the plumbi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from crawlers import store
+from crawlers.store import Outcome
 
 _state: dict = {}
 
@@ -64,72 +67,30 @@ def _detector():
     return _state["detector"]
 
 
-def parse_page(kind: str, url: str, body: bytes, encoding: str | None, selectors: dict | None):
-    from crawlers.parsers import parse
-
-    return parse(kind, url, body, encoding=encoding, selectors=selectors)
+# ---------------------------------------------------------------- what the pool calls
 
 
 def classify(post: dict) -> dict:
     return _detector().classify(post)
 
 
-def store(item) -> str:
-    from sqlalchemy.exc import IntegrityError
-
-    from crawlers.frontier import append_done
-    from crawlers.pipelines import store_page
-
-    for attempt in range(3):
-        try:
-            outcome = store_page(_state["cfg"], _detector(), item)
-            if item.journal:
-                # Straight after the commit, in this process: a kill can hardly fall in between.
-                append_done(item.journal, item.frontier_fp, item.fetch.url)
-            return outcome
-        except IntegrityError:
-            # The other worker stored the same page (one URL reached twice) first; the next attempt
-            # finds it and records this fetch as unchanged or as a new version.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+def store_item(item) -> Outcome:
+    return store.store_item(_state["cfg"], _detector(), item)
 
 
 def parse_and_store(kind: str, url: str, body: bytes, encoding: str | None, selectors: dict | None, spec: dict | None):
     """Parse a page and, when it is content (not a listing, not a captcha wall), store it in the same
     call: one round trip to this process per page instead of two, and the body is sent once.
 
-    `spec` says how to store it (SourceSpider._store_spec); None only parses. Returns the
-    parsed page (without its text when stored: the crawl process needs only links and state) and
-    the store outcome, or None when nothing was stored. A failed store is reported as
-    "error: …", not raised, so the crawl process counts it as the pipeline did."""
-    import dataclasses
-    import logging
+    `spec` says how to store it (crawlers.store.store_parsed); None only parses. Returns the parsed
+    page (without its text when stored: the crawl process needs only links and state) and the store
+    Outcome, or None when nothing was stored."""
+    from crawlers.parsers import parse
 
-    from crawlers.items import PageItem
-    from crawlers.sources import LISTING_KINDS
-    from evidence import FetchRecord
-
-    parsed = parse_page(kind, url, body, encoding, selectors)
-    if spec is None or parsed.state == "captcha" or (not spec["is_item"] and (parsed.items or kind in LISTING_KINDS)):
+    parsed = parse(kind, url, body, encoding=encoding, selectors=selectors)
+    if spec is None or not store.is_content(kind, parsed, spec["is_item"]):
         return parsed, None  # the spider decides what happens to captcha walls and listings
-    fetch = FetchRecord(body=body, text=parsed.text or "", **spec["fetch"])
-    item = PageItem(
-        url=url,
-        source=spec["source"],
-        platform=spec["platform"],
-        kind=kind,
-        parsed=parsed,
-        fetch=fetch,
-        frontier_fp=spec["frontier_fp"],
-        depth=spec["depth"],
-        journal=spec["journal"],
-    )
-    try:
-        outcome = store(item)
-    except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
-        logging.getLogger(__name__).exception("could not store %s", url)
-        outcome = f"error: {type(exc).__name__}: {exc}"
+    outcome = store.store_parsed(_state["cfg"], _detector(), kind, parsed, body, spec)
     return dataclasses.replace(parsed, text="", extra={}, images=[]), outcome
 
 
@@ -162,7 +123,16 @@ class PageWorker:
         else:
             self.pool.submit(warm_up).result()
 
-    async def call(self, fn, *args):
+    async def parse_and_store(self, kind, url, body, encoding, selectors, spec):
+        return await self._call(parse_and_store, kind, url, body, encoding, selectors, spec)
+
+    async def classify(self, post: dict) -> dict:
+        return await self._call(classify, post)
+
+    async def store(self, item) -> Outcome:
+        return await self._call(store_item, item)
+
+    async def _call(self, fn, *args):
         if self.processes > 0:
             return await self.pool.call(fn, *args)
         return await asyncio.wrap_future(self.pool.submit(fn, *args))

@@ -1,9 +1,14 @@
 """The one spider: any source of a known kind, driven by its entry in the sources file.
 
-A response is parsed by its kind's parser (crawlers.parsers). Listing pages (search results, shop
-listings) yield requests for their items and their next page; content pages yield a PageItem for the
-pipeline and requests for links matching the source's `follow` patterns. Captcha pages are never
-content: the domain is paused and the request retried, or the crawl stops after too many in a row.
+A response is parsed by its kind's parser (crawlers.parsers), in a page worker. Listing pages (search
+results, shop listings) return requests for their items and their next page; content pages are
+stored through the page store (crawlers.store) and return requests for links matching the source's
+`follow` patterns. Captcha pages are never content: the domain is paused and the request retried,
+or the crawl stops after too many in a row.
+
+The callback owns each response's journal entry: it ends with the entry closed (stored, or a listing
+handed over), left open on purpose (a failed store, a captcha retry) or, when it raises, left open
+for the next run.
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawlers import worker as tasks
 from crawlers.items import PageItem, fetch_fields, fetch_record
-from crawlers.pipelines import account_for
-from crawlers.sources import LISTING_KINDS, Source
+from crawlers.request_meta import CRAWL_SPEC, JOURNAL_FP, OWN_KEYS, SENT_AT
+from crawlers.sources import LISTING_KINDS, Source, is_listing
 from crawlers.spiders.listing import listing_page
+from crawlers.store import PageStore, post_for
 
 GONE_STATUSES = {404: "removed", 410: "removed"}
 
@@ -41,6 +46,13 @@ class SourceSpider(scrapy.Spider):
         self.frontier = frontier
         self.pauses = pauses
         self.contexts = contexts  # crawlers.middlewares.ContextRotator for rendered sources
+        self.pages: PageStore | None = None  # set with the crawler
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.pages = PageStore(crawler, spider.frontier, spider.worker)
+        return spider
 
     async def start(self):
         # Resuming: the unfinished requests first, then the seeds; seeds the killed run already
@@ -52,9 +64,9 @@ class SourceSpider(scrapy.Spider):
 
     def request(self, spec: dict[str, Any], fp: str = "") -> scrapy.Request:
         """A request from its journal spec; `fp` marks one re-scheduled from an unfinished run."""
-        meta: dict[str, Any] = {"wx": spec, "handle_httpstatus_list": list(GONE_STATUSES)}
+        meta: dict[str, Any] = {CRAWL_SPEC: spec, "handle_httpstatus_list": list(GONE_STATUSES)}
         if fp:
-            meta["wx_fp"] = fp
+            meta[JOURNAL_FP] = fp
         if self.source.render:
             meta.update(playwright=True, playwright_include_page=True)
             wait_for = self.source.render_wait_for
@@ -74,112 +86,116 @@ class SourceSpider(scrapy.Spider):
     async def parse_page(self, response) -> list:
         """A coroutine returning a list, not an async generator: Scrapy then runs the spider
         middlewares over a plain iterable, which cost a tenth of the crawl process's CPU less."""
-        wx = response.meta["wx"]
+        spec = response.meta[CRAWL_SPEC]
         page = response.meta.pop("playwright_page", None)
+        browser = _BrowserPage(page, self.contexts) if page is not None else None
         try:
-            return await self._handle(response, wx, page)
+            return await self._handle(response, spec, browser)
         finally:
-            if page is not None:
-                await self.contexts.page_done(page)
+            if browser is not None:
+                await browser.release()
 
-    async def _handle(self, response, wx: dict, page) -> list:
+    async def _handle(self, response, spec: dict, browser: _BrowserPage | None) -> list:
+        fp = response.meta.get(JOURNAL_FP, "")
         if response.status in GONE_STATUSES:
-            return [self._item(response, wx, _GonePage(GONE_STATUSES[response.status]))]
-        # Parsed in the page worker (another core), while the engine goes on downloading; a static
+            await self.pages.store(self._item(response, spec, _GonePage(GONE_STATUSES[response.status])))
+            return []
+        # Parsed in a page worker (another core), while the engine goes on downloading; a static
         # content page is stored there too, in the same call (a rendered one waits for its screenshot).
-        spec = self._store_spec(response, wx) if page is None else None
-        parsed, stored = await self.worker.call(
-            tasks.parse_and_store,
-            wx["kind"],
+        store_spec = self._store_spec(response, spec, fp) if browser is None else None
+        parsed, outcome = await self.worker.parse_and_store(
+            spec["kind"],
             response.url,
             response.body,
             _declared_encoding(response),
             self.source.selectors or None,
-            spec,
+            store_spec,
         )
         domain = urlsplit(response.url).hostname or ""
         if parsed.state == "captcha":
-            return [self._after_captcha(response, domain)]
+            return [self._after_captcha(response, domain)]  # the entry stays open: asked again
         self.pauses.ok(domain)
-        # Pages reached as a listing's items are content even when their kind also reads listings
-        # (shop_listing parses both a search and an item page).
-        if not _is_item(wx) and (parsed.items or wx["kind"] in LISTING_KINDS):
-            return list(self._listing(response, wx, parsed))
-        if stored is not None:
-            # Stored already: accounted for here instead of yielding an item, whose trip through
-            # Scrapy's middlewares and item pipeline cost more than the bookkeeping itself.
-            item = PageItem(
-                url=response.url,
-                source=self.source.name,
-                platform=self.source.platform,
-                kind=wx["kind"],
-                parsed=parsed,
-                fetch=None,
-                depth=wx.get("depth", 0),
-                frontier_fp=response.meta.get("wx_fp", ""),
-            )
-            if not account_for(self, item, stored):
-                self.logger.warning("not stored: %s (%s)", response.url, stored)
-                response.meta["wx_unfinished"] = True  # its journal entry stays open
-            return list(self._follow(response, wx, parsed))
-        item = self._item(response, wx, parsed)
-        if page is not None and parsed.state == "ok":
-            await self._screenshot_if_hit(item, page)
-        return [item, *self._follow(response, wx, parsed)]
+        if is_listing(spec["kind"], _is_item(spec), parsed):
+            return await self._listing(response, spec, parsed, fp)
+        if outcome is not None:
+            # Stored already, and its entry closed after the commit (or left open if it failed).
+            self.pages.account(outcome, fp, response.url)
+            return list(self._follow(response, spec, parsed))
+        item = self._item(response, spec, parsed)
+        if browser is not None:
+            if parsed.state == "ok":
+                await self._screenshot_if_hit(item, browser.page)
+            await browser.release()  # the store does not need the browser page
+        await self.pages.store(item)
+        return list(self._follow(response, spec, parsed))
 
-    def _store_spec(self, response, wx: dict) -> dict:
-        """What the page worker needs to store this response as a page if it is content."""
-        fp = response.meta.get("wx_fp", "")
+    def _store_spec(self, response, spec: dict, fp: str) -> dict:
+        """What the page worker needs to store this response as a page if it is content
+        (crawlers.store.store_parsed)."""
         return {
-            "is_item": _is_item(wx),
+            # A redirected request (Sogou's /link?url=…) is stored under where it landed.
+            "url": response.url,
+            "is_item": _is_item(spec),
             "source": self.source.name,
             "platform": self.source.platform,
-            "depth": wx.get("depth", 0),
-            "frontier_fp": fp,
-            "journal": str(self.frontier.path) if fp else "",
+            "depth": spec.get("depth", 0),
+            "journal_fp": fp,
+            "journal": self.pages.journal_for(fp),
             "fetch": fetch_fields(response),
         }
 
     async def _screenshot_if_hit(self, item: PageItem, page) -> None:
         """Classify while the browser page is still open; only hits need the (costly) screenshot."""
-        from crawlers.pipelines import post_for
-
-        item.detection = await self.worker.call(tasks.classify, post_for(item))
+        item.detection = await self.worker.classify(post_for(item))
         if item.detection.get("labels"):
             item.fetch.screenshot = await page.screenshot(full_page=True, type="png")
 
     def _after_captcha(self, response, domain: str) -> scrapy.Request:
         self.crawler.stats.inc_value("wangxun/captcha")
-        if not self.pauses.captcha(domain, response.meta.get("wx_sent", 0.0)):
+        if not self.pauses.captcha(domain, response.meta.get(SENT_AT, 0.0)):
             raise CloseSpider("captcha")
         # Ask again for what was asked, not for the captcha page it was redirected to.
         first = (response.meta.get("redirect_urls") or [response.request.url])[0]
-        meta = {k: v for k, v in response.meta.items() if k.startswith(("wx", "playwright", "handle"))}
+        meta = {k: v for k, v in response.meta.items() if k in OWN_KEYS or k.startswith(("playwright", "handle"))}
         meta.pop("playwright_page", None)
         return response.request.replace(url=first, meta=meta, dont_filter=True)
 
-    def _listing(self, response, wx: dict, parsed):
-        src, depth = self.source, wx.get("depth", 0)
+    async def _listing(self, response, spec: dict, parsed, fp: str) -> list:
+        src, depth = self.source, spec.get("depth", 0)
         listing_items = [it for it in parsed.items if it.url]
-        if not src.item_kind:
-            # The listing is the content (a JSON API): store each item as its own page.
-            for i, it in enumerate(listing_items):
-                page = listing_page(it)
-                yield self._item(
-                    response, wx, page, url=urljoin(response.url, it.url), last=i == len(listing_items) - 1
-                )
-        elif depth < src.max_depth:
+        out = []
+        if src.item_kind and depth < src.max_depth:
             for it in listing_items:
                 url = urljoin(response.url, it.url)
                 if not src.follow or src.follows(url):
-                    yield self.request(
-                        {"url": url, "kind": src.item_kind, "depth": depth + 1, "item": 1, "account": it.seller or ""}
+                    out.append(
+                        self.request(
+                            {
+                                "url": url,
+                                "kind": src.item_kind,
+                                "depth": depth + 1,
+                                "item": 1,
+                                "account": it.seller or "",
+                            }
+                        )
                     )
-        if parsed.next_page and wx.get("page", 1) < src.max_list_pages:
-            yield self.request({**wx, "url": urljoin(response.url, parsed.next_page), "page": wx.get("page", 1) + 1})
+        if parsed.next_page and spec.get("page", 1) < src.max_list_pages:
+            out.append(
+                self.request({**spec, "url": urljoin(response.url, parsed.next_page), "page": spec.get("page", 1) + 1})
+            )
+        if src.item_kind:
+            self.pages.close(fp, response.url)
+        else:
+            # The listing is the content (a JSON API): each item is stored as its own page, and the
+            # entry closes once all of them are.
+            pages = [
+                self._item(response, spec, listing_page(it), url=urljoin(response.url, it.url)) for it in listing_items
+            ]
+            await self.pages.store_all(pages, fp, response.url)
+        return out
 
-    def _follow(self, response, wx: dict, parsed):
-        src, depth = self.source, wx.get("depth", 0)
+    def _follow(self, response, spec: dict, parsed):
+        src, depth = self.source, spec.get("depth", 0)
         if depth >= src.max_depth or not src.follow:
             return
         for link in parsed.links:
@@ -191,23 +207,21 @@ class SourceSpider(scrapy.Spider):
                         "kind": src.item_kind or src.kind,
                         "depth": depth + 1,
                         "item": 1,
-                        "account": parsed.account or wx.get("account", ""),
+                        "account": parsed.account or spec.get("account", ""),
                     }
                 )
 
-    def _item(self, response, wx, parsed, url=None, last=True) -> PageItem:
+    def _item(self, response, spec: dict, parsed, url=None) -> PageItem:
         # A redirected request (Sogou's /link?url=…) is stored under where it landed.
-        page_url = url or response.url
         return PageItem(
-            url=page_url,
+            url=url or response.url,
             source=self.source.name,
             platform=self.source.platform,
-            kind=wx["kind"],
+            kind=spec["kind"],
             parsed=parsed,
-            depth=wx.get("depth", 0),
+            depth=spec.get("depth", 0),
             fetch=fetch_record(response, parsed.text or ""),
-            frontier_fp=response.meta.get("wx_fp", ""),
-            last_of_response=last,
+            journal_fp=response.meta.get(JOURNAL_FP, ""),
         )
 
     def on_error(self, failure):
@@ -215,16 +229,28 @@ class SourceSpider(scrapy.Spider):
         page = request.meta.pop("playwright_page", None)
         if page is not None and self.contexts is not None:
             asyncio.ensure_future(self.contexts.page_done(page))
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):  # robots.txt, budgets
-            self.crawler.stats.inc_value("wangxun/skipped")
-        else:
-            self.crawler.stats.inc_value("wangxun/errors")
+        skipped = bool(failure.check(IgnoreRequest) and not failure.check(HttpError))  # robots.txt, budgets
+        if not skipped:
             self.logger.warning("giving up on %s: %s", request.url, failure.getErrorMessage())
-        self.frontier.done(request.meta.get("wx_fp", ""), request.url)
+        self.pages.give_up(request.meta.get(JOURNAL_FP, ""), request.url, skipped)
 
 
 def _is_item(spec: dict) -> bool:
     return bool(spec.get("item"))
+
+
+class _BrowserPage:
+    """A rendered response's browser page, given back once: as soon as the screenshot is taken (the
+    store's round trip does not need it), or when the callback ends."""
+
+    def __init__(self, page, contexts):
+        self.page = page
+        self._contexts = contexts
+
+    async def release(self) -> None:
+        page, self.page = self.page, None
+        if page is not None:
+            await self._contexts.page_done(page)
 
 
 class _GonePage:

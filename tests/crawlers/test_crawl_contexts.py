@@ -18,7 +18,7 @@ class Page:
     """Just what ContextRotator touches of a Playwright page."""
 
     def __init__(self, context, name):
-        self.context, self._wx_context, self._closed = context, name, False
+        self.context, self._crawl_context, self._closed = context, name, False
 
     def is_closed(self):
         return self._closed

@@ -79,11 +79,11 @@ def test_the_journal_dupefilter_schedules_once_and_counts_what_it_filters(tmp_pa
     crawler.stats.open_spider()
     dupefilter = JournalDupeFilter.from_crawler(crawler)
     first, again = (
-        Request("http://127.0.0.1/a", meta={"wx": _spec("http://127.0.0.1/a")}),
+        Request("http://127.0.0.1/a", meta={"crawl_spec": _spec("http://127.0.0.1/a")}),
         Request("http://127.0.0.1/a"),
     )
-    assert dupefilter.request_seen(first) is False and first.meta["wx_fp"]
+    assert dupefilter.request_seen(first) is False and first.meta["journal_fp"]
     assert dupefilter.request_seen(again) is True
     dupefilter.log(again, crawler.spider)  # what Scrapy's scheduler calls for a filtered request
     assert crawler.stats.get_value("dupefilter/filtered") == 1
-    assert first.meta["wx_fp"] in crawler.spider.frontier.pending
+    assert first.meta["journal_fp"] in crawler.spider.frontier.pending

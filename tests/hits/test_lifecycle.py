@@ -15,7 +15,7 @@ from core import db
 from core.errors import UserError
 from core.models import Hit, SearchOutbox, User
 from core.vocabulary import HIT_LABELS, HIT_STATUSES
-from crawlers import pipelines
+from crawlers import store
 from crawlers.items import PageItem
 from crawlers.parsers import ParsedPage
 from detection import Detector
@@ -43,7 +43,7 @@ def _crawled(cfg, n: int) -> int:
         fetched_at_utc=dt.datetime.now(dt.timezone.utc),
     )
     item = PageItem(url=url, source="src", platform="wechat", kind="wechat_article", parsed=parsed, fetch=fetch)
-    assert pipelines.store_page(cfg, Detector.from_config(cfg), item) == "hits"
+    assert store.store_page(cfg, Detector.from_config(cfg), item) is store.Outcome.HIT
     with db.session_scope(cfg) as s:
         return s.scalar(select(Hit.id).where(Hit.url == url))
 
