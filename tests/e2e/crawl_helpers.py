@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from crawlers.summary import parse_summary_line
@@ -50,3 +53,48 @@ def run_crawl(source: str, env: dict[str, str], timeout: float = 240) -> tuple[i
     proc = start_crawl(source, env)
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, parse_summary_line(out), err
+
+
+@dataclasses.dataclass
+class Journal:
+    """What a crawl's journal file says: every scheduled request and how often it was closed."""
+
+    scheduled: dict[str, dict]  # fingerprint → the request's spec
+    done: Counter  # fingerprint → done lines
+
+    @property
+    def open(self) -> set[str]:
+        return set(self.scheduled) - set(self.done)
+
+    def done_of_kind(self, kind: str) -> set[str]:
+        return {fp for fp in self.done if self.scheduled.get(fp, {}).get("kind") == kind}
+
+
+def journal_path(tmp_path: Path, source: str) -> Path:
+    return tmp_path / "var" / "crawl" / source / "journal.jsonl"
+
+
+def read_journal(path: Path) -> Journal:
+    """The journal as a crawl wrote it so far; a line still being written (or cut by a kill) is skipped."""
+    journal = Journal({}, Counter())
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec["op"] == "enq":
+            journal.scheduled[rec["fp"]] = rec["req"]
+        elif rec["op"] == "done":
+            journal.done[rec["fp"]] += 1
+    return journal
+
+
+def assert_closed_exactly_once(path: Path) -> Journal:
+    """Every request the run scheduled was closed (stored, followed or given up), each exactly once."""
+    journal = read_journal(path)
+    assert journal.scheduled and not journal.open, sorted(journal.open)[:5]
+    assert set(journal.done) == set(journal.scheduled)
+    twice = {fp: n for fp, n in journal.done.items() if n != 1}
+    assert not twice, twice
+    return journal

@@ -17,12 +17,22 @@ from sqlalchemy import func, select
 from core import db
 from core.models import Evidence, Hit, Page, PageVersion, SearchOutbox
 from samplesite.server import start
-from tests.e2e.crawl_helpers import crawl_env, e2e_config, run_crawl, start_crawl
+from tests.e2e.crawl_helpers import (
+    assert_closed_exactly_once,
+    crawl_env,
+    e2e_config,
+    journal_path,
+    read_journal,
+    run_crawl,
+    start_crawl,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 KEYWORDS = ("跟团", "盗版")
 RESULTS_PER_KEYWORD = 20  # two Sogou pages of ten (max_list_pages = 2)
 GONE = {"deleted", "violation", "expired", "unavailable"}
+# A sample-site latency no crawl outlasts: set while a crawl runs, every response from then on is held.
+HELD_MS = 900_000
 
 
 def expected_articles(site) -> dict[str, dict]:
@@ -47,6 +57,7 @@ def crawled(site, tmp_path_factory):
     env = crawl_env(tmp, site.url)
     code, summary, err = run_crawl("wechat_e2e", env)
     assert code == 0, err[-3000:]
+    assert_closed_exactly_once(journal_path(tmp, "wechat_e2e"))
     cfg = e2e_config(tmp, site.url)
     yield cfg, env, summary
     db.dispose(cfg)
@@ -109,26 +120,37 @@ def test_listing_api_items_are_stored_as_pages(site, tmp_path):
         urls = set(s.scalars(select(Page.url).where(Page.source == "kongfz_e2e")))
     assert summary["pages"] == len(expected) == len(urls)
     assert all(f"/kongfz/book/{p['account']['id']}/{p['key']}" in " ".join(urls) for p in expected)
+    assert_closed_exactly_once(journal_path(tmp_path, "kongfz_e2e"))  # each listing once, after its items
     db.dispose(cfg)
 
 
 def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
-    # Slow responses so the kill lands mid-crawl without any timing assertion.
+    # Slow responses, so the crawl is still early on when the test sees its first stored articles.
     with start(latency_ms=60) as site:
         env = crawl_env(tmp_path, site.url)
         cfg = e2e_config(tmp_path, site.url)
+        journal = journal_path(tmp_path, "wechat_e2e")
         expected = expected_articles(site)
         proc = start_crawl("wechat_e2e", env)
-        stored = _wait_for_pages(cfg, proc, at_least=8)
+        _wait_for_stored_articles(journal, proc, at_least=8)
+        # From here on the site holds every response, so the crawl cannot get further than the pages
+        # already on their way, however fast or slow this machine is: the kill lands midway.
+        site.state.latency_ms = HELD_MS
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        assert 8 <= stored < len(expected), "the kill must land midway"
+        site.state.latency_ms = 0
+        killed = read_journal(journal)
+        stored = killed.done_of_kind("wechat_article")
+        assert 8 <= len(stored) < len(expected) and killed.open, "the kill must land midway"
         with db.session_scope(cfg) as s:
             committed = set(s.scalars(select(Page.url)))
         code, summary, err = run_crawl("wechat_e2e", env)
         assert code == 0, err[-3000:]
         assert summary["resumed"] is True and summary["state"] == "finished"
         fetched = Counter({path: n for path, n in site.stats()["paths"].items() if path.startswith("/s/")})
+    # Across the kill, every request the run scheduled was closed once: nothing done twice, nothing lost.
+    resumed = assert_closed_exactly_once(journal)
+    assert stored <= resumed.done_of_kind("wechat_article")
     with db.session_scope(cfg) as s:
         pages = Counter(s.scalars(select(Page.url).where(Page.source == "wechat_e2e")))
         per_page = Counter(s.scalars(select(Page.url).join(PageVersion, PageVersion.page_id == Page.id)))
@@ -142,18 +164,15 @@ def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
     db.dispose(cfg)
 
 
-def _wait_for_pages(cfg, proc, at_least: int) -> int:
-    """Poll the store until the running crawl committed `at_least` pages (bounded loop)."""
-    db.upgrade(cfg)
-    for _ in range(1200):
+def _wait_for_stored_articles(journal, proc, at_least: int) -> None:
+    """Poll the running crawl's journal until `at_least` articles are stored and closed (bounded)."""
+    for _ in range(2400):
         if proc.poll() is not None:
             raise AssertionError("crawl ended before it could be killed: " + proc.stderr.read()[-2000:])
-        with db.session_scope(cfg) as s:
-            n = s.scalar(select(func.count(Page.id)))
-        if n >= at_least:
-            return n
+        if len(read_journal(journal).done_of_kind("wechat_article")) >= at_least:
+            return
         time.sleep(0.05)
-    raise AssertionError("crawl stored too few pages")
+    raise AssertionError(f"the crawl closed fewer than {at_least} articles in its journal")
 
 
 @pytest.mark.browser
