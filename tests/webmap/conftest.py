@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from core import db
-from core.models import Clue
-from tests.helpers import make_grid, make_hit, make_inspection, make_user, make_venue
+from tests.helpers import make_clue, make_grid, make_hit, make_inspection, make_user, make_venue
 from webmap import create_app
 
 PASSWORD = "secret-pass"
@@ -69,7 +68,7 @@ class World:
 
 @pytest.fixture
 def users_world(cfg):
-    """Two streets with one grid each, a venue, an inspection, a hit and a clue in each; users admin,
+    """Two streets with one grid each, a venue, an inspection, a hit and its clue in each; users admin,
     patrol, gm_own (zone = the first grid) and gm_other (zone = the second grid)."""
     with db.session_scope(cfg) as s:
         st1 = make_grid(s, code="320508001", name="平江街道", level="street", bounds=(120.60, 31.30, 120.62, 31.32))
@@ -82,9 +81,9 @@ def users_world(cfg):
         make_inspection(s, v2, dt.date(2026, 2, 1))
         h1 = make_hit(s, g1, v1, "平江路低价一日游", 120.611, 31.311)
         h2 = make_hit(s, g2, None, "沧浪盗版教辅", 120.631, 31.311, label="illegal_publication")
-        c1, c2 = Clue(hit_id=h1.id, grid_id=g1.id, status="open"), Clue(hit_id=h2.id, grid_id=g2.id, status="open")
-        s.add_all([c1, c2])
-        s.flush()
+        # Each hit is already a clue (status "clue"), as confirming it leaves it: triage routes on these
+        # hits answer "already a clue" (the access matrix counts that as granted, never 401/403).
+        c1, c2 = make_clue(s, h1), make_clue(s, h2)
         make_user(s, "admin", role="admin", password=PASSWORD)
         make_user(s, "patrol", role="patrol", password=PASSWORD)
         make_user(s, "gm_own", role="grid_manager", password=PASSWORD, grids=[g1])
