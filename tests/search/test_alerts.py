@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from core import db
-from core.models import Alert, AuditLog, SavedSearch
+from core.models import Alert, AuditLog
 from search import alerts
 from tests.conftest import make_config
-from tests.helpers import make_grid, make_hit, make_user
+from tests.helpers import make_grid, make_hit, make_saved_search, make_user
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
@@ -106,17 +106,15 @@ def test_new_matches_become_alerts_and_are_sent(tmp_path, smtp, webhook):
     old = _hit(cfg, "港澳跟团游（旧）")
     with db.session_scope(cfg) as s:
         u = make_user(s, "patrol1")
-        ss = SavedSearch(
-            user_id=u.id,
+        ss_id = make_saved_search(
+            s,
+            u,
+            "跟团 -招聘",
             name="跟团监控",
-            query="跟团 -招聘",
             notify_email="p@example.invalid",
             webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook",
             last_hit_id=old,
-        )
-        s.add(ss)
-        s.flush()
-        ss_id = ss.id
+        ).id
     new = _hit(cfg, "港澳跟团游")
     _hit(cfg, "招聘跟团导游")  # excluded by the query
     _hit(cfg, "盗版书")  # does not match
@@ -134,12 +132,7 @@ def test_failed_delivery_is_recorded_and_retried(tmp_path, webhook):
     db.upgrade(cfg)
     with db.session_scope(cfg) as s:
         u = make_user(s, "patrol2")
-        ss = SavedSearch(
-            user_id=u.id, name="盗版", query="盗版", webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook"
-        )
-        s.add(ss)
-        s.flush()
-        ss_id = ss.id
+        ss_id = make_saved_search(s, u, "盗版", webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook").id
     hit = _hit(cfg, "盗版教材")
     webhook.status = 503
     assert alerts.check_alerts(cfg) == 1
@@ -159,10 +152,7 @@ def test_grid_managers_alerts_stay_in_their_zone(tmp_path):
     with db.session_scope(cfg) as s:
         mine, other = make_grid(s), make_grid(s)
         gm = make_user(s, "gm1", role="grid_manager", grids=[mine])
-        ss = SavedSearch(user_id=gm.id, name="跟团", query="跟团")
-        s.add(ss)
-        s.flush()
-        ss_id, mine_id, other_id = ss.id, mine.id, other.id
+        ss_id, mine_id, other_id = make_saved_search(s, gm, "跟团").id, mine.id, other.id
     inside = _hit(cfg, "跟团游A", grid_id=mine_id)
     _hit(cfg, "跟团游B", grid_id=other_id)
     assert alerts.check_alerts(cfg) == 1
@@ -172,7 +162,7 @@ def test_grid_managers_alerts_stay_in_their_zone(tmp_path):
 def test_a_broken_saved_query_is_audited_not_fatal(cfg):
     with db.session_scope(cfg) as s:
         u = make_user(s, "p3")
-        s.add(SavedSearch(user_id=u.id, name="坏", query="网格:不存在的网格 跟团"))
+        make_saved_search(s, u, "网格:不存在的网格 跟团", name="坏")  # no such grid: fails when it runs
     _hit(cfg, "跟团游")
     assert alerts.check_alerts(cfg) == 0
     with db.session_scope(cfg) as s:
