@@ -67,7 +67,8 @@ def test_deleted_hits_leave_the_index(cfg):
 def test_drain_waits_while_a_reindex_builds(cfg):
     _add_hit(cfg)
     conn = db.raw_connection(cfg)
-    conn.execute("CREATE TABLE search_fts_build (x)")  # what rebuild() creates first
+    # Raw on purpose: a reindex under way in another process, seen as the table rebuild() creates first.
+    conn.execute("CREATE TABLE search_fts_build (x)")
     conn.commit()
     assert outbox.drain(cfg) == 0 and outbox.pending(cfg) > 0
     conn.execute("DROP TABLE search_fts_build")
