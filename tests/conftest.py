@@ -13,6 +13,15 @@ from core import config, db
 TESTS_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = TESTS_DIR.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Tests that run whole crawls (crawl subprocesses against the sample site) carry the `e2e` mark.
+E2E_DIRS = (TESTS_DIR / "e2e",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selection reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.path.is_relative_to(d) for d in E2E_DIRS):
+            item.add_marker(pytest.mark.e2e)
 
 
 def make_config(tmp_path: Path, **overrides):
