@@ -60,10 +60,12 @@ def crawl_env(workdir: Path, sources: Path) -> dict[str, str]:
     return env
 
 
-def start_pipeline_crawl(source: str, env: dict[str, str]) -> subprocess.Popen:
+def start_pipeline_crawl(source: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen:
+    """`python -m crawlers SOURCE` in `cwd`: this checkout's crawler, or (with `cwd` and PYTHONPATH
+    naming another checkout) that checkout's, since both come before the installed packages."""
     return subprocess.Popen(
         [sys.executable, "-m", "crawlers", source],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
