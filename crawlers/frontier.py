@@ -9,7 +9,7 @@ finished, and re-schedules only the unfinished ones.
 One journal per source under `<data_dir>/crawl/<source>/`. It also separates the two kinds of
 "again": a journal whose run did not end is *resumed*; a run that ended leaves a closed journal, and
 the next run starts a fresh one, re-visiting every page to look for changes (incremental crawling
-is the pipeline's job: unchanged content only updates last_seen).
+is the page store's job: unchanged content only updates last_seen).
 
 Lines: {"op": "run", "id", "started"} · {"op": "enq", "fp", "req"} · {"op": "done", "fp", "url"} ·
 {"op": "end", "state"}. A torn last line (killed mid-write) is ignored.
