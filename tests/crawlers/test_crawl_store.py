@@ -230,3 +230,27 @@ def test_an_empty_listing_and_a_request_given_up_are_closed_in_the_crawl_process
     pages.give_up("robots", "https://mp.example/robots", skipped=True)
     assert done_lines(pages) == ["empty", "failed", "robots"] and pages.frontier.pending == {}
     assert pages.stats.get_value("wangxun/errors") == 1 and pages.stats.get_value("wangxun/skipped") == 1
+
+
+def test_only_the_page_store_closes_journal_entries():
+    """The journal's done lines are written in one module: no other crawler module calls
+    Frontier.done/forget or append_done (the duplicate filter only opens entries)."""
+    import ast
+    from pathlib import Path
+
+    import crawlers
+
+    package = Path(crawlers.__file__).parent
+    callers = set()
+    for path in package.rglob("*.py"):
+        if path.name in ("store.py", "frontier.py") or "parsers" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            owner = ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
+            if name == "append_done" or (name in ("done", "forget") and "frontier" in owner):
+                callers.add(f"{path.relative_to(package)}:{node.lineno}")
+    assert not callers, callers
