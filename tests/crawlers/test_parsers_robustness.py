@@ -231,6 +231,53 @@ def test_unknown_declared_encoding_is_ignored():
     assert page.state == "ok" and page.account == "苏州旅游"
 
 
+# What decode.py keeps by hand on top of w3lib, each with the case that made it necessary.
+
+
+@pytest.mark.parametrize("declared", ["gbk", "gb2312", "x-gbk"])
+def test_gbk_declared_with_characters_only_gb18030_has(declared):
+    # Characters GBK lacks (Extension A, a supplementary-plane CJK character, an emoji), which sites
+    # declaring gbk send anyway; x-gbk is a label w3lib does not know, so the bytes decide.
+    body = ARTICLE.format(meta="").replace("旅行社公告", "㐀𠮷旅行社公告").encode("gb18030")
+    page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body, encoding=declared)
+    assert page.title == "㐀𠮷旅行社公告" and page.text.endswith("😀")
+    assert page.extra["encoding"] == "gb18030"
+
+
+def test_a_servers_iso_8859_1_yields_to_the_pages_own_charset():
+    body = ARTICLE.format(meta='<meta charset="gbk">').encode("gb18030")
+    page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body, encoding="ISO-8859-1")
+    assert page.account == "苏州旅游" and page.extra["encoding"] == "gb18030"
+
+
+def test_a_utf8_page_declared_gbk_is_read_as_utf8():
+    body = ARTICLE.format(meta='<meta charset="gbk">').encode("utf-8")
+    for given in (None, "gbk"):
+        page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body, encoding=given)
+        assert page.account == "苏州旅游" and page.extra["encoding"] == "utf-8"
+    # Cut inside a character, as a truncated download is, it is still UTF-8 and not GB18030 mojibake.
+    cut = body[: body.index("全程".encode()) + 1]
+    page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", cut, encoding="gbk")
+    assert page.extra["encoding"] == "utf-8" and page.text.startswith("跟团游 ¥1999 起，")
+
+
+def test_a_truncated_gb18030_page_declared_utf8_keeps_what_arrived():
+    body = ARTICLE.format(meta="").encode("gb18030")
+    cut = body[: body.index("全程".encode("gb18030")) + 1]  # half of 全
+    page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", cut, encoding="utf-8")
+    assert page.extra["encoding"] == "gb18030" and page.text.startswith("跟团游 ¥1999 起，")
+
+
+def test_noise_in_a_small_utf8_page_does_not_turn_it_into_gb18030():
+    # 128 bad bytes outnumber the page's own non-ASCII bytes, but GB18030 cannot read it whole either.
+    body = load("wechat_article_04_expired.html")
+    middle = len(body) // 2
+    page = parse(
+        "wechat_article", "https://mp.weixin.qq.com/s/x", body[:middle] + bytes(range(0x80, 0x100)) + body[middle:]
+    )
+    assert page.state == "expired" and page.extra["encoding"] == "utf-8"
+
+
 def test_mixed_line_endings_become_plain_newlines():
     body = b"<html><body><div id='js_content'><pre>a\r\nb\rc\nd</pre></div></body></html>"
     page = parse("wechat_article", "https://mp.weixin.qq.com/s/x", body)
