@@ -54,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None, config=None) -> Flask:
 
     dbsession.init_app(app)
     _register_blueprints(app)
+    from webmap.auth import init_limiter
+
+    init_limiter(app, cfg)  # after the blueprints: it limits the auth.login view
     _register_template_helpers(app)
     _register_error_pages(app)
 

@@ -1,4 +1,4 @@
-"""Who is asking: the logged-in user, role checks, and password checks with lockout and rate limits.
+"""Who is asking: the logged-in user, role checks, and password checks with lockout and a login rate limit.
 
 A session cookie carries only the user id and is signed with the app's secret key; Flask rejects cookies
 older than PERMANENT_SESSION_LIFETIME, and every request renews it, so idle sessions expire.
@@ -6,14 +6,14 @@ older than PERMANENT_SESSION_LIFETIME, and every request renews it, so idle sess
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import functools
-import threading
 import time
 from dataclasses import dataclass
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from core import users
@@ -103,33 +103,31 @@ class LoginResult:
     status: int = 200
 
 
-class IpRateLimiter:
-    """Sliding one-minute window per IP, in process memory (one app process; behind several workers
-    the per-account lockout in the database still holds)."""
-
-    def __init__(self):
-        self._hits: dict[str, collections.deque] = collections.defaultdict(collections.deque)
-        self._lock = threading.Lock()
-
-    def allow(self, ip: str, limit: int, window_s: float = 60.0) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._hits) > 10_000:  # forget idle addresses so the table cannot grow without end
-                for key in [k for k, v in self._hits.items() if not v or now - v[-1] > window_s]:
-                    del self._hits[key]
-            q = self._hits[ip]
-            while q and now - q[0] > window_s:
-                q.popleft()
-            if len(q) >= limit:
-                return False
-            q.append(now)
-            return True
+LOGIN_RATE_LIMITED = "登录尝试过于频繁，请稍后再试"
 
 
-def authenticate(cfg, limiter: IpRateLimiter, username: str, password: str, ip: str) -> LoginResult:
-    """Check a login; counts failures, locks the account after too many, and limits attempts per IP."""
-    if not limiter.allow(ip or "?", int(cfg.webmap.login_ip_attempts_per_minute)):
-        return LoginResult(None, "登录尝试过于频繁，请稍后再试", 429)
+def init_limiter(app: Flask, cfg) -> Limiter:
+    """Flask-Limiter on POST /login: `[webmap] login_ip_attempts_per_minute` per remote address, any
+    usernames, over a sliding minute. Call it once the blueprints are registered. The per-account
+    lockout (`authenticate`) is separate and lives in the database."""
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        # Given explicitly, memory:// included: Flask-Limiter warns when it has to pick the storage.
+        # memory:// counts per process; several gunicorn workers need a shared one such as redis://.
+        storage_uri=cfg.webmap.rate_limit_storage_uri,
+        strategy="moving-window",
+        key_prefix="wangxun",
+        # If the shared storage goes down, count in this process rather than refuse every login.
+        in_memory_fallback_enabled=True,
+    )
+    limit = limiter.limit(f"{int(cfg.webmap.login_ip_attempts_per_minute)} per minute", methods=["POST"])
+    app.view_functions["auth.login"] = limit(app.view_functions["auth.login"])
+    return limiter
+
+
+def authenticate(cfg, username: str, password: str) -> LoginResult:
+    """Check a login; counts failures and locks the account after too many."""
     s = get_session()
     user = s.scalar(select(User).where(User.username == username.strip()))
     now = utcnow()

@@ -52,6 +52,16 @@ def test_ip_rate_limit(cfg, users_world):
     client = app.test_client()
     codes = [login(client, f"nobody{i}", "x").status_code for i in range(4)]
     assert codes == [200, 200, 200, 429]
+    refused = login(client, "patrol")  # the right password does not get past the limit either
+    assert refused.status_code == 429
+    assert "登录尝试过于频繁，请稍后再试" in refused.text and 'name="password"' in refused.text  # the login page
+    assert client.get("/login").status_code == 200  # only POSTs count
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # another address has its own allowance
+    assert login(other, "patrol").status_code == 302
+    with db.session_scope(cfg) as s:
+        statuses = [a.detail["status"] for a in s.query(AuditLog).filter_by(action="login_failed")]
+    assert statuses.count(429) == 2
 
 
 def test_session_expires(cfg, users_world):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -22,8 +23,7 @@ def login():
     form = LoginForm()
     status, error = 200, None
     if form.validate_on_submit():
-        limiter = current_app.extensions.setdefault("wangxun_login_limiter", auth.IpRateLimiter())
-        result = auth.authenticate(g.cfg, limiter, form.username.data, form.password.data, request.remote_addr)
+        result = auth.authenticate(g.cfg, form.username.data, form.password.data)
         if result.user is not None:
             auth.login_user(result.user)
             audit.record("login", "user", result.user.id)
@@ -31,6 +31,15 @@ def login():
         audit.record("login_failed", "user", None, username=form.username.data[:50], status=result.status)
         status, error = result.status, result.error
     return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def login_rate_limited(exc: RateLimitExceeded):
+    """auth.init_limiter's limit on POST /login: the form again, with the reason, instead of the generic
+    error page."""
+    username = (request.form.get("username") or "")[:50]
+    audit.record("login_failed", "user", None, username=username, status=429)
+    return render_template("auth/login.html", form=LoginForm(), error=auth.LOGIN_RATE_LIMITED), 429
 
 
 @bp.route("/logout", methods=["POST"])
