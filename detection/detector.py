@@ -72,14 +72,14 @@ class Detector:
     def classify(self, post: dict) -> dict:
         """{"labels", "scores", "reasons", "location"} for one post (see README.md for the format)."""
         post = self._trimmed(post)
-        ev = collect(post, self.matcher)
+        signals = collect(post, self.matcher)
         scores = {
-            "unlicensed_travel": travel.score(ev, self.registry, self.library),
-            "illegal_publication": publication.score(ev, self.library),
+            "unlicensed_travel": travel.score(signals, self.registry, self.library),
+            "illegal_publication": publication.score(signals, self.library),
         }
         scores = {label: round(max(0.0, min(1.0, value)), 4) for label, value in scores.items()}
         labels = [label for label in LABELS if scores[label] >= self.thresholds[label]]
-        reasons = [r.as_dict() for r in ev.reasons if r.label in labels or not labels]
+        reasons = [r.as_dict() for r in signals.reasons if r.label in labels or not labels]
         return {"labels": labels, "scores": scores, "reasons": reasons, "location": self.locate(post)}
 
     def locate(self, post: dict) -> dict:

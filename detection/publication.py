@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from detection.keywords import Library
-from detection.signals import Evidence, Span, combine, quote
+from detection.signals import Signals, Span, combine, quote
 
 LABEL = "illegal_publication"
 # Below this many yuan per volume a "complete set" of new books cannot be genuine.
@@ -56,90 +56,90 @@ _COPY_FORMATS = {
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
 
 
-def score(ev: Evidence, library: Library) -> float:
-    """Probability-like score in [0, 1]; adds its reasons to `ev`."""
+def score(signals: Signals, library: Library) -> float:
+    """Probability-like score in [0, 1]; adds its reasons to `signals`."""
     w = {name: c.weight for name, c in library.categories.items()}
-    piracy = ev.offered("piracy")
-    hint = ev.matches("reprint_hint")
-    ebook = ev.matches("ebook_resale")
-    no_isbn = ev.matches("no_isbn")
-    obj = ev.matches("pub_object")
-    sale = _sale(ev)
-    listed = bool(sale) or bool(ev.price)  # a listing's own price field is an offer too
+    piracy = signals.offered("piracy")
+    hint = signals.matches("reprint_hint")
+    ebook = signals.matches("ebook_resale")
+    no_isbn = signals.matches("no_isbn")
+    obj = signals.matches("pub_object")
+    sale = _sale(signals)
+    listed = bool(sale) or bool(signals.price)  # a listing's own price field is an offer too
     positives = []
-    media = ev.has("disc_media") or ev.has("burned")
+    media = signals.has("disc_media") or signals.has("burned")
     if piracy:
         # Without a book, disc or periodical in sight, 高仿 may be a handbag and 打印 a template.
         positives.append(w["piracy"] if (obj or media) else w["piracy"] * 0.5)
-        ev.add(LABEL, "piracy_terms", f"盗版/高仿/翻印说法：{quote(piracy)}", piracy)
+        signals.add(LABEL, "piracy_terms", f"盗版/高仿/翻印说法：{quote(piracy)}", piracy)
     if hint:
         positives.append(w["reprint_hint"])
-        ev.add(LABEL, "reprint_hint", f"影印翻印类说法：{quote(hint)}", hint)
+        signals.add(LABEL, "reprint_hint", f"影印翻印类说法：{quote(hint)}", hint)
     if ebook and obj and sale:
         positives.append(w["ebook_resale"])
-        ev.add(LABEL, "ebook_resale", f"以电子版/网盘形式提供图书：{quote(ebook)}", ebook)
+        signals.add(LABEL, "ebook_resale", f"以电子版/网盘形式提供图书：{quote(ebook)}", ebook)
     if no_isbn:
         positives.append(w["no_isbn"])
-        ev.add(LABEL, "no_isbn", f"无书号刊号或内部资料：{quote(no_isbn)}", no_isbn)
-    positives += _identifier_signals(ev)
-    positives += _disc_signals(ev, w)
-    positives += _cheap_set(ev)
+        signals.add(LABEL, "no_isbn", f"无书号刊号或内部资料：{quote(no_isbn)}", no_isbn)
+    positives += _identifier_signals(signals)
+    positives += _disc_signals(signals, w)
+    positives += _cheap_set(signals)
     if not positives:
         return 0.0
-    compared = _price_comparison(ev)
+    compared = _price_comparison(signals)
     if compared and listed:
         positives.append(0.3)
-        ev.add(LABEL, "price_comparison", f"与正版价格对比招揽（正版贵、此处便宜）：{quote(compared)}", compared)
+        signals.add(LABEL, "price_comparison", f"与正版价格对比招揽（正版贵、此处便宜）：{quote(compared)}", compared)
     if listed:
         positives.append(ON_SALE_WEIGHT)
-        ev.add(LABEL, "on_sale", f"售卖或提供：{quote(sale) or f'标价{ev.price:g}元'}", sale)
+        signals.add(LABEL, "on_sale", f"售卖或提供：{quote(sale) or f'标价{signals.price:g}元'}", sale)
     raw = combine(positives)
     if not listed:
         raw *= 0.35
-    hard_fact = bool(piracy or no_isbn or _invalid_ids(ev) or ev.matches("burned"))
+    hard_fact = bool(piracy or no_isbn or _invalid_ids(signals) or signals.matches("burned"))
     copies = [(f, m) for f, m in ebook if m.keyword in _COPY_FORMATS]
-    paid_ebook = bool(copies and (ev.all("prices") or ev.price is not None))
-    return raw * _dampening(ev, hard_fact, paid_ebook)
+    paid_ebook = bool(copies and (signals.all("prices") or signals.price is not None))
+    return raw * _dampening(signals, hard_fact, paid_ebook)
 
 
-def _identifier_signals(ev: Evidence) -> list[float]:
+def _identifier_signals(signals: Signals) -> list[float]:
     found = []
-    bad_isbns = [(f, i) for f, i in ev.all("isbns") if not i.valid]
+    bad_isbns = [(f, i) for f, i in signals.all("isbns") if not i.valid]
     if bad_isbns:
         found.append(0.6)
-        ev.add(LABEL, "invalid_isbn", f"ISBN校验位错误：{quote(bad_isbns)}", bad_isbns)
-    bad_serials = [(f, s) for f, s in ev.all("serial_ids") if not s.valid]
+        signals.add(LABEL, "invalid_isbn", f"ISBN校验位错误：{quote(bad_isbns)}", bad_isbns)
+    bad_serials = [(f, s) for f, s in signals.all("serial_ids") if not s.valid]
     if bad_serials:
         found.append(0.5)
-        ev.add(LABEL, "invalid_serial", f"刊号（ISSN/CN）无效：{quote(bad_serials)}", bad_serials)
+        signals.add(LABEL, "invalid_serial", f"刊号（ISSN/CN）无效：{quote(bad_serials)}", bad_serials)
     return found
 
 
-def _disc_signals(ev: Evidence, w: dict[str, float]) -> list[float]:
+def _disc_signals(signals: Signals, w: dict[str, float]) -> list[float]:
     """Burned discs and preloaded drives: a carrier (or burning) plus films, music or games on it."""
-    carrier = ev.matches("disc_media") + ev.matches("burned")
-    counts = [(f, Span(m.span())) for f in ev.fields for m in _WORK_COUNT.finditer(f.text)]
-    content = ev.matches("disc_content") + ev.matches("preloaded") + counts
-    copied = ev.matches("burned") + ev.matches("preloaded") + counts
+    carrier = signals.matches("disc_media") + signals.matches("burned")
+    counts = [(f, Span(m.span())) for f in signals.fields for m in _WORK_COUNT.finditer(f.text)]
+    content = signals.matches("disc_content") + signals.matches("preloaded") + counts
+    copied = signals.matches("burned") + signals.matches("preloaded") + counts
     if not (carrier and content and copied):  # a CD of an album on sale is not a copy by itself
         return []
-    weight = sum(w[c] for c in ("disc_media", "burned", "disc_content", "preloaded") if ev.has(c))
-    weight += w["preloaded"] if counts and not ev.has("preloaded") else 0.0
-    ev.add(LABEL, "burned_media", f"刻录光盘或预装U盘出售影音游戏：{quote(carrier + content)}", carrier + content)
+    weight = sum(w[c] for c in ("disc_media", "burned", "disc_content", "preloaded") if signals.has(c))
+    weight += w["preloaded"] if counts and not signals.has("preloaded") else 0.0
+    signals.add(LABEL, "burned_media", f"刻录光盘或预装U盘出售影音游戏：{quote(carrier + content)}", carrier + content)
     return [min(weight, 0.85)]
 
 
-def _cheap_set(ev: Evidence) -> list[float]:
-    counts = ev.all("set_counts")
-    prices = [p.value for _, p in ev.all("prices") if p.unit in (None, "套")]
-    if ev.price is not None:
-        prices.append(ev.price)
+def _cheap_set(signals: Signals) -> list[float]:
+    counts = signals.all("set_counts")
+    prices = [p.value for _, p in signals.all("prices") if p.unit in (None, "套")]
+    if signals.price is not None:
+        prices.append(signals.price)
     if not counts or not prices:
         return []
     volumes = max(c.volumes for _, c in counts)
     per_volume = min(prices) / volumes
     if volumes >= 5 and 0 < per_volume < CHEAP_YUAN_PER_VOLUME:
-        ev.add(
+        signals.add(
             LABEL,
             "cheap_complete_set",
             f"全套{volumes}册仅{min(prices):g}元，每册约{per_volume:.1f}元，低于正常价格",
@@ -149,8 +149,8 @@ def _cheap_set(ev: Evidence) -> list[float]:
     return []
 
 
-def _price_comparison(ev: Evidence) -> list:
-    return [(f, m) for f, m in ev.matches("pub_genuine") if _compared(f.folded, m)]
+def _price_comparison(signals: Signals) -> list:
+    return [(f, m) for f, m in signals.matches("pub_genuine") if _compared(f.folded, m)]
 
 
 def _compared(folded: str, m) -> bool:
@@ -160,50 +160,50 @@ def _compared(folded: str, m) -> bool:
     )
 
 
-def _sale(ev: Evidence) -> list:
-    items = ev.matches("sale") + ev.matches("sale_hint")
-    items += [(f, m) for f, m in ev.matches("contact_invite") if m.keyword not in _SALE_WORDS_EXCLUDED]
-    items += ev.all("prices") + ev.all("contacts")
+def _sale(signals: Signals) -> list:
+    items = signals.matches("sale") + signals.matches("sale_hint")
+    items += [(f, m) for f, m in signals.matches("contact_invite") if m.keyword not in _SALE_WORDS_EXCLUDED]
+    items += signals.all("prices") + signals.all("contacts")
     return items
 
 
-def _invalid_ids(ev: Evidence) -> list:
-    return [(f, i) for f, i in ev.all("isbns") if not i.valid] + [
-        (f, s) for f, s in ev.all("serial_ids") if not s.valid
+def _invalid_ids(signals: Signals) -> list:
+    return [(f, i) for f, i in signals.all("isbns") if not i.valid] + [
+        (f, s) for f, s in signals.all("serial_ids") if not s.valid
     ]
 
 
-def _dampening(ev: Evidence, strong_piracy: bool, paid_ebook: bool) -> float:
+def _dampening(signals: Signals, strong_piracy: bool, paid_ebook: bool) -> float:
     """`strong_piracy`: piracy words, no 书号, or an invalid ISBN/ISSN, which no genuine channel shows.
     `paid_ebook`: e-book copies sold for money, which "免费下载"-style words do not make genuine."""
     factor = 1.0
-    crackdown = ev.matches("pub_crackdown")
+    crackdown = signals.matches("pub_crackdown")
     if crackdown:
         many = len({m.keyword for _, m in crackdown}) >= 2
         factor *= 0.1 if many else 0.5
-        ev.add(LABEL, "crackdown_context", f"扫黄打非/打击盗版的公告或新闻语境：{quote(crackdown)}", crackdown)
-    platform = ev.matches("licensed_platform")
+        signals.add(LABEL, "crackdown_context", f"扫黄打非/打击盗版的公告或新闻语境：{quote(crackdown)}", crackdown)
+    platform = signals.matches("licensed_platform")
     if platform and not strong_piracy and not paid_ebook:  # "知网全文PDF代下载": copies of the platform's content
         factor *= 0.3
-        ev.add(LABEL, "licensed_platform", f"正版电子书平台：{quote(platform)}", platform)
-    genuine = [(f, m) for f, m in ev.matches("pub_genuine") if not _compared(f.folded, m)]
+        signals.add(LABEL, "licensed_platform", f"正版电子书平台：{quote(platform)}", platform)
+    genuine = [(f, m) for f, m in signals.matches("pub_genuine") if not _compared(f.folded, m)]
     if genuine and not strong_piracy and not paid_ebook:
         factor *= 0.45
-        ev.add(LABEL, "genuine_channel", f"正版或授权渠道：{quote(genuine)}", genuine)
-    printing = ev.matches("print_service")
+        signals.add(LABEL, "genuine_channel", f"正版或授权渠道：{quote(genuine)}", genuine)
+    printing = signals.matches("print_service")
     if printing and not strong_piracy:
         factor *= 0.3
-        ev.add(LABEL, "print_service", f"打印复印服务：{quote(printing)}", printing)
-    own = ev.matches("own_work")
+        signals.add(LABEL, "print_service", f"打印复印服务：{quote(printing)}", printing)
+    own = signals.matches("own_work")
     if own and not strong_piracy:
         factor *= 0.4
-        ev.add(LABEL, "own_work", f"本人原创或自制、免费分享：{quote(own)}", own)
-    asking = ev.matches("buyer_request")
-    if asking and not (ev.matches("sale") or ev.matches("contact_invite") or ev.all("contacts")):
+        signals.add(LABEL, "own_work", f"本人原创或自制、免费分享：{quote(own)}", own)
+    asking = signals.matches("buyer_request")
+    if asking and not (signals.matches("sale") or signals.matches("contact_invite") or signals.all("contacts")):
         factor *= 0.4
-        ev.add(LABEL, "buyer_request", f"求购或提问，发帖人不是卖家：{quote(asking)}", asking)
-    second = ev.matches("secondhand")
+        signals.add(LABEL, "buyer_request", f"求购或提问，发帖人不是卖家：{quote(asking)}", asking)
+    second = signals.matches("secondhand")
     if second and not strong_piracy:
         factor *= 0.5
-        ev.add(LABEL, "secondhand", f"二手旧书转让：{quote(second)}", second)
+        signals.add(LABEL, "secondhand", f"二手旧书转让：{quote(second)}", second)
     return factor

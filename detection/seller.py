@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from detection.registry import Agency, Registry, club_or_partner, strip_decoration
-from detection.signals import Evidence, Span, quote
+from detection.signals import Signals, Span, quote
 
 # "费用支付给阿亮个人微信", "钱转到我个人支付宝": the money goes to a person, not to the agency.
 _PAID_TO_PERSON = re.compile(
@@ -30,25 +30,25 @@ _NAME_PARTS = re.compile(r"[()（）【】\[\]|｜/·・\s\-—_@]+")
 _KIND_TEXT = {"credit_code": "统一社会信用代码", "icp": "ICP备案号", "other": "非许可证格式的编号"}
 
 
-def check_seller(ev: Evidence, registry: Registry, label: str) -> float | None:
+def check_seller(signals: Signals, registry: Registry, label: str) -> float | None:
     """The evidence weight the seller adds, or None when the registry licenses the seller."""
-    names = _seller_names(ev)
+    names = _seller_names(signals)
     own = _registry_agency(names, registry)
-    licences = ev.all("licences")
-    private = _private_order(ev)
+    licences = signals.all("licences")
+    private = _private_order(signals)
     if private:  # an agency's name or staff taking orders for themselves: the agency's licence does not cover it
-        ev.add(label, "private_order", f"以旅行社名义私下接单、收款，不走旅行社：{quote(private)}", private)
-        outcomes = [_licence_outcome(ev, registry, [], None, f, lic, label) for f, lic in licences]
+        signals.add(label, "private_order", f"以旅行社名义私下接单、收款，不走旅行社：{quote(private)}", private)
+        outcomes = [_licence_outcome(signals, registry, [], None, f, lic, label) for f, lic in licences]
         return max([WEIGHTS["private_order"]] + [WEIGHTS[o] for o in outcomes if o])
     if not licences:
         if own:
-            ev.add(label, "licensed_agency", f"发布者「{own.name}」为登记在册的旅行社（{own.licence_no}）")
+            signals.add(label, "licensed_agency", f"发布者「{own.name}」为登记在册的旅行社（{own.licence_no}）")
             return None
-        return _no_licence(ev, names, registry, label)
-    outcomes = [_licence_outcome(ev, registry, names, own, f, lic, label) for f, lic in licences]
+        return _no_licence(signals, names, registry, label)
+    outcomes = [_licence_outcome(signals, registry, names, own, f, lic, label) for f, lic in licences]
     if any(o is None for o in outcomes) and not any(o == "licence_held_by_other" for o in outcomes):
         holder = own or registry.by_licence(licences[0][1].normalized)
-        ev.add(
+        signals.add(
             label, "licensed_agency", f"许可证号属发布者本人登记的旅行社「{holder.name if holder else ''}」", licences
         )
         return None
@@ -56,18 +56,20 @@ def check_seller(ev: Evidence, registry: Registry, label: str) -> float | None:
 
 
 def _licence_outcome(
-    ev: Evidence, registry: Registry, names: list[str], own: Agency | None, f, lic, label: str
+    signals: Signals, registry: Registry, names: list[str], own: Agency | None, f, lic, label: str
 ) -> str | None:
     item = [(f, lic)]
     if lic.kind != "licence":
-        ev.add(label, "malformed_licence", f"以{_KIND_TEXT[lic.kind]}冒充旅行社业务经营许可证：「{lic.raw}」", item)
+        signals.add(
+            label, "malformed_licence", f"以{_KIND_TEXT[lic.kind]}冒充旅行社业务经营许可证：「{lic.raw}」", item
+        )
         return "malformed_licence"
     holder = registry.by_licence(lic.normalized)
     if holder:
         if (own and own == holder) or any(registry.is_holder(n, holder) for n in names):
             return None
         who = names[0] if names else "发布者"
-        ev.add(
+        signals.add(
             label,
             "licence_held_by_other",
             f"许可证号{lic.normalized}登记在「{holder.name}」名下，与发布者「{who}」不符（冒用/借用/挂靠）",
@@ -75,39 +77,39 @@ def _licence_outcome(
         )
         return "licence_held_by_other"
     if not lic.well_formed:
-        ev.add(label, "malformed_licence", f"许可证号格式不正确：「{lic.raw}」", item)
+        signals.add(label, "malformed_licence", f"许可证号格式不正确：「{lic.raw}」", item)
         return "malformed_licence"
     near = registry.near_licence(lic.normalized)
     hint = f"，与登记号{near.licence_no}（{near.name}）相近" if near else ""
-    ev.add(label, "licence_not_in_registry", f"许可证号{lic.normalized}不在旅行社名录中{hint}", item)
+    signals.add(label, "licence_not_in_registry", f"许可证号{lic.normalized}不在旅行社名录中{hint}", item)
     return "licence_not_in_registry"
 
 
-def _private_order(ev: Evidence) -> list:
-    found = ev.matches("private_order")
-    found += [(f, Span(m.span())) for f in ev.fields for m in _PAID_TO_PERSON.finditer(f.folded)]
+def _private_order(signals: Signals) -> list:
+    found = signals.matches("private_order")
+    found += [(f, Span(m.span())) for f in signals.fields for m in _PAID_TO_PERSON.finditer(f.folded)]
     return found
 
 
-def _no_licence(ev: Evidence, names: list[str], registry: Registry, label: str) -> float:
+def _no_licence(signals: Signals, names: list[str], registry: Registry, label: str) -> float:
     lookalike = next((m for m in (registry.match_name(n) for n in names) if m and not m.same), None)
     who = names[0] if names else "发布者"
     if lookalike:
-        ev.add(label, "lookalike_name", f"「{who}」与登记旅行社「{lookalike.agency.name}」名称近似但不是同一主体")
-    ev.add(label, "no_licence", f"未展示旅行社业务经营许可证，「{who}」不在旅行社名录中")
+        signals.add(label, "lookalike_name", f"「{who}」与登记旅行社「{lookalike.agency.name}」名称近似但不是同一主体")
+    signals.add(label, "no_licence", f"未展示旅行社业务经营许可证，「{who}」不在旅行社名录中")
     return WEIGHTS["no_licence"]
 
 
-def _seller_names(ev: Evidence) -> list[str]:
+def _seller_names(signals: Signals) -> list[str]:
     """The seller's own names: the account or shop (and its bracketed parts: 小王（苏州青旅） is 苏州青旅's
     salesperson), else business names the text signs with."""
-    if ev.source_name:
-        name = strip_decoration(ev.source_name)  # 淘宝·余杭青旅 -> 余杭青旅
+    if signals.source_name:
+        name = strip_decoration(signals.source_name)  # 淘宝·余杭青旅 -> 余杭青旅
         if club_or_partner(name):  # 北山青旅(户外分会): a club on an agency's name, not the agency
             return [name]
         parts = [p for p in _NAME_PARTS.split(name) if len(p) >= 2]
         return [name] + [p for p in parts if p != name]
-    return [name.name for _, name in ev.all("business_names")][:3]
+    return [name.name for _, name in signals.all("business_names")][:3]
 
 
 def _registry_agency(names: list[str], registry: Registry) -> Agency | None:

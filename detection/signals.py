@@ -36,7 +36,7 @@ _NEGATED_AFTER = re.compile(
 
 
 @dataclass
-class FieldEvidence:
+class FieldSignals:
     name: str
     text: str
     folded: str
@@ -70,8 +70,8 @@ class Reason:
 
 
 @dataclass
-class Evidence:
-    fields: list[FieldEvidence]
+class Signals:
+    fields: list[FieldSignals]
     source_name: str
     platform: str
     price: float | None
@@ -79,13 +79,13 @@ class Evidence:
     reasons: list[Reason] = field(default_factory=list)
     _index: dict | None = field(default=None, repr=False)
 
-    def matches(self, category: str) -> list[tuple[FieldEvidence, Match]]:
+    def matches(self, category: str) -> list[tuple[FieldSignals, Match]]:
         return list(self._by_category().get(category, ()))
 
     def has(self, category: str) -> bool:
         return category in self._by_category()
 
-    def _by_category(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
+    def _by_category(self) -> dict[str, list[tuple[FieldSignals, Match]]]:
         if self._index is None:
             self._index = {}
             for f in self.fields:
@@ -93,7 +93,7 @@ class Evidence:
                     self._index.setdefault(m.category, []).append((f, m))
         return self._index
 
-    def offered(self, category: str) -> list[tuple[FieldEvidence, Match]]:
+    def offered(self, category: str) -> list[tuple[FieldSignals, Match]]:
         """Matches of `category` that are not advice against it ("别买盗版", "拒绝盗版")."""
         return [
             (f, m)
@@ -101,7 +101,7 @@ class Evidence:
             if not _advice(f.folded, m) and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9) : m.start])
         ]
 
-    def components(self) -> dict[str, list[tuple[FieldEvidence, Match]]]:
+    def components(self) -> dict[str, list[tuple[FieldSignals, Match]]]:
         """Tour components offered (not excluded by 不含/自理): comp_transport -> up to 3 of its matches."""
         found = {}
         for category in ("comp_transport", "comp_lodging", "comp_ticket", "comp_guide", "comp_meal"):
@@ -115,10 +115,10 @@ class Evidence:
                 found[category] = offered
         return found
 
-    def all(self, attribute: str) -> list[tuple[FieldEvidence, object]]:
+    def all(self, attribute: str) -> list[tuple[FieldSignals, object]]:
         return [(f, item) for f in self.fields for item in getattr(f, attribute)]
 
-    def add(self, label: str, code: str, text: str, items: list[tuple[FieldEvidence, object]] = ()) -> None:
+    def add(self, label: str, code: str, text: str, items: list[tuple[FieldSignals, object]] = ()) -> None:
         """A reason; `items` are (field, match-or-extract) pairs whose spans are highlighted."""
         by_field: dict[str, list[list[int]]] = {}
         for f, item in items:
@@ -132,10 +132,10 @@ class Evidence:
             self.reasons.append(Reason(label, code, text, sorted(spans), name))
 
 
-def collect(post: dict, matcher: Matcher) -> Evidence:
-    """Evidence for `post` (missing or non-string fields count as empty)."""
+def collect(post: dict, matcher: Matcher) -> Signals:
+    """Signals for `post` (missing or non-string fields count as empty)."""
     fields = [_field(name, _text(post.get(name)), matcher) for name in FIELDS]
-    return Evidence(
+    return Signals(
         fields,
         _text(post.get("source_name")) or _text(post.get("account")),
         _text(post.get("platform")),
@@ -152,7 +152,7 @@ def combine(weights: list[float]) -> float:
     return 1.0 - remaining
 
 
-def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
+def quote(items: list[tuple[FieldSignals, object]], limit: int = 4) -> str:
     """「word」「word」 of the first distinct matched words, for reason texts; contacts appear masked."""
     words = []
     for f, item in items:
@@ -166,9 +166,9 @@ def quote(items: list[tuple[FieldEvidence, object]], limit: int = 4) -> str:
     return "".join(f"「{w}」" for w in words[:limit])
 
 
-def _field(name: str, text: str, matcher: Matcher) -> FieldEvidence:
+def _field(name: str, text: str, matcher: Matcher) -> FieldSignals:
     folded = fold(text)  # once per field: every extractor works on the same folded copy
-    return FieldEvidence(
+    return FieldSignals(
         name,
         text,
         folded,

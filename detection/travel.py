@@ -12,7 +12,7 @@ import re
 from detection.keywords import Library
 from detection.registry import Registry
 from detection.seller import check_seller
-from detection.signals import Evidence, Span, combine, quote
+from detection.signals import Signals, Span, combine, quote
 
 LABEL = "unlicensed_travel"
 _COMPONENT_NAMES = {
@@ -47,81 +47,83 @@ _ITINERARY = re.compile(
 )
 
 
-def score(ev: Evidence, registry: Registry, library: Library) -> float:
-    """Probability-like score in [0, 1]; adds its reasons to `ev`."""
+def score(signals: Signals, registry: Registry, library: Library) -> float:
+    """Probability-like score in [0, 1]; adds its reasons to `signals`."""
     weights = {name: c.weight for name, c in library.categories.items()}
-    positives, offer, product, n_components = _offer_evidence(ev, weights)
+    positives, offer, product, n_components = _offer_evidence(signals, weights)
     if not offer:
         return combine(positives) * 0.3
-    seller_weight = check_seller(ev, registry, LABEL)
+    seller_weight = check_seller(signals, registry, LABEL)
     if seller_weight is None:  # the registry licenses this seller
         return min(0.2, combine(positives) * 0.15)
     positives.append(seller_weight)
-    return combine(positives) * _dampening(ev, product, n_components)
+    return combine(positives) * _dampening(signals, product, n_components)
 
 
-def _offer_evidence(ev: Evidence, weights: dict[str, float]) -> tuple[list[float], bool, bool, int]:
-    """Evidence that the post sells a tour: (weights, is it an offer, tour words or private guide, number of
+def _offer_evidence(signals: Signals, weights: dict[str, float]) -> tuple[list[float], bool, bool, int]:
+    """Signals that the post sells a tour: (weights, is it an offer, tour words or private guide, number of
     bundled services)."""
-    product = ev.offered("tour_product")
-    if _addressed(ev):  # a notice to tour groups: its 散客/团队 words are not products
+    product = signals.offered("tour_product")
+    if _addressed(signals):  # a notice to tour groups: its 散客/团队 words are not products
         product = []
-    product += _itinerary(ev)
-    private = ev.offered("private_guide")
-    components = _components(ev)
-    solicit = _solicitation(ev)
-    priced = bool(ev.all("prices")) or ev.price is not None or ev.has("cost_mention")
+    product += _itinerary(signals)
+    private = signals.offered("private_guide")
+    components = _components(signals)
+    solicit = _solicitation(signals)
+    priced = bool(signals.all("prices")) or signals.price is not None or signals.has("cost_mention")
     itemised = sum(1 for pairs in components.values() if any(_OWN_PRICE_AFTER.match(f.folded, m.end) for f, m in pairs))
-    bundle = len(components) >= 2 and bool(solicit or ev.all("licences") or (priced and itemised < 2))
+    bundle = len(components) >= 2 and bool(solicit or signals.all("licences") or (priced and itemised < 2))
     positives = []
     if product:
         positives.append(weights["tour_product"])
-        ev.add(LABEL, "tour_product", f"招揽组团旅游：{quote(product)}", product)
+        signals.add(LABEL, "tour_product", f"招揽组团旅游：{quote(product)}", product)
     if private:
         positives.append(weights["private_guide"])
-        ev.add(LABEL, "private_guide", f"私人导游/带团：{quote(private)}", private)
+        signals.add(LABEL, "private_guide", f"私人导游/带团：{quote(private)}", private)
     if bundle:
         positives.append(0.35 if len(components) == 2 else 0.4)
         items = [pair for pairs in components.values() for pair in pairs[:1]]
         names = "、".join(_COMPONENT_NAMES[c] for c in components)
-        ev.add(LABEL, "bundle", f"打包销售{len(components)}项服务（{names}）", items)
-    logistics = ev.matches("tour_logistics")
+        signals.add(LABEL, "bundle", f"打包销售{len(components)}项服务（{names}）", items)
+    logistics = signals.matches("tour_logistics")
     if logistics and (product or bundle):
         positives.append(weights["tour_logistics"])
-        ev.add(LABEL, "tour_logistics", f"出团安排：{quote(logistics)}", logistics)
+        signals.add(LABEL, "tour_logistics", f"出团安排：{quote(logistics)}", logistics)
     if solicit:
         positives.append(weights["tour_signup"])
-        ev.add(LABEL, "solicitation", f"招揽报名或联系方式：{quote(solicit)}", solicit)
+        signals.add(LABEL, "solicitation", f"招揽报名或联系方式：{quote(solicit)}", solicit)
     guiding = not (product or private or bundle) and list(components) == ["comp_guide"] and priced and solicit
     if guiding:  # paid guiding sold by someone who is not an agency: a private guide
         positives.append(0.35)
-        ev.add(LABEL, "guide_service", f"有偿导游讲解服务：{quote(components['comp_guide'])}", components["comp_guide"])
+        signals.add(
+            LABEL, "guide_service", f"有偿导游讲解服务：{quote(components['comp_guide'])}", components["comp_guide"]
+        )
     # A licence number shown next to a tour is a sales pitch: nobody quotes one in a diary.
-    pitched = bool(solicit) or bool(ev.all("licences"))
+    pitched = bool(solicit) or bool(signals.all("licences"))
     # A priced bundle of two or more services is an offer in itself: the registry check must run on it.
     offer = bool((product or private) and (pitched or priced)) or bundle or bool(guiding)
     return positives, offer, bool(product or private), len(components)
 
 
-def _addressed(ev: Evidence) -> list:
+def _addressed(signals: Signals) -> list:
     """Tour groups a notice addresses (旅行团请…, 旅行团队须…), in a post with no sign-up or contact."""
-    if ev.matches("tour_signup") or ev.all("contacts"):
+    if signals.matches("tour_signup") or signals.all("contacts"):
         return []
     return [
         (f, m)
-        for f, m in ev.matches("tour_product")
+        for f, m in signals.matches("tour_product")
         if m.keyword in _GROUP_WORDS and _ADDRESSED_AFTER.match(f.folded, m.end)
     ]
 
 
-def _itinerary(ev: Evidence) -> list:
-    return [(f, Span(m.span())) for f in ev.fields for m in _ITINERARY.finditer(f.text.lower())][:3]
+def _itinerary(signals: Signals) -> list:
+    return [(f, Span(m.span())) for f in signals.fields for m in _ITINERARY.finditer(f.text.lower())][:3]
 
 
-def _components(ev: Evidence) -> dict:
+def _components(signals: Signals) -> dict:
     """Bundled services; a hotel's own breakfast is part of the room, not a second service, and a room
     with meals and nothing else is a hotel package (湖景房一晚+双早+晚餐), not a tour."""
-    components = ev.components()
+    components = signals.components()
     if set(components) == {"comp_lodging", "comp_meal"}:
         del components["comp_meal"]
     if "comp_lodging" in components and "comp_meal" in components:
@@ -133,53 +135,64 @@ def _components(ev: Evidence) -> dict:
     return components
 
 
-def _solicitation(ev: Evidence) -> list:
-    return ev.matches("tour_signup") + ev.matches("contact_invite") + ev.all("contacts") + _seats_left(ev)
+def _solicitation(signals: Signals) -> list:
+    return (
+        signals.matches("tour_signup")
+        + signals.matches("contact_invite")
+        + signals.all("contacts")
+        + _seats_left(signals)
+    )
 
 
-def _seats_left(ev: Evidence) -> list:
-    return [(f, Span(m.span())) for f in ev.fields for m in _SEATS_LEFT.finditer(f.folded)][:3]
+def _seats_left(signals: Signals) -> list:
+    return [(f, Span(m.span())) for f in signals.fields for m in _SEATS_LEFT.finditer(f.folded)][:3]
 
 
-def _signed_up(ev: Evidence) -> bool:
+def _signed_up(signals: Signals) -> bool:
     """A clear sign-up: sign-up words, contacts, seats left or a licence number (nobody quotes one in a diary)."""
-    invites = [m for _, m in ev.matches("contact_invite") if m.keyword not in _WEAK_INVITES]
-    return bool(ev.matches("tour_signup") or ev.all("contacts") or _seats_left(ev) or ev.all("licences") or invites)
+    invites = [m for _, m in signals.matches("contact_invite") if m.keyword not in _WEAK_INVITES]
+    return bool(
+        signals.matches("tour_signup")
+        or signals.all("contacts")
+        or _seats_left(signals)
+        or signals.all("licences")
+        or invites
+    )
 
 
-def _dampening(ev: Evidence, product: bool, n_components: int) -> float:
+def _dampening(signals: Signals, product: bool, n_components: int) -> float:
     """Contexts that say the post is news, a notice, a diary or a single service, not a tour for sale."""
     factor = 1.0
-    warning = ev.matches("travel_warning")
+    warning = signals.matches("travel_warning")
     if warning:
         strong = len({m.keyword for _, m in warning}) >= 2
         factor *= 0.15 if strong else 0.6
-        ev.add(LABEL, "news_or_warning", f"主管部门提示或新闻语境：{quote(warning)}", warning)
-    addressed = _addressed(ev)
+        signals.add(LABEL, "news_or_warning", f"主管部门提示或新闻语境：{quote(warning)}", warning)
+    addressed = _addressed(signals)
     if addressed:
         factor *= 0.3
-        ev.add(LABEL, "venue_notice", f"面向旅行团的景区场馆须知，不是售卖：{quote(addressed)}", addressed)
-    notice = ev.matches("travel_notice")
+        signals.add(LABEL, "venue_notice", f"面向旅行团的景区场馆须知，不是售卖：{quote(addressed)}", addressed)
+    notice = signals.matches("travel_notice")
     if notice and not product:
         factor *= 0.4
-        ev.add(LABEL, "venue_notice", f"景区场馆公告语境：{quote(notice)}", notice)
-    diary = ev.matches("travel_diary")
-    if diary and not _signed_up(ev):
+        signals.add(LABEL, "venue_notice", f"景区场馆公告语境：{quote(notice)}", notice)
+    diary = signals.matches("travel_diary")
+    if diary and not _signed_up(signals):
         factor *= 0.5
-        ev.add(LABEL, "travel_diary", f"游记攻略语境，未见报名方式：{quote(diary)}", diary)
-    asking = ev.matches("buyer_request")
-    if asking and not _signed_up(ev):
+        signals.add(LABEL, "travel_diary", f"游记攻略语境，未见报名方式：{quote(diary)}", diary)
+    asking = signals.matches("buyer_request")
+    if asking and not _signed_up(signals):
         factor *= 0.3
-        ev.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
-    other = ev.matches("not_a_tour")
+        signals.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
+    other = signals.matches("not_a_tour")
     if other:
         factor *= 0.3
-        ev.add(LABEL, "not_a_tour", f"不是旅游产品（培训、招聘或声明不提供）：{quote(other)}", other)
-    if not product and _VENUE_SELLER.search(ev.source_name or ""):
+        signals.add(LABEL, "not_a_tour", f"不是旅游产品（培训、招聘或声明不提供）：{quote(other)}", other)
+    if not product and _VENUE_SELLER.search(signals.source_name or ""):
         factor *= 0.4
-        ev.add(LABEL, "venue_seller", f"景区、场馆自营的门票或讲解服务：「{ev.source_name}」")
-    single = ev.matches("single_service")
+        signals.add(LABEL, "venue_seller", f"景区、场馆自营的门票或讲解服务：「{signals.source_name}」")
+    single = signals.matches("single_service")
     if single and not product and n_components <= 1:
         factor *= 0.4
-        ev.add(LABEL, "single_service", f"单项服务：{quote(single)}", single)
+        signals.add(LABEL, "single_service", f"单项服务：{quote(single)}", single)
     return factor
