@@ -44,10 +44,11 @@ def build_settings(cfg: Config, source: Source) -> dict:
         "REDIRECT_MAX_TIMES": c.max_redirects,
         "RETRY_TIMES": c.retry_times,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
-        # Outputs of one callback processed in parallel. Scrapy's default (100) starts 100 asyncio tasks
-        # for every response; callbacks return only requests (pages are stored in the callback), and
-        # scheduling a request never waits.
-        "CONCURRENT_ITEMS": 16,
+        # Outputs of one callback processed in parallel: Scrapy starts that many asyncio tasks for every
+        # response (its default is 100). The callbacks return only requests (pages are stored in the
+        # callback), and scheduling a request never waits, so one task does; 16 cost about 0.1 ms of
+        # the crawl process's CPU per response more.
+        "CONCURRENT_ITEMS": 1,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": cfg.core.log_level if cfg.core.log_level != "INFO" else "WARNING",
