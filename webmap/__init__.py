@@ -122,7 +122,6 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "nav_url": nav_url,
             "current_user": auth.current_user(),
-            "ROLE_NAMES": vocabulary.ROLE,
             "vocab": vocabulary,
         }
 

@@ -20,7 +20,6 @@ from core import users
 from core.models import User, utcnow
 from webmap.dbsession import get_session
 
-ROLE_NAMES = {"admin": "管理员", "patrol": "巡查人员", "grid_manager": "网格员"}
 _ANON = object()
 
 
