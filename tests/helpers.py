@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from core.models import (
     Agency,
     Clue,
+    GradingRun,
     Grid,
     Hit,
     Inspection,
@@ -21,12 +22,20 @@ from core.models import (
     Page,
     PageVersion,
     SavedSearch,
+    SpotCheckDraw,
+    SpotCheckItem,
     User,
     UserGrid,
     Venue,
+    VenueGrade,
 )
 
 _ids = count(1)
+
+
+def _id(row_or_id) -> int:
+    """Builders take a row or its id (fixtures often keep only ids across sessions)."""
+    return row_or_id if isinstance(row_or_id, int) else row_or_id.id
 
 
 def make_grid(
@@ -88,7 +97,7 @@ def make_inspection(session, venue, date=dt.date(2026, 3, 1), result="未发现�
     """An inspection of `venue`; with `clue`, the clue's inspection, linked both ways as
     hits.clues.record_inspection links it (an open clue moves on to "inspecting")."""
     i = Inspection(
-        venue_id=venue.id,
+        venue_id=_id(venue),
         date=date,
         inspectors=kw.pop("inspectors", "王执法、李执法"),
         result=result,
@@ -234,3 +243,32 @@ def make_job_run(session, job_id, status="running", pid=None, task=None, error=N
     session.add(run)
     session.flush()
     return run
+
+
+def make_draw(
+    session, venues, inspectors=None, at=dt.datetime(2026, 6, 1, 2, 0), published=True, seed="s"
+) -> SpotCheckDraw:
+    """A 双随机 draw of `venues` (each checked by two inspectors), as draws.draw stores one, without the
+    random part: for tests about what is shown of a draw, not about drawing."""
+    first, second = inspectors or (make_inspector(session), make_inspector(session))
+    draw = SpotCheckDraw(at=at, seed=seed, params={}, published=published)
+    session.add(draw)
+    session.flush()
+    for venue in venues:
+        session.add(
+            SpotCheckItem(draw_id=draw.id, venue_id=_id(venue), inspector1_id=first.id, inspector2_id=second.id)
+        )
+    session.flush()
+    return draw
+
+
+def make_grade(session, venue, grade="D", score=30.0, factors=None, as_of="2026-06-01") -> VenueGrade:
+    """A venue's grade in a grading run of its own, with the factors behind it, as grading.grade_all
+    records them."""
+    run = GradingRun(params={"as_of": as_of})
+    session.add(run)
+    session.flush()
+    row = VenueGrade(run_id=run.id, venue_id=_id(venue), score=score, grade=grade, factors=factors or {})
+    session.add(row)
+    session.flush()
+    return row

@@ -194,21 +194,12 @@ def test_map_page_lists_unanswered_spot_checks_of_the_zone(app, users_world, cfg
     import datetime as dt
 
     from core import db
-    from core.models import Inspection, Inspector, SpotCheckDraw, SpotCheckItem
+    from tests.helpers import make_draw, make_inspection
 
     with db.session_scope(cfg) as s:
-        a, b = Inspector(name="甲", badge_no="1"), Inspector(name="乙", badge_no="2")
-        draw = SpotCheckDraw(at=dt.datetime(2026, 6, 1, 2, 0), seed="s", params={}, published=True)
-        s.add_all([a, b, draw])
-        s.flush()
-        for vid in (users_world.venue_own, users_world.venue_other):
-            s.add(SpotCheckItem(draw_id=draw.id, venue_id=vid, inspector1_id=a.id, inspector2_id=b.id))
+        make_draw(s, [users_world.venue_own, users_world.venue_other], at=dt.datetime(2026, 6, 1, 2, 0))
     html = _login(app, "gm_own").get("/").text
     assert "待办抽查" in html and "平江网吧" in html and "沧浪书店" not in html
     with db.session_scope(cfg) as s:  # inspected after the draw: no longer waiting
-        s.add(
-            Inspection(
-                venue_id=users_world.venue_own, date=dt.date(2026, 6, 3), inspectors="甲、乙", result="未发现问题"
-            )
-        )
+        make_inspection(s, users_world.venue_own, dt.date(2026, 6, 3))
     assert "平江网吧" not in _login(app, "gm_own").get("/").text.split("待办抽查")[1]

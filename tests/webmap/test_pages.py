@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from core import db
-from core.models import AuditLog, GradingRun, Hit, Inspection, VenueGrade
+from core.models import AuditLog, Hit, Inspection
+from tests.helpers import make_grade
 from tests.webmap.conftest import csrf_from, login
 
 
@@ -25,15 +26,12 @@ def _audit(cfg, action):
 
 @pytest.fixture
 def graded(cfg, users_world):
+    factors = {
+        "violations": {"value": 1.0, "weight": 3.0, "points": 30.0, "basis": 1},
+        "licence": {"value": 0.0, "weight": 1.0, "points": 0.0, "basis": "2027-12-31"},
+    }
     with db.session_scope(cfg) as s:
-        run = GradingRun(params={"as_of": "2026-06-01"})
-        s.add(run)
-        s.flush()
-        factors = {
-            "violations": {"value": 1.0, "weight": 3.0, "points": 30.0, "basis": 1},
-            "licence": {"value": 0.0, "weight": 1.0, "points": 0.0, "basis": "2027-12-31"},
-        }
-        s.add(VenueGrade(run_id=run.id, venue_id=users_world.venue_own, score=30.0, grade="D", factors=factors))
+        make_grade(s, users_world.venue_own, "D", 30.0, factors)
     return users_world
 
 
