@@ -10,19 +10,10 @@ import glob
 import os
 from pathlib import Path
 
+from core.chromium import BROWSER_ARGS
 from core.config import Config
 from core.errors import UserError
 from crawlers.sources import Source
-
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 
 
 def build_settings(cfg: Config, source: Source) -> dict:
@@ -68,7 +59,7 @@ def build_settings(cfg: Config, source: Source) -> dict:
 
 def playwright_settings(cfg: Config, source: Source) -> dict:
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-    launch = {"headless": True, "args": BROWSER_ARGS}
+    launch = {"headless": True, "args": list(BROWSER_ARGS)}
     executable = chromium_executable(cfg)
     if executable:
         launch["executable_path"] = executable

@@ -8,18 +8,10 @@ import urllib.request
 import pytest
 from parsel import Selector
 
+from core.chromium import BROWSER_ARGS
 from samplesite import start
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
@@ -33,7 +25,7 @@ def site():
 def page():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(BROWSER_ARGS))
         try:
             yield browser.new_page()
         finally:
