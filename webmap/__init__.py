@@ -70,19 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None, config=None) -> Flask:
 def _load_config(config, dotted: dict[str, Any]):
     if config is None:
         return core_config.load(overrides=dotted)
-    if not dotted:
-        return config
-    # Re-apply overrides on top of the given Config's values (same file, same relative paths).
-    data = config.to_dict()
-    for key, value in dotted.items():
-        node = data
-        *head, last = key.split(".")
-        for part in head:
-            node = node[part]
-        if last not in node:
-            raise core_config.ConfigError(f"override {key} names unknown setting")
-        node[last] = value
-    return core_config.Config(data, config.path)
+    return core_config.with_overrides(config, dotted) if dotted else config
 
 
 def _secret_key(cfg) -> str:

@@ -1,0 +1,157 @@
+"""What a setting's value may be, beyond its type. The types come from the shipped config.toml (a
+setting has the type of its default); these rules add the allowed words, the ranges and the checks a
+type cannot say, so a wrong value stops at load time with the key and the file, not hours later as a
+traceback in a crawl or a 500 in the web app.
+
+Nothing here reads a file: core/config.py reads configuration and applies these rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# Settings whose value is one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "core.log_level": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    "grids.default_input_crs": ("gcj02", "bd09", "wgs84"),
+    "webmap.tile_provider": ("osm", "amap", "tianditu", "intranet", "custom", "none"),
+    "webmap.tile_crs": ("wgs84", "gcj02"),
+    "webmap.intranet_tile_crs": ("wgs84", "gcj02"),
+    "search.backend": ("embedded", "elasticsearch"),
+    "search.es_plugin_analyzer": ("auto", "smartcn", "ik", "none"),
+    "draws.ungraded_as": ("A", "B", "C", "D"),
+}
+
+# Inclusive ranges; every other number must not be negative (no setting of this product means
+# anything below zero).
+RANGES: dict[str, tuple[float, float]] = {
+    "core.sqlite_busy_timeout_s": (0, 3600),
+    "demo.web_port": (1, 65535),
+    "samplesite.port": (0, 65535),
+    "alerts.smtp_port": (1, 65535),
+    "webmap.map_zoom": (0, 22),
+    "evidence.gzip_level": (1, 9),
+    "detect.threshold_unlicensed_travel": (0, 1),
+    "detect.threshold_illegal_publication": (0, 1),
+    "grading.licence_unknown": (0, 1),
+    "grading.default_industry_risk": (0, 1),
+}
+
+# Counts and sizes that must be at least one (zero would divide, loop forever or refuse everything).
+AT_LEAST_ONE = {
+    "webmap.session_lifetime_minutes",
+    "webmap.login_max_failures",
+    "webmap.login_ip_attempts_per_minute",
+    "webmap.api_max_venues",
+    "webmap.api_max_hits",
+    "evidence.pdf_timeout_s",
+    "jobs.wakeup_seconds",
+    "jobs.crawl_timeout_minutes",
+    "grading.lookback_days",
+    "crawl.download_timeout_s",
+    "crawl.max_response_bytes",
+    "crawl.captcha_max_in_row",
+    "crawl.pages_per_browser_context",
+    "crawl.render_timeout_ms",
+    "detect.max_text_chars",
+    "detect.classify_workers",
+    "search.max_query_length",
+    "search.max_query_terms",
+    "search.max_per_page",
+    "search.track_total_hits",
+    "search.reindex_workers",
+    "search.facet_size",
+    "search.bulk_size",
+    "search.export_max_rows",
+    "search.es_request_timeout_s",
+    "search.es_shards",
+    "alerts.timeout_s",
+    "alerts.max_hits_per_message",
+}
+
+# Settings that name a file or directory: a site's own config file may leave them out, and the
+# shipped default then still means a place under the project, not under the site file's directory.
+PATHS = {
+    "core.data_dir",
+    "grids.sample_dir",
+    "crawl.sources_file",
+    "detect.keyword_library",
+    "evidence.export_dir",
+    "jobs.schedule_file",
+    "search.es_ca_certs",
+}
+
+
+def check_value(key: str, value: Any) -> str | None:
+    """Why `value` is not allowed for `key` (already of the right type), or None when it is."""
+    if key in CHOICES and value not in CHOICES[key]:
+        return f"must be one of {', '.join(CHOICES[key])}, not {value!r}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = RANGES.get(key, (1 if key in AT_LEAST_ONE else 0, float("inf")))
+        if not low <= value <= high:
+            bound = f"from {low:g} to {high:g}" if high != float("inf") else f"at least {low:g}"
+            return f"must be {bound}, not {value!r}"
+    special = _SPECIAL.get(key)
+    return special(value) if special else None
+
+
+def _timezone(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"is not a time zone name (such as Asia/Shanghai): {value!r}"
+    return None
+
+
+def _database_url(value: str) -> str | None:
+    if not value:
+        return None  # SQLite under data_dir
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(value).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        return f"is not a database URL SQLAlchemy can use ({type(exc).__name__}): {_hide_password(value)!r}"
+    return None
+
+
+def _hide_password(url: str) -> str:
+    """A database URL as an error message may show it: a password would end up in logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def _numbers(value) -> str | None:
+    """Lists and tables of numbers (weights, rates, thresholds) hold numbers only, none negative."""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            return f"must hold numbers only, not {item!r}"
+        if item < 0:
+            return f"must not hold negative numbers ({item!r})"
+    return None
+
+
+def _sorted_thresholds(value) -> str | None:
+    problem = _numbers(value)
+    if problem is None and (len(value) != 3 or list(value) != sorted(value)):
+        return f"must be three rising numbers (the lowest score of grades B, C and D), not {value!r}"
+    return problem
+
+
+_SPECIAL: dict[str, Callable[[Any], str | None]] = {
+    "core.timezone": _timezone,
+    "core.database_url": _database_url,
+    "grading.weights": _numbers,
+    "grading.industry_risk": _numbers,
+    "grading.thresholds": _sorted_thresholds,
+    "draws.rates": _numbers,
+    "draws.campaign_rates": _numbers,
+}
