@@ -17,7 +17,7 @@ from urllib.parse import quote
 from core.config import Config, read_settings_file
 from core.errors import UserError
 
-KINDS = ("wechat_article", "sogou_weixin_search", "shop_listing", "travel_note", "generic")
+KINDS = ("wechat_article", "wechat_account_info", "sogou_weixin_search", "shop_listing", "travel_note", "generic")
 # Kinds whose pages list other pages (their items); the rest are content pages that get stored.
 LISTING_KINDS = ("sogou_weixin_search", "shop_listing")
 PLATFORMS = ("wechat", "shop", "note", "forum", "web")

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from crawlers.parsers import generic, shop, sogou, travel, wechat
+from crawlers.parsers import generic, shop, sogou, travel, wechat, wechat_about
 from crawlers.parsers.antibot import captcha_marker
 from crawlers.parsers.decode import decode_body, looks_binary, normalise_newlines
 from crawlers.parsers.htmlutil import Document
@@ -21,6 +21,7 @@ Parser = Callable[[Document, "dict | None"], ParsedPage]
 # kind -> (parser, base URL for relative links when the page's own URL is unknown)
 KINDS: dict[str, tuple[Parser, str]] = {
     "wechat_article": (wechat.parse_wechat, wechat.BASE_URL),
+    "wechat_account_info": (wechat_about.parse_account_info, wechat.BASE_URL),
     "sogou_weixin_search": (sogou.parse_sogou, sogou.BASE_URL),
     "shop_listing": (shop.parse_shop, shop.BASE_URL),
     "travel_note": (travel.parse_travel, ""),
@@ -60,7 +61,8 @@ def _parse(kind, url, body, encoding, selectors) -> ParsedPage:
     parser, base = KINDS[kind]
     usable_url = url if _parsable(url) else ""  # a broken URL only costs its base for relative links
     page = parser(Document(usable_url, text, used, base_url=base), selectors if isinstance(selectors, dict) else None)
-    if page.state in ("error", "empty") or _short_content(page):
+    # A wall is a short scripted page: checked before calling a page a shell or an unknown layout too.
+    if page.state in ("error", "empty", "unknown_layout", "needs_render") or _short_content(page):
         marker = captcha_marker(text, url)
         if marker:
             page.state = "captcha"

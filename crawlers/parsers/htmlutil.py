@@ -341,3 +341,15 @@ def main_block(doc: Document) -> Selector | None:
         if scores[best] >= min(MAIN_BLOCK_MIN_CHARS, total * MAIN_BLOCK_MIN_SHARE):
             return Selector(root=best, type="html")
     return body[0] if body else None
+
+
+def fragment_text(markup: str, newlines_are_breaks: bool = False) -> str:
+    """Visible text of an HTML fragment held in a string (a script's copy of an article body).
+    With `newlines_are_breaks`, a line break in the string is a line of text, as in WeChat's text
+    posts, which keep the author's line breaks as "\\n" rather than <br>."""
+    if not markup or not markup.strip():
+        return ""
+    if newlines_are_breaks:
+        markup = markup.replace("\r", "").replace("\n", "<br>")
+    root = etree.fromstring(f"<div>{markup}</div>", etree.HTMLParser(huge_tree=True))
+    return element_text(root) if root is not None else ""

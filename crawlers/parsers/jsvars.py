@@ -73,15 +73,23 @@ def js_decoded_props(script_text: str, names: Iterable[str]) -> dict[str, str]:
     wanted = list(dict.fromkeys(names))
     if not wanted or "JsDecode(" not in script_text:
         return {}
-    pattern = re.compile(r"(?<![\w$.])(" + "|".join(re.escape(n) for n in wanted) + r")\s*:\s*JsDecode\(")
+    pattern = _decoded_prop_pattern(tuple(wanted))
     found: dict[str, str] = {}
     for match in pattern.finditer(script_text):
         name = match.group(1)
-        if name not in found:
+        start = match.start()
+        if name not in found and not (start > 0 and _IDENT_CHAR_RE.match(script_text, start - 1)):
             value = _expression_value("JsDecode(" + _expression(script_text, match.end()))
             if value:
                 found[name] = value
     return found
+
+
+@functools.lru_cache(maxsize=32)
+def _decoded_prop_pattern(names: tuple[str, ...]) -> re.Pattern:
+    # No leading lookbehind (the caller checks the character before): it defeats the regex engine's
+    # fast scan for the names, 60 ms instead of 1 ms on a 2.5 MB page.
+    return re.compile(r"(" + "|".join(re.escape(n) for n in names) + r")\s*:\s*JsDecode\(")
 
 
 def js_object(script_text: str, name: str) -> object | None:
@@ -159,3 +167,34 @@ def _expression_value(expression: str) -> str:
             return value
     number = _NUMBER_RE.match(expression)
     return number.group(1) if number else ""
+
+
+def js_string_props(script_text: str, name: str, limit: int = 8) -> list[str]:
+    """The decoded values of up to `limit` object properties written `name: '…'` or
+    `name: JsDecode('…')`, in page order, empty ones included.
+
+    Unlike js_decoded_props, the literal is read whole, however long: WeChat's text and share posts
+    carry their whole body in one `content_noencode: JsDecode('…')` property. The page's own JsDecode
+    turns \\x0a, \\x22, \\x26, \\x27, \\x3c, \\x3e and \\x5c back into characters, which is what
+    unescape_js does for any JS escape."""
+    if name not in script_text:
+        return []
+    pattern = _string_prop_pattern(name)
+    found: list[str] = []
+    for match in pattern.finditer(script_text):
+        start = match.start()
+        if start > 0 and _IDENT_CHAR_RE.match(script_text, start - 1):
+            continue
+        literal = _STRING_RE.match(script_text, match.end())
+        if literal:
+            raw = literal.group(1) if literal.group(1) is not None else literal.group(2)
+            found.append(unescape_js(raw))
+            if len(found) >= limit:
+                break
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def _string_prop_pattern(name: str) -> re.Pattern:
+    # No leading lookbehind, for the same reason as _decoded_prop_pattern.
+    return re.compile(re.escape(name) + r"\s*:\s*(?:JsDecode\(\s*)?(?=['\"])")

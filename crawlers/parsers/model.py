@@ -11,7 +11,24 @@ from typing import Any
 
 # "ok": the content is there. The gone states say why it is not (WeChat's own error pages), "captcha"
 # is an anti-spider wall, "empty" a blank body or a search with no results, "error" anything unreadable.
-PAGE_STATES = ("ok", "deleted", "expired", "removed", "unavailable", "captcha", "empty", "error")
+# "unknown_layout": a page of the expected site that no known layout reads (a redesign, a new page
+# type); the parser says so, with extra["reason"], rather than returning plausible wrong fields.
+# "needs_render": an HTML shell whose content loads by script (extra["reason"] names the source's
+# `render = true`).
+PAGE_STATES = (
+    "ok",
+    "deleted",
+    "expired",
+    "removed",
+    "unavailable",
+    "captcha",
+    "empty",
+    "error",
+    "unknown_layout",
+    "needs_render",
+)
+# States that say "this parser cannot read this page as it is", counted apart in the crawl summary.
+LAYOUT_STATES = ("unknown_layout", "needs_render")
 # Longer clean text is cut here (extra["truncated"] = True) so one odd page cannot bloat the store.
 MAX_TEXT_CHARS = 200_000
 

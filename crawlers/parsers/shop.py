@@ -1,5 +1,7 @@
 """Shop pages, told apart by content: a JSON body (孔夫子 search API, or a JSON item such as 闲鱼's),
-a Taobao-style search page whose results are JSON in `g_page_config`, or else an item detail page.
+a Taobao-style search page whose results are JSON in `g_page_config`, a search or category page in
+HTML (a run of results with item ids, such as JD's), or else an item detail page. A search page
+whose results load by script is "needs_render".
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from crawlers.parsers.htmlutil import Document
 from crawlers.parsers.jsvars import decode_json_at
 from crawlers.parsers.model import ListingItem, ParsedPage
-from crawlers.parsers.shop_detail import parse_item_detail
+from crawlers.parsers.shop_detail import MAIN_ITEM_QUERIES, parse_item_detail
+from crawlers.parsers.shop_html_listing import parse_html_listing, result_rows
 from crawlers.parsers.textutil import clean_line, first_nonempty, from_unix, parse_datetime, parse_price
 
 BASE_URL = "https://s.taobao.com/search"
@@ -30,7 +33,21 @@ def parse_shop(doc: Document, selectors: dict | None = None) -> ParsedPage:
         config = _page_config(doc.text, marker)
         if isinstance(config, dict) and isinstance(config.get("mods"), dict):
             return _taobao(doc, config)
+    # A search or category page in HTML is known by its run of results, each with its own item id;
+    # an item page's recommendation strips are smaller and sit beside a main item.
+    rows, id_attr = result_rows(doc)
+    if rows and not (len(rows) < 2 * HTML_LISTING_MIN_BESIDE_ITEM and _has_main_item(doc)):
+        return parse_html_listing(doc, rows, id_attr)
     return parse_item_detail(doc)
+
+
+# An item page may carry a strip of recommendations with item ids; with a main item present, only a
+# run of at least twice this many results makes it a listing.
+HTML_LISTING_MIN_BESIDE_ITEM = 10
+
+
+def _has_main_item(doc: Document) -> bool:
+    return any(doc.sel.css(query) for query in MAIN_ITEM_QUERIES[:7])
 
 
 def _json_page(doc: Document, stripped: str) -> ParsedPage:

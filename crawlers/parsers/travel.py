@@ -144,21 +144,90 @@ def _article(doc: Document) -> ParsedPage:
         return ParsedPage(state="error", extra={"error": "no title or text found"})
     author = ld.get("author")
     author = author.get("name") if isinstance(author, dict) else author
-    published = parse_datetime(
-        first_nonempty(
-            ld.get("datePublished"), ld.get("pubDate"), doc.meta("article:published_time", "pubdate", "publishdate")
-        )
+    author = first_nonempty(author if isinstance(author, str) else "", doc.meta("author", "article:author"))
+    body = doc.sel.xpath("//body")
+    page_text = node_text(body[0]) if body else ""
+    editor = _labelled_name(page_text, _EDITOR_RE)
+    # News sites put the responsible editor (责任编辑) where an author belongs: in <meta name=author>
+    # or as the only byline name. An editor is not the author.
+    if author and (_EDITOR_WORD_RE.search(author) or (editor and _same_name(author, editor))):
+        editor = editor or _EDITOR_WORD_RE.sub("", author).strip(" ：:")
+        author = ""
+    if not author:  # only a labelled byline name ("作者：…"): free text names too many people
+        author = next(filter(None, (_labelled_name(t, _AUTHOR_RE) for t in _byline_texts(doc, ""))), "")
+    raw_time = first_nonempty(
+        ld.get("datePublished"),
+        ld.get("pubDate"),
+        doc.meta("article:published_time", "pubdate", "publishdate", "PubDate", "og:release_date"),
     )
+    extra = {"page_type": "article", "editor": editor or None}
     return ParsedPage(
         state="ok",
         title=title,
-        author=first_nonempty(author if isinstance(author, str) else "", doc.meta("author")) or None,
-        published_at=published,
+        author=author or None,
+        published_at=_published(doc, raw_time, page_text),
         text=node_text(block) if block is not None else "",
         images=collect_images(doc, [block] if block is not None else []),
         links=collect_links(doc, [block] if block is not None else []),
-        extra={"page_type": "article"},
+        extra={k: v for k, v in extra.items() if v},
     )
+
+
+# Where news and travel sites print an article's time, besides <meta>.
+BYLINE_QUERIES = (
+    ".post_time_source",
+    ".post_info",
+    ".time-source",
+    ".date-source",
+    "#pubtime_baidu",
+    ".pubtime",
+    ".pub_time",
+    ".publish-time",
+    ".publish_time",
+    ".article-info",
+    ".info",
+    ".time",
+    ".date",
+    "time",
+)
+_DATETIME_RE = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*[T\s]?\s*\d{1,2}[:时]\d{1,2}(?:[:分]\d{1,2})?"
+)
+_TIME_IN_RAW_RE = re.compile(r"\d{1,2}:\d{2}")
+_EDITOR_WORD_RE = re.compile(r"责任编辑|责编|编辑|editor", re.I)
+_EDITOR_RE = re.compile(r"(?:责任编辑|责编)\s*[:：]?\s*([^\s\]\[）()（|,，。]{1,24})")
+_AUTHOR_RE = re.compile(r"(?:作者|撰文)\s*[:：]\s*([^\s\]\[）()（|,，。:：]{2,16})")
+
+
+def _published(doc: Document, raw: str, page_text: str):
+    """The publication time. A date alone (a <meta> of "2024-05-20") is completed from the byline's
+    date-time of the same day ("2024-05-20 09:37:04"): midnight is not when it was published."""
+    moment = parse_datetime(raw)
+    if moment is not None and _TIME_IN_RAW_RE.search(raw or ""):
+        return moment
+    for text in _byline_texts(doc, page_text):
+        for match in _DATETIME_RE.finditer(text):
+            found = parse_datetime(match.group())
+            if found is not None and (moment is None or found.date() == moment.date()):
+                return found
+    return moment
+
+
+def _byline_texts(doc: Document, page_text: str):
+    for query in BYLINE_QUERIES:
+        for node in doc.sel.css(query)[:5]:
+            yield node_text(node)
+    yield page_text[:4000]
+
+
+def _labelled_name(text: str, pattern: re.Pattern) -> str:
+    match = pattern.search(text or "")
+    return clean_line(match.group(1)) if match else ""
+
+
+def _same_name(a: str, b: str) -> bool:
+    a, b = re.sub(r"\W|_", "", a), re.sub(r"\W|_", "", b)
+    return bool(a and b) and (a in b or b in a)
 
 
 def _json_ld(doc: Document) -> dict:
