@@ -122,6 +122,9 @@ def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dic
         "unchanged": get(Outcome.UNCHANGED.stat),
         "hits": get(Outcome.HIT.stat),
         "gone": get(Outcome.GONE.stat),
+        # Pages (stored or listings) that no known layout reads, and script shells that need render = true.
+        "unknown_layout": get(Outcome.UNKNOWN_LAYOUT.stat),
+        "needs_render": get(Outcome.NEEDS_RENDER.stat),
         # Pages not stored, requests given up, and callbacks that raised (Scrapy counts those apart).
         "errors": get(Outcome.FAILED.stat) + get("spider_exceptions/count"),
         "captcha": get("wangxun/captcha"),

@@ -49,6 +49,10 @@ from hits.lifecycle import insert_hit
 log = logging.getLogger(__name__)
 # Parser states that are pages without content; "captcha" is never stored.
 GONE_STATES = ("deleted", "expired", "removed", "unavailable", "empty", "error")
+# Pages a parser could not read as they are (a layout it does not know, a shell that needs a browser):
+# stored as page state under their own names, never content, never hits, and counted apart so that a
+# site's redesign shows in the crawl summary the day it happens.
+LAYOUT_STATES = ("unknown_layout", "needs_render")
 STAT_PREFIX = "wangxun/"
 PAGES_STAT = STAT_PREFIX + "pages"  # pages this crawl process stored (the progress bar's count)
 SKIPPED_STAT = STAT_PREFIX + "skipped"  # requests robots.txt or a budget turned down
@@ -62,6 +66,8 @@ class Outcome(enum.Enum):
     HIT = "hits"  # new content that is a hit: stored with its evidence and queued for the index
     UNCHANGED = "unchanged"  # content already stored: only last_seen moved
     GONE = "gone"  # deleted, expired, removed… or 404/410: page state only
+    UNKNOWN_LAYOUT = "unknown_layout"  # a page no known layout reads: page state only
+    NEEDS_RENDER = "needs_render"  # an HTML shell whose content loads by script: page state only
     FAILED = "errors"  # nothing stored; the journal entry stays open
 
     @property
@@ -136,6 +142,9 @@ def store_page(cfg, detector, item: PageItem) -> Outcome:
         if state != "ok":
             turn.take()
             page_id = page_id or _new_page(conn, item, now)
+            if state in LAYOUT_STATES:
+                _touch(conn, page_id, now, state)
+                return Outcome(state)
             _touch(conn, page_id, now, state if state in GONE_STATES else "error")
             return Outcome.GONE
         fingerprint = item.parsed.content_fingerprint()
@@ -247,6 +256,7 @@ def post_for(item: PageItem, version_id: int | None = None) -> dict:
     """The detector's view of a page. Its `source_name` is the publisher (public account, shop,
     seller), which the detectors check against the travel-agency registry, not our crawl source."""
     p = item.parsed
+    extra = p.extra or {}
     return {
         "id": version_id,
         "url": item.url,
@@ -257,6 +267,9 @@ def post_for(item: PageItem, version_id: int | None = None) -> dict:
         "price": p.price,
         "account": p.account or "",
         "seller_location": p.seller_location or "",
+        # Who verified the account (认证主体, from its account-information page): the detector's registry
+        # check takes an account whose subject is a registered agency to be that agency.
+        "account_subject": extra.get("subject") or "",
     }
 
 
@@ -365,6 +378,12 @@ class PageStore:
             self.stats.inc_value(PAGES_STAT)
             if closed_fp:
                 self.frontier.forget(closed_fp, url)
+
+    def count_layout(self, state: str) -> None:
+        """A listing page (not stored) that its parser could not read: counted under the same name as a
+        stored page of that state (Outcome.UNKNOWN_LAYOUT / NEEDS_RENDER)."""
+        if state in LAYOUT_STATES:
+            self.stats.inc_value(Outcome(state).stat)
 
     def close(self, fp: str, url: str) -> None:
         """A request is finished without a page to store (a listing whose requests are handed over)."""

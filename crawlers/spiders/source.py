@@ -116,6 +116,7 @@ class SourceSpider(scrapy.Spider):
             return [self._after_captcha(response, domain)]  # the entry stays open: asked again
         self.pauses.ok(domain)
         if is_listing(spec["kind"], _is_item(spec), parsed):
+            self.pages.count_layout(parsed.state)  # a search page that is a shell, or of an unknown layout
             return await self._listing(response, spec, parsed, fp)
         if outcome is not None:
             # Stored already, and its entry closed after the commit (or left open if it failed).

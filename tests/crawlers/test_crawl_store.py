@@ -111,6 +111,30 @@ def test_gone_pages_are_state_not_content_and_never_hits(cfg, detector):
     assert count(cfg, PageVersion) == 1 and count(cfg, Page) == 2
 
 
+@pytest.mark.parametrize(
+    "state, outcome", [("unknown_layout", Outcome.UNKNOWN_LAYOUT), ("needs_render", Outcome.NEEDS_RENDER)]
+)
+def test_pages_no_layout_reads_are_counted_under_their_own_names_never_content_or_hits(cfg, detector, state, outcome):
+    store.store_page(cfg, detector, item(TRAVEL, title="纯玩跟团游报名"))
+    page = item(TRAVEL, title="纯玩跟团游报名", state=state)
+    page.parsed.extra["reason"] = "a layout no parser knows"
+    assert store.store_page(cfg, detector, page) is outcome
+    assert outcome.stat == f"wangxun/{state}" and outcome.stored
+    with db.session_scope(cfg) as s:
+        assert s.scalar(select(Page.state)) == state
+    assert count(cfg, PageVersion) == 1 and count(cfg, Hit) == 1  # the earlier version stays; no new hit
+    fresh = item(TRAVEL, title="纯玩跟团游报名", state=state, url="https://mp.example/s/other")
+    assert store.store_page(cfg, detector, fresh) is outcome
+    assert count(cfg, PageVersion) == 1 and count(cfg, Hit) == 1 and count(cfg, Page) == 2
+
+
+def test_the_account_subject_goes_to_the_detector():
+    page = item()
+    page.parsed.extra.update({"page_type": "account_info", "subject": "苏州某某国际旅行社有限公司"})
+    assert store.post_for(page)["account_subject"] == "苏州某某国际旅行社有限公司"
+    assert store.post_for(item())["account_subject"] == ""
+
+
 def test_a_failure_mid_page_leaves_no_half_record(cfg, detector, broken_evidence):
     with pytest.raises(OSError):
         store.store_page(cfg, detector, item(TRAVEL, title="纯玩跟团游报名"))
@@ -136,7 +160,8 @@ def test_classification_done_in_the_spider_is_used(cfg, detector):
 def test_the_outcome_is_typed_and_names_the_summary_counters(cfg, detector, broken_evidence):
     """Every path returns an Outcome member, never a string to check by prefix; a failure is an
     outcome too (store_item does not raise), and each member counts under the stat the summary reads."""
-    assert {o.stat for o in Outcome} == {f"wangxun/{k}" for k in ("new_version", "hits", "unchanged", "gone", "errors")}
+    names = ("new_version", "hits", "unchanged", "gone", "unknown_layout", "needs_render", "errors")
+    assert {o.stat for o in Outcome} == {f"wangxun/{k}" for k in names}
     outcomes = [
         store.store_item(cfg, detector, item(PLAIN)),
         store.store_item(cfg, detector, item(PLAIN)),
@@ -192,6 +217,22 @@ def test_each_stored_page_closes_its_journal_entry_exactly_once(pages):
     assert sorted(done_lines(pages)) == ["a", "b", "c"]
     stats = pages.stats
     assert stats.get_value("wangxun/pages") == 3 and stats.get_value("wangxun/errors") is None
+
+
+def test_layout_states_are_counted_for_stored_pages_and_for_listings(pages):
+    enqueue(pages, "odd", "shell")
+    odd = item(state="unknown_layout", url="https://mp.example/s/odd", journal_fp="odd")
+    shell = item(state="needs_render", url="https://mp.example/s/shell", journal_fp="shell")
+
+    async def run():
+        return [await pages.store(odd), await pages.store(shell)]
+
+    assert asyncio.run(run()) == [Outcome.UNKNOWN_LAYOUT, Outcome.NEEDS_RENDER]
+    pages.count_layout("needs_render")  # a search page that is a shell: a listing, not stored
+    pages.count_layout("ok")  # other states are not layout problems
+    stats = pages.stats
+    assert stats.get_value("wangxun/unknown_layout") == 1 and stats.get_value("wangxun/needs_render") == 2
+    assert stats.get_value("wangxun/pages") == 2 and sorted(done_lines(pages)) == ["odd", "shell"]
 
 
 def test_a_failed_store_closes_no_entry(pages, broken_evidence):
@@ -254,3 +295,20 @@ def test_only_the_page_store_closes_journal_entries():
             if name == "append_done" or (name in ("done", "forget") and "frontier" in owner):
                 callers.add(f"{path.relative_to(package)}:{node.lineno}")
     assert not callers, callers
+
+
+def test_the_crawl_summary_reports_layout_states(pages):
+    """The summary line counts pages no layout reads and script shells apart, so a redesign shows the
+    day it happens (and the jobs page shows them for crawl runs)."""
+    from types import SimpleNamespace
+
+    from crawlers import runner
+
+    for stat in ("wangxun/unknown_layout", "wangxun/unknown_layout", "wangxun/needs_render", "wangxun/gone"):
+        pages.stats.inc_value(stat)
+    source = SimpleNamespace(name="shop_search", obey_robots=True)
+    frontier = SimpleNamespace(resumed=False, run_id="r1")
+    summary = runner._summary(source, pages.stats.get_stats(), "finished", frontier)
+    assert (summary["unknown_layout"], summary["needs_render"], summary["gone"]) == (2, 1, 1)
+    empty = runner._summary(source, {}, "finished", frontier)
+    assert empty["unknown_layout"] == 0 and empty["needs_render"] == 0

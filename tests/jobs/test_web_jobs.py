@@ -55,6 +55,22 @@ def test_jobs_page_lists_and_steers_stored_jobs(tmp_path, monkeypatch, world, cf
     assert actions == ["job_pause", "job_resume", "job_run"]
 
 
+def test_jobs_page_shows_unknown_layouts_and_shells_of_crawl_runs(cfg, app, world):
+    summary = {"source": "shop_search", "pages": 12, "hits": 1, "gone": 0, "unknown_layout": 3, "needs_render": 1}
+    with db.session_scope(cfg) as s:
+        crawl = make_job_run(s, "crawl:shop_search", status="ok", task="crawl", detail=summary, pages=12, hits=1)
+        old = make_job_run(s, "crawl:old", status="ok", task="crawl", detail={"source": "old", "pages": 2})
+        grading = make_job_run(s, "grading", status="ok")
+        ids = crawl.id, old.id, grading.id
+    page = logged_in(app, "admin").get("/admin/jobs")
+    assert page.status_code == 200 and "版式" in page.text
+    rows = {int(r.split("</td>", 1)[0]): r for r in page.text.split("<tr><td>")[1:] if r[:1].isdigit()}
+    assert "版式未知 3" in rows[ids[0]] and "需渲染 1" in rows[ids[0]]
+    assert "版式未知" not in rows[ids[1]] and "版式未知" not in rows[ids[2]]  # no counts: an older crawl, a task
+    api = logged_in(app, "admin").get("/api/jobs").get_json()
+    assert next(r for r in api["runs"] if r["id"] == ids[0])["detail"]["unknown_layout"] == 3
+
+
 def test_draw_pages_publish_and_public_list(cfg, app, world):
     admin, patrol = logged_in(app, "admin"), logged_in(app, "patrol")
     assert patrol.post("/draws", data={"csrf_token": patrol.csrf}).status_code == 403

@@ -31,9 +31,23 @@ def overview(cfg: Config, session: Session) -> dict[str, Any]:
         "runs": recent_runs(session),
         "status_names": STATUS_NAMES,
         "describe": describe_trigger,
+        "layout_counts": layout_counts,
         "local": lambda t: to_local(t, tz),
         "grace_minutes": int(cfg.jobs.misfire_grace_seconds) // 60,
     }
+
+
+# Counts a crawl's summary carries for pages its parsers could not read, and their names on the page.
+LAYOUT_COUNTS = {"unknown_layout": "版式未知", "needs_render": "需渲染"}
+
+
+def layout_counts(run: JobRun) -> dict[str, int] | None:
+    """For a crawl run: how many pages no known layout read and how many were script shells needing
+    render = true (from its CRAWL-SUMMARY); None for other tasks and for crawls from before the count."""
+    detail = run.detail or {}
+    if not any(key in detail for key in LAYOUT_COUNTS):
+        return None
+    return {name: int(detail.get(key) or 0) for key, name in LAYOUT_COUNTS.items()}
 
 
 def describe_trigger(trigger_text: str) -> str:
