@@ -140,6 +140,9 @@ def _article(doc: Document) -> ParsedPage:
     title = first_nonempty(
         ld.get("headline"), ld.get("title"), doc.meta("og:title"), doc.first_text("h1"), doc.title_tag()
     )
+    heading = doc.first_text("h1")
+    if heading.startswith(title) and len(heading) > len(title):
+        title = heading  # an og:title cut at a quote mark the site did not escape
     if block is None and not title:
         return ParsedPage(state="error", extra={"error": "no title or text found"})
     author = ld.get("author")
@@ -203,6 +206,13 @@ def _published(doc: Document, raw: str, page_text: str):
     """The publication time. A date alone (a <meta> of "2024-05-20") is completed from the byline's
     date-time of the same day ("2024-05-20 09:37:04"): midnight is not when it was published."""
     moment = parse_datetime(raw)
+    # The byline is what readers see; a <meta> time of the same day can be the last edit.
+    for query in BYLINE_QUERIES:
+        for node in doc.sel.css(query)[:5]:
+            match = _DATETIME_RE.search(node_text(node))
+            found = parse_datetime(match.group()) if match else None
+            if found is not None and (moment is None or found.date() == moment.date()):
+                return found
     if moment is not None and _TIME_IN_RAW_RE.search(raw or ""):
         return moment
     for text in _byline_texts(doc, page_text):
