@@ -36,6 +36,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "detect.threshold_illegal_publication": (0, 1),
     "grading.licence_unknown": (0, 1),
     "grading.default_industry_risk": (0, 1),
+    # Fractions of a second are for tests that must see run-now at once; more than an hour would hide it.
+    "jobs.wakeup_seconds": (0.05, 3600),
+    "jobs.crawl_timeout_minutes": (0.01, 7 * 24 * 60),
 }
 
 # Counts and sizes that must be at least one (zero would divide, loop forever or refuse everything).
@@ -46,8 +49,6 @@ AT_LEAST_ONE = {
     "webmap.api_max_venues",
     "webmap.api_max_hits",
     "evidence.pdf_timeout_s",
-    "jobs.wakeup_seconds",
-    "jobs.crawl_timeout_minutes",
     "grading.lookback_days",
     "crawl.download_timeout_s",
     "crawl.max_response_bytes",

@@ -22,3 +22,10 @@ class ImportRejected(UserError):
         self.problems = problems
         shown = "; ".join(problems[:5]) + (f"; … and {len(problems) - 5} more" if len(problems) > 5 else "")
         super().__init__(f"{source}: import rejected, nothing was written ({len(problems)} problem(s)): {shown}")
+
+
+class ServiceUnavailable(UserError):
+    """A service the command needs (the search cluster, a mail server) did not answer; nothing was
+    lost and the same command can be run again later. The web app answers 503 with this message."""
+
+    exit_code = 3

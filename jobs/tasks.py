@@ -108,11 +108,16 @@ def allow_crawls() -> None:
 
 
 def check_alerts(cfg: Config) -> TaskResult:
-    """Saved-search alerts (关键词监控): new matches since the last check become alerts."""
-    from search.alerts import check_alerts as check
+    """Saved-search alerts (关键词监控): new matches since the last check become alerts. When the index
+    is behind (down, or blocked), the run fails and says so: some hits could not be checked yet."""
+    from search.alerts import run_alerts
 
-    new_alerts = int(check(cfg))
-    return TaskResult(hits=new_alerts, detail={"alerts": new_alerts})
+    run = run_alerts(cfg)
+    result = TaskResult(hits=run.created, detail={"alerts": run.created})
+    if run.behind:
+        result.detail["index_behind"] = run.behind
+        raise TaskFailed(f"搜索索引滞后 index behind: {run.behind}", result)
+    return result
 
 
 def grade_venues(cfg: Config, as_of: str | None = None) -> TaskResult:

@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from core import config as core_config
 from core import vocabulary
+from core.errors import ServiceUnavailable
 
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
 
+SERVICE_UNAVAILABLE = "检索服务暂时不可用（索引服务器没有响应），请稍后再试；新发现的线索已保存，不会丢失"
 ERROR_MESSAGES = {
     400: "请求无效",
     401: "请先登录",
@@ -121,6 +123,7 @@ ERROR_MESSAGES = {
     404: "页面不存在",
     405: "不支持该请求方式",
     429: "请求过于频繁，请稍后再试",
+    500: "系统内部错误，已记录日志；请稍后再试，或联系管理员",
 }
 
 
@@ -128,10 +131,24 @@ def _register_error_pages(app: Flask) -> None:
     from flask import jsonify, render_template, request
     from werkzeug.exceptions import HTTPException
 
+    def answer(code: int, message: str):
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify(error=message, status=code), code
+        return render_template("error.html", code=code, message=message), code
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = exc.code or 500
-        message = ERROR_MESSAGES.get(code, exc.description or "")
-        if request.path.startswith("/api/"):
-            return jsonify(error=message, status=code), code
-        return render_template("error.html", code=code, message=message), code
+        return answer(code, ERROR_MESSAGES.get(code, exc.description or ""))
+
+    @app.errorhandler(ServiceUnavailable)
+    def _service_unavailable(exc: ServiceUnavailable):
+        # The search cluster (or another service) did not answer: say so, keep the details in the log.
+        log.warning("service unavailable on %s: %s", request.path, exc)
+        return answer(503, SERVICE_UNAVAILABLE)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # A bug: the user gets a page in Chinese, the log gets the traceback; never a bare 500.
+        log.exception("unhandled error on %s", request.path)
+        return answer(500, ERROR_MESSAGES[500])

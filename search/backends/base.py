@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.errors import ServiceUnavailable
 from search.query import Query
 
 
-class IndexUnavailable(Exception):
+class IndexUnavailable(ServiceUnavailable):
     """The index could not be written or read now (cluster down, timeout); try again later."""
 
 

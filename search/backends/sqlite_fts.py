@@ -9,15 +9,20 @@ ranges and facets read (rowid = hit id, small rows, so lookups stay in the page 
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import fcntl
 import logging
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from core import db
 from core.config import Config
-from core.errors import ConfigError
+from core.errors import ConfigError, UserError
 from search.analysis import index_terms, normalize
 from search.backends import sqlite_rank, sqlite_sql
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult
@@ -58,9 +63,32 @@ class SqliteFtsBackend:
                 )
 
     def rebuilding(self) -> bool:
-        """True while `reindex` builds a new index (the outbox waits, so no update lands in the old one)."""
+        """True while `reindex` builds a new index (the outbox waits, so no update lands in the old one).
+
+        Build tables whose builder is gone (a reindex killed mid-way) are not a rebuild: they are
+        dropped here, so a dead reindex can never hold up indexing."""
         with _conn(self.cfg) as conn:
-            return _exists(conn, BUILD[0])
+            if not _exists(conn, BUILD[0]):
+                return False
+        lock = BuildLock(self.cfg)
+        if not lock.try_take():
+            return True
+        try:
+            log.warning("dropping the build tables of a reindex that did not finish (%s)", lock.previous_holder())
+            self._drop_build()
+        finally:
+            lock.release()
+        return False
+
+    def rebuild_holder(self) -> str | None:
+        """Who is rebuilding right now ("pid 123 since 2026-…"), or None."""
+        return BuildLock(self.cfg).holder()
+
+    def _drop_build(self) -> None:
+        with _conn(self.cfg) as conn:
+            for t in BUILD:
+                conn.execute(f"DROP TABLE IF EXISTS {t}")
+            conn.commit()
 
     def index(self, docs: list[dict[str, Any]]) -> None:
         with _conn(self.cfg) as conn:
@@ -84,6 +112,24 @@ class SqliteFtsBackend:
         """Fill new tables beside the live ones in committed batches, then swap them in one
         transaction, so searches keep working during a reindex of a million hits. Analysis (the
         CPU-bound part) runs in `reindex_workers` processes while this one reads and writes."""
+        lock = BuildLock(self.cfg)
+        if not lock.try_take():
+            raise UserError(f"a reindex is already running ({lock.holder()}); wait for it to finish")
+        try:
+            return self._rebuild(docs, advance)
+        except BrokenProcessPool:
+            self._drop_build()
+            raise UserError(
+                "reindex stopped: an analysis worker process died (killed or out of memory); the live index "
+                "is unchanged and hits keep waiting in the outbox; run `wangxun reindex` again"
+            ) from None
+        except BaseException:
+            self._drop_build()  # nothing half-built stays behind for the outbox to wait on
+            raise
+        finally:
+            lock.release()
+
+    def _rebuild(self, docs: Iterable[dict[str, Any]], advance: Callable[[int], None]) -> int:
         batches = _batched(docs, int(self.cfg.search.bulk_size))
         workers = int(self.cfg.search.reindex_workers)
         with _analysis_pool(workers) as pool, _conn(self.cfg) as conn:
@@ -253,11 +299,11 @@ def _analysed(pool, batches, ahead: int):
         return
     pending: collections.deque = collections.deque()
     for batch in batches:
-        pending.append(pool.apply_async(analyse_batch, (batch,)))
+        pending.append(pool.submit(analyse_batch, batch))
         if len(pending) >= ahead:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
     while pending:
-        yield pending.popleft().get()
+        yield pending.popleft().result()
 
 
 def _batched(items, size: int):
@@ -274,23 +320,70 @@ def _batched(items, size: int):
 class _analysis_pool:
     """A process pool for analysis, or None for workers <= 1.
 
-    Forked before the pool's workers ever see a database connection use: they only analyse text.
-    (spawn would re-import the caller's main module, which breaks scripts without a main guard.)"""
+    concurrent.futures rather than multiprocessing.Pool: when a worker dies, Pool quietly starts
+    another and the dead one's task never answers, so a reindex waited forever; the executor fails
+    every waiting future with BrokenProcessPool instead. Forked before the workers ever use a
+    database connection: they only analyse text. (spawn would re-import the caller's main module,
+    which breaks scripts without a main guard.)"""
 
     def __init__(self, workers: int):
         self.pool = None
         if workers > 1:
             import multiprocessing
 
-            self.pool = multiprocessing.get_context("fork").Pool(workers)
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
     def __enter__(self):
         return self.pool
 
     def __exit__(self, *exc):
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class BuildLock:
+    """Held by the process building a new index for the whole rebuild: an flock on
+    <data_dir>/search-rebuild.lock, which the kernel releases when that process dies however it dies.
+    The file also says who holds it (pid, start time), for the messages."""
+
+    def __init__(self, cfg: Config):
+        self.path = cfg.data_dir / "search-rebuild.lock"
+        self.fd: int | None = None
+
+    def try_take(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._previous = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+        os.ftruncate(fd, 0)
+        os.pwrite(
+            fd, f"pid {os.getpid()} since {dt.datetime.now().astimezone().isoformat(timespec='seconds')}".encode(), 0
+        )
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+    def holder(self) -> str | None:
+        """The live holder's pid and start, or None when nobody holds the lock."""
+        if self.try_take():
+            self.release()
+            return None
+        try:
+            return self.path.read_text(encoding="utf-8").strip() or "another process"
+        except OSError:
+            return "another process"
+
+    def previous_holder(self) -> str:
+        return getattr(self, "_previous", "") or "unknown process"
 
 
 def _remove(conn, tables: tuple[str, ...], hit_ids: list[int]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import search
 from core import vocabulary
-from core.errors import UserError
+from core.errors import ServiceUnavailable, UserError
 from search.backends.base import SearchResult
 from search.serialize import result_to_json
 from webmap.services import exports, hits
@@ -64,6 +64,8 @@ def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any
         return ctx
     try:
         r = run(cfg, p, zone)
+    except ServiceUnavailable:
+        raise  # not the user's query: the app answers 503
     except UserError as exc:
         ctx["error"] = str(exc)
         return ctx

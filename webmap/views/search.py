@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 
-from core.errors import UserError
+from core.errors import ServiceUnavailable, UserError
 from webmap import audit, zones
 from webmap.auth import login_required
 from webmap.dbsession import get_session
@@ -40,6 +40,8 @@ def api():
     p = svc.request_params(request.args)
     try:
         payload = svc.api_payload(g.cfg, p, zones.allowed_grid_ids())
+    except ServiceUnavailable:
+        raise  # 503 from the app's handler, not the user's mistake
     except UserError as exc:
         return jsonify(error=str(exc)), 400
     audit.record("search", "hits", None, query=p["q"], filters=p["filters"], total=payload["total"], via="api")
@@ -52,6 +54,8 @@ def export(fmt: str):
     p = svc.request_params(request.args)
     try:
         out = svc.export(g.cfg, get_session(), p, zones.allowed_grid_ids(), fmt)
+    except ServiceUnavailable:
+        raise
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("search.index", **request.args))
