@@ -114,11 +114,24 @@ def write_records(records, out_path: str | None) -> dict[str, int]:
     return counts
 
 
+# Post fields the detector reads as text; a list or an object there is a mistake in the file.
+TEXT_FIELDS = ("id", "url", "platform", "source_name", "account", "title", "text", "seller_location")
+
+
 def _post(line: str, path: Path, number: int) -> dict:
     try:
         post = json.loads(line)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
+    except RecursionError:  # thousands of nested brackets: no post looks like that
+        raise UserError(f"{path}, line {number}: JSON nested too deeply to be a post") from None
     if not isinstance(post, dict):
         raise UserError(f"{path}, line {number}: expected a JSON object with id, title and text")
+    for field in TEXT_FIELDS:
+        value = post.get(field)
+        if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise UserError(f"{path}, line {number}: field {field!r} must be text, not {type(value).__name__}")
+    price = post.get("price")
+    if price is not None and (isinstance(price, bool) or not isinstance(price, (int, float, str))):
+        raise UserError(f"{path}, line {number}: field 'price' must be a number, not {type(price).__name__}")
     return post

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from core import db
 from core.config import Config
-from core.models import Evidence
+from core.models import Evidence, Hit
 from core.progress import track
 from evidence import chain, store
 
@@ -19,8 +19,11 @@ class Problem:
     evidence_id: int
     what: str  # the field or file that failed, e.g. "record_hash", "prev_hash", "file body"
     detail: str
+    hit_id: int | None = None  # set for a hit whose evidence is gone (then seq and evidence_id are 0)
 
     def __str__(self) -> str:
+        if self.hit_id is not None:
+            return f"hit {self.hit_id}: {self.what}: {self.detail}"
         return f"record seq {self.seq} (evidence id {self.evidence_id}): {self.what}: {self.detail}"
 
 
@@ -53,7 +56,20 @@ def verify(cfg: Config, progress: bool = True) -> VerifyReport:
             prev_seq, prev_hash = ev.seq, ev.record_hash
             session.expunge(ev)  # keep memory flat on large stores
         report.head_seq, report.head_hash = prev_seq, prev_hash
+        report.problems.extend(hits_without_evidence(session))
     return report
+
+
+def hits_without_evidence(session) -> list[Problem]:
+    """Hits the crawl stored with evidence (they name a page version) whose evidence record is gone:
+    a deleted row is not a break in the chain when it was the newest, so the chain walk alone would
+    not notice it."""
+    recorded = select(Evidence.id).where(Evidence.page_version_id == Hit.page_version_id).exists()
+    q = select(Hit.id, Hit.page_version_id).where(Hit.page_version_id.is_not(None), ~recorded).order_by(Hit.id)
+    return [
+        Problem(0, 0, "evidence", f"no evidence record for its page version {version_id}", hit_id=hit_id)
+        for hit_id, version_id in session.execute(q)
+    ]
 
 
 def check_record(cfg: Config, ev: Evidence, prev_seq: int, prev_hash: str) -> list[Problem]:

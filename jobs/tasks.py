@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import signal
 import subprocess
 import sys
 import threading
@@ -59,6 +60,7 @@ def crawl(cfg: Config, source: str) -> TaskResult:
         text=True,
         encoding="utf-8",
         errors="replace",
+        preexec_fn=_die_with_scheduler,
     )
     with _children_lock:
         _children.add(proc)
@@ -180,6 +182,19 @@ def local_today(cfg: Config) -> dt.date:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _die_with_scheduler() -> None:
+    """In the crawl child, before it starts: when the scheduler dies, even by kill -9, the kernel
+    sends the crawl SIGTERM, so it saves its journal and stops instead of running on unowned (a
+    restarted scheduler would otherwise start a second crawl of the same source beside it). Linux
+    only (PR_SET_PDEATHSIG); the per-source lock still refuses a second crawl elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _crawl_result(summary: dict | None) -> TaskResult:

@@ -142,7 +142,10 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
         if fname is not None:  # "http://x" or "a:b" that is not a field: search it as typed
             value = f"{fname}:{value or ''}"
         if not phrase and not neg and value in ("OR", "|"):
-            pending_or = bool(q.groups)
+            if pending_or or not q.groups:
+                # "OR" alone matched everything; a dangling one is a mistake to point out, not to guess.
+                raise UserError(f"「{value}」前面要有关键词（第 {m.start() + 1} 个字符）。OR needs a word on each side")
+            pending_or = True
             continue
         typed_words += 1
         if not phrase and is_stop_term(value):
@@ -159,6 +162,8 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
         else:
             q.groups.append([term])
         pending_or = False
+    if pending_or:
+        raise UserError("查询以「OR」结尾，后面要有关键词。OR needs a word on each side")
     _finish(q, typed_words, stop_words, max_terms)
     return q
 

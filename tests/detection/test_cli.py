@@ -129,3 +129,21 @@ def test_many_posts_use_workers_and_keep_order(env, tmp_path):
     serial = list(classify_many(detector, posts, workers=1))
     parallel = list(classify_many(detector, posts, workers=2))
     assert parallel == serial
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"id": "x", "title": "t", "text": ["a", "list"]}', "line 2: field 'text' must be text, not list"),
+        ('{"id": "x", "title": {"an": "object"}, "text": "t"}', "line 2: field 'title' must be text, not dict"),
+        ('{"id": "x", "text": "t", "price": [1]}', "line 2: field 'price' must be a number, not list"),
+        ("[" * 100_000 + "]" * 100_000, "line 2: JSON nested too deeply"),
+    ],
+)
+def test_a_post_of_the_wrong_shape_is_one_line_naming_it(env, tmp_path, capsys, line, message):
+    src = _write(tmp_path / "in.jsonl", [json.dumps(POSTS[0], ensure_ascii=False), line])
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(SystemExit) as exc:
+        main(["classify", str(src), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exc.value.code != 0 and message in err and "Traceback" not in err and not out.exists()

@@ -251,6 +251,21 @@ def test_deleted_middle_record_fails_naming_where(cfg):
     assert "record seq 2 is missing" in str(problems[0])
 
 
+def test_a_hit_whose_evidence_was_deleted_is_reported(cfg):
+    """Deleting the newest record leaves the chain unbroken, but its hit has lost its evidence."""
+    with db.session_scope(cfg) as session:
+        versions = [make_page_version(session, n) for n in (1, 2)]
+        for n, pv in enumerate(versions, start=1):
+            record_fetch(session, cfg, pv.id, make_fetch(n))
+        hits = [make_page_hit(session, pv).id for pv in versions]
+    assert verify(cfg, progress=False).ok
+    with db.session_scope(cfg) as session:  # tampering, on purpose past the evidence API
+        session.execute(delete(Evidence).where(Evidence.seq == 2))
+    problems = verify(cfg, progress=False).problems
+    assert [(p.hit_id, p.what) for p in problems] == [(hits[1], "evidence")]
+    assert str(problems[0]).startswith(f"hit {hits[1]}: evidence: no evidence record")
+
+
 def test_file_reference_pointing_outside_the_store_is_a_problem_not_a_read(cfg):
     record_chain(cfg, 1)
     with db.session_scope(cfg) as session:

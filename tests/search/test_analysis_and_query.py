@@ -126,3 +126,9 @@ def test_embedded_relevance_prefers_titles_frequency_and_rare_words():
         i for i, _ in sqlite_rank.rank([(1, "", "盗版", ""), (2, "", "旅游", "")], [("盗版", common), ("旅游", rare)])
     ]
     assert ranked == [2, 1]
+
+
+@pytest.mark.parametrize("text", ["OR", "|", "OR 盗版", "盗版 OR", "盗版 OR OR 代购", "-招聘 OR 代购"])
+def test_a_dangling_or_is_refused_not_read_as_everything(text):
+    with pytest.raises(UserError, match="OR needs a word on each side"):
+        parse_query(text)
