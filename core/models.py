@@ -12,7 +12,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from core.licences import licence_key
 
 
 def utcnow() -> dt.datetime:
@@ -56,7 +58,10 @@ class Venue(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     category: Mapped[str] = mapped_column(String(20), index=True)  # one of vocabulary.VENUE_CATEGORIES
-    licence_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    licence_no: Mapped[str | None] = mapped_column(String(64), unique=True)  # as written in the register
+    # core.licences.licence_key(licence_no): what imports match on, so a licence typed in another case or
+    # with another dash is the same venue (0006). Set with licence_no; None only on old duplicates (0006).
+    licence_key: Mapped[str | None] = mapped_column(String(64))
     licence_expiry: Mapped[dt.date | None] = mapped_column(Date)
     address: Mapped[str | None] = mapped_column(String(300))
     lon: Mapped[float] = mapped_column(Float)
@@ -75,7 +80,13 @@ class Venue(Base):
     __table_args__ = (
         Index("ix_venues_lon_lat", "lon", "lat"),
         Index("ix_venues_grid_category_grade", "grid_id", "category", "risk_grade"),
+        Index("uq_venues_licence_key", "licence_key", unique=True),
     )
+
+    @validates("licence_no")
+    def _keep_licence_key(self, _key, value):
+        self.licence_key = licence_key(value)
+        return value
 
 
 class Agency(Base):
@@ -84,13 +95,21 @@ class Agency(Base):
     __tablename__ = "agencies"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    licence_no: Mapped[str] = mapped_column(String(64), unique=True)
+    licence_no: Mapped[str] = mapped_column(String(64), unique=True)  # as written in the registry
+    licence_key: Mapped[str | None] = mapped_column(String(64))  # as Venue.licence_key (0006)
     address: Mapped[str | None] = mapped_column(String(300))
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("uq_agencies_licence_key", "licence_key", unique=True),)
+
+    @validates("licence_no")
+    def _keep_licence_key(self, _key, value):
+        self.licence_key = licence_key(value)
+        return value
 
 
 class Inspection(Base):

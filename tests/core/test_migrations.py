@@ -42,3 +42,65 @@ def test_upgrade_from_previous_schema_keeps_rows(tmp_path):
     assert "hits" in db.table_names(cfg)
     db.upgrade(cfg)  # running init again is harmless
     db.dispose(cfg)
+
+
+def test_0006_fills_licence_keys_and_keeps_duplicates_as_rows(tmp_path, caplog):
+    """Venues the old importer made twice (one licence in two spellings) both survive; the oldest keeps
+    the key, the other is named in a warning. A downgrade drops the column and keeps the rows."""
+    cfg = make_config(tmp_path)
+    db.upgrade(cfg, "0005")
+    with db.get_engine(cfg).begin() as conn:
+        for number in ("L-JS-GJ00001", "l－js－gj00001", "新出发姑字第01355号", None):
+            conn.execute(
+                text(
+                    "INSERT INTO venues (name, category, licence_no, lon, lat, status, created_at, updated_at)"
+                    " VALUES ('网吧', '网吧', :no, 120.6, 31.3, '营业', '2026-01-01', '2026-01-01')"
+                ),
+                {"no": number},
+            )
+        conn.execute(
+            text("INSERT INTO agencies (name, licence_no, created_at) VALUES ('甲', 'L-JS-CJ 00001', '2026-01-01')")
+        )
+    with caplog.at_level("WARNING"):
+        db.upgrade(cfg)
+    with db.get_engine(cfg).connect() as conn:
+        venues = conn.execute(text("SELECT licence_no, licence_key FROM venues ORDER BY id")).all()
+        agency = conn.execute(text("SELECT licence_no, licence_key FROM agencies")).one()
+    assert venues == [
+        ("L-JS-GJ00001", "LJSGJ00001"),
+        ("l－js－gj00001", None),
+        ("新出发姑字第01355号", "新出发姑字第01355号"),
+        (None, None),
+    ]
+    assert tuple(agency) == ("L-JS-CJ 00001", "LJSCJ00001")
+    assert "venues 2 has the licence of venues 1" in caplog.text
+    db.upgrade(cfg)  # already at head: nothing happens
+    from alembic import command
+
+    command.downgrade(db._alembic_config(cfg), "0005")
+    with db.get_engine(cfg).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM venues")).scalar_one() == 4
+    db.dispose(cfg)
+
+
+def test_0006_copy_of_the_licence_key_matches_core_licences():
+    """The migration keeps its own copy of the normalisation (history must not move); a change to
+    core.licences that breaks this needs a revision that recomputes the stored keys."""
+    import importlib.util
+
+    from core.licences import licence_key
+
+    path = db.MIGRATIONS_DIR / "versions" / "0006_licence_keys.py"
+    spec = importlib.util.spec_from_file_location("m0006", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for number in (
+        "L-JS-CJ00001",
+        "ｌ－ｊｓ－ｃｊ　００００１",
+        "L—JS—CJ00001",
+        "（苏）印证字3205号",
+        "\u200bA‐1",
+        " ",
+        None,
+    ):
+        assert module._licence_key(number) == licence_key(number)
