@@ -1,17 +1,26 @@
 """Import grid polygons (区县 → 街道/片区 → 网格) from GeoJSON or a Shapefile, in any CRS.
 
-Files with a declared CRS are reprojected to WGS-84 with pyproj (through geopandas). GeoJSON without a
-CRS is WGS-84 by the standard, but Chinese exports are often GCJ-02 without saying so: `crs` names the
-system for such files. Invalid polygons are repaired with make_valid (keeping the polygonal part) or
-rejected with their feature id, by setting. Everything is checked before anything is written."""
+Files are reprojected to WGS-84 with pyproj (through geopandas). GeoJSON without a `crs` member is
+WGS-84 by the standard, but Chinese exports are often GCJ-02 or a projected CGCS2000 zone without
+saying so: `crs` names the system of a file that declares none, and must agree with one that does
+(GCJ-02 and BD-09 have no EPSG code, so exports label them WGS 84: they may override a declared
+WGS 84). Invalid polygons are repaired with make_valid (keeping the polygonal part), and each repair
+is named in the summary, or rejected with their feature id, by setting. Shapefile field names cut
+to the DBF's ten bytes (parent_cod, manager_na, 上级编) are recognised. Grids outside China, or far
+from the grids already imported, or far from their parent, are refused saying where they are.
+Everything is checked before anything is written."""
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 from sqlalchemy import select
@@ -21,6 +30,7 @@ from core.errors import ImportRejected, UserError
 from core.models import Grid
 from core.vocabulary import GRID_LEVELS
 from grids import coords
+from grids.importers.checks import KM_PER_DEGREE_LAT, far_message, grids_extent
 from grids.importers.registers import ImportSummary
 from grids.location import to_geojson
 
@@ -44,35 +54,148 @@ LEVEL_ALIASES = {
     "grid": "grid",
     "网格": "grid",
 }
+CRS_NAMES = {"wgs84": "EPSG:4326", "cgcs2000": "EPSG:4490"}
+CHINESE_CRS = ("gcj02", "bd09")  # no EPSG code: vertices are converted by grids.coords
+DBF_FIELD_BYTES = 10  # a Shapefile's attribute table cuts longer field names to this many bytes
+_LENGTHS = {k: Grid.__table__.c[k].type.length for k in ("code", "name", "manager_name", "manager_phone")}
 
 
-def import_grids(session: Session, path, crs: str | None = None, repair: bool = True) -> ImportSummary:
-    frame = _read(Path(path), crs)
+def import_grids(
+    session: Session, path, crs: str | None = None, repair: bool = True, *, max_distance_km: float | None = None
+) -> ImportSummary:
+    path = Path(path)
+    frame, source, notes = _read(path, crs)
     problems: list[str] = []
-    records = [_record(frame, i, problems, repair) for i in range(len(frame))]
+    columns = _columns(frame, path, problems)
+    records = [_record(frame, columns, i, problems, repair, source) for i in range(len(frame))]
     records = [r for r in records if r is not None]
-    _check_codes_and_parents(session, records, problems)
+    _check_codes_and_parents(session, records, problems, max_distance_km)
+    _check_distance(session, records, problems, max_distance_km)
     if problems:
-        raise ImportRejected(Path(path).name, problems)
-    return _write(session, records)
+        raise ImportRejected(path.name, problems)
+    repaired = [f"{r['code']} ({r['repaired']})" for r in records if r.get("repaired")]
+    summary = _write(session, records)
+    if repaired:
+        summary.notes.append(f"repaired {len(repaired)} invalid polygon(s): {', '.join(repaired)}")
+    summary.notes.extend(notes)
+    return summary
 
 
-def _read(path: Path, crs: str | None) -> gpd.GeoDataFrame:
+# ---------------------------------------------------------------- reading and the CRS
+
+
+def _read(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    """The frame in WGS-84, where its coordinates were taken to be in (for messages), and what GDAL
+    warned about while reading (for the summary: warnings must not reach stderr, which carries the
+    one line of an error)."""
     if not path.exists():
         raise UserError(f"file not found: {path}")
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise UserError(
-            f"{path.name}: not a readable GeoJSON or Shapefile ({str(exc).splitlines()[0][:120]})"
-        ) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = _read_file(path)
+    notes = sorted({f"GDAL: {str(w.message).splitlines()[0][:120]}" for w in caught if w.category is RuntimeWarning})
     if frame.empty:
         raise UserError(f"{path.name}: no features")
-    if crs and crs.lower() in ("gcj02", "bd09"):
-        return _from_chinese_crs(frame, crs)
+    declared = _declared_crs(path, frame)
+    wanted = (crs or "").strip()
+    if wanted.lower().replace("-", "").replace("_", "") in CHINESE_CRS:
+        if declared is not None and not _is_wgs84(declared):
+            raise UserError(
+                f"{path.name}: the file declares {_crs_name(declared)}; --crs {wanted} is for longitude/latitude "
+                "files only: drop --crs"
+            )
+        return _from_chinese_crs(frame, wanted), f"--crs {wanted}", notes
+    if wanted:
+        target = _parse_crs(wanted)
+        if declared is not None and not _same_crs(declared, target):
+            raise UserError(
+                f"{path.name}: the file declares {_crs_name(declared)} but --crs says {wanted}; "
+                "drop --crs, or correct the file's CRS"
+            )
+        frame, source = frame.set_crs(target, allow_override=True), f"--crs {wanted}"
+    elif declared is None:
+        frame, source = frame.set_crs("EPSG:4326", allow_override=True), "no CRS"
+    else:
+        source = f"its declared CRS {_crs_name(declared)}"
+    with np.errstate(all="ignore"):
+        return frame.to_crs("EPSG:4326"), source, notes
+
+
+def _read_file(path: Path) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_file(path)
+    except UnicodeDecodeError:
+        if path.suffix.lower() == ".shp":
+            return _read_cut_utf8_shapefile(path)
+        raise UserError(f"{path.name}: not UTF-8 text") from None
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise UserError(
+            f"{path.name}: not a readable GeoJSON or Shapefile ({str(exc).splitlines()[0][:120] if str(exc) else ''})"
+        ) from None
+
+
+def _read_cut_utf8_shapefile(path: Path) -> gpd.GeoDataFrame:
+    """A UTF-8 Shapefile whose Chinese field names the DBF cut in the middle of a character (网格编码 is
+    12 bytes, cut to 10) cannot be decoded by GDAL. Read its bytes as Latin-1 (which decodes any byte)
+    and decode them again: field names dropping the cut character, values strictly."""
+    try:
+        frame = gpd.read_file(path, encoding="latin1")  # pyogrio takes this spelling only
+    except Exception as exc:  # as in _read_file
+        raise UserError(f"{path.name}: not a readable Shapefile ({str(exc).splitlines()[0][:120]})") from None
+
+    def utf8(value, errors="strict"):
+        return value.encode("latin-1").decode("utf-8", errors) if isinstance(value, str) else value
+
+    geometry = frame.geometry.name
+    try:
+        for column in frame.columns:
+            if column != geometry:
+                frame[column] = frame[column].map(utf8)  # numbers pass through as they are
+    except UnicodeDecodeError:
+        raise UserError(f"{path.name}: attribute values are not UTF-8 as the file's .cpg says") from None
+    return frame.rename(columns={c: utf8(c, "ignore") for c in frame.columns if c != geometry})
+
+
+def _declared_crs(path: Path, frame: gpd.GeoDataFrame) -> CRS | None:
+    """The CRS the file itself states. GDAL reports EPSG:4326 for every GeoJSON without a `crs`
+    member (the standard's default); that is not the file saying so, and --crs must then apply."""
     if frame.crs is None:
-        frame = frame.set_crs(crs or "EPSG:4326")
-    return frame.to_crs("EPSG:4326")
+        return None
+    if path.suffix.lower() in (".geojson", ".json"):
+        try:
+            with path.open(encoding="utf-8") as f:
+                doc = json.load(f)
+        except (ValueError, UnicodeDecodeError):
+            return frame.crs  # GDAL read it, so it is GeoJSON of a kind; trust what GDAL found
+        if not (isinstance(doc, dict) and doc.get("crs")):
+            return None
+    return frame.crs
+
+
+def _parse_crs(value: str) -> CRS:
+    try:
+        return CRS.from_user_input(CRS_NAMES.get(value.lower().replace("-", "").replace("_", ""), value))
+    except CRSError:
+        raise UserError(
+            f"unknown --crs {value!r}; use an EPSG code such as EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger "
+            "CM 120E), or gcj02, bd09, wgs84"
+        ) from None
+
+
+def _same_crs(a: CRS, b: CRS) -> bool:
+    if a.equals(b, ignore_axis_order=True):
+        return True
+    code_a, code_b = a.to_epsg(min_confidence=70), b.to_epsg(min_confidence=70)
+    return code_a is not None and code_a == code_b
+
+
+def _is_wgs84(crs: CRS) -> bool:
+    return crs.is_geographic and _same_crs(crs, CRS.from_epsg(4326))
+
+
+def _crs_name(crs: CRS) -> str:
+    authority = crs.to_authority(min_confidence=70)
+    return ":".join(authority) if authority else crs.name
 
 
 def _from_chinese_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
@@ -86,60 +209,88 @@ def _from_chinese_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     return frame.set_crs("EPSG:4326", allow_override=True)
 
 
-def _record(frame: gpd.GeoDataFrame, i: int, problems: list[str], repair: bool) -> dict | None:
+# ---------------------------------------------------------------- features
+
+
+def _record(frame, columns: dict[str, str], i: int, problems: list[str], repair: bool, source: str) -> dict | None:
     before = len(problems)
-    props = {k: frame.iloc[i][c] for k, c in _columns(frame).items()}
-    fid = props.get("code") or f"#{i + 1}"
-    label = f"feature {fid}"
-    geom = frame.geometry.iloc[i]
+    props = {k: frame.iloc[i][c] for k, c in columns.items()}
+    code = _clean(props.get("code"))
+    label = f"feature {code or f'#{i + 1}'}"
     for key in ("code", "name"):
         if not _present(props.get(key)):
             problems.append(f"{label}: missing {key} ({'/'.join(FIELD_ALIASES[key][:3])})")
+    for key, limit in _LENGTHS.items():
+        value = _clean(props.get(key))
+        if value and len(value) > limit:
+            problems.append(f"{label}: {key} is longer than {limit} characters")
     level = LEVEL_ALIASES.get(str(props.get("level") or "grid").strip().lower())
     if level is None:
         problems.append(f"{label}: unknown level {props.get('level')!r}; use one of {', '.join(GRID_LEVELS)}")
-    geom = _polygon(geom, label, problems, repair)
+    geom, repaired = _polygon(frame.geometry.iloc[i], label, problems, repair, source)
     if geom is None or len(problems) > before:
         return None
     return {
-        "code": str(props["code"]).strip(),
-        "name": str(props["name"]).strip(),
+        "code": code,
+        "name": _clean(props["name"]),
         "level": level,
         "parent_code": _clean(props.get("parent_code")),
         "manager_name": _clean(props.get("manager_name")),
         "manager_phone": _clean(props.get("manager_phone")),
         "geometry": geom,
+        "repaired": repaired,
     }
 
 
-def _polygon(geom, label: str, problems: list[str], repair: bool):
+def _polygon(geom, label: str, problems: list[str], repair: bool, source: str):
+    """The feature's polygon in WGS-84 and, when it was repaired, why; or (None, None) with a problem."""
     if geom is None or geom.is_empty:
         problems.append(f"{label}: no geometry")
-        return None
+        return None, None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         problems.append(f"{label}: geometry is a {geom.geom_type}, not a polygon")
-        return None
+        return None, None
     minx, miny, maxx, maxy = geom.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
+        problems.append(f"{label}: its coordinates cannot be converted from {source}; is that the right CRS?")
+        return None, None
+    lonlat = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    if not (lonlat and coords.in_china(minx, miny)) and coords.in_china(miny, minx) and coords.in_china(maxy, maxx):
         problems.append(
-            f"{label}: coordinates ({minx:.0f}, {miny:.0f}) are not longitude/latitude; "
-            "the file has no CRS — give the right one with --crs (e.g. EPSG:4547)"
+            f"{label}: coordinates ({minx:.4f}, {miny:.4f}) look like latitude and longitude swapped; "
+            "GeoJSON and Shapefiles put longitude first"
         )
-        return None
-    if not geom.is_valid:
-        if not repair:
-            problems.append(f"{label}: invalid polygon ({explain_validity(geom)})")
-            return None
-        fixed = shapely.make_valid(geom)
-        parts = [g for g in getattr(fixed, "geoms", [fixed]) if isinstance(g, (Polygon, MultiPolygon))]
-        geom = shapely.union_all(parts) if parts else None
-        if geom is None or geom.is_empty:
-            problems.append(f"{label}: invalid polygon that cannot be repaired")
-            return None
-    return geom
+        return None, None
+    if not lonlat:
+        if source == "no CRS":
+            hint = "the file has no CRS — give the right one with --crs (e.g. EPSG:4547)"
+        else:
+            hint = f"read with {source}; is that the right CRS?"
+        problems.append(f"{label}: coordinates ({minx:.0f}, {miny:.0f}) are not longitude/latitude; {hint}")
+        return None, None
+    point = geom.representative_point() if geom.is_valid else geom.envelope.centroid
+    if not coords.in_china(point.x, point.y):
+        problems.append(
+            f"{label}: at ({point.x:.5f}, {point.y:.5f}), outside China (coordinates read with {source}); "
+            "is the CRS right?"
+        )
+        return None, None
+    if geom.is_valid:
+        return geom, None
+    reason = explain_validity(geom)
+    if not repair:
+        problems.append(f"{label}: invalid polygon ({reason})")
+        return None, None
+    fixed = shapely.make_valid(geom)
+    parts = [g for g in getattr(fixed, "geoms", [fixed]) if isinstance(g, (Polygon, MultiPolygon))]
+    geom = shapely.union_all(parts) if parts else None
+    if geom is None or geom.is_empty:
+        problems.append(f"{label}: invalid polygon that cannot be repaired ({reason})")
+        return None, None
+    return geom, reason
 
 
-def _check_codes_and_parents(session: Session, records: list[dict], problems: list[str]) -> None:
+def _check_codes_and_parents(session: Session, records: list[dict], problems: list[str], max_km) -> None:
     seen: set[str] = set()
     known = set(session.scalars(select(Grid.code)))
     for r in records:
@@ -150,6 +301,37 @@ def _check_codes_and_parents(session: Session, records: list[dict], problems: li
         parent = r["parent_code"]
         if parent and parent not in seen and parent not in known:
             problems.append(f"feature {r['code']}: parent {parent} is neither in the file nor in the database")
+    if not max_km or max_km <= 0:
+        return
+    # A child far from its parent is in the wrong place even when nothing is in the database yet.
+    in_file = {r["code"]: r["geometry"] for r in records}
+    wanted = {r["parent_code"] for r in records if r["parent_code"] and r["parent_code"] not in in_file}
+    stored = {}
+    if wanted:
+        rows = session.execute(select(Grid.code, Grid.geometry).where(Grid.code.in_(wanted)))
+        stored = {code: shapely.from_geojson(geometry) for code, geometry in rows}
+    for r in records:
+        parent = in_file.get(r["parent_code"]) or stored.get(r["parent_code"])
+        if parent is None:
+            continue
+        point = r["geometry"].representative_point()
+        km = parent.distance(point) * KM_PER_DEGREE_LAT  # degrees to km: a lower bound, enough to warn
+        if km > max_km:
+            problems.append(
+                f"feature {r['code']}: at ({point.x:.5f}, {point.y:.5f}), {km:,.0f} km from its parent "
+                f"{r['parent_code']} (grids.max_distance_km = {max_km:g})"
+            )
+
+
+def _check_distance(session: Session, records: list[dict], problems: list[str], max_km) -> None:
+    extent = grids_extent(session)
+    if extent is None or not records or not max_km or max_km <= 0:
+        return
+    points = [r["geometry"].representative_point() for r in records]
+    km = extent.km_outside([p.x for p in points], [p.y for p in points])
+    for r, p, d in zip(records, points, km, strict=True):
+        if d > max_km:
+            problems.append(f"feature {r['code']}: at {far_message(p.x, p.y, d, extent, max_km)}")
 
 
 def _write(session: Session, records: list[dict]) -> ImportSummary:
@@ -157,7 +339,9 @@ def _write(session: Session, records: list[dict]) -> ImportSummary:
     order = {"district": 0, "street": 1, "grid": 2}
     summary = ImportSummary()
     for r in sorted(records, key=lambda r: order[r["level"]]):  # parents before children
+        r = dict(r)
         geom = r.pop("geometry")
+        r.pop("repaired")
         minx, miny, maxx, maxy = geom.bounds
         centre = geom.representative_point()
         parent = existing.get(r.pop("parent_code") or "")
@@ -186,15 +370,42 @@ def _write(session: Session, records: list[dict]) -> ImportSummary:
     return summary
 
 
-def _columns(frame) -> dict[str, str]:
-    lower = {str(c).lower(): c for c in frame.columns if c != frame.geometry.name}
-    out = {}
+def _columns(frame, path: Path, problems: list[str]) -> dict[str, str]:
+    """Our field -> the file's column. In a Shapefile a column may be an alias cut to the DBF's ten
+    bytes (parent_cod, manager_na, 上级编): it is taken when it can only be that alias's field, and a
+    cut name that could be two fields is refused rather than dropped."""
+    names = [c for c in frame.columns if c != frame.geometry.name]
+    lower = {str(c).lower(): c for c in names}
+    out: dict[str, str] = {}
     for key, aliases in FIELD_ALIASES.items():
         for alias in aliases:
             if alias.lower() in lower:
                 out[key] = lower[alias.lower()]
                 break
+    if path.suffix.lower() != ".shp":
+        return out
+    taken = set(out.values())
+    for column in names:
+        if column in taken:
+            continue
+        cut = str(column).lower()
+        if not cut or min(len(cut.encode(e)) for e in ("utf-8", "gb18030")) > DBF_FIELD_BYTES:
+            continue
+        fields = {
+            key
+            for key, aliases in FIELD_ALIASES.items()
+            for alias in aliases
+            if alias.lower().startswith(cut) and alias.lower() != cut and _longer_than_dbf(alias)
+        }
+        if len(fields) > 1:
+            problems.append(f"column {column!r}: a cut field name that could be any of {', '.join(sorted(fields))}")
+        elif fields and (key := fields.pop()) not in out:
+            out[key] = column
     return out
+
+
+def _longer_than_dbf(alias: str) -> bool:
+    return any(len(alias.encode(encoding)) > DBF_FIELD_BYTES for encoding in ("utf-8", "gb18030"))
 
 
 def _present(value) -> bool:
@@ -202,4 +413,9 @@ def _present(value) -> bool:
 
 
 def _clean(value) -> str | None:
-    return str(value).strip() if _present(value) else None
+    """Text of a property; a numeric code read from a DBF (320508001001.0) as the digits it is."""
+    if not _present(value):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    return str(value).strip()
