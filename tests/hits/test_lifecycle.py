@@ -67,7 +67,7 @@ def _agree(cfg) -> None:
 
 
 def _ids(cfg, query: str, grid_ids=None) -> list[int]:
-    result = search.search(cfg, query or "status:new OR status:clue OR status:dismissed", grid_ids=grid_ids)
+    result = search.search(cfg, query or "status:new,clue,dismissed", grid_ids=grid_ids)
     return sorted(h.id for h in result.hits)
 
 
