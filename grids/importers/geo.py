@@ -6,7 +6,8 @@ saying so: `crs` names the system of a file that declares none, and must agree w
 (GCJ-02 and BD-09 have no EPSG code, so exports label them WGS 84: they may override a declared
 WGS 84). Invalid polygons are repaired with make_valid (keeping the polygonal part), and each repair
 is named in the summary, or rejected with their feature id, by setting. Shapefile field names cut
-to the DBF's ten bytes (parent_cod, manager_na, 上级编) are recognised. Grids outside China, or far
+to the DBF's ten bytes (parent_cod, manager_na, 上级编) are recognised, and a Shapefile without its
+.cpg is decoded as UTF-8 or GBK rather than as GDAL's Latin-1 mojibake. Grids outside China, or far
 from the grids already imported, or far from their parent, are refused saying where they are.
 Everything is checked before anything is written."""
 
@@ -90,6 +91,13 @@ def _read(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, str, list[str]
     one line of an error)."""
     if not path.exists():
         raise UserError(f"file not found: {path}")
+    if path.suffix.lower() == ".shp" and not any(path.with_suffix(s).exists() for s in (".dbf", ".DBF")):
+        # GDAL reads a .shp without its table as features without codes or names: say what is missing.
+        raise UserError(
+            f"{path.name}: the Shapefile's attribute table {path.stem}.dbf is not beside it; copy all its files"
+        )
+    if path.suffix.lower() == ".shp":
+        _check_shapefile_length(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = _read_file(path)
@@ -106,7 +114,7 @@ def _read(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, str, list[str]
             )
         return _from_chinese_crs(frame, wanted), f"--crs {wanted}", notes
     if wanted:
-        target = _parse_crs(wanted)
+        target = _parse_crs(wanted, path.name)
         if declared is not None and not _same_crs(declared, target):
             raise UserError(
                 f"{path.name}: the file declares {_crs_name(declared)} but --crs says {wanted}; "
@@ -122,38 +130,70 @@ def _read(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, str, list[str]
 
 
 def _read_file(path: Path) -> gpd.GeoDataFrame:
+    shapefile = path.suffix.lower() == ".shp"
     try:
+        if shapefile and _encoding_unknown(path):
+            return _read_shapefile_bytes(path)
         return gpd.read_file(path)
     except UnicodeDecodeError:
-        if path.suffix.lower() == ".shp":
-            return _read_cut_utf8_shapefile(path)
+        if shapefile:
+            return _read_shapefile_bytes(path)
         raise UserError(f"{path.name}: not UTF-8 text") from None
+    except UserError:
+        raise
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise UserError(
             f"{path.name}: not a readable GeoJSON or Shapefile ({str(exc).splitlines()[0][:120] if str(exc) else ''})"
         ) from None
 
 
-def _read_cut_utf8_shapefile(path: Path) -> gpd.GeoDataFrame:
-    """A UTF-8 Shapefile whose Chinese field names the DBF cut in the middle of a character (网格编码 is
-    12 bytes, cut to 10) cannot be decoded by GDAL. Read its bytes as Latin-1 (which decodes any byte)
-    and decode them again: field names dropping the cut character, values strictly."""
+def _check_shapefile_length(path: Path) -> None:
+    """A .shp states its length in its header; GDAL reads a shorter one as features without geometry."""
+    with path.open("rb") as f:
+        header = f.read(100)
+    if len(header) < 100 or header[:4] != b"\x00\x00\x27\x0a":
+        raise UserError(f"{path.name}: not a Shapefile (its header is missing or wrong)")
+    declared, actual = int.from_bytes(header[24:28], "big") * 2, path.stat().st_size
+    if actual < declared:
+        raise UserError(f"{path.name}: the file is cut short ({actual:,} of {declared:,} bytes); copy it again")
+
+
+def _encoding_unknown(path: Path) -> bool:
+    """True when GDAL does not know a Shapefile's text encoding (no .cpg, no code page in the .dbf)
+    and would decode its Chinese as Latin-1 mojibake: pyogrio then reports ISO-8859-1."""
+    import pyogrio
+
+    return str(pyogrio.read_info(path).get("encoding") or "").upper() in ("ISO-8859-1", "LATIN1")
+
+
+def _read_shapefile_bytes(path: Path) -> gpd.GeoDataFrame:
+    """A Shapefile's attribute table decoded here rather than by GDAL, for the two cases GDAL gets
+    wrong: a file shared without its .cpg (GDAL falls back to Latin-1 and Chinese becomes mojibake),
+    and UTF-8 field names the .dbf cut in the middle of a character (网格编码 is 12 bytes, cut to 10;
+    GDAL cannot decode the name at all). Latin-1 turns any byte into one character and back, so the
+    table is read as Latin-1 and its bytes decoded again: as UTF-8, else as GBK (GB18030), the two
+    encodings Chinese GIS software writes. Field names drop a character cut in half."""
     try:
         frame = gpd.read_file(path, encoding="latin1")  # pyogrio takes this spelling only
     except Exception as exc:  # as in _read_file
         raise UserError(f"{path.name}: not a readable Shapefile ({str(exc).splitlines()[0][:120]})") from None
-
-    def utf8(value, errors="strict"):
-        return value.encode("latin-1").decode("utf-8", errors) if isinstance(value, str) else value
-
     geometry = frame.geometry.name
-    try:
-        for column in frame.columns:
-            if column != geometry:
-                frame[column] = frame[column].map(utf8)  # numbers pass through as they are
-    except UnicodeDecodeError:
-        raise UserError(f"{path.name}: attribute values are not UTF-8 as the file's .cpg says") from None
-    return frame.rename(columns={c: utf8(c, "ignore") for c in frame.columns if c != geometry})
+    columns = [c for c in frame.columns if c != geometry]
+    for encoding in ("utf-8", "gb18030"):
+
+        def decode(value, errors="strict", encoding=encoding):
+            return value.encode("latin-1").decode(encoding, errors) if isinstance(value, str) else value
+
+        try:
+            values = {c: frame[c].map(decode) for c in columns}  # numbers pass through as they are
+        except UnicodeDecodeError:
+            continue
+        for c, decoded in values.items():
+            frame[c] = decoded
+        return frame.rename(columns={c: decode(c, "ignore") for c in columns})
+    raise UserError(
+        f"{path.name}: the attribute table is neither UTF-8 nor GBK text; add a .cpg file naming its encoding"
+    )
 
 
 def _declared_crs(path: Path, frame: gpd.GeoDataFrame) -> CRS | None:
@@ -172,12 +212,12 @@ def _declared_crs(path: Path, frame: gpd.GeoDataFrame) -> CRS | None:
     return frame.crs
 
 
-def _parse_crs(value: str) -> CRS:
+def _parse_crs(value: str, source: str) -> CRS:
     try:
         return CRS.from_user_input(CRS_NAMES.get(value.lower().replace("-", "").replace("_", ""), value))
     except CRSError:
         raise UserError(
-            f"unknown --crs {value!r}; use an EPSG code such as EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger "
+            f"{source}: unknown --crs {value!r}; use an EPSG code such as EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger "
             "CM 120E), or gcj02, bd09, wgs84"
         ) from None
 

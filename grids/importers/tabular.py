@@ -253,6 +253,10 @@ class TableFile:
                 if line.startswith(codecs.BOM_UTF8):
                     line = line[len(codecs.BOM_UTF8) :]
                     self._encoding = self._encoding or "utf-8"
+            if b"\x00" in line:  # the csv module reads NUL as a character; no register has one
+                raise UserError(
+                    f"{self.source}: line {line_no} holds NUL bytes: a binary file, or UTF-16 text without its BOM"
+                )
             if line.isascii():
                 yield line.decode("ascii")
                 continue

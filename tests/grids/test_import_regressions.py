@@ -178,6 +178,22 @@ def test_truncated_shapefile_field_names_are_mapped(session, tmp_path):
     assert session.scalar(select(Grid).where(Grid.code == "G2")).parent.code == "S2"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_shapefile_without_its_cpg_is_not_read_as_mojibake(session, tmp_path, encoding):
+    """Without a .cpg GDAL decodes the table as Latin-1: 网格 became 'ç½\x91æ\xa0¼'."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    frame = gpd.GeoDataFrame(
+        {"code": ["G1"], "name": ["平江路网格"], "manager": ["王伟"]}, geometry=[box(120.60, 31.30, 120.61, 31.31)]
+    )
+    frame.set_crs("EPSG:4326").to_file(tmp_path / "g.shp", encoding=encoding)
+    (tmp_path / "g.cpg").unlink()
+    import_grids(session, tmp_path / "g.shp")
+    grid = session.scalar(select(Grid))
+    assert (grid.name, grid.manager_name) == ("平江路网格", "王伟")
+
+
 def test_grid_outside_china_is_rejected_saying_where(session, tmp_path):
     path = _geojson(tmp_path, [_square("PARIS", 2.35, 48.85)])
     with pytest.raises(ImportRejected, match=r"feature PARIS: .*\(2\.3\d*, 48\.8\d*\).*outside China"):
