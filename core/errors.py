@@ -29,3 +29,25 @@ class ServiceUnavailable(UserError):
     lost and the same command can be run again later. The web app answers 503 with this message."""
 
     exit_code = 3
+
+
+class DiskFull(UserError):
+    """The disk holding data_dir is full: the work stopped with everything committed so far kept."""
+
+    exit_code = 5
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when `exc`, or an exception it was raised from, says the disk is full (an OSError with
+    ENOSPC or EDQUOT, or SQLite's "database or disk is full", also wrapped by SQLAlchemy)."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 10:  # bounded: a cause chain cannot loop us forever
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "database or disk is full" in str(exc):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return False

@@ -21,9 +21,12 @@ import datetime as dt
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import urlsplit
+
+from core.errors import is_disk_full
 
 
 class Frontier:
@@ -38,7 +41,10 @@ class Frontier:
         self.pending: dict[str, dict[str, Any]] = {}
         self.done_count = 0
         self.done_by_domain: dict[str, int] = {}
-        self._file: TextIO | None = None
+        self._fd: int | None = None
+        # Called once when a journal write finds the disk full (the crawl stops; see _write).
+        self.on_disk_full: Callable[[], None] | None = None
+        self.disk_full = False
 
     def open(self, fresh: bool = False) -> Frontier:
         """Resume an unfinished run, or start a new one (always a new one when `fresh`)."""
@@ -46,7 +52,7 @@ class Frontier:
             self._replay()
         if not self.run_id:
             self._reset()
-        self._file = self.path.open("a", encoding="utf-8")
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         if not self.resumed:
             self._write({"op": "run", "id": self.run_id, "started": self.started})
         return self
@@ -118,16 +124,27 @@ class Frontier:
         self.close()
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def _write(self, rec: dict[str, Any]) -> None:
-        if self._file is None:
+        """One os.write per line, unbuffered: the OS has the line once this returns, so it survives
+        SIGKILL of this process, and a failed write leaves nothing buffered to fail again at close."""
+        if self._fd is None:
             raise RuntimeError("frontier is not open")
-        self._file.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
-        # flush() hands the line to the OS: it survives SIGKILL of this process.
-        self._file.flush()
+        line = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        try:
+            os.write(self._fd, line)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            # A lost line costs at most a page fetched again on resume (a torn line is skipped). The
+            # crawl is stopped; raising here would only print a traceback per request.
+            if not self.disk_full:
+                self.disk_full = True
+                if self.on_disk_full is not None:
+                    self.on_disk_full()
 
 
 def append_done(journal: str | Path, fp: str, url: str) -> None:

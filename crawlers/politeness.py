@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core.errors import is_disk_full
+
 
 class DomainPauses:
     """Pause windows and captcha streaks per domain, shared by the middlewares and the spider."""
@@ -99,5 +101,11 @@ class AccountBudget:
         # Write-then-rename: a kill mid-write leaves the previous file, never a torn one.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"day": self.day, "counts": self.counts}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps({"day": self.day, "counts": self.counts}, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)  # a full disk left an empty temporary behind
+            if not is_disk_full(exc):
+                raise
+            # The count lives on in memory for this run; the crawl stops on the disk anyway.

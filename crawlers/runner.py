@@ -12,6 +12,7 @@ from core import db
 from core.config import Config
 from crawlers.frontier import Frontier
 from crawlers.politeness import AccountBudget, DomainPauses
+from crawlers.runlock import RunLock
 from crawlers.sources import Source, get_source, start_urls
 from crawlers.store import PAGES_STAT, SKIPPED_STAT, Outcome
 from crawlers.worker import PageWorker
@@ -19,30 +20,38 @@ from crawlers.worker import PageWorker
 log = logging.getLogger(__name__)
 # Scrapy's finish reasons → the summary's state. Only a finished run closes its journal (the next run
 # re-visits everything); the others leave it open, so the next run resumes where this one stopped.
-STATES = {"finished": "finished", "budget": "budget", "captcha": "captcha", "shutdown": "killed"}
-EXIT_CODES = {"finished": 0, "budget": 0, "captcha": 3, "killed": 130}
+STATES = {
+    "finished": "finished",
+    "budget": "budget",
+    "captcha": "captcha",
+    "shutdown": "killed",
+    "disk_full": "disk_full",
+}
+EXIT_CODES = {"finished": 0, "budget": 0, "captcha": 3, "disk_full": 5, "killed": 130}
 
 
 def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
     """Crawl `source_name` to the end (or budget, captcha stop, shutdown); returns the summary."""
     source = get_source(cfg, source_name)
     db.upgrade(cfg)
-    frontier = Frontier(cfg.data_dir / "crawl" / source.name).open(fresh=fresh)
-    worker = PageWorker(cfg, processes=int(cfg.crawl.worker_processes))
-    try:
-        crawler, process = _make_crawler(cfg, source, frontier, worker)
-        worker.warm_up()  # the workers load parsers and detector while Scrapy was set up
-        with _progress(crawler, source) as _:
-            process.start()
-    finally:
-        worker.close()
-    stats = crawler.stats.get_stats()
-    state = STATES.get(stats.get("finish_reason", ""), "error")
-    if state == "finished":
-        frontier.end(state)
-    else:
-        # Stopped early (budget, captcha, Ctrl-C): the next run picks up where this one stopped.
-        frontier.close()
+    directory = cfg.data_dir / "crawl" / source.name
+    with RunLock(directory, source.name):  # a second crawl of this source stops here, naming this one
+        frontier = Frontier(directory).open(fresh=fresh)
+        worker = PageWorker(cfg, processes=int(cfg.crawl.worker_processes))
+        try:
+            crawler, process = _make_crawler(cfg, source, frontier, worker)
+            worker.warm_up()  # the workers load parsers and detector while Scrapy was set up
+            with _progress(crawler, source) as _:
+                process.start()
+        finally:
+            worker.close()
+        stats = crawler.stats.get_stats()
+        state = STATES.get(stats.get("finish_reason", ""), "error")
+        if state == "finished":
+            frontier.end(state)
+        else:
+            # Stopped early (budget, captcha, Ctrl-C): the next run picks up where this one stopped.
+            frontier.close()
     summary = _summary(source, stats, state, frontier)
     summary["cpu_s"] = _cpu_seconds()
     summary.update(_drain(cfg))
@@ -127,6 +136,8 @@ def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dic
         "needs_render": get(Outcome.NEEDS_RENDER.stat),
         # Pages not stored, requests given up, and callbacks that raised (Scrapy counts those apart).
         "errors": get(Outcome.FAILED.stat) + get("spider_exceptions/count"),
+        # Pages not stored because the disk filled up (the crawl stopped at the first; state disk_full).
+        "disk_full": get(Outcome.DISK_FULL.stat),
         "captcha": get("wangxun/captcha"),
         "skipped": get(SKIPPED_STAT),
         "requests": int(stats.get("downloader/request_count", 0)),
@@ -149,11 +160,15 @@ def _cpu_seconds() -> dict:
 
 
 def _drain(cfg: Config) -> dict:
-    """Index the hits this crawl queued; a failure leaves them queued for the next drain."""
-    try:
-        from search import outbox
+    """Index the hits this crawl queued. Quick: an unreachable cluster delays the crawl's exit by
+    seconds, not minutes; whatever is not indexed waits in the outbox, and `index_error` says why."""
+    from search import outbox
 
-        return {"indexed": int(outbox.drain(cfg))}
+    try:
+        report = outbox.drain_report(cfg, quick=True)
     except Exception as exc:  # noqa: BLE001 - indexing is best effort; the hits are safe in the outbox
-        log.warning("search indexing failed, hits stay queued: %s", exc)
         return {"indexed": 0, "index_error": str(exc)[:200]}
+    out = {"indexed": report.indexed}
+    if not report.ok:
+        out["index_error"] = f"{report.left_behind} hit(s) wait in the outbox: {report.reason()}"[:300]
+    return out

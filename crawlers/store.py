@@ -37,6 +37,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from core import db
+from core.errors import is_disk_full
 from core.models import Page, PageVersion, utcnow
 from crawlers.frontier import append_done
 from crawlers.items import PageItem
@@ -69,10 +70,11 @@ class Outcome(enum.Enum):
     UNKNOWN_LAYOUT = "unknown_layout"  # a page no known layout reads: page state only
     NEEDS_RENDER = "needs_render"  # an HTML shell whose content loads by script: page state only
     FAILED = "errors"  # nothing stored; the journal entry stays open
+    DISK_FULL = "disk_full"  # nothing stored, the entry stays open, and the crawl stops
 
     @property
     def stored(self) -> bool:
-        return self is not Outcome.FAILED
+        return self not in (Outcome.FAILED, Outcome.DISK_FULL)
 
     @property
     def stat(self) -> str:
@@ -99,7 +101,9 @@ def store_item(cfg, detector, item: PageItem) -> Outcome:
         if item.journal:
             append_done(item.journal, item.journal_fp, item.fetch.url)
         return outcome
-    except Exception:  # noqa: BLE001 - one page's failure must not end the crawl
+    except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
+        if is_disk_full(exc):
+            return Outcome.DISK_FULL  # no traceback per page: the crawl stops and says it once
         log.exception("could not store %s", item.url)
         return Outcome.FAILED
 
@@ -339,6 +343,8 @@ class PageStore:
         self.crawler = crawler
         self.frontier = frontier
         self.worker = worker
+        self._stopping = False
+        frontier.on_disk_full = self.stop_disk_full  # the journal's own writes can fill the disk too
         crawler.signals.connect(self._request_dropped, signal=signals.request_dropped)
 
     @property
@@ -374,6 +380,8 @@ class PageStore:
     def account(self, outcome: Outcome, closed_fp: str, url: str) -> None:
         """Count a page a worker answered for. `closed_fp`: the entry it closed after its commit."""
         self.stats.inc_value(outcome.stat)
+        if outcome is Outcome.DISK_FULL:
+            self.stop_disk_full()
         if outcome.stored:
             self.stats.inc_value(PAGES_STAT)
             if closed_fp:
@@ -395,6 +403,16 @@ class PageStore:
         resume either."""
         self.stats.inc_value(SKIPPED_STAT if skipped else Outcome.FAILED.stat)
         self.close(fp, url)
+
+    def stop_disk_full(self) -> None:
+        """The disk is full: stop the crawl once (reason "disk_full"); what was committed stays, and the
+        entries still open are fetched again by the next run."""
+        if self._stopping:
+            return
+        self._stopping = True
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
 
     def _request_dropped(self, request, spider=None) -> None:
         # A redirect that led to a page this run already has: the request that redirected is finished.

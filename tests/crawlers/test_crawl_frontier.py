@@ -87,3 +87,28 @@ def test_the_journal_dupefilter_schedules_once_and_counts_what_it_filters(tmp_pa
     dupefilter.log(again, crawler.spider)  # what Scrapy's scheduler calls for a filtered request
     assert crawler.stats.get_value("dupefilter/filtered") == 1
     assert first.meta["journal_fp"] in crawler.spider.frontier.pending
+
+
+def test_a_full_disk_stops_the_crawl_once_and_loses_only_the_line(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    f = Frontier(tmp_path).open()
+    f.enqueued("fp1", _spec("http://a.example/1"))
+    calls = []
+    f.on_disk_full = lambda: calls.append(1)
+    real_write = os.write
+
+    def full(fd, data):
+        if fd == f._fd:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full)
+    f.enqueued("fp2", _spec("http://a.example/2"))
+    f.done("fp1", "http://a.example/1")
+    monkeypatch.setattr(os, "write", real_write)
+    f.close()  # nothing buffered: closing does not fail again
+    assert calls == [1] and f.disk_full
+    g = Frontier(tmp_path).open()  # the journal as the OS has it: fp1 still open, fp2 never written
+    assert set(g.pending) == {"fp1"}

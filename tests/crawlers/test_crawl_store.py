@@ -160,7 +160,7 @@ def test_classification_done_in_the_spider_is_used(cfg, detector):
 def test_the_outcome_is_typed_and_names_the_summary_counters(cfg, detector, broken_evidence):
     """Every path returns an Outcome member, never a string to check by prefix; a failure is an
     outcome too (store_item does not raise), and each member counts under the stat the summary reads."""
-    names = ("new_version", "hits", "unchanged", "gone", "unknown_layout", "needs_render", "errors")
+    names = ("new_version", "hits", "unchanged", "gone", "unknown_layout", "needs_render", "errors", "disk_full")
     assert {o.stat for o in Outcome} == {f"wangxun/{k}" for k in names}
     outcomes = [
         store.store_item(cfg, detector, item(PLAIN)),
@@ -312,3 +312,17 @@ def test_the_crawl_summary_reports_layout_states(pages):
     assert (summary["unknown_layout"], summary["needs_render"], summary["gone"]) == (2, 1, 1)
     empty = runner._summary(source, {}, "finished", frontier)
     assert empty["unknown_layout"] == 0 and empty["needs_render"] == 0
+
+
+def test_a_full_disk_is_its_own_outcome_without_a_traceback(cfg, detector, monkeypatch, caplog):
+    """ENOSPC (or SQLite's "database or disk is full") stops the crawl once, instead of a traceback per page."""
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "append_record", full)
+    outcome = store.store_item(cfg, detector, item(TRAVEL, title="纯玩跟团游报名", url="https://mp.example/s/full"))
+    assert outcome is Outcome.DISK_FULL and not outcome.stored
+    assert "Traceback" not in caplog.text and "could not store" not in caplog.text
+    assert count(cfg, Hit) == 0  # all or nothing, as for any failure
