@@ -1,12 +1,13 @@
 """The admin jobs page (pause, resume, run now without a scheduler in the web process) and draw pages."""
 
 import datetime as dt
+import os
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import db
-from core.models import AuditLog
+from core.models import AuditLog, SearchOutbox
 from jobs import control, scheduler
 from tests.helpers import make_job_run
 from tests.jobs.conftest import job_config, logged_in
@@ -69,6 +70,30 @@ def test_jobs_page_shows_unknown_layouts_and_shells_of_crawl_runs(cfg, app, worl
     assert "版式未知" not in rows[ids[1]] and "版式未知" not in rows[ids[2]]  # no counts: an older crawl, a task
     api = logged_in(app, "admin").get("/api/jobs").get_json()
     assert next(r for r in api["runs"] if r["id"] == ids[0])["detail"]["unknown_layout"] == 3
+
+
+def test_the_jobs_page_says_when_the_index_is_behind(cfg, app, world):
+    """Hits the index failed, or a reindex holds back, are an error on the jobs page, with the reason."""
+    from search import outbox
+    from search.backends.sqlite_fts import BuildLock
+
+    page = logged_in(app, "admin").get("/admin/jobs").text
+    assert "检索索引滞后" not in page  # the world's hits wait, but nothing failed yet
+    with db.session_scope(cfg) as s:  # the index answered with an error for every waiting hit
+        s.execute(update(SearchOutbox).values(attempts=1, last_error="Elasticsearch: ConnectionError: refused"))
+    page = logged_in(app, "admin").get("/admin/jobs").text
+    assert "检索索引滞后" in page and "ConnectionError: refused" in page and 'class="flash error"' in page
+    with db.session_scope(cfg) as s:
+        s.execute(update(SearchOutbox).values(attempts=0, last_error=None))
+    builder = BuildLock(cfg)  # a reindex under way in "another process"
+    assert builder.try_take()
+    try:
+        page = logged_in(app, "admin").get("/admin/jobs").text
+        assert "检索索引正在重建" in page and f"pid {os.getpid()}" in page
+    finally:
+        builder.release()
+    assert outbox.drain_report(cfg).ok
+    assert "检索索引已是最新" in logged_in(app, "admin").get("/admin/jobs").text
 
 
 def test_draw_pages_publish_and_public_list(cfg, app, world):

@@ -29,11 +29,29 @@ def overview(cfg: Config, session: Session) -> dict[str, Any]:
         "jobs": control.list_jobs(cfg),
         "scheduler": scheduler_state(cfg),
         "runs": recent_runs(session),
+        "index": index_state(cfg),
         "status_names": STATUS_NAMES,
         "describe": describe_trigger,
         "layout_counts": layout_counts,
         "local": lambda t: to_local(t, tz),
         "grace_minutes": int(cfg.jobs.misfire_grace_seconds) // 60,
+    }
+
+
+def index_state(cfg: Config) -> dict[str, Any]:
+    """How far the search index is behind the database: hits waiting in the outbox, how many failed
+    to index and why, and a reindex that holds the outbox. An error on the jobs page when hits wait
+    because the index failed them or a reindex holds them; a quiet line otherwise."""
+    from search import outbox
+
+    status = outbox.status(cfg)
+    return {
+        "waiting": status.waiting,
+        "failing": status.failing,
+        "last_error": status.last_error,
+        "rebuild": status.rebuild,
+        "oldest_at": to_local(status.oldest_at, ZoneInfo(cfg.core.timezone)),
+        "error": bool(status.failing or (status.waiting and status.rebuild)),
     }
 
 
