@@ -225,3 +225,39 @@ def test_cli_prints_one_line_error_without_traceback(tmp_path):
     assert out.returncode == 1
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert "missing column lon" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("utf-8 BOM", "\ufeff名称,类别,许可证号,经度,纬度\n甲网吧,网吧,B001,120.61,31.31\n".encode()),
+        ("GBK", "名称,类别,许可证号,经度,纬度\n甲网吧,网吧,B001,120.61,31.31\n".encode("gbk")),
+        (
+            "a title row above the header",
+            "姑苏区场所台账（2026年）,,,,\n名称,类别,许可证号,经度,纬度\n甲网吧,网吧,B001,120.61,31.31\n".encode(),
+        ),
+        ("Excel's empty trailing cells", "名称,类别,许可证号,经度,纬度,,\n甲网吧,网吧,B001,120.61,31.31,,\n".encode()),
+        ("CRLF and a blank line", "名称,类别,许可证号,经度,纬度\r\n\r\n甲网吧,网吧,B001,120.61,31.31\r\n".encode()),
+    ],
+)
+def test_files_that_look_odd_but_are_fine(session, tmp_path, name, content):
+    path = tmp_path / "venues.csv"
+    path.write_bytes(content)
+    assert import_venues(session, path, "wgs84").created == 1
+    assert session.scalar(select(Venue.name)) == "甲网吧"
+
+
+def test_xlsx_title_row_and_datetime_cells(session, tmp_path):
+    import datetime as dt
+
+    path = _write_xlsx(
+        tmp_path / "场所.xlsx",
+        ["姑苏区场所台账"],
+        [
+            ["名称", "类别", "许可证号", "有效期至", "经度", "纬度"],
+            ["甲网吧", "网吧", 320508123456789, dt.datetime(2027, 6, 30, 0, 0), 120.61, 31.31],
+            ["乙网吧", "网吧", "B2", "2027-06-30 00:00:00", 120.62, 31.31],
+        ],
+    )
+    assert import_venues(session, path, "wgs84").created == 2
+    assert {str(d) for d in session.scalars(select(Venue.licence_expiry))} == {"2027-06-30"}
