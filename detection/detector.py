@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from detection import publication, travel
+from detection import publication, speech_act, travel
 from detection.gazetteer import Gazetteer, place_from_dict, places_from_records
 from detection.keywords import DEFAULT_LIBRARY, Matcher, load_library
 from detection.registry import Registry
@@ -73,6 +73,7 @@ class Detector:
         """{"labels", "scores", "reasons", "location"} for one post (see README.md for the format)."""
         post = self._trimmed(post)
         signals = collect(post, self.matcher)
+        signals.act = speech_act.read(signals)
         scores = {
             "unlicensed_travel": travel.score(signals, self.registry, self.library),
             "illegal_publication": publication.score(signals, self.library),

@@ -63,7 +63,8 @@ _PROVINCES = {
 }
 # What sellers write right before the number they present as their licence.
 _LICENCE_CUE = re.compile(
-    r"(?:经营许可证|许可证号|许可证编号|许可证|许可号|资质号|经营许可|旅行社资质|备案号|资质)"
+    r"(?:经营许可证|许可证号|许可证编号|许可证|许可号|资质号|经营许可|旅行社资质|备案号|资质|营业执照注册号|营业执照号|"
+    r"营业执照|执照号|统一社会信用代码|信用代码|注册号)"
     r"\s*(?:号码|编号|号)?\s*[:：为是]?\s*"
 )
 _CUED_VALUE = re.compile(r"[a-z0-9\-\u4e00-\u9fff]{0,3}?(?:icp备|icp证)?[a-z0-9\-]{5,30}号?")

@@ -17,6 +17,10 @@ _PRICE_PATTERNS = (
     re.compile(_NUM + r"\s*(?:元|块钱|块|rmb|米)(?![\u4e00-\u9fff]{0,1}(?:起步价))"),
     re.compile(r"(?:价格|售价|团费|费用|价|一口价|仅需|只要|特价)\s*[:：]?\s*" + _NUM),
     re.compile(_NUM + r"\s*/\s*(?:人|位|套|本|册|份|个|张|大人|成人|小孩)"),
+    # "一份6.6", "每人380": the amount after the unit it is quoted for.
+    re.compile(r"(?:一份|每份|一套|一本|一册|一位|每位|一人|每人|一个人)\s*([0-9]+(?:\.[0-9]{1,2})?)(?![0-9%])"),
+    # A bare amount right after a trip's length: "九寨3日 680", "稻城6日 2680".
+    re.compile(r"[0-9一二三四五六七八九十两]\s*[日天晚]游?\s+([0-9]{2,5})(?![0-9.%]|\s*[年月号日])"),
     # Bare amounts sellers write without a unit: "19.9全部打包", "35包邮", "60全带走".
     re.compile(r"(?<![0-9.])([0-9]{1,4}\.(?:9|8|99|98|88))(?![0-9%a-z.])"),
     re.compile(
@@ -48,6 +52,15 @@ _SET_COUNT = (
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[\s\-]?([0-9]{4})[\s\-]?([0-9]{4})(?![0-9])")
 _LANDLINE = re.compile(
     r"(?<![0-9])(0[1-9][0-9]{1,2})[\s\-]([0-9]{7,8})(?![0-9])|(?<![0-9])(400)[\s\-]?([0-9]{3})[\s\-]?([0-9]{4})(?![0-9])"
+)
+# Numbers written in Chinese digits or spaced out to dodge filters ("一三九 八零二八 三三五六",
+# "1 3 0 9 1 8 2 7 4 4 6"): digits are mapped one to one (offsets kept) and separators skipped.
+_CN_DIGIT_TABLE = str.maketrans("零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺", "001234567891234567891")
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ \t\-·.]{0,2}[0-9]){4,14}(?![0-9])")
+_QQ_CUE = re.compile(r"(?:q\s*q|扣扣|企鹅|群号|qq群|加群|进群)\s*[:：号]?\s*$")
+# A WeChat id typed with spaces ("v zc lw 2 0 2 4"): the cue, then letters and digits with spaces.
+_WECHAT_SPACED = re.compile(
+    r"(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|v)\s*[:：]?\s*((?:[a-z0-9_\-]\s?){6,24})(?![a-z0-9_\-])"
 )
 _WECHAT = re.compile(
     r"(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|vx号|v)\s*[:：]?\s*"
@@ -124,7 +137,7 @@ class SetCount:
 
 @dataclass(frozen=True)
 class Contact:
-    kind: str  # "phone" | "wechat"
+    kind: str  # "phone" | "wechat" | "qq"
     value: str
     masked: str
     span: tuple[int, int]
@@ -169,7 +182,8 @@ def find_set_counts(text: str | None, folded: str | None = None) -> list[SetCoun
 
 
 def find_contacts(text: str | None, folded: str | None = None) -> list[Contact]:
-    """Mobile and landline numbers and WeChat ids, each with a masked form for display."""
+    """Mobile and landline numbers, WeChat ids and QQ numbers (also spelled out in Chinese digits or
+    spaced), each with a masked form for display."""
     if not text:
         return []
     folded = folded if folded is not None else fold(text)
@@ -183,7 +197,29 @@ def find_contacts(text: str | None, folded: str | None = None) -> list[Contact]:
     for m in _WECHAT.finditer(folded):
         value = text[m.start(1) : m.end(1)]
         found.append(Contact("wechat", value, mask_wechat(value), m.span(1)))
+    taken = [c.span for c in found]
+    for m in _WECHAT_SPACED.finditer(folded):
+        value = re.sub(r"\s", "", m.group(1))
+        span = (m.start(1), m.start(1) + len(m.group(1).rstrip()))
+        if re.search(r"[a-z]", value) and not any(s < span[1] and span[0] < e for s, e in taken):
+            found.append(Contact("wechat", value, mask_wechat(value), span))
+    found += _spelled_numbers(folded, [c.span for c in found])
     return sorted(found, key=lambda c: c.span)
+
+
+def _spelled_numbers(folded: str, taken: list[tuple[int, int]]) -> list[Contact]:
+    """Mobile numbers in Chinese digits or spaced out, and QQ numbers after a QQ cue."""
+    digits_text = folded.translate(_CN_DIGIT_TABLE)
+    found = []
+    for m in _DIGIT_RUN.finditer(digits_text):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        digits = re.sub(r"[^0-9]", "", m.group(0))
+        if len(digits) == 11 and re.fullmatch(r"1[3-9][0-9]{9}", digits):
+            found.append(Contact("phone", digits, f"{digits[:3]}****{digits[-4:]}", m.span()))
+        elif 5 <= len(digits) <= 11 and _QQ_CUE.search(digits_text, max(0, m.start() - 8), m.start()):
+            found.append(Contact("qq", digits, f"{digits[:2]}****{digits[-2:]}", m.span()))
+    return found
 
 
 def mask_wechat(value: str) -> str:

@@ -11,27 +11,29 @@ from detection.keywords import Match, Matcher
 from detection.normalize import fold
 
 FIELDS = ("title", "text")
-# Component words preceded by these are excluded from the bundle ("门票自理", "不含住宿").
+# Component words preceded by these are excluded from the bundle ("不含住宿", "不当导游", "不做景点包车").
 _NEGATED_BEFORE = re.compile(
-    r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供)[\u4e00-\u9fff]{0,3}$"
+    r"(?:不含|不包含|不包括|自理|自费|需自购|另付|自行|没有|无需|不需要|不提供|不当|不做|不带|不跑|不管|不代|不接)"
+    r"[\u4e00-\u9fff]{0,3}$|不$"
 )
 # Piracy words in "don't buy pirated books" sentences are advice, not an offer.
 _ADVICE_BEFORE = re.compile(
     r"(?:别买|不要买|不买|拒绝|抵制|远离|谨防|警惕|识别|辨别|鉴别|打击|举报|严禁|不是|绝非|并非|没有|"
     r"杜绝|小心|防止|区分|分辨|购买了|买到了?|不要向|不要找|别找|别信|不要相信|切勿|勿向|"
-    r"不要跟|别跟|远离|请勿|勿购买|不要购买|拒绝购买|勿买|别买到|防范)[\u4e00-\u9fff]{0,3}$"
+    r"不要跟|别跟|远离|请勿|勿购买|不要购买|拒绝购买|勿买|别买到|防范|不分享|不卖|不传播|不复印|不提供)[\u4e00-\u9fff]{0,3}$"
 )
 # "只接送不带玩", "不要在路边找黄牛": an offer word right after a negation, or after advice to avoid it.
 _NEGATION_RIGHT_BEFORE = re.compile(
-    r"(?:不|别|勿|莫|不会|不能|不提供|不负责|不含|不再)$|"
+    r"(?:不|别|勿|莫|不会|不能|不提供|不负责|不含|不再|非|并非|不是|绝非|不收取?(?:任何)?|从不收取?)$|"
     r"(?:不要|别|切勿|请勿|勿|谨防|不建议|千万别)[\u4e00-\u9fff]{0,5}(?:找|买|信|跟|联系|相信|理会|搭理)$"
 )
 # "接机送酒店": the hotel is where a transfer ends, not lodging sold.
 _DROP_OFF_BEFORE = re.compile(r"(?:送到|送回|送至|接到|到达|抵达|直达|送往)$")
-_DROP_OFF_SEND = re.compile(r"送$")
+_DROP_OFF_SEND = re.compile(r"[送到]$")
 _TRANSFER_WORDS = re.compile(r"接机|送机|接站|送站|接送|机场|车站|高铁站|火车站")
 _NEGATED_AFTER = re.compile(
-    r"[\u4e00-\u9fff]{0,2}(?:自理|自费|另付|不含|需另购|另购|另买|另外买|另行购买|另收|敬请自理)"
+    r"[\u4e00-\u9fff？?，,\s]{0,3}(?:自理|自费|另付|不含|需另购|另购|另买|另外买|另行购买|另收|敬请自理|自行|官网|自己买|自己订|"
+    r"自己购|不提供)"
 )
 
 
@@ -76,7 +78,11 @@ class Signals:
     platform: str
     price: float | None
     seller_location: str
+    account_subject: str = ""
     reasons: list[Reason] = field(default_factory=list)
+    # The post's speech act (speech_act.SpeechAct, set by the detector): which words are the poster's own
+    # offer. Anything with counts(field_name, start) -> bool; None counts every word.
+    act: object | None = None
     _index: dict | None = field(default=None, repr=False)
 
     def matches(self, category: str) -> list[tuple[FieldSignals, Match]]:
@@ -94,12 +100,23 @@ class Signals:
         return self._index
 
     def offered(self, category: str) -> list[tuple[FieldSignals, Match]]:
-        """Matches of `category` that are not advice against it ("别买盗版", "拒绝盗版")."""
+        """Matches of `category` in the poster's own offer: not advice against it ("别买盗版"), not negated
+        ("不带团"), not in quotations, warnings or reports of what others said (see speech_act.py)."""
         return [
             (f, m)
             for f, m in self.matches(category)
-            if not _advice(f.folded, m) and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9) : m.start])
+            if self.counts(f, m.start)
+            and not _advice(f.folded, m)
+            and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9) : m.start])
         ]
+
+    def counts(self, f: FieldSignals, start: int) -> bool:
+        """Whether the words at `start` in `f` are the poster's own offer (the speech act decides)."""
+        return self.act is None or self.act.counts(f.name, start)
+
+    def counted(self, items: list[tuple[FieldSignals, object]]) -> list[tuple[FieldSignals, object]]:
+        """`items` (keyword matches or extracts) that lie in the poster's own offer."""
+        return [(f, i) for f, i in items if self.counts(f, i.start if isinstance(i, Match) else i.span[0])]
 
     def components(self) -> dict[str, list[tuple[FieldSignals, Match]]]:
         """Tour components offered (not excluded by 不含/自理): comp_transport -> up to 3 of its matches."""
@@ -107,6 +124,8 @@ class Signals:
         for category in ("comp_transport", "comp_lodging", "comp_ticket", "comp_guide", "comp_meal"):
             offered = []
             for f, m in self.matches(category):
+                if not self.counts(f, m.start):
+                    continue
                 if not _negated(f.folded, m) and not (category == "comp_lodging" and _drop_off(f.folded, m)):
                     offered.append((f, m))
                     if len(offered) == 3:
@@ -141,6 +160,7 @@ def collect(post: dict, matcher: Matcher) -> Signals:
         _text(post.get("platform")),
         _price(post.get("price")),
         _text(post.get("seller_location")),
+        _text(post.get("account_subject")),
     )
 
 

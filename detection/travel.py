@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from detection import speech_act
 from detection.keywords import Library
 from detection.registry import Registry
 from detection.seller import check_seller
@@ -29,18 +30,15 @@ _SEATS_LEFT = re.compile(
     r"(?:还有|还剩|仅剩|只剩|剩下?|余|空)[0-9一二三四五六七八九十两几]{1,3}\s*个?\s*(?:位子|位置|座位|空位|名额|车位|座|位)|"
     r"[0-9一二三四五六七八九十两]{1,2}\s*人(?:起|起订|成行|发团)|(?:最少|至少|满)[0-9一二三四五六七八九十两]{1,2}\s*人"
 )
-# Contact words too common in diaries and notices to count as a sign-up on their own.
-_WEAK_INVITES = {"联系", "咨询", "有兴趣", "感兴趣", "留言", "评论区", "购买", "需要的", "有意", "报名"}
-# "旅行团请由导游统一购票", "旅行团队需提前预约": a notice addressing tour groups, not a tour for sale.
-_ADDRESSED_AFTER = re.compile(r"(?:队|队伍|客人|游客)?(?:请|须|需|应|务必|一律|可通过)")
-_GROUP_WORDS = {"旅行团", "旅游团", "散客", "散客团", "团队"}
 # A scenic area, museum or park selling its own tickets, boats and guided talks is not a travel agency.
 _VENUE_SELLER = re.compile(
     r"景区|风景区|名胜|博物馆|博物院|纪念馆|纪念堂|美术馆|艺术馆|展览馆|科技馆|文化馆|故居|遗址|书院|"
     r"公园|管理处|管委会|度假区|乐园|游客中心|游船公司|索道公司"
 )
 # "高铁票400，住宿300，门票380": each service with its own price is an account of costs, not one price.
-_OWN_PRICE_AFTER = re.compile(r"[^，。,;；\n+＋]{0,3}?[0-9]")
+_OWN_PRICE_AFTER = re.compile(
+    r"[^，。,;；\n+＋]{0,3}?[0-9]++(?:\.[0-9]+)?(?!\s*(?:张|晚|人|间|分钟|天|日|位|个|次|小时|公里|米|km|座|号|点|[:：]|月|年|岁|楼|层|星|钻|期|%))"
+)
 # "3天2晚", "五天四夜", "2晚3天", "D1…D2", "第一天…第二天": an itinerary of several days.
 _ITINERARY = re.compile(
     rf"{_NUM}\s*[天日]\s*{_NUM}\s*[晚夜]|{_NUM}\s*[晚夜]\s*{_NUM}\s*[天日]|\bd(?:ay)?\s*2\b|第[二2]天"
@@ -53,24 +51,26 @@ def score(signals: Signals, registry: Registry, library: Library) -> float:
     positives, offer, product, n_components = _offer_evidence(signals, weights)
     if not offer:
         return combine(positives) * 0.3
+    act = speech_act.explain(signals, LABEL)  # a diary, a notice or a complaint is not an offer
     seller_weight = check_seller(signals, registry, LABEL)
     if seller_weight is None:  # the registry licenses this seller
         return min(0.2, combine(positives) * 0.15)
     positives.append(seller_weight)
-    return combine(positives) * _dampening(signals, product, n_components)
+    return combine(positives) * act * _dampening(signals, product, n_components)
 
 
 def _offer_evidence(signals: Signals, weights: dict[str, float]) -> tuple[list[float], bool, bool, int]:
     """Signals that the post sells a tour: (weights, is it an offer, tour words or private guide, number of
     bundled services)."""
-    product = signals.offered("tour_product")
-    if _addressed(signals):  # a notice to tour groups: its 散客/团队 words are not products
-        product = []
-    product += _itinerary(signals)
+    product = signals.offered("tour_product") + _itinerary(signals)
     private = signals.offered("private_guide")
     components = _components(signals)
     solicit = _solicitation(signals)
-    priced = bool(signals.all("prices")) or signals.price is not None or signals.has("cost_mention")
+    priced = (
+        bool(signals.counted(signals.all("prices")))
+        or signals.price is not None
+        or bool(signals.offered("cost_mention"))
+    )
     itemised = sum(1 for pairs in components.values() if any(_OWN_PRICE_AFTER.match(f.folded, m.end) for f, m in pairs))
     bundle = len(components) >= 2 and bool(solicit or signals.all("licences") or (priced and itemised < 2))
     positives = []
@@ -85,7 +85,7 @@ def _offer_evidence(signals: Signals, weights: dict[str, float]) -> tuple[list[f
         items = [pair for pairs in components.values() for pair in pairs[:1]]
         names = "、".join(_COMPONENT_NAMES[c] for c in components)
         signals.add(LABEL, "bundle", f"打包销售{len(components)}项服务（{names}）", items)
-    logistics = signals.matches("tour_logistics")
+    logistics = signals.offered("tour_logistics")
     if logistics and (product or bundle):
         positives.append(weights["tour_logistics"])
         signals.add(LABEL, "tour_logistics", f"出团安排：{quote(logistics)}", logistics)
@@ -105,19 +105,9 @@ def _offer_evidence(signals: Signals, weights: dict[str, float]) -> tuple[list[f
     return positives, offer, bool(product or private), len(components)
 
 
-def _addressed(signals: Signals) -> list:
-    """Tour groups a notice addresses (旅行团请…, 旅行团队须…), in a post with no sign-up or contact."""
-    if signals.matches("tour_signup") or signals.all("contacts"):
-        return []
-    return [
-        (f, m)
-        for f, m in signals.matches("tour_product")
-        if m.keyword in _GROUP_WORDS and _ADDRESSED_AFTER.match(f.folded, m.end)
-    ]
-
-
 def _itinerary(signals: Signals) -> list:
-    return [(f, Span(m.span())) for f in signals.fields for m in _ITINERARY.finditer(f.text.lower())][:3]
+    found = [(f, Span(m.span())) for f in signals.fields for m in _ITINERARY.finditer(f.text.lower())]
+    return signals.counted(found)[:3]
 
 
 def _components(signals: Signals) -> dict:
@@ -136,7 +126,7 @@ def _components(signals: Signals) -> dict:
 
 
 def _solicitation(signals: Signals) -> list:
-    return (
+    return signals.counted(
         signals.matches("tour_signup")
         + signals.matches("contact_invite")
         + signals.all("contacts")
@@ -148,50 +138,22 @@ def _seats_left(signals: Signals) -> list:
     return [(f, Span(m.span())) for f in signals.fields for m in _SEATS_LEFT.finditer(f.folded)][:3]
 
 
-def _signed_up(signals: Signals) -> bool:
-    """A clear sign-up: sign-up words, contacts, seats left or a licence number (nobody quotes one in a diary)."""
-    invites = [m for _, m in signals.matches("contact_invite") if m.keyword not in _WEAK_INVITES]
-    return bool(
-        signals.matches("tour_signup")
-        or signals.all("contacts")
-        or _seats_left(signals)
-        or signals.all("licences")
-        or invites
-    )
-
-
 def _dampening(signals: Signals, product: bool, n_components: int) -> float:
-    """Contexts that say the post is news, a notice, a diary or a single service, not a tour for sale."""
+    """What is offered is not a tour: training, a job, an explicit "we do not do tours", a venue's own
+    tickets and guides, a single service (who speaks and how is the speech act's, see speech_act.py)."""
     factor = 1.0
-    warning = signals.matches("travel_warning")
-    if warning:
-        strong = len({m.keyword for _, m in warning}) >= 2
-        factor *= 0.15 if strong else 0.6
-        signals.add(LABEL, "news_or_warning", f"主管部门提示或新闻语境：{quote(warning)}", warning)
-    addressed = _addressed(signals)
-    if addressed:
-        factor *= 0.3
-        signals.add(LABEL, "venue_notice", f"面向旅行团的景区场馆须知，不是售卖：{quote(addressed)}", addressed)
-    notice = signals.matches("travel_notice")
-    if notice and not product:
-        factor *= 0.4
-        signals.add(LABEL, "venue_notice", f"景区场馆公告语境：{quote(notice)}", notice)
-    diary = signals.matches("travel_diary")
-    if diary and not _signed_up(signals):
-        factor *= 0.5
-        signals.add(LABEL, "travel_diary", f"游记攻略语境，未见报名方式：{quote(diary)}", diary)
-    asking = signals.matches("buyer_request")
-    if asking and not _signed_up(signals):
-        factor *= 0.3
-        signals.add(LABEL, "buyer_request", f"求推荐或提问，发帖人不是卖家：{quote(asking)}", asking)
-    other = signals.matches("not_a_tour")
+    other = signals.offered("not_a_tour")
     if other:
         factor *= 0.3
-        signals.add(LABEL, "not_a_tour", f"不是旅游产品（培训、招聘或声明不提供）：{quote(other)}", other)
+        signals.add(LABEL, "not_a_tour", f"不是旅游产品（招聘，或声明不提供旅游服务）：{quote(other)}", other)
+    training = signals.offered("training")
+    if training and not product:  # a 导游证 camp with lodging and tickets is a tour, exam or not
+        factor *= 0.3
+        signals.add(LABEL, "training", f"培训或考证课程，不是旅游产品：{quote(training)}", training)
     if not product and _VENUE_SELLER.search(signals.source_name or ""):
         factor *= 0.4
         signals.add(LABEL, "venue_seller", f"景区、场馆自营的门票或讲解服务：「{signals.source_name}」")
-    single = signals.matches("single_service")
+    single = signals.offered("single_service")
     if single and not product and n_components <= 1:
         factor *= 0.4
         signals.add(LABEL, "single_service", f"单项服务：{quote(single)}", single)

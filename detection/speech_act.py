@@ -1,0 +1,356 @@
+"""The speech act of a post: who speaks, and what they do with words that look like a sale.
+
+The same words (一日游, 报名, 定金, 盗版, PDF, 网盘) appear in a seller's offer, a traveller's diary, a
+bureau's warning and a victim's complaint. Only the offer can be a hit. This module decides which of
+four acts a post performs, and which of its sentences speak as a seller:
+
+    offer      a seller offering now: a call to act (私我, 拍下, 扣1, 报名电话), a contact, seats left
+    mention    a writer recounting, advising or asking: diaries, 攻略, reviews, answers, questions
+    warning    an authority warning, ruling or reporting: notices (通知, 公告, 须知), school letters,
+               operators' notices to tourists, enforcement news
+    complaint  a victim complaining about what they bought (被坑, 投诉, 12345, 退款)
+
+How, in order (the first that applies decides):
+
+1. An authority or operator (a bureau, school, library, museum, scenic area, ferry, newspaper: see
+   AUTHORITY) that warns or gives notice, or a news report (two or more enforcement-news words), is
+   a warning, even when it prints prices and telephone numbers.
+2. A sentence that calls the reader to buy or sign up from the poster (a contact, 私我, 拍下, 扣1,
+   报名电话, 定金, 还差3人 …) is an offer sentence, unless the same sentence warns, complains or reports
+   what someone else said (有人说, 看到…广告). One offer sentence makes the post an offer.
+3. Otherwise a complaint word makes it a complaint; an authority's warning or notice words a warning;
+   questions, first-person past (我们去年报了…), reports of others' offers and the genre words of
+   diaries, guides and reviews (游记, 攻略, 书评, 谢邀) a mention.
+4. A post with none of these (a terse listing: "武侯祠讲解+带路 150") is an offer.
+
+Inside an offer, words in quotation marks (“川西10日游 3980全包”的广告), in warning sentences
+(别在门口找黄牛) and in reports of what others said are not the poster's own offer: `counts` is False
+for them, and the scorers leave them out. A long text whose first offer sentence comes after most of
+it (a book list or a diary ending with "文末福利：PDF 9.9 私我") is an offer from that sentence on:
+the title and that end count, the innocent body before it does not.
+
+The cue words are keyword categories (act_offer, act_news, act_authority, act_warning, act_notice,
+act_question, act_complaint, act_mention in data/keywords.toml); sentence structure (questions,
+quotations, first person and past tense, reports, imperatives) is read here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from detection.signals import FieldSignals, Signals, Span, quote
+
+OFFER, MENTION, WARNING, COMPLAINT = "offer", "mention", "warning", "complaint"
+SPEAKERS = {OFFER: "seller", MENTION: "writer", WARNING: "authority", COMPLAINT: "victim"}
+# What a non-offer act does to a label's score: enough evidence of a tour or a pirated book in a
+# diary, a notice or a complaint still stays well under the threshold.
+NOT_AN_OFFER_FACTOR = 0.2
+# A text this long whose first offer sentence comes after this share of it: the offer is its end.
+LONG_TEXT = 300
+TRAILING_SHARE = 0.5
+
+# Who speaks for an authority or an operator: their account names. Publishers and journals are not
+# here (they sell), nor travel agencies.
+AUTHORITY = re.compile(
+    r"政府|局$|局[（(·]|厅$|委员会|管委会|管理局|管理处|执法|支队|大队|总队|公安|法院|检察院|扫黄打非|"
+    r"中学|小学|学校$|大学|学院$|职业学院|幼儿园|教务处|图书馆|博物馆|博物院|纪念馆|美术馆|科技馆|"
+    r"景区|风景区|名胜区|度假区|公园|乐园|动物园|植物园|游客中心|轮渡|渡口|客运|航运|游船|索道|"
+    r"日报|晚报|新闻|电视台|报社|融媒|广播"
+)
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+")
+_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "＂": "＂"}
+# A quotation this short is a keyword the seller asks for (后台回复"壶口"), not someone else's words.
+_SHORT_QUOTE = 6
+_QUESTION = re.compile(
+    r"[？?]|[吗嘛么呢][\s~～。!！…\n]*$|有没有|是不是|要不要|能不能|值不值|哪家|靠谱不|怎么选|怎么办"
+)
+# A call to contact the poster in any wording: 私我, 豆邮我, 站内信我, 戳我, 滴滴我.
+_CALL_ME = re.compile(r"(?:私|私信|戳|找|加|滴滴?|dd|豆邮|站内信|留言|联系|call|@|发给|交给|转给|发)我(?!们的|的)")
+# A question that asks (a question word), not a seller's rhetorical "想要纸质书但太贵？" answered by the ad.
+_ASKS = re.compile(
+    r"请问|想问|问一下|求推荐|求助|怎么|如何|哪|[吗呢嘛]|靠谱|值不值|值得|要不要|有没有|能不能|是不是|多少钱|好还是|谁"
+)
+# An imperative to readers against something ("别在门口找黄牛", "不要在闲鱼买"), a redirect to an
+# official or licensed channel ("请通过官方渠道", "一定要签合同"), or tour groups told what to do
+# ("旅行团请联系所属旅行社"). "不要犹豫" and "别错过" are sellers' words, not warnings.
+_IMPERATIVE = re.compile(
+    r"(?:别|不要|切勿|请勿|勿|千万别|千万不要|不建议|莫)(?!犹豫|错过|等|再等|担心|怕|客气)[\u4e00-\u9fff]{0,7}?"
+    r"(?:买|购|信|找|跟|报|参加|上当|贪|下载|传播|复印|走|搭理|相信|转发)|"
+    r"(?:请|务必|一定要?|记得|建议|最好)[^，。！？\n]{0,10}?(?:正规|官方|所属|所报名|资质|许可证|合同|核实|查询|慎重)|"
+    r"(?:旅行团|旅游团|团队|散客)[队伍]?(?:游客|客人)?(?:请|须|需|应|务必|一律)|"
+    r"禁止|严禁|不得|不准|谨防|警惕"
+)
+# Someone else's offer reported: "有人在群里拉我们报名", "看到很多…的广告", "导游说不买不让走".
+_REPORT = re.compile(
+    r"(?:有人|人家|对方|他们|店家|商家|卖家|老板|大哥|大叔|阿姨|黄牛|骗子|导游|司机|博主|网上|群里|很多人)"
+    r"[^，。！？\n]{0,14}?(?:说|喊|称|自称|号称|推销|拉我|拉人|吆喝|问要不要|问我要不要)|"
+    r"(?:看到|刷到|看了|见到|收到)[^。！？\n]{0,24}?(?:广告|宣传|传单|报价|的团|帖子|链接|在卖|卖)"
+)
+_FIRST_PERSON = re.compile(r"我|咱|俺|孩子|女儿|儿子|老公|老婆|爸妈|父母|老伴|同事|朋友")
+_PAST = re.compile(
+    r"去年|前年|上个?月|上周|上次|那天|那次|当时|后来|结果|回来|刚从|刚走完|刚回|昨天|前几天|之前|曾经|"
+    r"第[一二三四五六七八九十0-9]+天|[报去玩买跟住走交转花参看逛吃坐拉订]了|[去玩买跟住走看]过"
+)
+# Seats left on a departure: "还差3个", "仅剩12个名额", "还有6个位置".
+_SEATS = re.compile(
+    r"(?:还有|还剩|仅剩|只剩|剩下?|余|还差|差)[0-9一二三四五六七八九十两几]{1,3}\s*(?:个|位|人|组|名|座|车位)"
+)
+# Separators and headings before the closing offer of a long text, and how far back its listing lines go.
+_CLOSING = re.compile(r"^(?:[—\-=*~·_]{2,}|【|📣|福利|文末|最后|ps|p\.s|附[：:]|另外|顺便)", re.IGNORECASE)
+_CLOSING_LINES = 8
+_LISTING_LINE = 60
+
+
+@dataclass
+class Sentence:
+    field: str
+    start: int
+    end: int
+    role: str  # offer | warning | complaint | report | question | rhetorical | recount | plain
+
+    @property
+    def counts(self) -> bool:
+        """A warning ("别在门口找黄牛") or a complaint inside an offer is not part of the offer."""
+        return self.role not in ("warning", "complaint")
+
+
+@dataclass
+class SpeechAct:
+    act: str
+    genre: str  # what decided it, in words an officer reads (公告, 游记, 问答 …)
+    cues: list = field(default_factory=list)  # (FieldSignals, Match or Span) behind the decision
+    sentences: list[Sentence] = field(default_factory=list)
+    quotes: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    offer_from: int | None = None  # a long text's trailing offer starts here (text field)
+    _starts: dict | None = field(default=None, repr=False)
+
+    @property
+    def speaker(self) -> str:
+        return SPEAKERS[self.act]
+
+    @property
+    def is_offer(self) -> bool:
+        return self.act == OFFER
+
+    @property
+    def factor(self) -> float:
+        return 1.0 if self.act == OFFER else NOT_AN_OFFER_FACTOR
+
+    def quoted(self, field_name: str, start: int) -> bool:
+        return any(s <= start < e for s, e in self.quotes.get(field_name, ()))
+
+    def counts(self, field_name: str, start: int) -> bool:
+        """Whether words at `start` in `field_name` are the poster's own offer (see the module doc)."""
+        if self.quoted(field_name, start):
+            return False
+        if field_name == "text" and self.offer_from is not None and start < self.offer_from:
+            return False
+        sentence = self._sentence_at(field_name, start)
+        return sentence.counts if sentence else True
+
+    def reason(self) -> tuple[str, str]:
+        """(code, text) of the reason that explains the act to an officer."""
+        cues = quote(self.cues)
+        if self.act == OFFER:
+            where = "（长文末尾）" if self.offer_from is not None else ""
+            return "act_offer", f"发帖人在招揽或售卖{where}：{cues or '商品信息，未见提醒、游记或投诉语境'}"
+        if self.act == WARNING:
+            return "act_warning", f"发帖人是主管部门、学校、场馆或媒体，在提醒、公告或通报（{self.genre}）：{cues}"
+        if self.act == COMPLAINT:
+            return "act_complaint", f"发帖人是投诉或维权的消费者，不是卖家：{cues}"
+        return "act_mention", f"发帖人在回顾、提问或给建议（{self.genre}），不是在售卖：{cues}"
+
+    def _sentence_at(self, field_name: str, start: int) -> Sentence | None:
+        if self._starts is None:
+            self._starts = {}
+            for s in self.sentences:
+                self._starts.setdefault(s.field, ([], []))
+                self._starts[s.field][0].append(s.start)
+                self._starts[s.field][1].append(s)
+        starts, sentences = self._starts.get(field_name, ([], []))
+        i = bisect.bisect_right(starts, start) - 1
+        return sentences[i] if i >= 0 and start < sentences[i].end else None
+
+
+def explain(signals: Signals, label: str) -> float:
+    """Add the act's reason to `label` and return the factor the label's score is multiplied by."""
+    act = signals.act
+    if not isinstance(act, SpeechAct):
+        return 1.0
+    code, text = act.reason()
+    signals.add(label, code, text, act.cues)
+    return act.factor
+
+
+def read(signals: Signals) -> SpeechAct:
+    """The speech act of the post behind `signals`."""
+    quotes = {f.name: _quoted(f.folded) for f in signals.fields}
+    sentences: list[Sentence] = []
+    cues: dict[str, list] = {
+        role: [] for role in ("offer", "warning", "complaint", "report", "question", "rhetorical", "recount")
+    }
+    for f in signals.fields:
+        spans = _sentences(f.folded)
+        ends = [end for _, end in spans]
+        by_sentence: list[list] = [[] for _ in spans]
+        for m in f.matches:  # each match to its sentence once: long articles have hundreds of both
+            i = bisect.bisect_right(ends, m.start)
+            if i < len(spans) and spans[i][0] <= m.start:
+                by_sentence[i].append(m)
+        for (start, end), matches in zip(spans, by_sentence, strict=True):
+            role, found = _role(f, start, end, matches, quotes[f.name])
+            sentences.append(Sentence(f.name, start, end, role))
+            if role in cues:
+                cues[role] += found
+    act = SpeechAct(OFFER, "商品信息", sentences=sentences, quotes=quotes)
+    offers = [s for s in sentences if s.role == "offer"]
+    news = _distinct(signals, "act_news", act)
+    notice = _distinct(signals, "act_notice", act) + _distinct(signals, "act_authority", act)
+    warned = _distinct(signals, "act_warning", act) + cues["warning"]
+    authority = bool(AUTHORITY.search(signals.source_name or ""))
+
+    if (
+        (authority and (warned or (notice and not offers)))
+        or (len(news) >= 2 and not offers)
+        or (_distinct(signals, "act_authority", act) and warned and not offers)
+    ):
+        act.act, act.genre = WARNING, "公告、提醒或通报"
+        act.cues = (news + warned + notice)[:4]
+        return act
+    if offers:
+        act.cues = cues["offer"][:4]
+        act.offer_from = _trailing(signals, offers)
+        return act
+    if cues["complaint"]:
+        act.act, act.genre, act.cues = COMPLAINT, "投诉维权", cues["complaint"][:4]
+        return act
+    mention = _distinct(signals, "act_mention", act) + _distinct(signals, "act_question", act)
+    recounted = _distinct(signals, "act_recount", act)
+    if len(recounted) >= 2:  # one 去了 or 自驾 is common in listings; two are a story
+        mention += recounted
+    questions = cues["question"]
+    if not _priced(signals):  # "国内买原版太贵？" asks when nothing is priced; in a priced ad it is rhetoric
+        questions = questions + cues["rhetorical"]
+    writer = questions + cues["report"] + cues["recount"] + warned + mention + news
+    if writer and signals.platform != "shop":  # a shop page is a listing whatever its words
+        act.act, act.cues = MENTION, writer[:4]
+        act.genre = _mention_genre(cues, mention, warned)
+        return act
+    return act
+
+
+def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) -> tuple[str, list]:
+    """The role of one sentence (`matches` are the keyword matches inside it) and the cues that gave it."""
+    text = f.folded[start:end]
+
+    def unquoted(pos: int) -> bool:
+        return not any(s <= pos < e for s, e in quoted)
+
+    def words(category: str) -> list:
+        return [(f, m) for m in matches if m.category == category and unquoted(m.start)]
+
+    complaint = words("act_complaint")
+    if complaint:
+        return "complaint", complaint
+    warning = words("act_warning") + [
+        (f, Span((start + m.start(), start + m.end()))) for m in _IMPERATIVE.finditer(text)
+    ]
+    if warning:
+        return "warning", warning
+    report = [(f, Span((start + m.start(), start + m.end()))) for m in _REPORT.finditer(text)]
+    if report:
+        return "report", report
+    offer = words("act_offer") + [(f, c) for c in f.contacts if start <= c.span[0] < end and unquoted(c.span[0])]
+    offer += [(f, Span((start + m.start(), start + m.end()))) for m in _SEATS.finditer(text)]
+    offer += [(f, Span((start + m.start(), start + m.end()))) for m in _CALL_ME.finditer(text)]
+    recount = bool(_FIRST_PERSON.search(text) and _PAST.search(text))
+    if offer or (words("act_terms") and not recount):  # "我们交了定金" is a story, "定金500锁位" an offer
+        return "offer", offer or words("act_terms")
+    if words("act_question") or (_QUESTION.search(text) and _ASKS.search(text)):
+        return "question", words("act_question") or [(f, Span((start, end)))]
+    if _QUESTION.search(text):  # rhetorical unless the post sells nothing (see read)
+        return "rhetorical", [(f, Span((start, end)))]
+    if recount:
+        return "recount", [(f, Span((start, end)))]
+    return "plain", []
+
+
+def _sentences(folded: str) -> list[tuple[int, int]]:
+    """Sentence spans, each with the punctuation that ends it (a question mark is part of the question)."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(folded):
+        if m.start() > start:
+            spans.append((start, m.end()))
+        start = m.end()
+    if start < len(folded):
+        spans.append((start, len(folded)))
+    return spans
+
+
+def _quoted(folded: str) -> list[tuple[int, int]]:
+    """Spans inside quotation marks that are someone's words, not a keyword the seller asks for."""
+    spans, i = [], 0
+    while i < len(folded):
+        close = _QUOTES.get(folded[i])
+        if close:
+            j = folded.find(close, i + 1)
+            if j == -1:
+                break
+            if j - i - 1 > _SHORT_QUOTE:
+                spans.append((i + 1, j))
+            i = j + 1
+        else:
+            i += 1
+    return spans
+
+
+def _trailing(signals: Signals, offers: list[Sentence]) -> int | None:
+    """Where a long text's closing offer starts, when nothing before it (title included) is an offer.
+    The closing part is the first offer sentence and the short listing lines just before it (费用：…,
+    集合：…), back to a separator or a heading (——, 【本周活动】, 福利, 文末); a long narrative sentence
+    ends the walk."""
+    text = next((f for f in signals.fields if f.name == "text"), None)
+    if text is None or len(text.folded) < LONG_TEXT or offers[0].field != "text":
+        return None
+    first = offers[0]
+    if first.start < len(text.folded) * TRAILING_SHARE:
+        return None
+    before = [span for span in _sentences(text.folded) if span[1] <= first.start]
+    start = first.start
+    for span in reversed(before[-_CLOSING_LINES:]):
+        line = text.folded[span[0] : span[1]].strip()
+        if _CLOSING.match(line):
+            return span[0]
+        if len(line) > _LISTING_LINE:
+            break
+        start = span[0]
+    return start
+
+
+def _distinct(signals: Signals, category: str, act: SpeechAct) -> list:
+    """Matches of `category` outside quotations, one per word."""
+    seen, out = set(), []
+    for f, m in signals.matches(category):
+        if m.keyword not in seen and not act.quoted(f.name, m.start):
+            seen.add(m.keyword)
+            out.append((f, m))
+    return out
+
+
+def _priced(signals: Signals) -> bool:
+    return signals.price is not None or any(f.prices for f in signals.fields) or signals.has("act_terms")
+
+
+def _mention_genre(cues: dict, mention: list, warned: list) -> str:
+    words = {m.keyword for _, m in mention}
+    if words & {"书评", "读后感", "评分", "如何评价", "书单", "测评", "开箱", "读完"}:
+        return "书评或测评"
+    if cues["question"]:
+        return "提问"
+    if cues["report"] or cues["recount"]:
+        return "游记或经历"
+    if warned:
+        return "提醒或建议"
+    return "游记、攻略或分享"
