@@ -265,6 +265,10 @@ class TableFile:
                 if self._encoding is None:
                     raise UserError(f"{self.source}: line {line_no} is neither UTF-8 nor GBK text")
             try:
+                if self._encoding != "utf-8" and _guess_encoding(line) == "utf-8":
+                    # GB18030 decodes most UTF-8 bytes too, as mojibake; Chinese GBK text is almost
+                    # never valid UTF-8, so a line that is must be UTF-8 pasted into a GBK file.
+                    raise UnicodeDecodeError(self._encoding, line, 0, len(line), "a UTF-8 line")
                 yield line.decode(self._encoding)
             except UnicodeDecodeError:
                 name = "UTF-8" if self._encoding == "utf-8" else "GBK"

@@ -145,6 +145,13 @@ FAULTS = [
         _u(VENUE_HEADER + GOOD_VENUE) + "乙网吧,网吧,FAULT-0002,,120.61,31.31\n".encode("gbk"),
         "line 3 is not UTF-8",
     ),
+    Fault(
+        "mixed encodings, GBK first",
+        "import-venues",
+        "v.csv",
+        (VENUE_HEADER + GOOD_VENUE).encode("gbk") + _u("乙网吧,网吧,FAULT-0002,,120.61,31.31\n"),
+        "line 3 is not GBK",
+    ),
     Fault("neither UTF-8 nor GBK", "import-venues", "v.csv", _u(VENUE_HEADER) + b"\x80\x80,\x80\n", "line 2"),
     Fault("NUL bytes", "import-venues", "v.csv", _u(VENUE_HEADER) + b"a\x00b,c,d,e,f,g\n", "line 2"),
     Fault(

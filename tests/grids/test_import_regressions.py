@@ -367,3 +367,12 @@ def test_venue_import_memory_does_not_grow_with_the_file(session, tmp_path):
         tracemalloc.stop()
     assert summary.created == 6000
     assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_a_file_wrong_on_every_row_is_counted_to_the_end_but_not_kept_whole(session, tmp_path):
+    rows = "".join(f"场所{i},花店,N{i},120.61,31.31\n" for i in range(1500))
+    path = _csv(tmp_path, "v.csv", "名称,类别,许可证号,经度,纬度\n" + rows)
+    with pytest.raises(ImportRejected) as err:
+        import_venues(session, path, "wgs84", chunk_rows=400)
+    assert "(1500 problem(s))" in str(err.value) and "… and 1495 more" in str(err.value)
+    assert len(err.value.problems) == 1000
