@@ -17,6 +17,10 @@ _PRICE_PATTERNS = (
     re.compile(_NUM + r"\s*(?:元|块钱|块|rmb|米)(?![\u4e00-\u9fff]{0,1}(?:起步价))"),
     re.compile(r"(?:价格|售价|团费|费用|价|一口价|仅需|只要|特价)\s*[:：]?\s*" + _NUM),
     re.compile(_NUM + r"\s*/\s*(?:人|位|套|本|册|份|个|张|大人|成人|小孩)"),
+    # "打包6.6", "仅需9.9", "整套38": a bare amount after a sale word.
+    re.compile(
+        r"(?:打包|仅需|仅|只要|才|只需|一口价|全套|整套|全年)\s*([0-9]+(?:\.[0-9]{1,2})?)(?![0-9%.]|\s*[册本卷期年月日号天])"
+    ),
     # "一份6.6", "每人380": the amount after the unit it is quoted for.
     re.compile(r"(?:一份|每份|一套|一本|一册|一位|每位|一人|每人|一个人)\s*([0-9]+(?:\.[0-9]{1,2})?)(?![0-9%])"),
     # A bare amount right after a trip's length: "九寨3日 680", "稻城6日 2680".
@@ -60,10 +64,10 @@ _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ \t\-·.]{0,2}[0-9]){4,14}(?![0-9])
 _QQ_CUE = re.compile(r"(?:q\s*q|扣扣|企鹅|群号|qq群|加群|进群)\s*[:：号]?\s*$")
 # A WeChat id typed with spaces ("v zc lw 2 0 2 4"): the cue, then letters and digits with spaces.
 _WECHAT_SPACED = re.compile(
-    r"(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|v)\s*[:：]?\s*((?:[a-z0-9_\-]\s?){6,24})(?![a-z0-9_\-])"
+    r"(?<![a-z])(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|v)\s*[:：]?\s*((?:[a-z0-9_\-]\s?){6,24})(?![a-z0-9_\-])"
 )
 _WECHAT = re.compile(
-    r"(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|vx号|v)\s*[:：]?\s*"
+    r"(?<![a-z])(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|vx号|v)\s*[:：]?\s*"
     r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])"
 )
 # Words that end a business name; longest first so 国际旅行社 wins over 旅行社.

@@ -147,8 +147,8 @@ def _copies(
     found = []
     copies = signals.offered("ebook_resale")
     files = [(f, m) for f, m in copies if m.keyword in _COPY_FORMATS]
-    if copies and obj and (sale or handout):
-        sure = (files and sale) or bait or any(m.keyword in _LINKS for _, m in handout)
+    if copies and obj and (sale or handout or paid):
+        sure = (files and (sale or paid)) or bait or any(m.keyword in _LINKS for _, m in handout)
         found.append(PROVEN if sure else 0.45)
         if sure:
             proven.append("ebook")

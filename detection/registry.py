@@ -108,7 +108,10 @@ class Registry:
         if not best:
             return None
         agency = self.agencies[best[2]]
-        return NameMatch(agency, best[1], best[1] >= SAME_NAME_SCORE and len(core) >= 6)
+        # A typo is the same name; another trade word (旅游 for 旅行社) is another business.
+        families = {_trade_family(core), _trade_family(self._cores[best[2]])} - {None}
+        same = best[1] >= SAME_NAME_SCORE and len(core) >= 6 and len(families) <= 1
+        return NameMatch(agency, best[1], same)
 
     def _county_dropped(self, core: str) -> Agency | None:
         """The one agency whose core is `core` behind a 2-3 character place (建德新安江旅 for 新安江旅); the
@@ -125,6 +128,20 @@ class Registry:
         }
         return found.pop() if len(found) == 1 else None
 
+    def is_short_form(self, name: str, agency: Agency) -> bool:
+        """True when `name`, which shows `agency`'s own licence number, is `agency` under a short form:
+        the registered name or an obvious short form (is_holder), or the agency's brand with or without
+        a trade word (熊猫之旅, 锦城旅行社, 曲江文旅 for 成都锦城国际旅行社 …), naming no other kind of
+        business (旅游有限公司, 文化传播, 俱乐部, 合作门店 are look-alikes borrowing the number)."""
+        if self.is_holder(name, agency):
+            return True
+        if _other_business(name, agency.name):
+            return False
+        seller, holder = name_cores(name)[-1], name_cores(agency.name)[-1]
+        if _trade_family(seller) and _trade_family(holder) and _trade_family(seller) != _trade_family(holder):
+            return False  # 天一旅行社 is not 天一旅游有限公司, nor the other way round
+        return bool(_brand_forms(name) & _brand_forms(agency.name))
+
     def is_holder(self, name: str, agency: Agency) -> bool:
         """True when `name` is `agency`'s registered name or an obvious short form of it."""
         holder_cores = set(name_cores(agency.name))
@@ -135,6 +152,34 @@ class Registry:
             return True
         match = self.match_name(name)
         return bool(match and match.same and match.agency == agency)
+
+
+def _other_business(name: str, agency_name: str) -> bool:
+    rules = _rules()
+    folded, own = fold(name or ""), fold(agency_name or "")
+    words = rules["other_business_words"] + rules["club_words"] + rules["cooperation_words"]
+    return any(w in folded and w not in own for w in words)
+
+
+def _trade_family(core: str) -> str | None:
+    """旅行社 (旅, 国旅, 青旅, 中旅, 旅行) or 旅游: the kind of business a name's trade word says it is."""
+    trade = next((t for t in _TRADE_WORDS if core.endswith(t) and len(core) > len(t)), None)
+    if trade is None:
+        return None
+    return "旅游" if trade == "旅游" else "旅行社"
+
+
+def _brand_forms(name: str) -> set[str]:
+    """A name's core and the core without its trade word, minus bare places: {熊猫之旅国旅, 熊猫之旅}."""
+    rules = _rules()
+    forms = set()
+    for core in name_cores(name):
+        forms.add(core)
+        for trade in _TRADE_WORDS:
+            if core.endswith(trade) and len(core) > len(trade):
+                forms.add(core[: -len(trade)])
+                break
+    return {f for f in forms if len(f) >= 2 and f not in rules["place_names"] and f not in _GENERIC_CORES}
 
 
 def name_core(name: str | None) -> str:

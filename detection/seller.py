@@ -26,6 +26,10 @@ WEIGHTS = {
     "malformed_licence": 0.5,
     "no_licence": 0.25,
 }
+# A 认证主体 that is a company or an institution, not a person (personal accounts show a person's name).
+_ORGANISATION = re.compile(
+    r"公司|旅行社|国旅|青旅|中旅|集团|中心|门市|营业部|分社|合作社|工作室|俱乐部|协会|学校|学院|局|馆|院|所|店|部|厂"
+)
 _NAME_PARTS = re.compile(r"[()（）【】\[\]|｜/·・\s\-—_@]+")
 _KIND_TEXT = {"credit_code": "统一社会信用代码", "icp": "ICP备案号", "other": "非许可证格式的编号"}
 
@@ -66,7 +70,7 @@ def _licence_outcome(
         return "malformed_licence"
     holder = registry.by_licence(lic.normalized)
     if holder:
-        if (own and own == holder) or any(registry.is_holder(n, holder) for n in names):
+        if (own and own == holder) or any(registry.is_short_form(n, holder) for n in names):
             return None
         who = names[0] if names else "发布者"
         signals.add(
@@ -101,8 +105,13 @@ def _no_licence(signals: Signals, names: list[str], registry: Registry, label: s
 
 
 def _seller_names(signals: Signals) -> list[str]:
-    """The seller's own names: the account or shop (and its bracketed parts: 小王（苏州青旅） is 苏州青旅's
-    salesperson), else business names the text signs with."""
+    """The seller's own names: the account's 认证主体 when it is an organisation (the registered company
+    behind a WeChat account is the seller, whatever the account is called), else the account or shop
+    (and its bracketed parts: 小王（苏州青旅） is 苏州青旅's salesperson), else business names the text
+    signs with."""
+    subject = strip_decoration(signals.account_subject or "")
+    if subject and _ORGANISATION.search(subject):
+        return [subject]
     if signals.source_name:
         name = strip_decoration(signals.source_name)  # 淘宝·余杭青旅 -> 余杭青旅
         if club_or_partner(name):  # 北山青旅(户外分会): a club on an agency's name, not the agency

@@ -25,6 +25,7 @@ _ADVICE_BEFORE = re.compile(
 # "只接送不带玩", "不要在路边找黄牛": an offer word right after a negation, or after advice to avoid it.
 _NEGATION_RIGHT_BEFORE = re.compile(
     r"(?:不|别|勿|莫|不会|不能|不提供|不负责|不含|不再|非|并非|不是|绝非|不收取?(?:任何)?|从不收取?)$|"
+    r"不(?:跑|做|接|带|组织|安排|搞|提供)[\u4e00-\u9fff]{0,5}$|不包车$|"
     r"(?:不要|别|切勿|请勿|勿|谨防|不建议|千万别)[\u4e00-\u9fff]{0,5}(?:找|买|信|跟|联系|相信|理会|搭理)$"
 )
 # "接机送酒店": the hotel is where a transfer ends, not lodging sold.

@@ -68,6 +68,11 @@ _QUESTION = re.compile(
 )
 # A call to contact the poster in any wording: 私我, 豆邮我, 站内信我, 戳我, 滴滴我.
 _CALL_ME = re.compile(r"(?:私|私信|戳|找|加|滴滴?|dd|豆邮|站内信|留言|联系|call|@|发给|交给|转给|发)我(?!们的|的)")
+# An invitation to whoever is interested: "感兴趣的朋友可以私", "想参加的家长扫码", "需要的姐妹看主页".
+_INVITE = re.compile(
+    r"(?:有兴趣|感兴趣|有意|想参加|想报名|想来|想去|想要|需要|要)的?(?:话|朋友|小伙伴|姐妹|宝妈|宝宝|家长|同学|亲|老师|师兄)?"
+    r"们?(?:可以|请|直接|快)?(?:私|联系|留言|评论|加|找|戳|扣|滴|dd|咨询|报名|扫码|进群|看主页|拍)"
+)
 # A question that asks (a question word), not a seller's rhetorical "想要纸质书但太贵？" answered by the ad.
 _ASKS = re.compile(
     r"请问|想问|问一下|求推荐|求助|怎么|如何|哪|[吗呢嘛]|靠谱|值不值|值得|要不要|有没有|能不能|是不是|多少钱|好还是|谁"
@@ -79,9 +84,10 @@ _IMPERATIVE = re.compile(
     r"(?:别|不要|切勿|请勿|勿|千万别|千万不要|不建议|莫)(?!犹豫|错过|等|再等|担心|怕|客气)[\u4e00-\u9fff]{0,7}?"
     r"(?:买|购|信|找|跟|报|参加|上当|贪|下载|传播|复印|走|搭理|相信|转发)|"
     r"(?:请|务必|一定要?|记得|建议|最好)[^，。！？\n]{0,10}?(?:正规|官方|所属|所报名|资质|许可证|合同|核实|查询|慎重)|"
-    r"(?:旅行团|旅游团|团队|散客)[队伍]?(?:游客|客人)?(?:请|须|需|应|务必|一律)|"
     r"禁止|严禁|不得|不准|谨防|警惕"
 )
+# Tour groups told what to do ("旅行团请联系所属旅行社", "团队游客须由导游带领"): an operator's notice.
+_ADDRESSED = re.compile(r"(?:旅行团|旅游团|团队|散客)[队伍]?(?:游客|客人)?(?:请|须|需|应|务必|一律|统一)")
 # Someone else's offer reported: "有人在群里拉我们报名", "看到很多…的广告", "导游说不买不让走".
 _REPORT = re.compile(
     r"(?:有人|人家|对方|他们|店家|商家|卖家|老板|大哥|大叔|阿姨|黄牛|骗子|导游|司机|博主|网上|群里|很多人)"
@@ -108,12 +114,12 @@ class Sentence:
     field: str
     start: int
     end: int
-    role: str  # offer | warning | complaint | report | question | rhetorical | recount | plain
+    role: str  # offer | warning | addressed | complaint | report | question | rhetorical | recount | plain
 
     @property
     def counts(self) -> bool:
         """A warning ("别在门口找黄牛") or a complaint inside an offer is not part of the offer."""
-        return self.role not in ("warning", "complaint")
+        return self.role not in ("warning", "addressed", "complaint")
 
 
 @dataclass
@@ -189,7 +195,8 @@ def read(signals: Signals) -> SpeechAct:
     quotes = {f.name: _quoted(f.folded) for f in signals.fields}
     sentences: list[Sentence] = []
     cues: dict[str, list] = {
-        role: [] for role in ("offer", "warning", "complaint", "report", "question", "rhetorical", "recount")
+        role: []
+        for role in ("offer", "warning", "addressed", "complaint", "report", "question", "rhetorical", "recount")
     }
     for f in signals.fields:
         spans = _sentences(f.folded)
@@ -208,16 +215,19 @@ def read(signals: Signals) -> SpeechAct:
     offers = [s for s in sentences if s.role == "offer"]
     news = _distinct(signals, "act_news", act)
     notice = _distinct(signals, "act_notice", act) + _distinct(signals, "act_authority", act)
-    warned = _distinct(signals, "act_warning", act) + cues["warning"]
+    warned = _distinct(signals, "act_warning", act) + cues["warning"] + cues["addressed"]
     authority = bool(AUTHORITY.search(signals.source_name or ""))
+    # A notice by its title (公告, 通知, 须知) or one that tells tour groups what to do, with nothing offered.
+    posted = [(f, m) for f, m in signals.matches("act_notice") if f.name == "title"] + cues["addressed"]
 
     if (
         (authority and (warned or (notice and not offers)))
         or (len(news) >= 2 and not offers)
         or (_distinct(signals, "act_authority", act) and warned and not offers)
+        or (posted and not offers)
     ):
         act.act, act.genre = WARNING, "公告、提醒或通报"
-        act.cues = (news + warned + notice)[:4]
+        act.cues = (news + warned + notice + posted)[:4]
         return act
     if offers:
         act.cues = cues["offer"][:4]
@@ -230,10 +240,13 @@ def read(signals: Signals) -> SpeechAct:
     recounted = _distinct(signals, "act_recount", act)
     if len(recounted) >= 2:  # one 去了 or 自驾 is common in listings; two are a story
         mention += recounted
+    priced = _priced(signals, act)
     questions = cues["question"]
-    if not _priced(signals):  # "国内买原版太贵？" asks when nothing is priced; in a priced ad it is rhetoric
+    if not priced:  # "国内买原版太贵？" asks when nothing is priced; in a priced ad it is rhetoric
         questions = questions + cues["rhetorical"]
-    writer = questions + cues["report"] + cues["recount"] + warned + mention + news
+    writer = questions + cues["report"] + cues["recount"] + mention + news
+    if not priced or writer:  # "谨防野导，认准正规社" in a priced ad is a sales pitch, not advice
+        writer += warned
     if writer and signals.platform != "shop":  # a shop page is a listing whatever its words
         act.act, act.cues = MENTION, writer[:4]
         act.genre = _mention_genre(cues, mention, warned)
@@ -254,6 +267,9 @@ def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) ->
     complaint = words("act_complaint")
     if complaint:
         return "complaint", complaint
+    addressed = [(f, Span((start + m.start(), start + m.end()))) for m in _ADDRESSED.finditer(text)]
+    if addressed:
+        return "addressed", addressed
     warning = words("act_warning") + [
         (f, Span((start + m.start(), start + m.end()))) for m in _IMPERATIVE.finditer(text)
     ]
@@ -265,6 +281,7 @@ def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) ->
     offer = words("act_offer") + [(f, c) for c in f.contacts if start <= c.span[0] < end and unquoted(c.span[0])]
     offer += [(f, Span((start + m.start(), start + m.end()))) for m in _SEATS.finditer(text)]
     offer += [(f, Span((start + m.start(), start + m.end()))) for m in _CALL_ME.finditer(text)]
+    offer += [(f, Span((start + m.start(), start + m.end()))) for m in _INVITE.finditer(text)]
     recount = bool(_FIRST_PERSON.search(text) and _PAST.search(text))
     if offer or (words("act_terms") and not recount):  # "我们交了定金" is a story, "定金500锁位" an offer
         return "offer", offer or words("act_terms")
@@ -339,8 +356,19 @@ def _distinct(signals: Signals, category: str, act: SpeechAct) -> list:
     return out
 
 
-def _priced(signals: Signals) -> bool:
-    return signals.price is not None or any(f.prices for f in signals.fields) or signals.has("act_terms")
+def _priced(signals: Signals, act: SpeechAct) -> bool:
+    """Something is priced by the poster: a listing price, or a price or sale term outside quotations,
+    warnings, complaints and reports ("看到淘宝卖9.9的 别上当" prices nothing)."""
+    if signals.price is not None:
+        return True
+    own = [s for s in act.sentences if s.role not in ("warning", "addressed", "complaint", "report")]
+
+    def inside(f, start: int) -> bool:
+        return not act.quoted(f.name, start) and any(s.field == f.name and s.start <= start < s.end for s in own)
+
+    return any(inside(f, p.span[0]) for f in signals.fields for p in f.prices) or any(
+        inside(f, m.start) for f, m in signals.matches("act_terms")
+    )
 
 
 def _mention_genre(cues: dict, mention: list, warned: list) -> str:
