@@ -6,7 +6,16 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("detect_matcher", "classify", "search_bench", "map_assign", "map_city", "crawl_static", "crawl_rendered")
+BENCHMARKS = (
+    "detect_matcher",
+    "classify",
+    "search_bench",
+    "map_assign",
+    "map_city",
+    "import_venues",
+    "crawl_static",
+    "crawl_rendered",
+)
 
 
 def main(argv: list[str]) -> int:
