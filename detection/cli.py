@@ -115,7 +115,7 @@ def write_records(records, out_path: str | None) -> dict[str, int]:
 
 
 # Post fields the detector reads as text; a list or an object there is a mistake in the file.
-TEXT_FIELDS = ("id", "url", "platform", "source_name", "account", "title", "text", "seller_location")
+TEXT_FIELDS = ("id", "url", "platform", "source_name", "account", "account_subject", "title", "text", "seller_location")
 
 
 def _post(line: str, path: Path, number: int) -> dict:

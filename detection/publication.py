@@ -86,6 +86,10 @@ _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as
 _LINKS = {"提取码", "下载链接", "下载地址", "链接"}
 # Publication words that are not books a copy shop would print from an e-copy (one's own thesis is not).
 _NOT_BOOKS = {"论文", "学位论文", "文献", "资料", "答案", "刊物", "论文集"}
+# An edition names a book: "第七版", "同济版", "复旦版", "2025版".
+_EDITION = re.compile(
+    r"第[0-9一二三四五六七八九十]+版|(?:同济|复旦|人教|北师大?|苏教|外研|高教|清华|人大|浙大)版|20[0-9]{2}版"
+)
 # Words about a missing ISBN that a pre-1987 book with a 统一书号 rightly has.
 _ISBN_WORDS = ("isbn", "书号")
 _NEW = re.compile(r"全新|新书|未拆|塑封|现货")
@@ -156,6 +160,7 @@ def _copies(
         signals.add(LABEL, "ebook_resale", f"以电子版/网盘形式{how}图书：{quote(copies)}", copies)
     printed = signals.offered("print_copy")
     books = [(f, m) for f, m in obj if getattr(m, "keyword", "") not in _NOT_BOOKS]
+    books += [(f, Span(m.span())) for f in signals.fields for m in _EDITION.finditer(f.folded)]
     if printed and (books or copies):
         found.append(PROVEN)
         proven.append("print")

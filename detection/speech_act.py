@@ -82,22 +82,40 @@ _ASKS = re.compile(
 # ("旅行团请联系所属旅行社"). "不要犹豫" and "别错过" are sellers' words, not warnings.
 _IMPERATIVE = re.compile(
     r"(?:别|不要|切勿|请勿|勿|千万别|千万不要|不建议|莫)(?!犹豫|错过|等|再等|担心|怕|客气)[\u4e00-\u9fff]{0,7}?"
-    r"(?:买|购|信|找|跟|报|参加|上当|贪|下载|传播|复印|走|搭理|相信|转发)|"
-    r"(?:请|务必|一定要?|记得|建议|最好)[^，。！？\n]{0,10}?(?:正规|官方|所属|所报名|资质|许可证|合同|核实|查询|慎重)|"
+    r"(?:购买|买|购|相信|信|找|跟|报名|报|参加|上当|贪|下载|传播|复印|走|搭理|转发)|"
+    r"(?:请|务必|一定要?|记得|建议|最好)[^，。！？\n]{0,10}?(?:正规|官方|所属|所报名|资质|许可证|合同|核实|查询|慎重)"
+    r"[\u4e00-\u9fff]{0,4}|"
     r"禁止|严禁|不得|不准|谨防|警惕"
 )
 # Tour groups told what to do ("旅行团请联系所属旅行社", "团队游客须由导游带领"): an operator's notice.
 _ADDRESSED = re.compile(r"(?:旅行团|旅游团|团队|散客)[队伍]?(?:游客|客人)?(?:请|须|需|应|务必|一律|统一)")
 # Someone else's offer reported: "有人在群里拉我们报名", "看到很多…的广告", "导游说不买不让走".
 _REPORT = re.compile(
-    r"(?:有人|人家|对方|他们|店家|商家|卖家|老板|大哥|大叔|阿姨|黄牛|骗子|导游|司机|博主|网上|群里|很多人)"
+    r"(?:有人|有的|有些|别人|人家|对方|他们|店家|商家|卖家|老板|大哥|大叔|阿姨|黄牛|骗子|导游|司机|博主|网上|群里|很多人)"
     r"[^，。！？\n]{0,14}?(?:说|喊|称|自称|号称|推销|拉我|拉人|吆喝|问要不要|问我要不要)|"
-    r"(?:看到|刷到|看了|见到|收到)[^。！？\n]{0,24}?(?:广告|宣传|传单|报价|的团|帖子|链接|在卖|卖)"
+    r"(?:看到|刷到|看了|见到|收到)[^。！？\n]{0,24}?(?:广告|宣传|传单|报价|的团|帖子|链接|在卖|卖)|"
+    r"^(?:听说|据说|听人说)"
 )
-_FIRST_PERSON = re.compile(r"我|咱|俺|孩子|女儿|儿子|老公|老婆|爸妈|父母|老伴|同事|朋友")
+_FIRST_PERSON = re.compile(r"我|咱|俺|孩子|女儿|儿子|老公|老婆|爸妈|父母|老伴|同事|朋友|这次|那次|上次|这趟|那趟")
 _PAST = re.compile(
     r"去年|前年|上个?月|上周|上次|那天|那次|当时|后来|结果|回来|刚从|刚走完|刚回|昨天|前几天|之前|曾经|"
-    r"第[一二三四五六七八九十0-9]+天|[报去玩买跟住走交转花参看逛吃坐拉订]了|[去玩买跟住走看]过"
+    r"第[一二三四五六七八九十0-9]+天|[报去玩买跟住走交转花参看逛吃坐拉订签选到回爬拍带约叫问退付用乘比]了|"
+    r"[去玩买跟住走看]过|是在[^，。！？\n]{1,20}[报买订]的|我于|当天|事后|购买了|支付了"
+)
+# Terms of a sale: a price per head next to what it includes ("含车住门票 699/人", "门票+讲解 一位260").
+_PER_HEAD = re.compile(
+    r"(?<!平均)(?<!人均)(?<!大概)(?:[0-9]+(?:\.[0-9]+)?\s*(?:元|块)?\s*/\s*(?:人|位|大人|成人)|(?:每人|一人|一位|每位)\s*[0-9]{2,}|"
+    r"[0-9]{2,}\s*(?:元|块)?(?:一位|每位|一人|每人))(?!\s*(?:左右|上下|多))"
+)
+_INCLUDES = re.compile(r"含|包|\+|＋|、")
+_OFFERED_THINGS = (
+    "comp_transport",
+    "comp_lodging",
+    "comp_ticket",
+    "comp_guide",
+    "comp_meal",
+    "tour_product",
+    "private_guide",
 )
 # Seats left on a departure: "还差3个", "仅剩12个名额", "还有6个位置".
 _SEATS = re.compile(
@@ -109,12 +127,15 @@ _CLOSING_LINES = 8
 _LISTING_LINE = 60
 
 
+ROLES = ("offer", "terms", "warning", "addressed", "complaint", "report", "question", "rhetorical", "recount", "plain")
+
+
 @dataclass
 class Sentence:
     field: str
     start: int
     end: int
-    role: str  # offer | warning | addressed | complaint | report | question | rhetorical | recount | plain
+    role: str  # one of ROLES
 
     @property
     def counts(self) -> bool:
@@ -163,7 +184,7 @@ class SpeechAct:
             where = "（长文末尾）" if self.offer_from is not None else ""
             return "act_offer", f"发帖人在招揽或售卖{where}：{cues or '商品信息，未见提醒、游记或投诉语境'}"
         if self.act == WARNING:
-            return "act_warning", f"发帖人是主管部门、学校、场馆或媒体，在提醒、公告或通报（{self.genre}）：{cues}"
+            return "act_warning", f"发帖人是主管部门、学校、场馆、运营方或媒体，在提醒、公告或通报，不是在售卖：{cues}"
         if self.act == COMPLAINT:
             return "act_complaint", f"发帖人是投诉或维权的消费者，不是卖家：{cues}"
         return "act_mention", f"发帖人在回顾、提问或给建议（{self.genre}），不是在售卖：{cues}"
@@ -194,10 +215,7 @@ def read(signals: Signals) -> SpeechAct:
     """The speech act of the post behind `signals`."""
     quotes = {f.name: _quoted(f.folded) for f in signals.fields}
     sentences: list[Sentence] = []
-    cues: dict[str, list] = {
-        role: []
-        for role in ("offer", "warning", "addressed", "complaint", "report", "question", "rhetorical", "recount")
-    }
+    cues: dict[str, list] = {role: [] for role in ROLES}
     for f in signals.fields:
         spans = _sentences(f.folded)
         ends = [end for _, end in spans]
@@ -209,49 +227,60 @@ def read(signals: Signals) -> SpeechAct:
         for (start, end), matches in zip(spans, by_sentence, strict=True):
             role, found = _role(f, start, end, matches, quotes[f.name])
             sentences.append(Sentence(f.name, start, end, role))
-            if role in cues:
-                cues[role] += found
+            cues[role] += found
     act = SpeechAct(OFFER, "商品信息", sentences=sentences, quotes=quotes)
-    offers = [s for s in sentences if s.role == "offer"]
+    calls = cues["offer"]  # the reader is called to buy or sign up from the poster
     news = _distinct(signals, "act_news", act)
-    notice = _distinct(signals, "act_notice", act) + _distinct(signals, "act_authority", act)
+    rules = _distinct(signals, "act_authority", act)
+    notice = _distinct(signals, "act_notice", act) + rules
     warned = _distinct(signals, "act_warning", act) + cues["warning"] + cues["addressed"]
     authority = bool(AUTHORITY.search(signals.source_name or ""))
-    # A notice by its title (公告, 通知, 须知) or one that tells tour groups what to do, with nothing offered.
+    # A notice by its title (公告, 通知, 须知) or one that tells tour groups what to do.
     posted = [(f, m) for f, m in signals.matches("act_notice") if f.name == "title"] + cues["addressed"]
 
-    if (
-        (authority and (warned or (notice and not offers)))
-        or (len(news) >= 2 and not offers)
-        or (_distinct(signals, "act_authority", act) and warned and not offers)
-        or (posted and not offers)
+    if (authority and (warned or (notice and not calls))) or (
+        not calls and (len(news) >= 2 or (rules and warned) or posted)
     ):
-        act.act, act.genre = WARNING, "公告、提醒或通报"
-        act.cues = (news + warned + notice + posted)[:4]
+        act.act, act.genre, act.cues = WARNING, "公告、提醒或通报", (news + warned + notice + posted)[:4]
         return act
-    if offers:
-        act.cues = cues["offer"][:4]
-        act.offer_from = _trailing(signals, offers)
+    if calls:
+        act.cues = calls[:4]
+        act.offer_from = _trailing(signals, [s for s in sentences if s.role in ("offer", "terms")])
         return act
     if cues["complaint"]:
         act.act, act.genre, act.cues = COMPLAINT, "投诉维权", cues["complaint"][:4]
         return act
+    writer = _writer(signals, act, cues, news, warned)
+    if cues["terms"] and len(writer) < 2:  # "含车住门票 699/人" outweighs one 攻略 or one rhetorical question
+        act.cues = cues["terms"][:4]
+        return act
+    if writer and signals.platform != "shop":  # a shop page is a listing whatever its words
+        act.act = MENTION
+        act.cues = [cue for kind in writer.values() for cue in kind][:4]
+        act.genre = _mention_genre(writer)
+        return act
+    act.cues = cues["terms"][:4]
+    return act
+
+
+def _writer(signals: Signals, act: SpeechAct, cues: dict, news: list, warned: list) -> dict[str, list]:
+    """A writer's cues by kind: questions, stories, reports of others' offers, genre words, warnings."""
     mention = _distinct(signals, "act_mention", act) + _distinct(signals, "act_question", act)
     recounted = _distinct(signals, "act_recount", act)
     if len(recounted) >= 2:  # one 去了 or 自驾 is common in listings; two are a story
         mention += recounted
     priced = _priced(signals, act)
-    questions = cues["question"]
-    if not priced:  # "国内买原版太贵？" asks when nothing is priced; in a priced ad it is rhetoric
-        questions = questions + cues["rhetorical"]
-    writer = questions + cues["report"] + cues["recount"] + mention + news
-    if not priced or writer:  # "谨防野导，认准正规社" in a priced ad is a sales pitch, not advice
-        writer += warned
-    if writer and signals.platform != "shop":  # a shop page is a listing whatever its words
-        act.act, act.cues = MENTION, writer[:4]
-        act.genre = _mention_genre(cues, mention, warned)
-        return act
-    return act
+    kinds = {
+        "question": cues["question"] + ([] if priced else cues["rhetorical"]),  # "太贵？" in a priced ad is rhetoric
+        "recount": cues["recount"],
+        "report": cues["report"],
+        "genre": mention,
+        "news": news,
+    }
+    kinds = {kind: found for kind, found in kinds.items() if found}
+    if warned and (kinds or not priced):  # "谨防野导，认准正规社" in a priced ad is a sales pitch, not advice
+        kinds["advice"] = warned
+    return kinds
 
 
 def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) -> tuple[str, list]:
@@ -279,12 +308,22 @@ def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) ->
     if report:
         return "report", report
     offer = words("act_offer") + [(f, c) for c in f.contacts if start <= c.span[0] < end and unquoted(c.span[0])]
-    offer += [(f, Span((start + m.start(), start + m.end()))) for m in _SEATS.finditer(text)]
-    offer += [(f, Span((start + m.start(), start + m.end()))) for m in _CALL_ME.finditer(text)]
-    offer += [(f, Span((start + m.start(), start + m.end()))) for m in _INVITE.finditer(text)]
+    for pattern in (_SEATS, _CALL_ME, _INVITE):
+        offer += [
+            (f, Span((start + m.start(), start + m.end())))
+            for m in pattern.finditer(text)
+            if unquoted(start + m.start())
+        ]
     recount = bool(_FIRST_PERSON.search(text) and _PAST.search(text))
-    if offer or (words("act_terms") and not recount):  # "我们交了定金" is a story, "定金500锁位" an offer
-        return "offer", offer or words("act_terms")
+    things = {m.category for m in matches if m.category in _OFFERED_THINGS}
+    per_head = any(unquoted(start + m.start()) for m in _PER_HEAD.finditer(text)) and (
+        len(things) >= 2 or (things and _INCLUDES.search(text))
+    )
+    terms = words("act_terms") or ([(f, Span((start, end)))] if per_head else [])
+    if offer:
+        return "offer", offer
+    if terms and not recount:  # "我们交了定金" is a story, "定金500锁位" an offer
+        return "terms", terms
     if words("act_question") or (_QUESTION.search(text) and _ASKS.search(text)):
         return "question", words("act_question") or [(f, Span((start, end)))]
     if _QUESTION.search(text):  # rhetorical unless the post sells nothing (see read)
@@ -371,14 +410,14 @@ def _priced(signals: Signals, act: SpeechAct) -> bool:
     )
 
 
-def _mention_genre(cues: dict, mention: list, warned: list) -> str:
-    words = {m.keyword for _, m in mention}
+def _mention_genre(writer: dict[str, list]) -> str:
+    words = {getattr(m, "keyword", "") for _, m in writer.get("genre", [])}
     if words & {"书评", "读后感", "评分", "如何评价", "书单", "测评", "开箱", "读完"}:
         return "书评或测评"
-    if cues["question"]:
+    if "question" in writer:
         return "提问"
-    if cues["report"] or cues["recount"]:
+    if "recount" in writer or "report" in writer:
         return "游记或经历"
-    if warned:
+    if "advice" in writer and len(writer) == 1:
         return "提醒或建议"
     return "游记、攻略或分享"

@@ -209,3 +209,118 @@ def test_itemised_costs_and_venues_own_services_are_not_bundles(detector):
         {"title": "讲解服务", "text": "门票+讲解 每人40元，请提前预约", "source_name": "某某故居"}
     )
     assert venue["labels"] == []
+
+
+def test_the_accounts_registered_subject_is_the_seller(detector):
+    post = {"title": "周庄一日游", "text": TOUR, "source_name": "古镇周末游", "platform": "wechat"}
+    assert detector.classify(post)["labels"] == ["unlicensed_travel"]
+    agency = detector.classify({**post, "account_subject": "苏州中国青年旅行社有限公司"})
+    assert agency["labels"] == [] and "licensed_agency" in _codes(agency)
+    short = detector.classify({**post, "account_subject": "苏州青旅"})
+    assert short["labels"] == []
+    # An account named like the agency but registered to another company is that company.
+    lookalike = detector.classify({**post, "source_name": "苏州青旅", "account_subject": "苏州某某文化传播有限公司"})
+    assert lookalike["labels"] == ["unlicensed_travel"]
+    borrowed = detector.classify(
+        {**post, "text": TOUR + " 许可证L-JS-CJ00017", "account_subject": "苏州某某文化传播有限公司"}
+    )
+    assert "licence_held_by_other" in _codes(borrowed)
+    # A person's name as the subject says nothing about an agency: the account name decides.
+    staff = detector.classify({**post, "source_name": "苏州青旅小李", "account_subject": "李明"})
+    assert staff["labels"] == []
+
+
+def test_a_short_form_showing_its_own_licence_is_cleared():
+    detector = Detector.from_records([{"name": "苏州熊猫之旅国际旅行社有限公司", "license_no": "L-JS-CJ00555"}])
+    post = {"title": "周庄一日游", "text": TOUR + " 许可证L-JS-CJ00555"}
+    for seller in ("熊猫之旅", "熊猫之旅旅行社", "闲鱼·熊猫之旅"):
+        result = detector.classify({**post, "source_name": seller})
+        assert result["labels"] == [] and "licensed_agency" in _codes(result), seller
+    for seller in ("熊猫之旅文化传播", "熊猫之旅国际旅游"):
+        result = detector.classify({**post, "source_name": seller})
+        assert result["labels"] == ["unlicensed_travel"] and "licence_held_by_other" in _codes(result), seller
+
+
+@pytest.mark.parametrize(
+    "title, text, price, code",
+    [
+        ("5万本电子书 1.99", "5万本电子书合集 epub+pdf 拍下秒发 永久有效", 1.99, "ebook_resale"),
+        ("《肖秀荣1000题》PDF 免费送", "完整PDF 关注+点赞 私信我“1000”自动发你网盘", None, "ebook_resale"),
+        ("什么书都能找", "教材 专业书 你说书名我来找 找到发你电子版 5块一本 找不到不收钱", 5, "copy_service"),
+        ("线性代数 打印装订", "PDF打印装订 线代复旦版 A4 胶装 12元一本", 12, "print_copy"),
+        ("米小圈上学记 全套32册 全新", "全套32册 全新 出版社库存尾货 批量进 39.9包邮", 39.9, "cheap_complete_set"),
+        ("三体 全套3册 全新 6.9元", "三体全集 1-3册 全新未拆 6.9元 手慢无", 6.9, "cheap_complete_set"),
+        ("新概念英语 全4册", "不是出版社授权的影印 内容跟正版一样 四本38包邮", 38, "piracy_terms"),
+        ("史记 全10册", "据中华书局本扫描重印 锁线装订 共10册 380元", 380, "piracy_terms"),
+        ("教师职称论文 省级增刊", "省级期刊增刊 1个月见刊 版面费1200 可开录用通知", 1200, "illegal_periodical"),
+        ("内刊快速发表", "《西南教育论坛》内刊，每月出刊，800元一篇，一周录用", 800, "illegal_periodical"),
+    ],
+)
+def test_publications_a_single_proven_signal_labels(detector, title, text, price, code):
+    result = detector.classify({"title": title, "text": text, "price": price, "source_name": "某店"})
+    assert result["labels"] == ["illegal_publication"] and code in _codes(result), result["reasons"]
+
+
+@pytest.mark.parametrize(
+    "title, text, source_name",
+    [
+        (
+            "电子课本在哪下？别花冤枉钱",
+            "国家中小学智慧教育平台上所有教材都能免费下载PDF。网上卖电子课本的千万别买。",
+            "数学老师小唐",
+        ),
+        ("读者证可免费阅读百万电子书", "持读者证可免费阅读、下载超星电子书，请勿批量下载或转发传播。", "重庆图书馆"),
+        (
+            "《大学物理》配套资源下载说明",
+            "购买本书的读者可刮开封底二维码，免费下载配套课件、习题答案PDF。",
+            "重庆大学出版社",
+        ),
+        ("《道德经》全文 免费下载", "《道德经》原文 公版古籍 带拼音注音 PDF 免费下载", "国学小站"),
+        (
+            "水浒传 1975年 全三册",
+            "人民文学出版社1975年版 统一书号10019·2231 没有ISBN很正常 八品 150元",
+            "孔夫子·老书虫",
+        ),
+        ("我的读书笔记 PDF", "自己做的读书笔记，免费送，评论区留邮箱", "学习打卡"),
+        ("周杰伦 范特西 正版CD", "正版CD 全新塑封 官方授权 收录10首歌曲 89元", "淘宝·唱片行"),
+    ],
+)
+def test_lawful_sources_of_the_same_words_are_not_hits(detector, title, text, source_name):
+    result = detector.classify({"title": title, "text": text, "source_name": source_name})
+    assert "illegal_publication" not in result["labels"], result["reasons"]
+
+
+def test_a_tour_that_hands_out_photocopies_of_a_guidebook_carries_both_labels(detector):
+    post = {
+        "title": "太湖一日游 送导游图册复印本",
+        "text": "太湖一日游 含车、门票、午餐 158/人 报名送《太湖旅游图册》（出版社那本）复印本一份 私我",
+        "price": 158,
+        "source_name": "湖边老陈",
+    }
+    result = detector.classify(post)
+    assert result["labels"] == ["unlicensed_travel", "illegal_publication"]
+    assert {r["label"] for r in result["reasons"]} == {"unlicensed_travel", "illegal_publication"}
+
+
+def test_diaries_complaints_questions_and_notices_are_not_offers(detector):
+    for title, text, source_name in (
+        (
+            "苏州三日行记",
+            "我们报了苏州青旅的周庄一日游，签了合同，人均168，很满意。观前街有人拉客说一日游99全包，千万别理。仅供参考。",
+            "游记作者阿May",
+        ),
+        (
+            "99元一日游 我被坑了",
+            "上周报了个99元一日游，说含门票含午餐，结果拉去买玉，不买不让走，已打12345投诉。",
+            "气到失眠",
+        ),
+        (
+            "想带爸妈跟团去周庄，怎么报名稳妥？",
+            "网上很多团，有的说加微信就能报名交定金，想问下要注意什么？",
+            "贴吧用户",
+        ),
+        ("关于大雾停航的通知", "今日太湖游船航线暂停运营；旅游团队请联系所属旅行社调整行程。", "太湖游船公司"),
+    ):
+        result = detector.classify({"title": title, "text": text, "source_name": source_name})
+        assert result["labels"] == [], title
+        assert not {"act_offer"} & _codes(result), title

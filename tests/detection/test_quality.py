@@ -4,6 +4,10 @@ devset.jsonl was written first from the definitions and used to build the rules.
 aside and first run after the rules were written; aside_b … aside_k were written later, each with its
 own registry of other agencies (aside_i is publications only), and each was run once before any fix it
 prompted, so nothing depends on one registry's names or numbers. First-run figures are in detection/README.md.
+
+The blind sets (tests/detection_blind/) were written by two people who never saw the rules and split into
+dev and test parts before any rule changed. Only their dev parts are read here, at the issue's target bar;
+their test parts are measured by hand and must never be read by a test.
 """
 
 from pathlib import Path
@@ -30,16 +34,29 @@ SETS = [
     ("aside_k.jsonl", "aside_k_agencies.csv"),
 ]
 MIN_PRECISION, MIN_RECALL = 0.90, 0.85
+BLIND = Path(__file__).resolve().parents[1] / "detection_blind"
+BLIND_DEV = [BLIND / "a" / "dev.jsonl", BLIND / "b" / "dev.jsonl"]
+BLIND_MIN_PRECISION, BLIND_MIN_RECALL = 0.93, 0.90
 
 
 @pytest.mark.parametrize("posts_file, agencies_file", SETS)
 def test_each_set_meets_the_bar(posts_file, agencies_file):
-    posts = read_posts(DATA / posts_file)
-    results = evaluate.classify_all(posts, read_agencies_csv(DATA / agencies_file))
+    _assert_bar(DATA / posts_file, DATA / agencies_file, MIN_PRECISION, MIN_RECALL)
+
+
+@pytest.mark.parametrize("posts_file", BLIND_DEV, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_each_blind_dev_part_meets_the_target_bar(posts_file):
+    assert posts_file.name == "dev.jsonl"  # never the test parts
+    _assert_bar(posts_file, posts_file.parent / "agencies.csv", BLIND_MIN_PRECISION, BLIND_MIN_RECALL)
+
+
+def _assert_bar(posts_path, agencies_path, min_precision, min_recall):
+    posts = read_posts(posts_path)
+    results = evaluate.classify_all(posts, read_agencies_csv(agencies_path))
     figures = evaluate.evaluate(posts, {k: v["labels"] for k, v in results.items()})
     report = evaluate.format_report(figures, len(posts)) + "\n" + "\n".join(evaluate.errors(posts, results))
     for f in figures.values():
-        assert f.precision >= MIN_PRECISION and f.recall >= MIN_RECALL, report
+        assert f.precision >= min_precision and f.recall >= min_recall, report
 
 
 def test_the_sets_cover_every_kind_and_are_large_enough():

@@ -102,3 +102,28 @@ def test_a_different_trade_word_is_a_lookalike_not_the_holder():
         assert not registry.is_holder(name, holder), name
         match = registry.match_name(name)
         assert not (match and match.same), name
+
+
+def test_a_seller_showing_its_own_number_under_a_short_form_is_the_holder():
+    registry = Registry(
+        [
+            {"name": "四川熊猫之旅国际旅行社有限公司", "license_no": "L-SC-CJ00058"},
+            {"name": "成都锦城国际旅行社有限公司", "license_no": "L-SC-CJ00023"},
+            {"name": "西安曲江文旅国际旅行社有限公司", "license_no": "L-SN-CJ00077"},
+            {"name": "宁波天一旅游有限公司", "license_no": "L-ZJ-01042"},
+        ]
+    )
+    panda, jincheng = registry.by_licence("L-SC-CJ00058"), registry.by_licence("L-SC-CJ00023")
+    for name in ("熊猫之旅", "熊猫之旅旅行社", "四川熊猫之旅国旅", "闲鱼·熊猫之旅官方店"):
+        assert registry.is_short_form(name, panda), name
+    for name in ("锦城旅行社", "锦城国旅", "成都锦城"):
+        assert registry.is_short_form(name, jincheng), name
+    assert registry.is_short_form("曲江文旅", registry.by_licence("L-SN-CJ00077"))
+    # Another kind of business borrowing the number is not the holder, whatever its brand.
+    for name in ("熊猫之旅文化传播", "熊猫之旅国际旅游有限公司", "熊猫之旅户外俱乐部", "熊猫之旅合作门店", "锦城旅游"):
+        assert not registry.is_short_form(name, panda if "熊猫" in name else jincheng), name
+    # 旅行社 is not 旅游有限公司 the other way round either, nor a typo of it.
+    tianyi = registry.by_licence("L-ZJ-01042")
+    assert not registry.is_short_form("宁波天一旅行社", tianyi)
+    typo = registry.match_name("宁波天一国际旅行社")
+    assert not (typo and typo.same)
