@@ -67,7 +67,7 @@ _WECHAT_SPACED = re.compile(
     r"(?<![a-z])(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|v)\s*[:：]?\s*((?:[a-z0-9_\-]\s?){6,24})(?![a-z0-9_\-])"
 )
 _WECHAT = re.compile(
-    r"(?<![a-z])(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|vx号|v)\s*[:：]?\s*"
+    r"(?<![a-z])(?:微信号?|威信|薇信|v信|vx|wx|weixin|wechat|加v|\+v|加微|vx号|v)[^\w\u4e00-\u9fff]{0,3}"
     r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])"
 )
 # Words that end a business name; longest first so 国际旅行社 wins over 旅行社.

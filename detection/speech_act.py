@@ -2,36 +2,44 @@
 
 The same words (一日游, 报名, 定金, 盗版, PDF, 网盘) appear in a seller's offer, a traveller's diary, a
 bureau's warning and a victim's complaint. Only the offer can be a hit. This module decides which of
-four acts a post performs, and which of its sentences speak as a seller:
+four acts a post performs, and which of its sentences speak as the seller:
 
-    offer      a seller offering now: a call to act (私我, 拍下, 扣1, 报名电话), a contact, seats left
-    mention    a writer recounting, advising or asking: diaries, 攻略, reviews, answers, questions
-    warning    an authority warning, ruling or reporting: notices (通知, 公告, 须知), school letters,
-               operators' notices to tourists, enforcement news
-    complaint  a victim complaining about what they bought (被坑, 投诉, 12345, 退款)
+    offer      a seller offering now (speaker: seller)
+    mention    a writer recounting, advising or asking: diaries, 攻略, reviews, answers, questions (writer)
+    warning    an authority or operator warning, ruling or reporting: 通知, 公告, 须知, school letters,
+               notices to tourists, enforcement news (authority)
+    complaint  a victim complaining about what they bought: 被坑, 投诉, 12345 (victim)
 
-How, in order (the first that applies decides):
+Each sentence first gets a role: a complaint, a warning (别在门口找黄牛, 请通过正规渠道, 禁止…出售), a
+notice to tour groups (旅行团请…), a report of what someone else offered (有人说…, 看到…的广告), a call
+to the reader (a contact, 私我, 拍下, 扣1, 报名电话, 感兴趣的私, 还差3人), terms of a sale (包邮, 定金,
+自动发货, "含车住门票 699/人"; not in a story: "我们交了500定金"), a question, a story in the first
+person and the past, or nothing. Then, in order, the first rule that applies decides:
 
-1. An authority or operator (a bureau, school, library, museum, scenic area, ferry, newspaper: see
-   AUTHORITY) that warns or gives notice, or a news report (two or more enforcement-news words), is
-   a warning, even when it prints prices and telephone numbers.
-2. A sentence that calls the reader to buy or sign up from the poster (a contact, 私我, 拍下, 扣1,
-   报名电话, 定金, 还差3人 …) is an offer sentence, unless the same sentence warns, complains or reports
-   what someone else said (有人说, 看到…广告). One offer sentence makes the post an offer.
-3. Otherwise a complaint word makes it a complaint; an authority's warning or notice words a warning;
-   questions, first-person past (我们去年报了…), reports of others' offers and the genre words of
-   diaries, guides and reviews (游记, 攻略, 书评, 谢邀) a mention.
-4. A post with none of these (a terse listing: "武侯祠讲解+带路 150") is an offer.
+1. warning: an authority or operator (a bureau, school, library, museum, scenic area, ferry,
+   newspaper: AUTHORITY) that warns, or gives notice and calls nobody; or, when nobody is called, a
+   news report (two enforcement-news words), a rule with a warning, a notice by its title (公告, 通知,
+   须知) or a notice telling tour groups what to do.
+2. offer: a sentence calls the reader to buy or sign up from the poster.
+3. complaint: a complaint sentence.
+4. offer: terms of a sale, with at most one kind of writer's cue (one 攻略 in a title, one rhetorical
+   question) beside them.
+5. mention: a writer's cues: questions that ask, stories, reports of others' offers, genre words of
+   diaries, guides and reviews (游记, 攻略, 书评, 谢邀), news; warnings too, unless the post prices
+   something ("谨防野导，认准正规社 599" is a sales pitch). A shop page is never a mention.
+6. offer: a post with none of these is a listing ("武侯祠讲解+带路 150").
 
-Inside an offer, words in quotation marks (“川西10日游 3980全包”的广告), in warning sentences
-(别在门口找黄牛) and in reports of what others said are not the poster's own offer: `counts` is False
-for them, and the scorers leave them out. A long text whose first offer sentence comes after most of
-it (a book list or a diary ending with "文末福利：PDF 9.9 私我") is an offer from that sentence on:
-the title and that end count, the innocent body before it does not.
+Inside an offer, words in quotation marks (“川西10日游 3980全包”的广告), in warnings and notices to
+tour groups and in complaints are not the poster's own offer: `counts` is False for them and the
+scorers leave them out. A long text whose first offer sentence comes after half of it (a book list or
+a diary ending with "文末福利：PDF 9.9 私我") is an offer from its closing part on (that sentence, the
+short listing lines just before it, back to a separator or a heading): the title and that end count,
+the innocent body does not.
 
-The cue words are keyword categories (act_offer, act_news, act_authority, act_warning, act_notice,
-act_question, act_complaint, act_mention in data/keywords.toml); sentence structure (questions,
-quotations, first person and past tense, reports, imperatives) is read here.
+The cue words are keyword categories in data/keywords.toml (act_offer, act_terms, act_news,
+act_authority, act_warning, act_notice, act_question, act_complaint, act_mention, act_recount);
+sentence structure (questions, quotations, first person and past tense, reports, imperatives, prices
+per head) is read here.
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ AUTHORITY = re.compile(
 )
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+")
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "＂": "＂"}
+_OPENING = re.compile("|".join(map(re.escape, _QUOTES)))
 # A quotation this short is a keyword the seller asks for (后台回复"壶口"), not someone else's words.
 _SHORT_QUOTE = 6
 _QUESTION = re.compile(
@@ -72,6 +81,10 @@ _CALL_ME = re.compile(r"(?:私|私信|戳|找|加|滴滴?|dd|豆邮|站内信|�
 _INVITE = re.compile(
     r"(?:有兴趣|感兴趣|有意|想参加|想报名|想来|想去|想要|需要|要)的?(?:话|朋友|小伙伴|姐妹|宝妈|宝宝|家长|同学|亲|老师|师兄)?"
     r"们?(?:可以|请|直接|快)?(?:私|联系|留言|评论|加|找|戳|扣|滴|dd|咨询|报名|扫码|进群|看主页|拍)"
+)
+# Talk, not trade: "有问题可以私信我", "欢迎留言交流" in a diary or an answer.
+_CHAT = re.compile(
+    r"(?:有问题|不懂的|交流|探讨|聊聊|讨论)[^。！？\n]{0,8}(?:私信|私我|留言|评论|问我)|(?:私信|留言|评论区?)[^。！？\n]{0,4}(?:交流|探讨|讨论)"
 )
 # A question that asks (a question word), not a seller's rhetorical "想要纸质书但太贵？" answered by the ad.
 _ASKS = re.compile(
@@ -307,6 +320,8 @@ def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) ->
     report = [(f, Span((start + m.start(), start + m.end()))) for m in _REPORT.finditer(text)]
     if report:
         return "report", report
+    if _CHAT.search(text) and not any(start <= c.span[0] < end for c in f.contacts):
+        return "plain", []
     offer = words("act_offer") + [(f, c) for c in f.contacts if start <= c.span[0] < end and unquoted(c.span[0])]
     for pattern in (_SEATS, _CALL_ME, _INVITE):
         offer += [
@@ -347,19 +362,17 @@ def _sentences(folded: str) -> list[tuple[int, int]]:
 
 def _quoted(folded: str) -> list[tuple[int, int]]:
     """Spans inside quotation marks that are someone's words, not a keyword the seller asks for."""
-    spans, i = [], 0
-    while i < len(folded):
-        close = _QUOTES.get(folded[i])
-        if close:
-            j = folded.find(close, i + 1)
-            if j == -1:
-                break
-            if j - i - 1 > _SHORT_QUOTE:
-                spans.append((i + 1, j))
-            i = j + 1
-        else:
-            i += 1
-    return spans
+    spans, pos = [], 0
+    while True:
+        opening = _OPENING.search(folded, pos)
+        if not opening:
+            return spans
+        close = folded.find(_QUOTES[opening.group()], opening.end())
+        if close == -1:
+            return spans
+        if close - opening.end() > _SHORT_QUOTE:
+            spans.append((opening.end(), close))
+        pos = close + 1
 
 
 def _trailing(signals: Signals, offers: list[Sentence]) -> int | None:
