@@ -47,39 +47,24 @@ _COMPARED_AFTER = re.compile(
     r"[0-9一二三四五六七八九十两几]+[百千万]?多|[一二三四五六七八九十两几][百千万]|贵)"
 )
 _COMPARED_BEFORE = re.compile(r"(?:比|跟|和|同|较|对比|相比)[\u4e00-\u9fff]{0,2}$")
-# E-book copies by file or link, not a platform's own e-book shop ("电子书会员" is a platform).
-_COPY_FORMATS = {
-    "pdf",
-    "网盘",
-    "百度网盘",
-    "百度云",
-    "夸克网盘",
-    "夸克",
-    "阿里云盘",
-    "云盘",
-    "网盘链接",
-    "发邮箱",
-    "epub",
-    "mobi",
-    "azw3",
-    "txt",
-    "扫描版",
-    "高清扫描",
-    "电子档",
-    "链接永久",
-    "自动发货",
-    "秒发",
-    "代下载",
-    "代下",
-    "帮下载",
-    "全文下载",
-    "提取码",
-    "发链接",
-    "蓝奏云",
-    "迅雷云盘",
-    "115网盘",
-    "扫描件",
-    "群文件",
+# E-book words that a licensed platform's own shop uses too ("电子书会员", "正版电子版"); every other
+# ebook_resale word is a file or a link (PDF, epub, 网盘, 提取码, 自动发货, 推送到kindle …).
+_PLATFORM_WORDS = {
+    "电子书",
+    "电子版",
+    "电子资料",
+    "资源包",
+    "全网最全",
+    "永久有效",
+    "文字版",
+    "电子稿",
+    "虚拟商品",
+    "虚拟物品",
+    "虚拟产品",
+    "虚拟资料",
+    "资源合集",
+    "全科资源",
+    "网课资源",
 }
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
 # Handed-out links: a copy is being distributed, whatever the price.
@@ -150,7 +135,7 @@ def _copies(
     handed out too), prints made from them, and paid finding services."""
     found = []
     copies = signals.offered("ebook_resale")
-    files = [(f, m) for f, m in copies if m.keyword in _COPY_FORMATS]
+    files = [(f, m) for f, m in copies if m.keyword not in _PLATFORM_WORDS]
     if copies and obj and (sale or handout or paid):
         sure = (files and (sale or paid)) or bait or any(m.keyword in _LINKS for _, m in handout)
         found.append(PROVEN if sure else 0.45)
