@@ -104,8 +104,10 @@ def refused_reason(ip: str | IPAddress, allowed: Iterable[str | IPNetwork | IPAd
 
     if any(permitted(a) for a in candidates):
         return None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        candidates = [inner]  # ::ffff:a.b.c.d *is* a.b.c.d to the socket layer
+    if inner is not None and (addr.ipv4_mapped is not None or any(addr in n for n in _NAT64)):
+        # ::ffff:a.b.c.d *is* a.b.c.d to the socket layer, and a NAT64 translator connects to a.b.c.d:
+        # judge by the IPv4 address alone (the prefixes themselves count as reserved).
+        candidates = [inner]
     for a in candidates:
         kind = _kind(a)
         if kind is not None:
