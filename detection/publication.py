@@ -67,6 +67,10 @@ _PLATFORM_WORDS = {
     "网课资源",
 }
 _SALE_WORDS_EXCLUDED = {"联系", "咨询"}  # too common in notices to count as a sale by themselves
+# Sellers who are the lawful channel themselves: publishers, 新华书店, platforms' own stores, libraries.
+_GENUINE_SELLER = re.compile(r"出版社|出版集团|出版公司|新华书店|新华文轩|京东自营|当当自营|图书馆")
+# A seller whose name says it sells books (书城, 书店, 图书, 教辅 …).
+_BOOK_SELLER = re.compile(r"书|图书|文库|绘本|教辅|教材|资料|读物|漫画")
 # Handed-out links: a copy is being distributed, whatever the price.
 _LINKS = {"提取码", "下载链接", "下载地址", "链接"}
 # Publication words that are not books a copy shop would print from an e-copy (one's own thesis is not).
@@ -96,8 +100,10 @@ def score(signals: Signals, library: Library) -> float:
 
     piracy = signals.offered("piracy")
     if piracy:
-        # Without a book, disc or periodical in sight, 高仿 may be a handbag and 打印 a template.
-        positives.append(w["piracy"] if (obj or media) else w["piracy"] * 0.5)
+        # Without a book, disc or periodical in sight, 高仿 may be a handbag and 打印 a template; a shop
+        # called 书城 or 图书专营 sells books.
+        bookish = obj or media or _BOOK_SELLER.search(signals.source_name or "")
+        positives.append(w["piracy"] if bookish else w["piracy"] * 0.5)
         proven.append("piracy")
         signals.add(LABEL, "piracy_terms", f"盗版/高仿/翻印或自述未经授权复制：{quote(piracy)}", piracy)
     hint = signals.offered("reprint_hint")
@@ -286,9 +292,15 @@ def _lawful(signals: Signals, proven: bool, paid: bool) -> float:
             lawful,
         )
     own = signals.offered("own_work")
-    if own and not (declared or sold_copy):
+    titled = any("《" in f.folded for f in signals.fields)  # 自己整理的《…》 is someone else's book
+    if own and not (declared or signals.offered("no_isbn") or (sold_copy and titled)):  # 自印诗集 无书号 is not lawful
         factor *= 0.3
         signals.add(LABEL, "own_work", f"本人原创或自制的作品：{quote(own)}", own)
+    seller = signals.account_subject or signals.source_name or ""
+    if _GENUINE_SELLER.search(seller) and not (declared or signals.offered("no_isbn") or _invalid_isbns(signals)):
+        # A publisher, 新华书店 or a platform's own store selling its books as print or e-book.
+        factor *= 0.3
+        signals.add(LABEL, "genuine_seller", f"出版社、新华书店或平台自营：「{seller}」")
     if proven:
         return factor
     platform = signals.offered("licensed_platform")
@@ -308,3 +320,7 @@ def _lawful(signals: Signals, proven: bool, paid: bool) -> float:
         factor *= 0.5
         signals.add(LABEL, "secondhand", f"二手旧书转让：{quote(second)}", second)
     return factor
+
+
+def _invalid_isbns(signals: Signals) -> list:
+    return [(f, i) for f, i in signals.all("isbns") if not i.valid]

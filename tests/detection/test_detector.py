@@ -254,6 +254,7 @@ def test_a_short_form_showing_its_own_licence_is_cleared():
         ("史记 全10册", "据中华书局本扫描重印 锁线装订 共10册 380元", 380, "piracy_terms"),
         ("教师职称论文 省级增刊", "省级期刊增刊 1个月见刊 版面费1200 可开录用通知", 1200, "illegal_periodical"),
         ("内刊快速发表", "《西南教育论坛》内刊，每月出刊，800元一篇，一周录用", 800, "illegal_periodical"),
+        ("我自己印的诗集开售", "写了十年诗，自己印了一本诗集，没有书号，签名本38元", 38, "no_isbn"),
     ],
 )
 def test_publications_a_single_proven_signal_labels(detector, title, text, price, code):
@@ -283,6 +284,8 @@ def test_publications_a_single_proven_signal_labels(detector, title, text, price
         ),
         ("我的读书笔记 PDF", "自己做的读书笔记，免费送，评论区留邮箱", "学习打卡"),
         ("周杰伦 范特西 正版CD", "正版CD 全新塑封 官方授权 收录10首歌曲 89元", "淘宝·唱片行"),
+        ("《深度学习入门》电子书 PDF版", "本社电子书PDF版正式发售，官网购买39元，购买后下载。", "电子工业出版社"),
+        ("我自己写的教案 电子版", "我自己写的小学语文教案 电子版word 19.9 拍下发邮箱", "语文老师小周"),
     ],
 )
 def test_lawful_sources_of_the_same_words_are_not_hits(detector, title, text, source_name):
