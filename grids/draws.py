@@ -14,10 +14,8 @@ the published seed and inputs can check the list was not hand-picked.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import math
 import random
 import secrets
@@ -27,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.cells import csv_text
 from core.errors import UserError
 from core.models import Inspector, SpotCheckDraw, SpotCheckItem, Venue
 
@@ -153,13 +152,12 @@ def public_list(session: Session, draw_id: int) -> list[dict[str, Any]]:
 
 def public_csv(session: Session, draw_id: int) -> str:
     """CSV of the public list with Chinese headers; UTF-8 with BOM so Excel opens it correctly."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf)
-    writer.writerow(["序号", "检查对象", "类别", "地址", "许可证号", "风险等级", "执法人员"])
-    for n, r in enumerate(public_list(session, draw_id), 1):
-        writer.writerow([n, r["venue"], r["category"], r["address"], r["licence_no"], r["grade"], r["inspectors"]])
-    return buf.getvalue()
+    header = ["序号", "检查对象", "类别", "地址", "许可证号", "风险等级", "执法人员"]
+    rows = [
+        [n, r["venue"], r["category"], r["address"], r["licence_no"], r["grade"], r["inspectors"]]
+        for n, r in enumerate(public_list(session, draw_id), 1)
+    ]
+    return csv_text([header, *rows], bom=True)  # core.cells: names and addresses never run as formulas
 
 
 def latest_draw(session: Session, published_only: bool = False) -> SpotCheckDraw | None:

@@ -109,5 +109,5 @@ def test_two_inspectors_needed_and_public_list(cfg, session):
     assert [r["venue_id"] for r in listed] == sorted(venues["D"])
     assert "执法员0(32050800000)" in listed[0]["inspectors"]
     csv_text = draws.public_csv(session, row.id)
-    assert csv_text.startswith("\ufeff序号,检查对象") and len(csv_text.strip().splitlines()) == 3
+    assert csv_text.startswith('\ufeff"序号","检查对象"') and len(csv_text.strip().splitlines()) == 3
     assert draws.latest_draw(session, published_only=True).id == row.id

@@ -1,19 +1,18 @@
 """Export files: rows of venues or hits as CSV (UTF-8 with BOM, so Excel shows Chinese), Excel and GeoJSON.
 
 Coordinates in exports are always WGS-84 whatever the map's tiles use, and say so in the header.
+CSV and Excel cells go through core.cells, so crawled text that starts like a formula stays text.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.cells import csv_text, xlsx_bytes
 from core.models import Grid, Venue
 from webmap.services.map_data import MapFilters, venue_conditions
 
@@ -98,24 +97,18 @@ def render(kind: str, records: list[dict], fmt: str, stamp: str) -> Export:
     return Export(f"wangxun-{kind}-{stamp}.{fmt}", MIMETYPES[fmt], body, len(records))
 
 
-def _csv(records, columns) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([label for _, label in columns])
+def _rows(records, columns):
+    yield [label for _, label in columns]
     for r in records:
-        w.writerow(["" if r[k] is None else r[k] for k, _ in columns])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        yield [r[k] for k, _ in columns]
+
+
+def _csv(records, columns) -> bytes:
+    return csv_text(_rows(records, columns), bom=True).encode("utf-8")
 
 
 def _xlsx(records, columns) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("数据")
-    ws.append([label for _, label in columns])
-    for r in records:
-        ws.append([r[k] for k, _ in columns])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes("数据", _rows(records, columns))
 
 
 def _geojson(records, columns) -> bytes:
