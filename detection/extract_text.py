@@ -14,7 +14,7 @@ from detection.normalize import fold
 _NUM = r"([0-9]+(?:\.[0-9]{1,2})?)"
 _PRICE_PATTERNS = (
     re.compile(r"[¥￥]\s*" + _NUM),
-    re.compile(_NUM + r"\s*(?:元|块钱|块|rmb|米)(?![\u4e00-\u9fff]{0,1}(?:起步价))"),
+    re.compile(_NUM + r"\s*(?:元|块钱|块|rmb|米|r(?![a-z]))(?![\u4e00-\u9fff]{0,1}(?:起步价))"),
     re.compile(r"(?:价格|售价|团费|费用|价|一口价|仅需|只要|特价)\s*[:：]?\s*" + _NUM),
     re.compile(_NUM + r"\s*/\s*(?:人|位|套|本|册|份|个|张|大人|成人|小孩)"),
     # "打包6.6", "仅需9.9", "整套38": a bare amount after a sale word.

@@ -56,7 +56,7 @@ SPEAKERS = {OFFER: "seller", MENTION: "writer", WARNING: "authority", COMPLAINT:
 # diary, a notice or a complaint still stays well under the threshold.
 NOT_AN_OFFER_FACTOR = 0.2
 # A text this long whose first offer sentence comes after this share of it: the offer is its end.
-LONG_TEXT = 300
+LONG_TEXT = 150
 TRAILING_SHARE = 0.5
 
 # Who speaks for an authority or an operator: their account names. Publishers and journals are not
@@ -82,6 +82,8 @@ _INVITE = re.compile(
     r"(?:有兴趣|感兴趣|有意|想参加|想报名|想来|想去|想要|需要|要)的?(?:话|朋友|小伙伴|姐妹|宝妈|宝宝|家长|同学|亲|老师|师兄)?"
     r"们?(?:可以|请|直接|快)?(?:私|联系|留言|评论|加|找|戳|扣|滴|dd|咨询|报名|扫码|进群|看主页|拍)"
 )
+# Call words that are actions, and so can be narrated: "我拍下的", "下单了".
+_ACTIONS = {"拍下", "下单", "直接拍", "可以拍", "先拍", "闲鱼拍", "转账到", "转账至", "付款到", "缴费", "交费"}
 # Talk, not trade: "有问题可以私信我", "欢迎留言交流" in a diary or an answer.
 _CHAT = re.compile(
     r"(?:有问题|不懂的|交流|探讨|聊聊|讨论)[^。！？\n]{0,8}(?:私信|私我|留言|评论|问我)|(?:私信|留言|评论区?)[^。！？\n]{0,4}(?:交流|探讨|讨论)"
@@ -304,7 +306,9 @@ def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) ->
         return not any(s <= pos < e for s, e in quoted)
 
     def words(category: str) -> list:
-        return [(f, m) for m in matches if m.category == category and unquoted(m.start)]
+        found = [(f, m) for m in matches if m.category == category and unquoted(m.start)]
+        # "我拍下的春天", "下单了" narrate an action, they do not call for one.
+        return [(f, m) for f, m in found if not (m.keyword in _ACTIONS and _narrated(f.folded, m))]
 
     complaint = words("act_complaint")
     if complaint:
@@ -434,3 +438,7 @@ def _mention_genre(writer: dict[str, list]) -> str:
     if "advice" in writer and len(writer) == 1:
         return "提醒或建议"
     return "游记、攻略或分享"
+
+
+def _narrated(folded: str, m) -> bool:
+    return folded[m.end : m.end + 1] in ("的", "了") or folded[max(0, m.start - 1) : m.start] == "我"
