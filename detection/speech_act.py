@@ -115,8 +115,10 @@ _FIRST_PERSON = re.compile(r"我|咱|俺|孩子|女儿|儿子|老公|老婆|爸�
 _PAST = re.compile(
     r"去年|前年|上个?月|上周|上次|那天|那次|当时|后来|结果|回来|刚从|刚走完|刚回|昨天|前几天|之前|曾经|"
     r"第[一二三四五六七八九十0-9]+天|[报去玩买跟住走交转花参看逛吃坐拉订签选到回爬拍带约叫问退付用乘比]了|"
-    r"[去玩买跟住走看]过|是在[^，。！？\n]{1,20}[报买订]的|我于|当天|事后|购买了|支付了"
+    r"[去玩买跟住走看]过|是?在[^，。！？\n]{1,20}[报买订入]的|我于|当天|事后|购买了|支付了"
 )
+# A purchase told as a story, with or without a subject: "在某多多买的", "在闲鱼上报的".
+_BOUGHT = re.compile(r"在[^，。！？\n]{1,12}[买报订入]的|买回来|收到货")
 # Terms of a sale: a price per head next to what it includes ("含车住门票 699/人", "门票+讲解 一位260").
 _PER_HEAD = re.compile(
     r"(?<!平均)(?<!人均)(?<!大概)(?:[0-9]+(?:\.[0-9]+)?\s*(?:元|块)?\s*/\s*(?:人|位|大人|成人)|(?:每人|一人|一位|每位)\s*[0-9]{2,}|"
@@ -333,7 +335,7 @@ def _role(f: FieldSignals, start: int, end: int, matches: list, quoted: list) ->
             for m in pattern.finditer(text)
             if unquoted(start + m.start())
         ]
-    recount = bool(_FIRST_PERSON.search(text) and _PAST.search(text))
+    recount = bool((_FIRST_PERSON.search(text) and _PAST.search(text)) or _BOUGHT.search(text))
     things = {m.category for m in matches if m.category in _OFFERED_THINGS}
     per_head = any(unquoted(start + m.start()) for m in _PER_HEAD.finditer(text)) and (
         len(things) >= 2 or (things and _INCLUDES.search(text))

@@ -120,6 +120,18 @@ def test_a_victims_complaint_about_a_cheap_tour_is_a_complaint(matcher):
     assert act.reason()[0] == "act_complaint"
 
 
+def test_a_victim_exposing_the_scammers_contact_is_a_complaint(matcher):
+    text = "九寨沟一日游说好含门票含车，结果到了让我们自己买门票。\n这个骗子的微信：jzg_travel88\n大家千万别信！"
+    act, _ = read(matcher, "避雷这家！九寨沟一日游骗子", text, source_name="被骗的阿花")
+    assert act.act == "complaint"
+
+
+def test_a_buyer_who_got_a_pirated_book_is_not_selling_it(matcher):
+    text = "在某多多买的9.9一套四大名著，到手纸张很薄，错字连篇，明显是盗版。商家链接我就不放了，大家别贪便宜。"
+    act, _ = read(matcher, "9.9一套的四大名著 别买", text, source_name="买书踩雷")
+    assert act.act in ("complaint", "mention") and not act.is_offer
+
+
 # ------------------------------------------------------------------ warnings (an authority warning, ruling, reporting)
 
 
