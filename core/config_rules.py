@@ -147,7 +147,37 @@ def _sorted_thresholds(value) -> str | None:
     return problem
 
 
+def _ip_networks(value) -> str | None:
+    """Addresses or CIDR networks ("127.0.0.1", "10.8.0.0/16", "::1")."""
+    import ipaddress
+
+    for item in value:
+        try:
+            ipaddress.ip_network(str(item).strip("[]"), strict=False)
+        except ValueError:
+            return f'must hold IP addresses or networks such as "127.0.0.1" or "10.8.0.0/16", not {item!r}'
+    return None
+
+
+def _host_names(value) -> str | None:
+    """Bare host names or addresses, no scheme, port or path."""
+    import ipaddress
+    import re
+
+    for item in value:
+        try:
+            ipaddress.ip_address(str(item).strip("[]"))
+            continue
+        except ValueError:
+            pass
+        if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?", item):
+            return f'must hold bare host names such as "hooks.example.org" (no scheme, port or path), not {item!r}'
+    return None
+
+
 _SPECIAL: dict[str, Callable[[Any], str | None]] = {
+    "alerts.webhook_allowed_addresses": _ip_networks,
+    "alerts.webhook_user_hosts": _host_names,
     "core.timezone": _timezone,
     "core.database_url": _database_url,
     "grading.weights": _numbers,

@@ -100,12 +100,18 @@ def _alerts(cfg, ss_id):
 
 def test_new_matches_become_alerts_and_are_sent(tmp_path, smtp, webhook):
     cfg = make_config(
-        tmp_path, **{"alerts.smtp_host": "127.0.0.1", "alerts.smtp_port": smtp.server_address[1], "alerts.timeout_s": 5}
+        tmp_path,
+        **{
+            "alerts.smtp_host": "127.0.0.1",
+            "alerts.smtp_port": smtp.server_address[1],
+            "alerts.timeout_s": 5,
+            "alerts.webhook_allowed_addresses": ["127.0.0.1"],  # the test's listener (loopback is refused by default)
+        },
     )
     db.upgrade(cfg)
     old = _hit(cfg, "港澳跟团游（旧）")
     with db.session_scope(cfg) as s:
-        u = make_user(s, "patrol1")
+        u = make_user(s, "patrol1", role="admin")  # only admins may have webhooks
         ss_id = make_saved_search(
             s,
             u,
@@ -128,10 +134,10 @@ def test_new_matches_become_alerts_and_are_sent(tmp_path, smtp, webhook):
 
 
 def test_failed_delivery_is_recorded_and_retried(tmp_path, webhook):
-    cfg = make_config(tmp_path)
+    cfg = make_config(tmp_path, **{"alerts.webhook_allowed_addresses": ["127.0.0.1"]})
     db.upgrade(cfg)
     with db.session_scope(cfg) as s:
-        u = make_user(s, "patrol2")
+        u = make_user(s, "patrol2", role="admin")  # only admins may have webhooks
         ss_id = make_saved_search(s, u, "盗版", webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook").id
     hit = _hit(cfg, "盗版教材")
     webhook.status = 503
