@@ -93,8 +93,8 @@ _ASKS = re.compile(
     r"请问|想问|问一下|求推荐|求助|怎么|如何|哪|[吗呢嘛]|靠谱|值不值|值得|要不要|有没有|能不能|是不是|多少钱|好还是|谁"
 )
 # An imperative to readers against something ("别在门口找黄牛", "不要在闲鱼买"), a redirect to an
-# official or licensed channel ("请通过官方渠道", "一定要签合同"), or tour groups told what to do
-# ("旅行团请联系所属旅行社"). "不要犹豫" and "别错过" are sellers' words, not warnings.
+# official or licensed channel ("请通过官方渠道", "一定要签合同"), or a prohibition ("禁止复印后出售").
+# "不要犹豫" and "别错过" are sellers' words, not warnings.
 _IMPERATIVE = re.compile(
     r"(?:别|不要|切勿|请勿|勿|千万别|千万不要|不建议|莫)(?!犹豫|错过|等|再等|担心|怕|客气)[\u4e00-\u9fff]{0,7}?"
     r"(?:购买|买|购|相信|信|找|跟|报名|报|参加|上当|贪|下载|传播|复印|走|搭理|转发)|"

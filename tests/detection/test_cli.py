@@ -137,6 +137,10 @@ def test_many_posts_use_workers_and_keep_order(env, tmp_path):
         ('{"id": "x", "title": "t", "text": ["a", "list"]}', "line 2: field 'text' must be text, not list"),
         ('{"id": "x", "title": {"an": "object"}, "text": "t"}', "line 2: field 'title' must be text, not dict"),
         ('{"id": "x", "text": "t", "price": [1]}', "line 2: field 'price' must be a number, not list"),
+        (
+            '{"id": "x", "text": "t", "account_subject": {"a": 1}}',
+            "line 2: field 'account_subject' must be text, not dict",
+        ),
         ("[" * 100_000 + "]" * 100_000, "line 2: JSON nested too deeply"),
     ],
 )
