@@ -2,13 +2,23 @@
 
 Every view that shows a grid, venue or hit calls one of the require_* functions before reading further;
 refusals are 403 and are written to the audit log.
+
+Writes reference objects besides the one in the URL (a clue's inspection names a venue, triage names a
+grid and a venue). REFERENCES says, for every id field a request body may carry, which object it names
+and how that object's zone is checked; webmap.views.loaders.body_refs parses every id field of a write
+request through it before the view runs, so a new body field is either one of these (checked) or
+refused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import abort, g
 
 from core import users
+from core.models import Attachment, Clue, Grid, Hit, Inspection, SpotCheckDraw, Venue
 from grids import tree
 from webmap.dbsession import get_session
 
@@ -49,25 +59,90 @@ def leaf_grid_ids(grid_id: int) -> set[int]:
     return tree.leaves(get_session(), [grid_id])
 
 
-def _deny(object_type: str, object_id) -> None:
+def in_zone(grid_id: int | None) -> bool:
+    """An object placed in this leaf grid (None: placed nowhere) is in the current user's zone."""
+    zone = allowed_grid_ids()
+    return zone is None or grid_id in zone
+
+
+def _deny(object_type: str, object_id, **detail) -> None:
     from webmap import audit
 
-    audit.record("denied", object_type, object_id)
+    audit.record("denied", object_type, object_id, **detail)
     abort(403)
 
 
-def require_grid(grid_id: int | None) -> None:
+def require_grid(grid_id: int | None, **detail) -> None:
     if not grid_allowed(grid_id):
-        _deny("grid", grid_id)
+        _deny("grid", grid_id, **detail)
 
 
-def require_venue(venue) -> None:
-    zone = allowed_grid_ids()
-    if zone is not None and venue.grid_id not in zone:
-        _deny("venue", venue.id)
+def require_venue(venue, **detail) -> None:
+    if not in_zone(venue.grid_id):
+        _deny("venue", venue.id, **detail)
 
 
-def require_hit(hit) -> None:
-    zone = allowed_grid_ids()
-    if zone is not None and hit.grid_id not in zone:
-        _deny("hit", hit.id)
+def require_hit(hit, **detail) -> None:
+    if not in_zone(hit.grid_id):
+        _deny("hit", hit.id, **detail)
+
+
+def require_clue(clue, **detail) -> None:
+    if not in_zone(clue.grid_id):
+        _deny("clue", clue.id, **detail)
+
+
+def inspection_in_zone(inspection) -> bool:
+    """An inspection is in the zone when its venue is, and its clue (if it came from one) is too."""
+    s = get_session()
+    venue = s.get(Venue, inspection.venue_id)
+    clue = s.get(Clue, inspection.clue_id) if inspection.clue_id else None
+    return venue is not None and in_zone(venue.grid_id) and (clue is None or in_zone(clue.grid_id))
+
+
+def require_inspection(inspection, **detail) -> None:
+    if not inspection_in_zone(inspection):
+        _deny("inspection", inspection.id, **detail)
+
+
+def require_attachment(att, **detail) -> None:
+    inspection = get_session().get(Inspection, att.inspection_id)
+    if inspection is None or not inspection_in_zone(inspection):
+        _deny("attachment", att.id, **detail)
+
+
+def draw_visible(draw) -> bool:
+    """A 双随机 draw is the administrators' until it is published (then it is public, 一公开)."""
+    from webmap.auth import current_user
+
+    user = current_user()
+    return bool(draw.published) or (user is not None and user.role == "admin")
+
+
+def require_draw(draw, **detail) -> None:
+    if not draw_visible(draw):
+        _deny("spot_check_draw", draw.id, **detail)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What an id field of a request names, and the check its zone must pass."""
+
+    object_type: str
+    model: type
+    require: Callable[..., None]
+
+
+REFERENCES: dict[str, Reference] = {
+    "venue_id": Reference("venue", Venue, require_venue),
+    "grid_id": Reference("grid", Grid, lambda grid, **d: require_grid(grid.id, **d)),
+    "hit_id": Reference("hit", Hit, require_hit),
+    "clue_id": Reference("clue", Clue, require_clue),
+    "inspection_id": Reference("inspection", Inspection, require_inspection),
+    "attachment_id": Reference("attachment", Attachment, require_attachment),
+    "draw_id": Reference("spot_check_draw", SpotCheckDraw, require_draw),
+}
+# Id fields that name no zoned object; each says what it names instead.
+NOT_REFERENCES: dict[str, str] = {
+    "job_id": "a scheduled job's name (jobs.control), on admin-only routes",
+}

@@ -16,6 +16,7 @@ from core import vocabulary
 from core.config import Config
 from core.errors import UserError
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
+from core.users import zone_grid_ids
 from core.vocabulary import CLUE_OUTCOME, CLUE_STATUS, name
 from hits import clues as logic
 
@@ -97,8 +98,29 @@ def start(session: Session, clue_id: int, user: User, note: str | None) -> Clue:
     return logic.start_inspection(session, clue_id, user, note=note)
 
 
-def record_inspection(cfg: Config, session: Session, clue_id: int, user: User, data, files) -> Inspection:
-    """Record the on-site inspection from form or JSON fields and uploaded photos."""
+class VenueNotInZone(NotInZone):
+    """The inspected venue lies outside the user's zone (web: an audited 403 naming the venue)."""
+
+    object_type = "venue"
+
+    def __init__(self, venue_id: int):
+        super().__init__("this venue is outside your zone (不在您的网格范围内)")
+        self.object_id = venue_id
+
+
+def record_inspection(
+    cfg: Config, session: Session, clue_id: int, user: User, data, files, venue_id: int | None
+) -> Inspection:
+    """Record the on-site inspection from form or JSON fields and uploaded photos. `venue_id` is the
+    zone-checked venue the request named (webmap.views.loaders.body_refs), None for the clue's own; the
+    venue actually inspected must lie in the user's zone either way (VenueNotInZone)."""
+    clue = logic.get_clue(session, clue_id, user)
+    inspected = venue_id if venue_id is not None else clue.venue_id
+    if inspected is not None:
+        venue = session.get(Venue, inspected)
+        zone = zone_grid_ids(session, user)
+        if venue is not None and zone is not None and venue.grid_id not in zone:
+            raise VenueNotInZone(venue.id)
     return logic.record_inspection(
         session,
         clue_id,
@@ -109,7 +131,7 @@ def record_inspection(cfg: Config, session: Session, clue_id: int, user: User, d
         notes=data.get("notes") or None,
         photos=parse_photos(files),
         attachments_dir=attachments_dir(cfg),
-        venue_id=parse_id(data.get("venue_id")),
+        venue_id=venue_id,
         inspectors=data.get("inspectors") or None,
     )
 

@@ -17,7 +17,7 @@ from webmap.auth import current_user, login_required, roles_required
 from webmap.dbsession import get_session
 from webmap.services import clues as svc
 from webmap.services.hits import NotInZone
-from webmap.views import steps
+from webmap.views import loaders, steps
 
 bp = Blueprint("clues", __name__)
 TRIAGE_ROLES = ("admin", "patrol")
@@ -125,7 +125,8 @@ def _work(clue_id: int, step: str, data, files):
         result = svc.start(s, clue_id, user, note=data.get("note") or None)
         audit.record("start", "clue", clue_id)
     elif step == "inspection":
-        result = svc.record_inspection(g.cfg, s, clue_id, user, data, files)
+        venue = loaders.body_refs().one("venue_id")  # loaded and zone-checked before the view ran
+        result = svc.record_inspection(g.cfg, s, clue_id, user, data, files, venue.id if venue else None)
         audit.record("inspect", "clue", clue_id, inspection_id=result.id, result=result.result)
     else:
         result = svc.close(s, clue_id, user, data)

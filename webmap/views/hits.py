@@ -29,11 +29,14 @@ from webmap.dbsession import get_session
 from webmap.services import clues as clue_service
 from webmap.services import exports
 from webmap.services import hits as svc
-from webmap.views import downloads, params, steps
+from webmap.views import downloads, loaders, params, steps
 from webmap.views.loaders import load_hit
 from webmap.views.urls import static_url
 
 bp = Blueprint("hits", __name__)
+# For the whole app, not only this blueprint: every id a write request carries is loaded and
+# zone-checked before the view runs (an audited 403 outside the zone, 400 for an unknown id field).
+bp.before_app_request(loaders.check_body_refs)
 TRIAGE_ROLES = ("admin", "patrol")
 FORMATS = "any(csv, xlsx, geojson)"
 
@@ -69,7 +72,8 @@ def api_hit(hit_id: int):
 def assign(hit_id: int):
     h = load_hit(hit_id, action=None)
     try:
-        old, new = svc.assign_to_grid(get_session(), h, request.form.get("grid_id", type=int) or 0)
+        grid = loaders.body_refs().one("grid_id")
+        old, new = svc.assign_to_grid(get_session(), h, grid.id if grid else 0)
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("hits.show", hit_id=h.id))
@@ -130,7 +134,9 @@ def _dismiss(hit_id: int, data):
 
 
 def _confirm(hit_id: int, data):
-    grid_id, venue_id = clue_service.parse_id(data.get("grid_id")), clue_service.parse_id(data.get("venue_id"))
+    refs = loaders.body_refs()  # the grid and venue the body names, loaded and zone-checked
+    grid, venue = refs.one("grid_id"), refs.one("venue_id")
+    grid_id, venue_id = (grid.id if grid else None), (venue.id if venue else None)
     note = (data.get("note") or "").strip() or None
     clue = svc.confirm(get_session(), hit_id, current_user(), grid_id, venue_id, note)
     audit.record("confirm", "clue", clue.id, hit_id=hit_id, grid_id=clue.grid_id, routed=clue.history[-1]["routed"])

@@ -1,6 +1,10 @@
 """Running one step of work (triage, a clue step) for a form or for the JSON API, the same way:
 a user's mistake becomes a flash message (forms) or a 400 (API) after the session is rolled back,
-and an object outside the user's zone becomes an audited 403."""
+and an object outside the user's zone becomes an audited 403 (naming the object that was outside: the
+clue or hit of the URL, or a venue it led to).
+
+The ids a request body carries are checked before any step runs (webmap.views.loaders.body_refs); a
+step reads them back as loaded objects from body_refs(), never from the raw fields."""
 
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ def form_step(fn, object_type: str, object_id):
     """Run a step for a form: a user mistake becomes a flash message and None."""
     try:
         return fn()
-    except NotInZone:
-        deny(object_type, object_id)
+    except NotInZone as exc:
+        get_session().rollback()
+        deny(getattr(exc, "object_type", object_type), getattr(exc, "object_id", object_id))
     except UserError as exc:
         get_session().rollback()
         flash(str(exc), "error")
@@ -29,8 +34,9 @@ def api_step(fn, object_type: str, object_id):
     """Run a step for the JSON API: a user mistake becomes 400 with {"error": …}."""
     try:
         return fn()
-    except NotInZone:
-        deny(object_type, object_id)
+    except NotInZone as exc:
+        get_session().rollback()
+        deny(getattr(exc, "object_type", object_type), getattr(exc, "object_id", object_id))
     except UserError as exc:
         get_session().rollback()
         abort(current_app.response_class(to_json({"error": str(exc)}), status=400, mimetype="application/json"))
