@@ -60,6 +60,8 @@ _LANDLINE = re.compile(
 # Numbers written in Chinese digits or spaced out to dodge filters ("一三九 八零二八 三三五六",
 # "1 3 0 9 1 8 2 7 4 4 6"): digits are mapped one to one (offsets kept) and separators skipped.
 _CN_DIGIT_TABLE = str.maketrans("零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺", "001234567891234567891")
+_ANY_DIGIT = "[0-9零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺]"
+_SPELLED_RUN = re.compile(_ANY_DIGIT + r"(?:[ \t\-·.]{0,2}" + _ANY_DIGIT + "){4,}")
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ \t\-·.]{0,2}[0-9]){4,14}(?![0-9])")
 _QQ_CUE = re.compile(r"(?:q\s*q|扣扣|企鹅|群号|qq群|加群|进群)\s*[:：号]?\s*$")
 # A WeChat id typed with spaces ("v zc lw 2 0 2 4"): the cue, then letters and digits with spaces.
@@ -213,6 +215,8 @@ def find_contacts(text: str | None, folded: str | None = None) -> list[Contact]:
 
 def _spelled_numbers(folded: str, taken: list[tuple[int, int]]) -> list[Contact]:
     """Mobile numbers in Chinese digits or spaced out, and QQ numbers after a QQ cue."""
+    if not _SPELLED_RUN.search(folded):  # most posts have none: skip the translation
+        return []
     digits_text = folded.translate(_CN_DIGIT_TABLE)
     found = []
     for m in _DIGIT_RUN.finditer(digits_text):

@@ -85,6 +85,7 @@ class Signals:
     # offer. Anything with counts(field_name, start) -> bool; None counts every word.
     act: object | None = None
     _index: dict | None = field(default=None, repr=False)
+    _offered: dict = field(default_factory=dict, repr=False)
 
     def matches(self, category: str) -> list[tuple[FieldSignals, Match]]:
         return list(self._by_category().get(category, ()))
@@ -102,14 +103,17 @@ class Signals:
 
     def offered(self, category: str) -> list[tuple[FieldSignals, Match]]:
         """Matches of `category` in the poster's own offer: not advice against it ("别买盗版"), not negated
-        ("不带团"), not in quotations, warnings or reports of what others said (see speech_act.py)."""
-        return [
-            (f, m)
-            for f, m in self.matches(category)
-            if self.counts(f, m.start)
-            and not _advice(f.folded, m)
-            and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9) : m.start])
-        ]
+        ("不带团"), not in quotations, warnings or complaints (see speech_act.py). Read once the act is set."""
+        key = (category, id(self.act))
+        if key not in self._offered:  # the scorers ask for the same categories several times
+            self._offered[key] = [
+                (f, m)
+                for f, m in self.matches(category)
+                if self.counts(f, m.start)
+                and not _advice(f.folded, m)
+                and not _NEGATION_RIGHT_BEFORE.search(f.folded[max(0, m.start - 9) : m.start])
+            ]
+        return list(self._offered[key])
 
     def counts(self, f: FieldSignals, start: int) -> bool:
         """Whether the words at `start` in `f` are the poster's own offer (the speech act decides)."""

@@ -144,6 +144,8 @@ _CLOSING_LINES = 8
 _LISTING_LINE = 60
 
 
+# A warning ("别在门口找黄牛"), a notice to tour groups or a complaint inside an offer is not the offer.
+_NOT_THE_OFFER = frozenset(("warning", "addressed", "complaint"))
 ROLES = ("offer", "terms", "warning", "addressed", "complaint", "report", "question", "rhetorical", "recount", "plain")
 
 
@@ -156,8 +158,7 @@ class Sentence:
 
     @property
     def counts(self) -> bool:
-        """A warning ("别在门口找黄牛") or a complaint inside an offer is not part of the offer."""
-        return self.role not in ("warning", "addressed", "complaint")
+        return self.role not in _NOT_THE_OFFER
 
 
 @dataclass
@@ -192,7 +193,7 @@ class SpeechAct:
         if field_name == "text" and self.offer_from is not None and start < self.offer_from:
             return False
         sentence = self._sentence_at(field_name, start)
-        return sentence.counts if sentence else True
+        return sentence.role not in _NOT_THE_OFFER if sentence else True
 
     def reason(self) -> tuple[str, str]:
         """(code, text) of the reason that explains the act to an officer."""
