@@ -103,7 +103,8 @@ def test_draw_pages_publish_and_public_list(cfg, app, world):
     assert resp.status_code == 302
     draw_url = resp.headers["Location"]
     draw_id = int(draw_url.rstrip("/").rsplit("/", 1)[1])
-    page = patrol.get(draw_url)
+    assert patrol.get(draw_url).status_code == 403  # unpublished: the admins' only (#12 finding 8)
+    page = admin.get(draw_url)
     assert "2026年7月" in page.text and "按种子复现一致" in page.text and "暑期专项" in page.text
     anonymous = app.test_client()
     assert anonymous.get(f"/public/draws/{draw_id}").status_code == 404  # not published yet
@@ -112,5 +113,5 @@ def test_draw_pages_publish_and_public_list(cfg, app, world):
     assert public.status_code == 200 and "双随机抽查结果" in public.text
     csv_resp = anonymous.get(f"/public/draws/{draw_id}.csv")
     assert csv_resp.data.decode("utf-8-sig").startswith("序号,检查对象")
-    assert f"#{draw_id}" in patrol.get("/draws").text
+    assert f"#{draw_id}" in patrol.get("/draws").text and patrol.get(draw_url).status_code == 200
     assert patrol.get("/grading").status_code == 200

@@ -164,6 +164,10 @@ def draw_list(session: Session, published_only: bool = False) -> list[dict[str, 
     ]
 
 
+def get_draw(session: Session, draw_id: int) -> SpotCheckDraw | None:
+    return session.get(SpotCheckDraw, draw_id)
+
+
 def draw_detail(session: Session, draw_id: int, check: bool = True) -> dict[str, Any] | None:
     row = session.get(SpotCheckDraw, draw_id)
     if row is None:

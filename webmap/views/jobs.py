@@ -1,5 +1,8 @@
 """任务: the scheduled jobs page (admins), grading runs, and 双随机 draws with their public list.
 
+A draw is the administrators' until it is published (its page, CSV and line in the list); published,
+it is public (双随机、一公开) at /public/draws/… and visible to every user under /draws.
+
 The web app never runs a scheduler. Pause, resume and run-now edit the shared job store through
 jobs.control; the scheduler process (`wangxun jobs`) sees the change at its next wake-up.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from core.errors import UserError
-from webmap import audit
+from webmap import audit, zones
 from webmap.auth import current_user, login_required, roles_required
 from webmap.dbsession import get_session
 from webmap.services import jobs as svc
@@ -67,10 +70,11 @@ def grading():
 @bp.route("/draws")
 @login_required
 def draws():
+    admin = current_user().role == "admin"
     return render_template(
         "jobs/draws.html",
-        draws=svc.draw_list(get_session()),
-        can_draw=current_user().role == "admin",
+        draws=svc.draw_list(get_session(), published_only=not admin),  # unpublished: admins only
+        can_draw=admin,
         campaign=g.cfg.draws.campaign,
     )
 
@@ -92,6 +96,7 @@ def new_draw():
 @bp.route("/draws/<int:draw_id>")
 @login_required
 def draw(draw_id: int):
+    _visible(draw_id)
     d = svc.draw_detail(get_session(), draw_id) or abort(404)
     return render_template("jobs/draw.html", public=False, can_publish=current_user().role == "admin", **d)
 
@@ -111,7 +116,7 @@ def publish(draw_id: int):
 @bp.route("/draws/<int:draw_id>.csv")
 @login_required
 def draw_csv(draw_id: int):
-    svc.draw_detail(get_session(), draw_id, check=False) or abort(404)
+    _visible(draw_id)
     audit.record("export", "spot_check_draw", draw_id, format="csv")
     return _csv(draw_id)
 
@@ -127,6 +132,15 @@ def public_draw(draw_id: int):
 def public_draw_csv(draw_id: int):
     _published(draw_id)
     return _csv(draw_id)
+
+
+def _visible(draw_id: int) -> None:
+    """404 for no such draw; an audited 403 for an unpublished draw asked for by anyone but an admin
+    (until 一公开 the list, the inspectors and the seed that reproduces them are the admins')."""
+    row = svc.get_draw(get_session(), draw_id)
+    if row is None:
+        abort(404)
+    zones.require_draw(row, via=request.endpoint)
 
 
 def _published(draw_id: int) -> dict:
