@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core import db
 from core.models import AuditLog, Clue, Inspection
 from tests.security.db_snapshot import changes, snapshot
-from tests.webmap.conftest import PASSWORD, app, client, csrf_from, login, users_world  # noqa: F401
+from tests.webmap.conftest import csrf_from, login
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -135,4 +135,3 @@ def test_own_zone_and_district_wide_roles_still_work(cfg, client, users_world):
     with db.session_scope(cfg) as s:
         venues = sorted(i.venue_id for i in s.scalars(select(Inspection).where(Inspection.clue_id.is_not(None))))
     assert venues == sorted([w.venue_own, w.venue_own])
-    assert PASSWORD  # the fixtures' users log in with it
