@@ -265,10 +265,16 @@ def read(signals: Signals) -> SpeechAct:
         act.cues = calls[:4]
         act.offer_from = _trailing(signals, [s for s in sentences if s.role in ("offer", "terms")])
         return act
-    if cues["complaint"]:
-        act.act, act.genre, act.cues = COMPLAINT, "投诉维权", cues["complaint"][:4]
-        return act
     writer = _writer(signals, act, cues, news, warned)
+    # A complaint is the post's point when it is in the title or said twice, or when nothing else is said;
+    # one "被坑" in passing in a diary is part of the story.
+    complaints = cues["complaint"]
+    in_title = any(f.name == "title" for f, _ in complaints)
+    if complaints and (in_title or len(complaints) >= 2 or not writer):
+        act.act, act.genre, act.cues = COMPLAINT, "投诉维权", complaints[:4]
+        return act
+    if complaints:
+        writer["story"] = complaints
     if cues["terms"] and len(writer) < 2:  # "含车住门票 699/人" outweighs one 攻略 or one rhetorical question
         act.cues = cues["terms"][:4]
         return act
