@@ -21,7 +21,8 @@ person and the past, or nothing. Then, in order, the first rule that applies dec
    news report (two enforcement-news words), a rule with a warning, a notice by its title (公告, 通知,
    须知) or a notice telling tour groups what to do.
 2. offer: a sentence calls the reader to buy or sign up from the poster.
-3. complaint: a complaint sentence.
+3. complaint: a complaint in the title, twice, or with no other writer's cue (one "被坑" in passing
+   is part of a diary's story, counted among its cues below).
 4. offer: terms of a sale, with at most one kind of writer's cue (one 攻略 in a title, one rhetorical
    question) beside them.
 5. mention: a writer's cues: questions that ask, stories, reports of others' offers, genre words of
