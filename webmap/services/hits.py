@@ -9,10 +9,11 @@ writes a hit itself.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import html
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -140,13 +141,22 @@ def evidence_rows(session: Session, hit: Hit) -> list[dict]:
     return out
 
 
-def evidence_zip(cfg, hit_id: int, officer: str) -> Path:
-    """The court-ready evidence package of a hit (the evidence package builds and audits it)."""
+def evidence_zip(cfg, hit_id: int, officer: str) -> tuple[BinaryIO, str]:
+    """The court-ready evidence package of a hit (the evidence package builds and audits it), as an open
+    file and its download name.
+
+    It is built in a temporary folder under data_dir that is gone when this returns, built or not: the
+    zip is opened first and its name removed with the folder (the open file stays readable), so neither
+    a failed build nor a client that never reads the download can leave anything behind."""
     from evidence import export_hit
 
     out_dir = Path(tempfile.mkdtemp(prefix="wangxun-evidence-", dir=cfg.data_dir))
-    folder = export_hit(cfg, hit_id, out_dir, officer=officer)
-    return folder.with_name(folder.name + ".zip")
+    try:
+        folder = export_hit(cfg, hit_id, out_dir, officer=officer)
+        zip_path = folder.with_name(folder.name + ".zip")
+        return zip_path.open("rb"), zip_path.name
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- triage and assignment

@@ -7,11 +7,9 @@ Every view loads the hit through load_hit: 404 when missing, 403 (audited) outsi
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 from flask import (
     Blueprint,
-    after_this_request,
     flash,
     g,
     jsonify,
@@ -152,17 +150,12 @@ def evidence_zip(hit_id: int):
     h = load_hit(hit_id, action="export")
     user = current_user()
     try:
-        path = svc.evidence_zip(g.cfg, h.id, officer=user.display_name or user.username)
+        # An open file whose temporary folder is already gone (webmap.services.hits.evidence_zip).
+        package, name = svc.evidence_zip(g.cfg, h.id, officer=user.display_name or user.username)
     except UserError as exc:
         flash(f"无法导出证据包：{exc}", "error")
         return redirect(url_for("hits.detail", hit_id=h.id))
-
-    @after_this_request
-    def _cleanup(response):
-        response.call_on_close(lambda: shutil.rmtree(path.parent, ignore_errors=True))
-        return response
-
-    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)
+    return send_file(package, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
 @bp.route(f"/export/hits.<{FORMATS}:fmt>")
