@@ -18,6 +18,7 @@ from core.config import Config
 from core.errors import UserError
 from core.models import Grid
 from grids import tree
+from search import zone
 from search.backends import get_backend
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult, Snippet
 from search.documents import iter_all_docs, load_docs
@@ -29,6 +30,7 @@ __all__ = [
     "get_backend",
     "index_hits",
     "search",
+    "matching_ids",
     "reindex",
     "parse_query",
     "SearchResult",
@@ -71,7 +73,8 @@ def search(
     facets: bool = True,
     min_hit_id: int = 0,
 ) -> SearchResult:
-    """Run a patrol staff query. `grid_ids` scopes to a zone (None = everything); UserError on bad input."""
+    """Run a patrol staff query. `grid_ids` scopes to a zone (None = everything): the database, not the
+    index, decides which hits are in it (search.zone). UserError on bad input."""
     q = parse_query(query, cfg) if isinstance(query, str) else query
     merge_filters(q, filters)
     if sort not in (None, "relevance", "time"):
@@ -92,10 +95,42 @@ def search(
         return SearchResult(0, True, [], {}, page, per_page, notice=q.notice)
     with db.session_scope(cfg) as s:
         _resolve_grids(s, q)
-    result = get_backend(cfg).search(q, params)
+    backend = get_backend(cfg)
+    result = backend.search(q, params) if params.grid_ids is None else zone.search(cfg, backend, q, params)
     result.notice = result.notice or q.notice
     _fill(cfg, result, q)
     return result
+
+
+def matching_ids(
+    cfg: Config,
+    query: str,
+    *,
+    filters: dict[str, Any] | None = None,
+    sort: str | None = None,
+    grid_ids: set[int] | None = None,
+    limit: int,
+) -> list[int]:
+    """The ids of the first `limit` matches in the result's order (for exports), in one request to the
+    backend; a zone-scoped search keeps only the hits the database puts in the zone."""
+    q = parse_query(query, cfg)
+    merge_filters(q, filters)
+    if sort not in (None, "relevance", "time"):
+        raise UserError(f"排序方式只能是 relevance 或 time，不是 {sort!r}")
+    if q.dropped_all_words:
+        return []
+    limit = max(0, min(int(limit), int(cfg.search.track_total_hits)))
+    params = SearchParams(
+        sort=q.sort or sort or "relevance",
+        per_page=max(1, limit),
+        grid_ids=None if grid_ids is None else set(grid_ids),
+        facets=False,
+    )
+    with db.session_scope(cfg) as s:
+        _resolve_grids(s, q)
+    backend = get_backend(cfg)
+    hits = backend.search(q, params).hits if grid_ids is None else zone.candidates(cfg, backend, q, params).ordered
+    return [h.id for h in hits][:limit]
 
 
 def _resolve_grids(session, q: Query) -> None:

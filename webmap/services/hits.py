@@ -203,12 +203,14 @@ def records_for_filters(session: Session, zone, f: map_data.MapFilters) -> list[
     return _records(session, map_data.hit_conditions(zone, f))
 
 
-def records_for_ids(session: Session, ids: list[int]) -> list[dict]:
-    """Export rows of these hits (a search result), in the order given."""
+def records_for_ids(session: Session, ids: list[int], zone: set[int] | None) -> list[dict]:
+    """Export rows of these hits (a search result) that lie in the zone now (None: the district), in
+    the order given."""
     order = {hit_id: n for n, hit_id in enumerate(ids)}
+    in_zone = [] if zone is None else [Hit.grid_id.in_(sorted(zone))]
     out: list[dict] = []
     for start in range(0, len(ids), 500):  # bounded IN lists
-        out += _records(session, [Hit.id.in_(ids[start : start + 500])])
+        out += _records(session, [Hit.id.in_(ids[start : start + 500]), *in_zone])
     return sorted(out, key=lambda r: order[r["id"]])
 
 

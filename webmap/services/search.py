@@ -84,16 +84,10 @@ def api_payload(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any]
 
 
 def export(cfg, session: Session, p: dict[str, Any], zone: set[int] | None, fmt: str):
-    """The whole result set (up to export_max_rows) in the hit export's columns."""
+    """The whole result set (up to export_max_rows) in the hit export's columns. The ids come from one
+    search (zone-checked against the database by search.matching_ids), and the rows are read with the
+    zone as a condition again, so a hit that left the zone is never written."""
     limit = min(int(cfg.search.export_max_rows), int(cfg.search.track_total_hits))
-    per_page = int(cfg.search.max_per_page)
-    ids: list[int] = []
-    page = 1
-    while len(ids) < limit:  # bounded by limit / per_page pages
-        r = run(cfg, {**p, "page": page, "per_page": per_page}, zone, facets=False)
-        ids += [h.id for h in r.hits]
-        if len(r.hits) < per_page or page * per_page >= limit:
-            break
-        page += 1
-    records = hits.records_for_ids(session, ids[:limit])
+    ids = search.matching_ids(cfg, p["q"], filters=p["filters"], sort=p["sort"], grid_ids=zone, limit=limit)
+    records = hits.records_for_ids(session, ids, zone)
     return exports.render("hits", records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
