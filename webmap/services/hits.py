@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import html
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -85,7 +84,7 @@ def evidence_page(cfg, session: Session, h: Hit, static_url) -> dict[str, Any]:
     """The evidence page (/search/hits/<id>): highlighted reasons, evidence files and a small map."""
     where = None
     if h.lat is not None and h.lon is not None:
-        where = map_page.hit_map(cfg, h.lon, h.lat, html.escape(h.location_name or h.title or ""), static_url)
+        where = map_page.hit_map(cfg, h.lon, h.lat, h.location_name or h.title or "", static_url)  # text, not HTML
     return {
         "hit": h,
         "names": summary(session, h, cfg.core.timezone),

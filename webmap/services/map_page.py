@@ -7,6 +7,13 @@ a few kilobytes whatever the number of venues. Every script and style is served 
 webmap/static/vendor/: the map works on an intranet with no internet and with no tiles at all.
 
 No Flask here: the view passes `static_url` (a static file's path -> its URL) and the API URLs in.
+
+Crawled text and request values never become code here (#12): Folium writes a tooltip's or popup's text
+into a JavaScript template literal (where `${…}` and a backtick run), and branca renders every script it
+collected a second time as a Jinja template (where `{{ … }}` runs Python on the server). So data enters a
+script only through `js_literal` (JSON with `<`, `>`, `&`, `{`, `}`, U+2028 and U+2029 written as \\u
+escapes), the hit page's tooltip is set with textContent (`TextTooltip`), and `render_parts` joins the
+rendered code without branca's second Jinja pass. No folium Tooltip/Popup/GeoJsonTooltip is given text.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import json
 from dataclasses import dataclass
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import HeatMap, MarkerCluster
 from folium.template import Template
@@ -101,6 +108,60 @@ def _crs(value: str) -> str:
     return value
 
 
+_JS_STRING_ESCAPES = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "{": "\\u007b",
+        "}": "\\u007d",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
+
+
+def js_literal(value) -> str:
+    """`value` (str, number, bool, None, list, tuple, dict with str keys) as a JavaScript literal that is
+    data wherever an inline <script> puts it: every string is JSON with U+2028, U+2029 and
+    `<`, `>`, `&`, `{`, `}` as \\u escapes, so neither the HTML parser (`</script>`), nor a template
+    literal, nor Jinja (`{{`, `{%`, `{#`) can find code in it. Structural braces are never doubled."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).translate(_JS_STRING_ESCAPES)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{js_literal(str(k))}: {js_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(js_literal(v) for v in value) + "]"
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value, allow_nan=False)
+    raise TypeError(f"js_literal: {type(value).__name__} is not JSON data")
+
+
+class TextTooltip(MacroElement):
+    """A tooltip on its parent marker whose lines are data, never markup or code: they reach the script as
+    `js_literal` JSON and the page through textContent (Folium's Tooltip would put them in a template
+    literal as HTML)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            (function (lines) {
+                var box = document.createElement("div");
+                lines.forEach(function (line) {
+                    var row = document.createElement("div");
+                    row.textContent = line;
+                    box.appendChild(row);
+                });
+                {{ this._parent.get_name() }}.bindTooltip(box, {sticky: true});
+            })({{ this.lines_js }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self._name = "TextTooltip"
+        self.lines_js = js_literal([str(line) for line in lines if line])
+
+
 def _vendor(element, static_url, js: list[tuple[str, str]], css: list[tuple[str, str]] = ()) -> None:
     """Folium's CDN links swapped for our copies (class attributes are shared, so set per instance)."""
     element.default_js = [(n, static_url(p)) for n, p in js]
@@ -119,7 +180,7 @@ class WangxunLayers(JSCSSMixin, MacroElement):
                 hitHeat: {{ this.hit_heat.get_name() }},
                 gridHits: {{ this.grid_hits.get_name() }},
                 gridDShare: {{ this.grid_dshare.get_name() }},
-                options: {{ this.options|tojson }}
+                options: {{ this.options_js }}
             });
         {% endmacro %}
     """)
@@ -129,6 +190,7 @@ class WangxunLayers(JSCSSMixin, MacroElement):
         self._name = "WangxunLayers"
         self.venue_groups, self.hit_cluster, self.hit_heat = venue_groups, hit_cluster, hit_heat
         self.grid_hits, self.grid_dshare, self.options = grid_hits, grid_dshare, options
+        self.options_js = js_literal(options)  # holds request values (filters): data, never code
         _vendor(
             self,
             static_url,
@@ -173,7 +235,8 @@ def build_map(cfg, bounds, stats: dict, options: dict, static_url) -> folium.Map
 
 
 def hit_map(cfg, lon: float, lat: float, tooltip: str, static_url) -> dict[str, str]:
-    """A small map of one hit's location (the hit page), converted for GCJ-02 tiles."""
+    """A small map of one hit's location (the hit page), converted for GCJ-02 tiles. `tooltip` is plain
+    text (crawled: hostile), shown as text; do not HTML-escape it first."""
     from webmap.services.geo import points_to_display
 
     lons, lats = points_to_display([lon], [lat], display_crs(cfg))
@@ -181,7 +244,8 @@ def hit_map(cfg, lon: float, lat: float, tooltip: str, static_url) -> dict[str, 
     m = folium.Map(location=where, zoom_start=16, tiles=None, width="100%", height=260)
     _leaflet(m, static_url)
     _add_base_layers(cfg, m)
-    folium.Marker(where, tooltip=tooltip).add_to(m)
+    marker = folium.Marker(where).add_to(m)
+    marker.add_child(TextTooltip([tooltip]))
     return render_parts(m)
 
 
@@ -264,7 +328,7 @@ def _legend(cmaps: dict) -> MacroElement:
             (function () {
                 var legend = L.control({position: "bottomleft"});
                 legend.onAdd = function () { var d = L.DomUtil.create("div"); d.innerHTML = """
-        + json.dumps(html, ensure_ascii=False)
+        + js_literal(html)
         + """; return d; };
                 legend.addTo({{ this._parent.get_name() }});
             })();
@@ -286,7 +350,19 @@ def render_parts(m: folium.Map) -> dict[str, str]:
     """The map's <head> links, its <div> and its script, to place inside base.html."""
     root = m.get_root()
     root.render()
-    return {"map_header": root.header.render(), "map_html": root.html.render(), "map_script": root.script.render()}
+    return {"map_header": _joined(root.header), "map_html": _joined(root.html), "map_script": _joined(root.script)}
+
+
+def _joined(section) -> str:
+    """A figure section's code as rendered once. branca 0.8 keeps each element's rendered code as a plain
+    Element whose template *is* that code, and `section.render()` would run it through Jinja again: any
+    `{{ … }}` in data would then execute on the server. Join that code as it is instead; other children
+    (script and style links) render normally. Checked by tests/security/test_tooltip_xss.py."""
+    out = []
+    for child in section._children.values():
+        code = child._template_str if type(child) is Element else None
+        out.append(code if code is not None else child.render())
+    return "\n    ".join(out)
 
 
 def map_page(cfg, session, zone, f: map_data.MapFilters, query: dict, urls: dict, static_url) -> dict:
