@@ -111,6 +111,9 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "nav_url": nav_url,
             "current_user": auth.current_user(),
+    from webmap.views import links
+
+    links.init_app(app)  # the safe_href filter: crawled and user URLs link only when http(s)
             "vocab": vocabulary,
         }
 
