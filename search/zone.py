@@ -39,15 +39,16 @@ CHUNK = 900  # ids per IN list (SQLite's bound-parameter limit is far above, Pos
 class Candidates:
     """Matches in the zone as the database sees it: `ordered` in the requested order (relevance may
     cover only the embedded backend's rank window), `total` of them all, exact when the index counted
-    no more than track_total_hits."""
+    no more than track_total_hits; `rows` holds the database's facet columns of the ordered ones."""
 
     ordered: list[ResultHit]
     total: int
     exact: bool
     notice: str | None = None
+    rows: dict[int, tuple] = dataclasses.field(default_factory=dict)
 
 
-def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams) -> Candidates:
+def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams, facets: bool = False) -> Candidates:
     """Every match of the query inside the zone (index first, then the database), in order."""
     cap = int(cfg.search.track_total_hits)
     wide = dataclasses.replace(params, page=1, per_page=cap, facets=False)
@@ -60,63 +61,72 @@ def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchPara
     if q.filters.grid_ids is not None:  # the user's own grid filter is decided by the database too
         zone &= set(q.filters.grid_ids)
     with db.session_scope(cfg) as s:
-        kept = {
-            hit_id
-            for hit_id, grid_id in current_grids(s, set(every) | {h.id for h in first.hits}).items()
-            if grid_id in zone
-        }
+        rows = current_rows(s, set(every) | {h.id for h in first.hits}, facets)
+    kept = {hit_id for hit_id, row in rows.items() if row[0] in zone}
+    ordered = [h for h in first.hits if h.id in kept]
     return Candidates(
-        ordered=[h for h in first.hits if h.id in kept],
+        ordered=ordered,
         total=sum(1 for hit_id in every if hit_id in kept),
         exact=first.total_is_exact and first.total <= cap,
         notice=first.notice,
+        rows={h.id: rows[h.id] for h in ordered} if facets else {},
     )
 
 
 def search(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams) -> SearchResult:
     """One page of a zone-scoped search, with totals and facets counted from the database."""
-    found = candidates(cfg, backend, q, params)
+    found = candidates(cfg, backend, q, params, facets=params.facets)
     start = (max(1, params.page) - 1) * params.per_page
-    facets: dict[str, list] = {}
-    if params.facets and found.total:
-        with db.session_scope(cfg) as s:
-            facets = facet_counts(s, [h.id for h in found.ordered], cfg.core.timezone, int(cfg.search.facet_size))
     return SearchResult(
         total=found.total,
         total_is_exact=found.exact,
         hits=found.ordered[start : start + params.per_page],
-        facets=facets,
+        facets=facet_counts(found.rows.values(), cfg.core.timezone, int(cfg.search.facet_size))
+        if params.facets and found.total
+        else {},
         page=params.page,
         per_page=params.per_page,
         notice=found.notice,
     )
 
 
-def current_grids(session: Session, hit_ids: Iterable[int]) -> dict[int, int | None]:
-    """hit id -> its grid in the database now (hits deleted since they were indexed are missing)."""
+_HITS = Hit.__table__
+FACET_COLUMNS = (
+    _HITS.c.grid_id,
+    _HITS.c.labels,
+    _HITS.c.platform,
+    _HITS.c.source,
+    _HITS.c.published_at,
+    _HITS.c.detected_at,
+)
+
+
+def current_rows(session: Session, hit_ids: Iterable[int], facets: bool = False) -> dict[int, tuple]:
+    """hit id -> (its grid in the database now, and with `facets` the facet columns) for the hits that
+    still exist. Plain table rows, read by primary key in bounded IN lists."""
     ids = sorted(hit_ids)
-    out: dict[int, int | None] = {}
+    columns = FACET_COLUMNS if facets else FACET_COLUMNS[:1]
+    out: dict[int, tuple] = {}
+    conn = session.connection()
     for i in range(0, len(ids), CHUNK):
-        out.update(session.execute(select(Hit.id, Hit.grid_id).where(Hit.id.in_(ids[i : i + CHUNK]))).all())
+        for row in conn.execute(select(_HITS.c.id, *columns).where(_HITS.c.id.in_(ids[i : i + CHUNK]))):
+            out[row[0]] = tuple(row[1:])
     return out
 
 
-def facet_counts(session: Session, hit_ids: list[int], tz: str, size: int) -> dict[str, list[tuple[str, int]]]:
+def facet_counts(rows: Iterable[tuple], tz: str, size: int) -> dict[str, list[tuple[str, int]]]:
     """The facets the backends return (label, platform, grid, source: largest first; day: the latest
-    31 days in date order), counted from the database's rows of these hits."""
+    31 days in date order), counted from the database's rows (current_rows with facets)."""
     counts: dict[str, Counter] = {name: Counter() for name in ("label", "platform", "grid", "source", "day")}
-    columns = (Hit.labels, Hit.platform, Hit.grid_id, Hit.source, Hit.published_at, Hit.detected_at)
-    for i in range(0, len(hit_ids), CHUNK):
-        rows = session.execute(select(*columns).where(Hit.id.in_(hit_ids[i : i + CHUNK])))
-        for labels, platform, grid_id, source, published_at, detected_at in rows:
-            counts["label"].update(labels or ())
-            counts["platform"][platform] += 1
-            if grid_id is not None:
-                counts["grid"][str(grid_id)] += 1
-            counts["source"][source] += 1
-            day = _local_day(published_at or detected_at, tz)
-            if day:
-                counts["day"][day] += 1
+    for grid_id, labels, platform, source, published_at, detected_at in rows:
+        counts["label"].update(labels or ())
+        counts["platform"][platform] += 1
+        if grid_id is not None:
+            counts["grid"][str(grid_id)] += 1
+        counts["source"][source] += 1
+        day = _local_day(published_at or detected_at, tz)
+        if day:
+            counts["day"][day] += 1
     out: dict[str, list[Any]] = {
         name: [(str(v), c) for v, c in counter.most_common(size) if v is not None]
         for name, counter in counts.items()
