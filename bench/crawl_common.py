@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawlers.summary import parse_summary_line
 from samplesite.content import DATA_PATH
@@ -33,6 +34,8 @@ def many_posts(channel: str, count: int, out: Path) -> list[dict]:
 
 def write_sources(path: Path, name: str, urls: list[str], **fields) -> None:
     lines = ["[[sources]]", f'name = "{name}"', f"start_urls = {json.dumps(urls)}"]
+    # The sample site is on loopback, which the egress policy refuses unless the source names it.
+    fields.setdefault("private_addresses", sorted({urlsplit(u).netloc for u in urls}))
     lines += [f"{k} = {_toml(v)}" for k, v in fields.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -1,8 +1,11 @@
-"""Scrapy plumbing for the frontier journal (scheduling), politeness and browser-context recycling.
+"""Scrapy plumbing for the frontier journal (scheduling), politeness, browser-context recycling and
+the egress policy.
 
 Everything reads its shared state from the spider (`spider.frontier`, `spider.pauses`,
 `spider.contexts`, `spider.budget`), so one crawl process has one of each. Journal entries are
-opened here (the duplicate filter) and closed only by the page store (crawlers.store).
+opened here (the duplicate filter) and closed only by the page store (crawlers.store). The egress
+guard (crawlers.egress.EgressGuard) comes in the settings (EGRESS_GUARD), since the resolver is made
+before the spider.
 """
 
 from __future__ import annotations
@@ -12,13 +15,30 @@ import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from scrapy import signals
+from scrapy.downloadermiddlewares import cookies as scrapy_cookies
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.dupefilters import BaseDupeFilter
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.utils.defer import deferred_from_coro
+from tldextract import TLDExtract
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
+from zope.interface import implementer
 
+from crawlers.egress import DEFAULT_PORTS
 from crawlers.request_meta import BUDGETED, CRAWL_SPEC, JOURNAL_FP, SENT_AT
+
+# The setting that carries the crawl's crawlers.egress.EgressGuard.
+EGRESS_GUARD = "WANGXUN_EGRESS_GUARD"
+
+# Scrapy's cookies middleware asks tldextract whether a cookie's domain is a public suffix. Out of
+# the box tldextract downloads the Public Suffix List from publicsuffix.org (and GitHub) on first use,
+# which stalls or fails on an intranet machine and is a request nobody configured. Use the snapshot
+# bundled with tldextract instead, never fetched and never cached to disk (Scrapy has no setting for
+# this; tests/security/test_tldextract_offline.py fails if a crawl looks anything up on the network).
+OFFLINE_PUBLIC_SUFFIXES = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+scrapy_cookies._split_domain = OFFLINE_PUBLIC_SUFFIXES  # noqa: SLF001 - the one instance Scrapy's module uses
 
 
 class JournalDupeFilter(BaseDupeFilter):
@@ -208,3 +228,117 @@ class RenderMiddleware:
             page._crawl_context = request.meta.get("playwright_context")
             asyncio.ensure_future(self.crawler.spider.contexts.page_done(page))
         return None
+
+
+class EgressRefused(IgnoreRequest):
+    """A request the source's egress policy refuses (crawlers.egress); counted, never fetched."""
+
+
+class EgressMiddleware:
+    """The egress policy on every request the crawl makes: start URLs, links, listing items, redirects,
+    meta refreshes, retries and robots.txt (it runs before RobotsTxtMiddleware and the budgets, so a
+    refused request spends nothing). Names and address literals are checked here; the address a name
+    resolves to is checked when connecting (GuardedResolver; the proxy for rendered pages), and the
+    address a response came from once more (`response.ip_address`).
+
+    Rendered requests get the crawl's egress proxy in their browser context's options, so Chromium
+    itself (redirect hops, scripts, images, frames) connects only through the policy."""
+
+    def __init__(self, crawler):
+        self.guard = crawler.settings.get(EGRESS_GUARD)
+        if self.guard is None:
+            raise NotConfigured
+        self.guard.stats = crawler.stats
+        if self.guard.proxy is not None:
+            crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+            crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def _spider_opened(self, *args, **kwargs) -> None:
+        await self.guard.proxy.start()
+
+    async def _spider_closed(self, *args, **kwargs) -> None:
+        await self.guard.proxy.close()
+
+    def process_request(self, request, spider=None):
+        reason, _counted = self.guard.request_refusal(request.url)
+        if reason is not None:
+            raise EgressRefused(f"egress refused: {request.url}: {reason}")
+        if self.guard.proxy is not None and request.meta.get("playwright"):
+            request.meta["playwright_context_kwargs"] = {"proxy": {"server": self.guard.proxy.url}}
+        return None
+
+    def process_response(self, request, response, spider=None):
+        ip = getattr(response, "ip_address", None)
+        if ip is None or "playwright" in response.flags:  # the browser's peer is the proxy, which checked
+            return response
+        parts = urlsplit(request.url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 80)
+        reason = self.guard.policy.address_refusal(ip, port)
+        if reason is not None:
+            self.guard.refuse(request.url, f"answered from {ip}: {reason}")
+            raise EgressRefused(f"egress refused: {request.url} answered from {ip}: {reason}")
+        return response
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver:
+    """The crawl's name resolver (TWISTED_DNS_RESOLVER): Scrapy's caching resolver, whose answers must
+    pass the egress policy for the port being connected to. A name with any refused answer resolves
+    to nothing, so the connection is never attempted (the request fails, and its retry is refused by
+    EgressMiddleware). Every TCP connection of the static crawl resolves its host here, address
+    literals included, so this checks the address actually connected to."""
+
+    def __init__(self, reactor, guard, cache_size: int):
+        from scrapy.resolver import CachingHostnameResolver
+
+        self.reactor = reactor
+        self.guard = guard
+        self.inner = CachingHostnameResolver(reactor, cache_size)
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        settings = crawler.settings  # Scrapy passes the CrawlerProcess: only its settings are there
+        cache = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
+        return cls(reactor, settings.get(EGRESS_GUARD), cache)
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installNameResolver(self)
+
+    def resolveHostName(  # noqa: N802 - Twisted's interface
+        self, resolutionReceiver, hostName, portNumber=0, addressTypes=None, transportSemantics="TCP"
+    ):
+        receiver = resolutionReceiver
+        if self.guard is not None:
+            receiver = _Vetting(resolutionReceiver, self.guard, hostName, portNumber)
+        return self.inner.resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
+
+
+@implementer(IResolutionReceiver)
+class _Vetting:
+    """Holds a resolution's answers back until all are in, then passes them on only if every one is
+    allowed."""
+
+    def __init__(self, receiver, guard, host: str, port: int):
+        self.receiver, self.guard, self.host, self.port = receiver, guard, host, port
+        self.addresses = []
+
+    def resolutionBegan(self, resolution) -> None:  # noqa: N802
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address) -> None:  # noqa: N802
+        self.addresses.append(address)
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        for address in self.addresses:
+            reason = self.guard.policy.address_refusal(address.host, self.port)
+            if reason is not None:
+                self.guard.refuse_target(self.host, self.port, f"{self.host} resolves to {address.host}: {reason}")
+                break
+        else:
+            for address in self.addresses:
+                self.receiver.addressResolved(address)
+        self.receiver.resolutionComplete()

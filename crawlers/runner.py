@@ -14,7 +14,7 @@ from crawlers.frontier import Frontier
 from crawlers.politeness import AccountBudget, DomainPauses
 from crawlers.runlock import RunLock
 from crawlers.sources import Source, get_source, start_urls
-from crawlers.store import PAGES_STAT, SKIPPED_STAT, Outcome
+from crawlers.store import EGRESS_STAT, PAGES_STAT, SKIPPED_STAT, Outcome
 from crawlers.worker import PageWorker
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,8 @@ def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dic
         "disk_full": get(Outcome.DISK_FULL.stat),
         "captcha": get("wangxun/captcha"),
         "skipped": get(SKIPPED_STAT),
+        # Requests, connections and browser subrequests the source's egress policy refused (never sent).
+        "egress_refused": get(EGRESS_STAT),
         "requests": int(stats.get("downloader/request_count", 0)),
         "elapsed_s": round(float(stats.get("elapsed_time_seconds", 0.0)), 3),
         "state": state,

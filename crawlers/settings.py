@@ -13,11 +13,27 @@ from pathlib import Path
 from core.chromium import BROWSER_ARGS
 from core.config import Config
 from core.errors import UserError
+from crawlers.egress import EgressGuard, policy_for
 from crawlers.sources import Source
+from crawlers.store import EGRESS_STAT
+
+# Chromium must not open WebRTC (UDP) connections around the egress proxy.
+CRAWL_BROWSER_ARGS = ("--force-webrtc-ip-handling-policy=disable_non_proxied_udp",)
+
+
+def egress_guard(cfg: Config, source: Source) -> EgressGuard:
+    """The crawl's egress guard: the source's policy (crawlers.egress), with a proxy for its browser."""
+    guard = EgressGuard(policy_for(source, cfg.crawl.sample_site_url), EGRESS_STAT)
+    if source.render:
+        from crawlers.egress_proxy import EgressProxy
+
+        guard.proxy = EgressProxy(guard, connect_timeout_s=cfg.crawl.download_timeout_s)
+    return guard
 
 
 def build_settings(cfg: Config, source: Source) -> dict:
     c = cfg.crawl
+    guard = egress_guard(cfg, source)
     settings = {
         "BOT_NAME": "wangxun",
         "USER_AGENT": c.user_agent,
@@ -45,21 +61,26 @@ def build_settings(cfg: Config, source: Source) -> dict:
         "LOG_LEVEL": cfg.core.log_level if cfg.core.log_level != "INFO" else "WARNING",
         "DUPEFILTER_CLASS": "crawlers.middlewares.JournalDupeFilter",
         "DOWNLOADER_MIDDLEWARES": {
+            # First of all (before robots.txt at 100 and the budgets): a refused request costs nothing.
+            "crawlers.middlewares.EgressMiddleware": 40,
             # After robots.txt (100) and before retry (550): budgets are spent only on requests that go out.
             "crawlers.middlewares.PoliteDownloaderMiddleware": 560,
             "crawlers.middlewares.RenderMiddleware": 950,
         },
+        # Every connection's addresses pass the egress policy (crawlers.middlewares.GuardedResolver).
+        "TWISTED_DNS_RESOLVER": "crawlers.middlewares.GuardedResolver",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "WANGXUN_MAX_RETRY_AFTER": float(c.max_retry_after_s),
+        "WANGXUN_EGRESS_GUARD": guard,
     }
     if source.render:
-        settings.update(playwright_settings(cfg, source))
+        settings.update(playwright_settings(cfg, source, guard))
     return settings
 
 
-def playwright_settings(cfg: Config, source: Source) -> dict:
+def playwright_settings(cfg: Config, source: Source, guard: EgressGuard | None = None) -> dict:
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-    launch = {"headless": True, "args": list(BROWSER_ARGS)}
+    launch = {"headless": True, "args": [*BROWSER_ARGS, *CRAWL_BROWSER_ARGS]}
     executable = chromium_executable(cfg)
     if executable:
         launch["executable_path"] = executable
@@ -70,13 +91,30 @@ def playwright_settings(cfg: Config, source: Source) -> dict:
         # Open pages per context at once; contexts themselves are recycled by ContextRotator.
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": source.concurrency,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": float(cfg.crawl.render_timeout_ms),
-        "PLAYWRIGHT_ABORT_REQUEST": "crawlers.settings.abort_heavy_request",
+        # Every request of a rendered page (navigation and subrequests) passes the egress policy here;
+        # redirect hops and the addresses connected to are checked by the guard's proxy.
+        "PLAYWRIGHT_ABORT_REQUEST": BrowserRequestFilter(guard) if guard is not None else abort_heavy_request,
     }
 
 
 def abort_heavy_request(request) -> bool:
     """Fonts and media add nothing to evidence of text offers and cost the most memory."""
     return request.resource_type in ("font", "media")
+
+
+class BrowserRequestFilter:
+    """scrapy-playwright's abort predicate (a page route for every request): heavy resources, and any
+    request the egress policy refuses (counted by the guard). A plain object, so Scrapy's deep copy of
+    the settings keeps the one guard."""
+
+    def __init__(self, guard: EgressGuard):
+        self.guard = guard
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __call__(self, request) -> bool:
+        return abort_heavy_request(request) or self.guard.browser_request_refused(request.url)
 
 
 def chromium_executable(cfg: Config) -> str | None:

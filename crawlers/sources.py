@@ -16,12 +16,14 @@ from urllib.parse import quote
 
 from core.config import Config, read_settings_file
 from core.errors import UserError
+from crawlers.egress import SAMPLE_SITE, parse_address_entry
 
 KINDS = ("wechat_article", "wechat_account_info", "sogou_weixin_search", "shop_listing", "travel_note", "generic")
 # Kinds whose pages list other pages (their items); the rest are content pages that get stored.
 LISTING_KINDS = ("sogou_weixin_search", "shop_listing")
 PLATFORMS = ("wechat", "shop", "note", "forum", "web")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,12 @@ class Source:
     obey_robots: bool = True
     robots_override_reason: str = ""
     follow: tuple[str, ...] = ()  # regexes; links of content pages matching one are followed
+    # Egress policy (crawlers.egress): names fetched besides the start and search URLs' hosts (each
+    # with its subdomains), and the non-public addresses ("{sample_site}", "10.1.2.3:8080",
+    # "10.1.0.0/16") the crawl may connect to; every other loopback, private, link-local, multicast
+    # or reserved address is refused.
+    allowed_domains: tuple[str, ...] = ()
+    private_addresses: tuple[str, ...] = ()
     description: str = ""
 
     @property
@@ -174,6 +182,15 @@ def _problems(src: Source) -> list[tuple[str, str]]:
             re.compile(pattern)
         except re.error as exc:
             p.append(("follow", f"has an invalid regular expression {pattern!r}: {exc}"))
+    for domain in src.allowed_domains:
+        if not DOMAIN_RE.match(domain):
+            p.append(("allowed_domains", f"has {domain!r}, which is not a host name (no scheme, port or path)"))
+    for entry in src.private_addresses:
+        if entry.strip() != SAMPLE_SITE:
+            try:
+                parse_address_entry(entry)
+            except ValueError as exc:
+                p.append(("private_addresses", f"has {entry!r}: {exc}"))
     return p
 
 

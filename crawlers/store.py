@@ -57,6 +57,9 @@ LAYOUT_STATES = ("unknown_layout", "needs_render")
 STAT_PREFIX = "wangxun/"
 PAGES_STAT = STAT_PREFIX + "pages"  # pages this crawl process stored (the progress bar's count)
 SKIPPED_STAT = STAT_PREFIX + "skipped"  # requests robots.txt or a budget turned down
+# Requests, connections and browser subrequests the source's egress policy refused (crawlers.egress):
+# never fetched; the summary's `egress_refused`.
+EGRESS_STAT = STAT_PREFIX + "egress_refused"
 
 
 class Outcome(enum.Enum):
@@ -398,10 +401,11 @@ class PageStore:
         if fp:
             self.frontier.done(fp, url)
 
-    def give_up(self, fp: str, url: str, skipped: bool) -> None:
-        """A request failed for good (`skipped`: robots.txt or a budget said no); it is not retried on
-        resume either."""
-        self.stats.inc_value(SKIPPED_STAT if skipped else Outcome.FAILED.stat)
+    def give_up(self, fp: str, url: str, skipped: bool, refused: bool = False) -> None:
+        """A request failed for good (`skipped`: robots.txt or a budget said no; `refused`: the egress
+        policy said no, counted under EGRESS_STAT where it did); it is not retried on resume either."""
+        if not refused:
+            self.stats.inc_value(SKIPPED_STAT if skipped else Outcome.FAILED.stat)
         self.close(fp, url)
 
     def stop_disk_full(self) -> None:

@@ -23,6 +23,7 @@ from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import PageItem, fetch_fields, fetch_record
+from crawlers.middlewares import EgressRefused
 from crawlers.request_meta import CRAWL_SPEC, JOURNAL_FP, OWN_KEYS, SENT_AT
 from crawlers.sources import LISTING_KINDS, Source, is_listing
 from crawlers.spiders.listing import listing_page
@@ -230,10 +231,11 @@ class SourceSpider(scrapy.Spider):
         page = request.meta.pop("playwright_page", None)
         if page is not None and self.contexts is not None:
             asyncio.ensure_future(self.contexts.page_done(page))
+        refused = bool(failure.check(EgressRefused))  # logged and counted by the egress guard
         skipped = bool(failure.check(IgnoreRequest) and not failure.check(HttpError))  # robots.txt, budgets
         if not skipped:
             self.logger.warning("giving up on %s: %s", request.url, failure.getErrorMessage())
-        self.pages.give_up(request.meta.get(JOURNAL_FP, ""), request.url, skipped)
+        self.pages.give_up(request.meta.get(JOURNAL_FP, ""), request.url, skipped, refused=refused)
 
 
 def _is_item(spec: dict) -> bool:

@@ -112,6 +112,6 @@ def test_draw_pages_publish_and_public_list(cfg, app, world):
     public = anonymous.get(f"/public/draws/{draw_id}")
     assert public.status_code == 200 and "双随机抽查结果" in public.text
     csv_resp = anonymous.get(f"/public/draws/{draw_id}.csv")
-    assert csv_resp.data.decode("utf-8-sig").startswith("序号,检查对象")
+    assert csv_resp.data.decode("utf-8-sig").startswith('"序号","检查对象"')  # text cells quoted (core.cells)
     assert f"#{draw_id}" in patrol.get("/draws").text and patrol.get(draw_url).status_code == 200
     assert patrol.get("/grading").status_code == 200
