@@ -39,16 +39,15 @@ CHUNK = 900  # ids per IN list (SQLite's bound-parameter limit is far above, Pos
 class Candidates:
     """Matches in the zone as the database sees it: `ordered` in the requested order (relevance may
     cover only the embedded backend's rank window), `total` of them all, exact when the index counted
-    no more than track_total_hits; `rows` holds the database's facet columns of the ordered ones."""
+    no more than track_total_hits."""
 
     ordered: list[ResultHit]
     total: int
     exact: bool
     notice: str | None = None
-    rows: dict[int, tuple] = dataclasses.field(default_factory=dict)
 
 
-def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams, facets: bool = False) -> Candidates:
+def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams) -> Candidates:
     """Every match of the query inside the zone (index first, then the database), in order."""
     cap = int(cfg.search.track_total_hits)
     wide = dataclasses.replace(params, page=1, per_page=cap, facets=False)
@@ -61,29 +60,34 @@ def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchPara
     if q.filters.grid_ids is not None:  # the user's own grid filter is decided by the database too
         zone &= set(q.filters.grid_ids)
     with db.session_scope(cfg) as s:
-        rows = current_rows(s, set(every) | {h.id for h in first.hits}, facets)
-    kept = {hit_id for hit_id, row in rows.items() if row[0] in zone}
-    ordered = [h for h in first.hits if h.id in kept]
+        grids = current_grids(s, set(every) | {h.id for h in first.hits})
+    kept = {hit_id for hit_id, grid_id in grids.items() if grid_id in zone}
     return Candidates(
-        ordered=ordered,
+        ordered=[h for h in first.hits if h.id in kept],
         total=sum(1 for hit_id in every if hit_id in kept),
         exact=first.total_is_exact and first.total <= cap,
         notice=first.notice,
-        rows={h.id: rows[h.id] for h in ordered} if facets else {},
     )
 
 
 def search(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams) -> SearchResult:
-    """One page of a zone-scoped search, with totals and facets counted from the database."""
-    found = candidates(cfg, backend, q, params, facets=params.facets)
+    """One page of a zone-scoped search, with totals and facets counted from the database.
+
+    Facets count what the backend's own facets count: every match (Elasticsearch), or the newest
+    rank_window matches (the embedded backend, whose notice says so when there are more)."""
+    found = candidates(cfg, backend, q, params)
     start = (max(1, params.page) - 1) * params.per_page
+    facets: dict[str, list] = {}
+    if params.facets and found.ordered:
+        window = int(cfg.search.rank_window) if backend.name == "embedded" else 0
+        ids = sorted((h.id for h in found.ordered), reverse=True)[: window or None]  # newest first
+        with db.session_scope(cfg) as s:
+            facets = facet_counts(facet_rows(s, ids), cfg.core.timezone, int(cfg.search.facet_size))
     return SearchResult(
         total=found.total,
         total_is_exact=found.exact,
         hits=found.ordered[start : start + params.per_page],
-        facets=facet_counts(found.rows.values(), cfg.core.timezone, int(cfg.search.facet_size))
-        if params.facets and found.total
-        else {},
+        facets=facets,
         page=params.page,
         per_page=params.per_page,
         notice=found.notice,
@@ -101,22 +105,30 @@ FACET_COLUMNS = (
 )
 
 
-def current_rows(session: Session, hit_ids: Iterable[int], facets: bool = False) -> dict[int, tuple]:
-    """hit id -> (its grid in the database now, and with `facets` the facet columns) for the hits that
-    still exist. Plain table rows, read by primary key in bounded IN lists."""
+def current_grids(session: Session, hit_ids: Iterable[int]) -> dict[int, int | None]:
+    """hit id -> its grid in the database now, for the hits that still exist (plain rows by primary key,
+    in bounded IN lists)."""
+    return {hit_id: row[0] for hit_id, row in _rows(session, hit_ids, FACET_COLUMNS[:1]).items()}
+
+
+def facet_rows(session: Session, hit_ids: Iterable[int]) -> list[tuple]:
+    """The facet columns (grid, labels, platform, source, published, detected) of these hits."""
+    return list(_rows(session, hit_ids, FACET_COLUMNS).values())
+
+
+def _rows(session: Session, hit_ids: Iterable[int], columns) -> dict[int, tuple]:
     ids = sorted(hit_ids)
-    columns = FACET_COLUMNS if facets else FACET_COLUMNS[:1]
     out: dict[int, tuple] = {}
     conn = session.connection()
     for i in range(0, len(ids), CHUNK):
-        for row in conn.execute(select(_HITS.c.id, *columns).where(_HITS.c.id.in_(ids[i : i + CHUNK]))):
-            out[row[0]] = tuple(row[1:])
+        rows = conn.execute(select(_HITS.c.id, *columns).where(_HITS.c.id.in_(ids[i : i + CHUNK]))).all()
+        out.update((row[0], tuple(row[1:])) for row in rows)
     return out
 
 
 def facet_counts(rows: Iterable[tuple], tz: str, size: int) -> dict[str, list[tuple[str, int]]]:
     """The facets the backends return (label, platform, grid, source: largest first; day: the latest
-    31 days in date order), counted from the database's rows (current_rows with facets)."""
+    31 days in date order), counted from the database's rows (facet_rows)."""
     counts: dict[str, Counter] = {name: Counter() for name in ("label", "platform", "grid", "source", "day")}
     for grid_id, labels, platform, source, published_at, detected_at in rows:
         counts["label"].update(labels or ())
