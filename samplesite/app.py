@@ -12,7 +12,7 @@ import time
 from flask import Flask, g, request
 from markupsafe import Markup
 
-from samplesite import views_admin, views_misc, views_shop, views_sogou, views_wechat
+from samplesite import views_admin, views_hostile, views_misc, views_shop, views_sogou, views_wechat
 from samplesite.state import SiteState, site_state
 from samplesite.views_sogou import redirect_to_antispider
 
@@ -26,7 +26,7 @@ def create_app(state: SiteState) -> Flask:
     app.extensions["samplesite"] = state
     app.jinja_env.filters["wx_js"] = wx_js_string
     app.jinja_env.keep_trailing_newline = True
-    for blueprint in (views_wechat.bp, views_sogou.bp, views_shop.bp, views_misc.bp, views_admin.bp):
+    for blueprint in (views_wechat.bp, views_sogou.bp, views_shop.bp, views_misc.bp, views_admin.bp, views_hostile.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
