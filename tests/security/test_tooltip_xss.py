@@ -158,3 +158,28 @@ def test_the_map_pages_query_string_is_not_run_as_a_template(cfg, hostile, param
     r = client.get("/", query_string=[(param, first), (param, SSTI)])
     assert r.status_code in (200, 400)
     assert "1337" not in r.text and "}pwn-if{" not in r.text
+
+
+def test_no_folium_element_of_ours_is_given_text(cfg):
+    """Every Folium element the product builds: no Tooltip, Popup, GeoJsonTooltip or GeoJsonPopup (their
+    text lands in template literals), and layer names (Leaflet's layer control shows them as HTML) hold no
+    markup."""
+    import folium
+    from folium.features import GeoJsonPopup, GeoJsonTooltip
+
+    from webmap.services import map_page
+
+    def walk(element):
+        yield element
+        for child in element._children.values():
+            yield from walk(child)
+
+    maps = [
+        map_page.build_map(cfg, [[31.30, 120.60], [31.32, 120.64]], {}, {"urls": {}, "query": {}}, str),
+        map_page.hit_folium_map(cfg, 120.611, 31.311, LOCATION, str),
+    ]
+    for m in maps:
+        elements = list(walk(m))
+        assert not [e for e in elements if isinstance(e, (folium.Tooltip, folium.Popup, GeoJsonTooltip, GeoJsonPopup))]
+        names = [e.layer_name for e in elements if getattr(e, "layer_name", None)]
+        assert names and not [n for n in names if any(c in n for c in "<>&\"'`$")], names

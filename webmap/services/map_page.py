@@ -237,6 +237,11 @@ def build_map(cfg, bounds, stats: dict, options: dict, static_url) -> folium.Map
 def hit_map(cfg, lon: float, lat: float, tooltip: str, static_url) -> dict[str, str]:
     """A small map of one hit's location (the hit page), converted for GCJ-02 tiles. `tooltip` is plain
     text (crawled: hostile), shown as text; do not HTML-escape it first."""
+    return render_parts(hit_folium_map(cfg, lon, lat, tooltip, static_url))
+
+
+def hit_folium_map(cfg, lon: float, lat: float, tooltip: str, static_url) -> folium.Map:
+    """The Folium map of `hit_map`, before rendering."""
     from webmap.services.geo import points_to_display
 
     lons, lats = points_to_display([lon], [lat], display_crs(cfg))
@@ -246,7 +251,7 @@ def hit_map(cfg, lon: float, lat: float, tooltip: str, static_url) -> dict[str, 
     _add_base_layers(cfg, m)
     marker = folium.Marker(where).add_to(m)
     marker.add_child(TextTooltip([tooltip]))
-    return render_parts(m)
+    return m
 
 
 def _leaflet(m: folium.Map, static_url) -> None:
