@@ -31,6 +31,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "samplesite.port": (0, 65535),
     "alerts.smtp_port": (1, 65535),
     "webmap.map_zoom": (0, 22),
+    "webmap.proxy_count": (0, 5),
+    "webmap.max_request_mb": (1, 4096),
     "evidence.gzip_level": (1, 9),
     "detect.threshold_unlicensed_travel": (0, 1),
     "detect.threshold_illegal_publication": (0, 1),
@@ -44,7 +46,9 @@ RANGES: dict[str, tuple[float, float]] = {
 # Counts and sizes that must be at least one (zero would divide, loop forever or refuse everything).
 AT_LEAST_ONE = {
     "webmap.session_lifetime_minutes",
+    "webmap.session_absolute_minutes",
     "webmap.login_max_failures",
+    "webmap.login_lockout_max_minutes",
     "webmap.login_ip_attempts_per_minute",
     "webmap.api_max_venues",
     "webmap.api_max_hits",

@@ -137,8 +137,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(16))  # one of vocabulary.ROLES
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # failed_logins and locked_until (per account) were dropped in 0007: LoginThrottle counts per account
+    # and source address, so a stranger cannot lock a user out.
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -151,6 +151,34 @@ class UserGrid(Base):
     __tablename__ = "user_grids"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True)
+
+
+class WebSession(Base):
+    """A login of the web app (0007). The cookie carries a random session id; this row holds only its
+    SHA-256, so the server can end a session (logout, password or role change, a disabled user) and a
+    copy of the database gives no usable cookie. Every web worker reads the same rows."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # for the absolute lifetime
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # for the idle lifetime
+    address: Mapped[str | None] = mapped_column(String(64))  # where the login came from
+
+
+class LoginThrottle(Base):
+    """Wrong passwords for one username from one source address (0007), for any typed username, known or
+    not, so the lockout tells nothing about which accounts exist and one address cannot lock out another."""
+
+    __tablename__ = "login_throttle"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50))  # as typed (stripped), even when no such user exists
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row; a successful login deletes the row
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("username", "address"),)
 
 
 class AuditLog(Base):

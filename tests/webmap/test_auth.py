@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core import db
-from core.models import AuditLog, User
+from core.models import AuditLog, LoginThrottle, WebSession
 from tests.webmap.conftest import PASSWORD, csrf_from, login
 
 
@@ -33,15 +33,16 @@ def test_post_without_csrf_token_is_refused(client, users_world):
 
 
 def test_account_locks_after_repeated_failures(client, users_world, cfg):
+    """The lock is per username and source address (tests/security/test_lockout.py has the rest)."""
     for _ in range(cfg.webmap.login_max_failures):
         r = login(client, "patrol", "wrong-password")
         assert "用户名或密码错误" in r.text
     r = login(client, "patrol")  # right password, but locked now
-    assert r.status_code == 403 and "锁定" in r.text
+    assert r.status_code == 429 and "登录失败次数过多" in r.text and int(r.headers["Retry-After"]) > 0
     with db.session_scope(cfg) as s:
-        u = s.query(User).filter_by(username="patrol").one()
-        assert u.locked_until is not None
-        u.locked_until = dt.datetime(2000, 1, 1)  # the lock has run out
+        t = s.query(LoginThrottle).filter_by(username="patrol").one()
+        assert t.locked_until is not None
+        t.locked_until = dt.datetime(2000, 1, 1)  # the lock has run out
     assert login(client, "patrol").status_code == 302
 
 
@@ -71,8 +72,9 @@ def test_session_expires(cfg, users_world):
     client = app.test_client()
     login(client, "patrol")
     assert client.get("/").status_code == 200
-    with client.session_transaction() as sess:  # last request 31 minutes ago
-        sess["seen"] -= 31 * 60
+    with db.session_scope(cfg) as s:  # last request 31 minutes ago
+        for row in s.query(WebSession):
+            row.last_seen_at -= dt.timedelta(minutes=31)
     assert client.get("/").status_code == 302
 
 

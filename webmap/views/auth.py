@@ -21,16 +21,19 @@ class LoginForm(FlaskForm):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    status, error = 200, None
+    status, error, headers = 200, None, {}
     if form.validate_on_submit():
-        result = auth.authenticate(g.cfg, form.username.data, form.password.data)
+        result = auth.authenticate(g.cfg, form.username.data, form.password.data, auth.client_address())
         if result.user is not None:
             auth.login_user(result.user)
             audit.record("login", "user", result.user.id)
-            return redirect(_safe_next(request.args.get("next")))
+            # Only a path of this site: an attacker's link must not bounce a fresh login elsewhere.
+            return redirect(auth.safe_next(request.args.get("next")) or url_for("map.index"))
         audit.record("login_failed", "user", None, username=form.username.data[:50], status=result.status)
         status, error = result.status, result.error
-    return render_template("auth/login.html", form=form, error=error), status
+        if result.retry_after:
+            headers["Retry-After"] = str(result.retry_after)
+    return render_template("auth/login.html", form=form, error=error), status, headers
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -48,10 +51,3 @@ def logout():
         audit.record("logout", "user", auth.current_user().id)
     auth.logout_user()
     return redirect(url_for("auth.login"))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths: an attacker's link must not bounce a fresh login to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("map.index")
