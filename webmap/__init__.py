@@ -36,24 +36,38 @@ def create_app(test_config: dict[str, Any] | None = None, config=None) -> Flask:
     flask_keys = {k: v for k, v in test_config.items() if "." not in k}
     cfg = _load_config(config, dotted)
 
+    from webmap.views import params
+
     app = Flask(__name__)
+    # Ids SQLite can hold, app-wide: an oversized one in a path is a 404, in a query or form a 400.
+    app.request_class = params.Request
+    app.url_map.converters["int"] = params.IdConverter  # before any route is added
     app.config.update(
         SECRET_KEY=_secret_key(cfg),
+        # The cookie's own expiry (idle); the server checks both lifetimes on its session rows.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(cfg.webmap.session_lifetime_minutes)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(cfg.webmap.secure_cookies),
+        MAX_CONTENT_LENGTH=int(cfg.webmap.max_request_mb) * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which already expires
         JSON_AS_ASCII=False,
     )
     app.config.update(flask_keys)
     app.extensions["wangxun_cfg"] = cfg
     app.json.ensure_ascii = False
+    if int(cfg.webmap.proxy_count):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(cfg.webmap.proxy_count)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     csrf.init_app(app)
 
     from webmap import dbsession
+    from webmap.headers import init_headers
 
     dbsession.init_app(app)
+    init_headers(app, cfg)
     _register_blueprints(app)
     from webmap.auth import init_limiter
 
@@ -97,6 +111,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from webmap import auth
+    from webmap.views import links
+
+    links.init_app(app)  # the safe_href filter: crawled and user URLs link only when http(s)
 
     def nav_url(endpoint: str, **values) -> str | None:
         """A link only when the endpoint exists, so the nav works while features are still missing."""
@@ -111,9 +128,6 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "nav_url": nav_url,
             "current_user": auth.current_user(),
-    from webmap.views import links
-
-    links.init_app(app)  # the safe_href filter: crawled and user URLs link only when http(s)
             "vocab": vocabulary,
         }
 
@@ -125,6 +139,7 @@ ERROR_MESSAGES = {
     403: "无权访问：该内容不在您的管辖范围内",
     404: "页面不存在",
     405: "不支持该请求方式",
+    413: "上传的内容过大（每次最多 {max_mb} MB），请压缩照片或分几次上传",
     429: "请求过于频繁，请稍后再试",
     500: "系统内部错误，已记录日志；请稍后再试，或联系管理员",
 }
@@ -142,7 +157,10 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = exc.code or 500
-        return answer(code, ERROR_MESSAGES.get(code, exc.description or ""))
+        message = ERROR_MESSAGES.get(code, exc.description or "")
+        if code == 413:
+            message = message.format(max_mb=(app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
+        return answer(code, message)
 
     @app.errorhandler(ServiceUnavailable)
     def _service_unavailable(exc: ServiceUnavailable):

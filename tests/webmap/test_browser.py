@@ -53,7 +53,8 @@ def test_grid_manager_sees_zone_opens_popup_and_is_refused_elsewhere(server, pag
     page.fill("input[name=username]", "gm_own")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_function("window.wangxunState && window.wangxunState.ready", timeout=30_000)
+    # A function, not an expression string: Playwright evals polled strings, which the CSP forbids.
+    page.wait_for_function("() => window.wangxunState && window.wangxunState.ready", timeout=30_000)
     state = page.evaluate("window.wangxunState")
     assert state["errors"] == [] and page.js_errors == []
     assert (state["grids"], state["venues"], state["hits"]) == (1, 1, 1)

@@ -19,6 +19,7 @@ from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
 from core.users import zone_grid_ids
 from core.vocabulary import CLUE_OUTCOME, CLUE_STATUS, name
 from hits import clues as logic
+from webmap.services import uploads
 
 ATTACHMENTS_DIR = "attachments"
 OUTCOME_CHOICES = list(CLUE_OUTCOME.items())
@@ -29,6 +30,11 @@ NotInZone = logic.NotInZone
 
 def attachments_dir(cfg: Config) -> Path:
     return cfg.data_dir / ATTACHMENTS_DIR
+
+
+def attachment_mimetype(path: Path) -> str:
+    """How to serve a stored photo: the image type its bytes prove, else application/octet-stream."""
+    return uploads.stored_mimetype(path)
 
 
 def task_list(session: Session, user: User, status: str | None) -> list[dict[str, Any]]:
@@ -180,8 +186,9 @@ def geojson(session: Session, user: User) -> dict[str, Any]:
 
 
 def parse_photos(files) -> list[tuple[str, bytes]]:
-    """(filename, bytes) of uploaded files; empty file inputs are skipped."""
-    return [(f.filename, f.read()) for f in files if f and f.filename]
+    """(filename, bytes) of uploaded files, each a real JPEG, PNG, WebP or GIF by its bytes (uploads.py);
+    empty file inputs are skipped."""
+    return [uploads.checked_photo(f.filename, f.read()) for f in files if f and f.filename]
 
 
 def parse_penalty(raw: Any) -> float | None:

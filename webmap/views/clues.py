@@ -83,7 +83,12 @@ def photo(attachment_id: int):
     if not path.is_file():
         abort(404)
     audit.record("view", "attachment", att.id, sha256=att.sha256)
-    return send_file(path, download_name=att.filename, max_age=0)
+    # A download, typed by its bytes, never sniffed: an uploaded page cannot run on this origin.
+    response = send_file(
+        path, mimetype=svc.attachment_mimetype(path), as_attachment=True, download_name=att.filename, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ---------------------------------------------------------------- JSON API
