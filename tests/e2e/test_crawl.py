@@ -26,6 +26,7 @@ from tests.e2e.crawl_helpers import (
     run_crawl,
     start_crawl,
 )
+from tests.faults.killpoints import kill_point
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 KEYWORDS = ("跟团", "盗版")
@@ -132,7 +133,9 @@ def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
         journal = journal_path(tmp_path, "wechat_e2e")
         expected = expected_articles(site)
         proc = start_crawl("wechat_e2e", env)
-        _wait_for_stored_articles(journal, proc, at_least=8)
+        # A random point between the first few articles and half of them (the seed replays it).
+        at_least, note = kill_point("crawl_articles", 8, max(8, len(expected) // 2))
+        _wait_for_stored_articles(journal, proc, at_least=at_least)
         # From here on the site holds every response, so the crawl cannot get further than the pages
         # already on their way, however fast or slow this machine is: the kill lands midway.
         site.state.latency_ms = HELD_MS
@@ -141,12 +144,12 @@ def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
         site.state.latency_ms = 0
         killed = read_journal(journal)
         stored = killed.done_of_kind("wechat_article")
-        assert 8 <= len(stored) < len(expected) and killed.open, "the kill must land midway"
+        assert at_least <= len(stored) < len(expected) and killed.open, "the kill must land midway; " + note
         with db.session_scope(cfg) as s:
             committed = set(s.scalars(select(Page.url)))
         code, summary, err = run_crawl("wechat_e2e", env)
-        assert code == 0, err[-3000:]
-        assert summary["resumed"] is True and summary["state"] == "finished"
+        assert code == 0, note + "\n" + err[-3000:]
+        assert summary["resumed"] is True and summary["state"] == "finished", note
         fetched = Counter({path: n for path, n in site.stats()["paths"].items() if path.startswith("/s/")})
     # Across the kill, every request the run scheduled was closed once: nothing done twice, nothing lost.
     resumed = assert_closed_exactly_once(journal)

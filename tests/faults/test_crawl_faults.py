@@ -29,6 +29,7 @@ from tests.e2e.crawl_helpers import (
     run_crawl,
     start_crawl,
 )
+from tests.faults.killpoints import kill_point
 
 pytestmark = pytest.mark.e2e
 SOURCE = "wechat_e2e"
@@ -81,11 +82,12 @@ def test_a_killed_page_worker_loses_nothing(tmp_path):
         env = crawl_env(tmp_path, site.url)
         cfg = e2e_config(tmp_path, site.url)
         crawl = start_crawl(SOURCE, env)
-        _wait(lambda: len(read_journal(journal_path(tmp_path, SOURCE)).done) >= 3, "the first stored pages")
+        stored, note = kill_point("page_worker", 1, 12)  # a random moment of the crawl (the seed replays it)
+        _wait(lambda: len(read_journal(journal_path(tmp_path, SOURCE)).done) >= stored, "the first stored pages")
         workers = _wait(lambda: _children(crawl.pid), "the page workers")
         os.kill(workers[0], signal.SIGKILL)
         out, err = crawl.communicate(timeout=240)  # the other worker carries on: no hang
-        assert crawl.returncode == 0 and "CRAWL-SUMMARY" in out, err[-3000:]
+        assert crawl.returncode == 0 and "CRAWL-SUMMARY" in out, note + "\n" + err[-3000:]
         code, summary, err = run_crawl(SOURCE, env)  # a fresh run re-visits everything
         assert code == 0, err[-3000:]
     pages = _stored_once(cfg)

@@ -17,6 +17,7 @@ from bench.import_venues import SAMPLE, write_register
 from core import db
 from grids.sample.load import load_sample
 from tests.conftest import PROJECT_ROOT, make_config
+from tests.faults.killpoints import kill_point
 
 ROWS = 60_000  # long enough for the kill to land while the import writes
 
@@ -51,17 +52,19 @@ def test_a_killed_import_leaves_nothing_and_the_next_one_succeeds(tmp_path):
     proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wal = tmp_path / "var" / "wangxun.db-wal"
     start_size = wal.stat().st_size if wal.exists() else 0
+    # A random moment of the write: after 0.2 to 4 MB of WAL (the seed replays it).
+    grown, note = kill_point("import_wal_kb", 200, 4000)
     for _ in range(2400):  # bounded: two minutes at 50 ms; the import is writing once the WAL grows
         if proc.poll() is not None:
-            pytest.fail("the import ended before it could be killed: " + proc.stderr.read().decode()[-2000:])
-        if wal.exists() and wal.stat().st_size > start_size + 1_000_000:
+            pytest.fail(f"the import ended before it could be killed ({note}): " + proc.stderr.read().decode()[-2000:])
+        if wal.exists() and wal.stat().st_size > start_size + grown * 1000:
             break
         time.sleep(0.05)
     else:
         pytest.fail("the import never started writing")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert _count(database) == before  # all or nothing: the killed transaction left no row
+    assert _count(database) == before, note  # all or nothing: the killed transaction left no row
     again = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     updated = len(sample_licences & {f"32050800{i:07d}" for i in range(ROWS)})
