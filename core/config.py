@@ -231,6 +231,10 @@ def child_environ(cfg: Config, **settings: str) -> dict[str, str]:
     env[ENV_CONFIG_PATH] = str(cfg.path)
     env[f"{ENV_PREFIX}CORE__DATA_DIR"] = str(cfg.data_dir)
     env[f"{ENV_PREFIX}CORE__DATABASE_URL"] = cfg.database_url
+    # The evidence chain's signing key and anchors belong to this database (a crawl anchors its head).
+    env[f"{ENV_PREFIX}EVIDENCE__ANCHOR_KEY_FILE"] = str(cfg.resolve(cfg.evidence.anchor_key_file))
+    if cfg.evidence.anchors_file:
+        env[f"{ENV_PREFIX}EVIDENCE__ANCHORS_FILE"] = str(cfg.resolve(cfg.evidence.anchors_file))
     env["PYTHONIOENCODING"] = "utf-8"  # crawl summaries and errors are Chinese
     env.update({f"{ENV_PREFIX}{key.upper()}": str(value) for key, value in settings.items()})
     return env

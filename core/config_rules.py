@@ -179,7 +179,13 @@ def _host_names(value) -> str | None:
     return None
 
 
+def _key_file(value: str) -> str | None:
+    """The evidence anchor key must be named (where it may be is checked where it is used: outside data_dir)."""
+    return None if value.strip() else "must name the evidence anchor key file, outside data_dir"
+
+
 _SPECIAL: dict[str, Callable[[Any], str | None]] = {
+    "evidence.anchor_key_file": _key_file,
     "alerts.webhook_allowed_addresses": _ip_networks,
     "alerts.webhook_user_hosts": _host_names,
     "core.timezone": _timezone,

@@ -55,7 +55,20 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
     summary = _summary(source, stats, state, frontier)
     summary["cpu_s"] = _cpu_seconds()
     summary.update(_drain(cfg))
+    summary["anchor"] = _anchor(cfg, source)
     return summary
+
+
+def _anchor(cfg: Config, source: Source) -> dict:
+    """Sign the evidence chain's head after the crawl (evidence.anchor), so the records it added can
+    be neither deleted nor rewritten unnoticed. Never fails the crawl: without a key (or with a chain
+    that no longer matches its last anchor) the summary says why, and the nightly verify job fails."""
+    from evidence.anchor import try_anchor
+
+    result = try_anchor(cfg, f"crawl:{source.name}")
+    if "error" in result:
+        log.warning("evidence head not anchored: %s", result["error"])
+    return result
 
 
 def _make_crawler(cfg: Config, source: Source, frontier: Frontier, worker: PageWorker):

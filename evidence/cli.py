@@ -23,15 +23,51 @@ def verify_cmd(ctx):
     report = verify(_initialised_config(ctx), progress=True)
     for problem in report.problems:
         click.echo(str(problem))
+    if report.anchor_note:
+        click.echo(f"未锚定 warning: {report.anchor_note}", err=True)
     if not report.ok:
         raise UserError(
             f"证据链核验未通过 evidence verification failed: {len(report.problems)} problem(s) "
             f"in {report.checked} record(s)"
         )
+    last = report.last_anchor
+    anchored = f"; {report.anchors} anchor(s), the last at seq {last['seq']} ({last['at']})" if last else ""
     click.echo(
         f"证据链核验通过 OK: {report.checked} record(s), {report.files_checked} file(s) checked; "
-        f"chain head seq {report.head_seq} hash {report.head_hash}"
+        f"chain head seq {report.head_seq} hash {report.head_hash}{anchored}"
     )
+
+
+@evidence_cmd.command("keygen")
+@click.option("--force", is_flag=True, help="Replace an existing key (anchors signed with it no longer verify).")
+@click.pass_context
+def keygen_cmd(ctx, force):
+    """Make the key that signs the chain head (evidence.anchor_key_file), then anchor the head."""
+    from core import db
+    from core.cli import load_config
+    from evidence import anchor
+
+    cfg = load_config(ctx)
+    path, key_id = anchor.generate_key(cfg, force=force)
+    click.echo(f"证据锚定密钥 anchor key: {path} (key id {key_id}); public key {anchor.public_key_path(cfg)}")
+    click.echo("请另行备份私钥 keep a copy of the key offline: without it anchors cannot be made.")
+    if db.current_revision(cfg) is not None:
+        _echo_anchor(anchor.anchor_head(cfg, "keygen"), anchor.anchors_path(cfg))
+
+
+@evidence_cmd.command("anchor")
+@click.pass_context
+def anchor_cmd(ctx):
+    """Sign the chain head now and append it to the anchors file (crawls and the nightly job do this)."""
+    from evidence import anchor
+
+    cfg = _initialised_config(ctx)
+    _echo_anchor(anchor.anchor_head(cfg, "manual"), anchor.anchors_path(cfg))
+
+
+def _echo_anchor(a: dict, path: Path) -> None:
+    state = "anchored" if a["new"] else "already anchored"
+    click.echo(f"{state}: head seq {a['seq']} hash {a['head']} as anchor {a['n']} in {path}")
 
 
 @evidence_cmd.command("export")

@@ -16,9 +16,16 @@ _env = Environment(loader=PackageLoader("evidence", "templates"), autoescape=sel
 
 
 def render_summary(
-    cfg: Config, bundle, files: list[dict[str, Any]], officer: str, exported_at: dt.datetime, version: str
+    cfg: Config,
+    bundle,
+    files: list[dict[str, Any]],
+    officer: str,
+    exported_at: dt.datetime,
+    version: str,
+    anchor: dict[str, Any] | None = None,
 ) -> str:
-    """The summary page; `files` are the package's evidence files with name, label, sha256, size."""
+    """The summary page; `files` are the package's evidence files with name, label, sha256, size;
+    `anchor` the signed anchor covering the record (evidence.export), or {"note": why there is none}."""
     ev, hit, meta = bundle.evidence, bundle.hit, bundle.headers
     text = bundle.text.decode("utf-8", errors="replace")
     limit = int(cfg.evidence.summary_excerpt_chars)
@@ -53,6 +60,24 @@ def render_summary(
         reasons=[reason_line(r) for r in hit.reasons or []],
         score=float(hit.score or 0.0),
         officer=officer,
+        raw_body=next((f["name"] for f in files if f["name"].startswith("response_body.")), "response_body"),
+        anchor=anchor or {},
+    )
+
+
+def render_safe_view(cfg: Config, bundle) -> str:
+    """safe_view.html: the page for people to read, built only from the extracted text and the
+    screenshot, never from the crawled markup; its Content-Security-Policy lets nothing run or load."""
+    ev, hit = bundle.evidence, bundle.hit
+    pv = bundle.page_version
+    return _env.get_template("safe_view.html").render(
+        hit=hit,
+        ev=ev,
+        title=hit.title or (pv.title if pv else None),
+        account=hit.account or (pv.account if pv else None),
+        fetched_local=_pretty_local(ev.fetched_at_local),
+        text=bundle.text.decode("utf-8", errors="replace"),
+        has_screenshot=bundle.screenshot is not None,
     )
 
 

@@ -10,7 +10,7 @@ from core import db
 from core.config import Config
 from core.models import Evidence, Hit
 from core.progress import track
-from evidence import chain, store
+from evidence import anchor, chain, store
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Problem:
     def __str__(self) -> str:
         if self.hit_id is not None:
             return f"hit {self.hit_id}: {self.what}: {self.detail}"
+        if not self.evidence_id:  # found by the anchors (evidence.anchor), not by reading a record
+            return f"record seq {self.seq}: {self.what}: {self.detail}" if self.seq else f"{self.what}: {self.detail}"
         return f"record seq {self.seq} (evidence id {self.evidence_id}): {self.what}: {self.detail}"
 
 
@@ -32,16 +34,21 @@ class VerifyReport:
     checked: int = 0
     files_checked: int = 0
     head_seq: int = 0
-    head_hash: str = chain.GENESIS_HASH  # note it down: it anchors the chain against truncation
+    head_hash: str = chain.GENESIS_HASH
     problems: list[Problem] = dataclasses.field(default_factory=list)
+    anchors: int = 0  # signed heads checked (evidence.anchor)
+    last_anchor: dict | None = None  # the newest anchor line, parsed
+    anchor_note: str = ""  # why the chain is not anchored (no key yet), else ""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(cfg: Config, progress: bool = True) -> VerifyReport:
-    """Walk the chain in seq order and report every break; never stops at the first problem."""
+def verify(cfg: Config, progress: bool = True, witness: dict | None = None) -> VerifyReport:
+    """Walk the chain in seq order and report every break, then check it against its signed anchors
+    (evidence.anchor: truncation and rewrites); never stops at the first problem. `witness`: an anchor
+    recorded elsewhere earlier ({"n", "line_sha256"}) that the anchors file must still hold."""
     report = VerifyReport()
     with db.session_scope(cfg) as session:
         total = session.scalar(select(func.count()).select_from(Evidence)) or 0
@@ -57,6 +64,9 @@ def verify(cfg: Config, progress: bool = True) -> VerifyReport:
             session.expunge(ev)  # keep memory flat on large stores
         report.head_seq, report.head_hash = prev_seq, prev_hash
         report.problems.extend(hits_without_evidence(session))
+        check = anchor.verify_anchors(cfg, session, witness)
+        report.anchors, report.last_anchor, report.anchor_note = len(check.anchors), check.last, check.note
+        report.problems.extend(Problem(p.seq, 0, p.what, p.detail) for p in check.problems)
     return report
 
 

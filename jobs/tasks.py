@@ -148,23 +148,50 @@ def run_draw(cfg: Config, seed: str | None = None, publish: bool = False) -> Tas
 
 
 def verify_evidence(cfg: Config) -> TaskResult:
-    """Walk the evidence hash chain and every stored file; any problem fails the run and lists it."""
-    from evidence import verify
+    """Walk the evidence hash chain and every stored file, and check it against its signed anchors
+    (the last anchored head must still be in the chain); any problem fails the run and lists it. A
+    clean chain's new head is then anchored. The newest anchor an earlier job run recorded must still
+    be in the anchors file (a file cut back to an older line is noticed)."""
+    from evidence import anchor, verify
 
-    report = verify(cfg, progress=False)
+    witness = _last_recorded_anchor(cfg)
+    report = verify(cfg, progress=False, **({"witness": witness} if witness else {}))
+    last = report.last_anchor
     detail = {
         "checked": report.checked,
         "files_checked": report.files_checked,
         "head_seq": report.head_seq,
         "head_hash": report.head_hash,
+        "last_anchored": {"n": last["n"], "seq": last["seq"], "head": last["head"]} if last else None,
         "problems": [str(p) for p in report.problems[:50]],
     }
+    if report.anchor_note:
+        detail["anchor_note"] = report.anchor_note
     if not report.ok:
         raise TaskFailed(
             f"evidence chain has {len(report.problems)} problem(s); first: {report.problems[0]}",
             TaskResult(detail=detail),
         )
+    if anchor.load_public_key(cfg) is not None:  # anchoring is set up: sign tonight's head
+        detail["anchor"] = anchor.try_anchor(cfg, "nightly")
+        if "error" in detail["anchor"]:
+            raise TaskFailed(f"evidence head not anchored: {detail['anchor']['error']}", TaskResult(detail=detail))
     return TaskResult(detail=detail)
+
+
+def _last_recorded_anchor(cfg: Config) -> dict | None:
+    """The newest anchor ({"n", "line_sha256"}) recorded by a job run (crawls and this job keep theirs)."""
+    from sqlalchemy import select
+
+    from core.models import JobRun
+
+    best = None
+    with db.session_scope(cfg) as s:
+        for detail in s.scalars(select(JobRun.detail).order_by(JobRun.id.desc()).limit(500)):
+            a = (detail or {}).get("anchor") if isinstance(detail, dict) else None
+            if isinstance(a, dict) and isinstance(a.get("n"), int) and (best is None or a["n"] > best["n"]):
+                best = {"n": a["n"], "line_sha256": a.get("line_sha256")}
+    return best
 
 
 TASKS: dict[str, Callable[..., TaskResult]] = {

@@ -26,7 +26,12 @@ def pytest_collection_modifyitems(config, items):
 
 def make_config(tmp_path: Path, **overrides):
     """A Config whose data (database, evidence, crawl state) lives under tmp_path."""
-    base = {"core.data_dir": str(tmp_path / "var"), "core.database_url": ""}
+    base = {
+        "core.data_dir": str(tmp_path / "var"),
+        "core.database_url": "",
+        # Never the user's real evidence key (~/.config/wangxun): tests make their own when they need one.
+        "evidence.anchor_key_file": str(tmp_path / "keys" / "evidence-anchor.key"),
+    }
     base.update(overrides)
     return config.load(
         overrides=base, environ={k: v for k, v in os.environ.items() if not k.startswith("WANGXUN_") or "__" not in k}

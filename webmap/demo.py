@@ -42,6 +42,7 @@ def demo_cmd(ctx, no_crawl, no_serve):
     counts = load_sample(cfg)
     click.echo("示例辖区 sample district: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     _ensure_users(cfg)
+    _ensure_anchor_key(cfg)
     site = SampleSiteProcess.start(cfg)
     scheduler = None
     try:  # whatever happens (Ctrl-C during the first crawl included), no child outlives the demo
@@ -68,6 +69,16 @@ def _ensure_users(cfg) -> None:
         for username, role, name, grids in DEMO_USERS:
             if s.scalar(select(User).where(User.username == username)) is None:
                 users.create_user(s, username, password, role, name, tree.leaves_for_codes(s, grids))
+
+
+def _ensure_anchor_key(cfg) -> None:
+    """The key that signs the evidence chain's head (evidence.anchor_key_file, outside data_dir); made
+    on the demo's first run, so its crawls anchor what they record."""
+    from evidence import anchor
+
+    if not anchor.key_path(cfg).exists():
+        path, key_id = anchor.generate_key(cfg)
+        click.echo(f"证据锚定密钥 evidence anchor key: {path} (key id {key_id})")
 
 
 class SampleSiteProcess:

@@ -21,6 +21,7 @@ def env_cfg(cfg, monkeypatch):
     monkeypatch.setenv("WANGXUN_CORE__DATA_DIR", str(cfg.data_dir))
     monkeypatch.setenv("WANGXUN_CORE__DATABASE_URL", "")
     monkeypatch.setenv("WANGXUN_EVIDENCE__WRITE_PDF", "false")
+    monkeypatch.setenv("WANGXUN_EVIDENCE__ANCHOR_KEY_FILE", cfg.evidence.anchor_key_file)  # never ~/.config
     return cfg
 
 

@@ -55,7 +55,8 @@ def test_export_writes_every_file_with_matching_hashes_and_a_zip(cfg, hit_id, tm
         "screenshot.png",
         "text.txt",
         "headers.json",
-        "response_body.html",
+        "response_body.html.txt",  # the raw body, never opened as a page (#12 finding 17)
+        "safe_view.html",
         "summary.html",
         "manifest.json",
     }
