@@ -160,6 +160,8 @@ class EgressGuard:
         self.refused = 0  # refusals before the stats were set, or with no crawler (tests)
         self.refused_targets: set[tuple[str, int]] = set()  # host:port the resolver or proxy refused
         self.proxy = None  # crawlers.egress_proxy.EgressProxy of a rendered crawl
+        self._verdicts: dict[tuple, str | None] = {}  # (scheme, host, port) → url_refusal's answer
+        self._addresses: dict[tuple[str, int], str | None] = {}
 
     def __copy__(self):
         return self
@@ -176,17 +178,36 @@ class EgressGuard:
         else:
             self.refused += 1
 
-    def request_refusal(self, url: str) -> tuple[str | None, bool]:
-        """(why `url` must not be fetched or None, whether that refusal is new and was counted now)."""
-        reason = self.policy.url_refusal(url)
+    def request_refusal(self, url: str, parts=None) -> str | None:
+        """Why `url` must not be fetched (logged and counted), or None. `parts`: its urlsplit, when the
+        caller has it cached. The verdict for a scheme, host and port is kept: the policy is fixed."""
+        try:
+            parts = parts or urlsplit(url)
+            key = (parts.scheme, parts.hostname, parts.port)
+        except ValueError:
+            key = None
+        reason = self._verdicts.get(key, "") if key is not None else ""
+        if reason == "":  # not judged yet (or not a URL: url_refusal says why)
+            reason = self.policy.url_refusal(url)
+            if key is not None and len(self._verdicts) < 10000:
+                self._verdicts[key] = reason
         if reason is not None:
             self.refuse(url, reason)
-            return reason, True
-        parts = urlsplit(url)
+            return reason
         target = (_host(parts.hostname or ""), parts.port or DEFAULT_PORTS[parts.scheme.lower()])
-        if target in self.refused_targets:
-            return f"{target[0]}:{target[1]} was refused when it was resolved", False
-        return None, False
+        if target in self.refused_targets:  # counted when the resolver refused it
+            return f"{target[0]}:{target[1]} was refused when it was resolved"
+        return None
+
+    def address_refusal(self, ip, port: int) -> str | None:
+        """The policy's address_refusal, remembered per address and port (responses repeat them)."""
+        key = (str(ip), port)
+        if key in self._addresses:
+            return self._addresses[key]
+        reason = self.policy.address_refusal(ip, port)
+        if len(self._addresses) < 10000:
+            self._addresses[key] = reason
+        return reason
 
     def refuse_target(self, host: str, port: int, reason: str) -> None:
         """A connection to host:port refused by its resolved addresses (logged and counted once; the

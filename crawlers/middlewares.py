@@ -22,6 +22,7 @@ from scrapy.dupefilters import BaseDupeFilter
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
 from tldextract import TLDExtract
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
@@ -264,7 +265,7 @@ class EgressMiddleware:
         await self.guard.proxy.close()
 
     def process_request(self, request, spider=None):
-        reason, _counted = self.guard.request_refusal(request.url)
+        reason = self.guard.request_refusal(request.url, urlparse_cached(request))
         if reason is not None:
             raise EgressRefused(f"egress refused: {request.url}: {reason}")
         if self.guard.proxy is not None and request.meta.get("playwright"):
@@ -275,9 +276,9 @@ class EgressMiddleware:
         ip = getattr(response, "ip_address", None)
         if ip is None or "playwright" in response.flags:  # the browser's peer is the proxy, which checked
             return response
-        parts = urlsplit(request.url)
+        parts = urlparse_cached(request)
         port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 80)
-        reason = self.guard.policy.address_refusal(ip, port)
+        reason = self.guard.address_refusal(ip, port)
         if reason is not None:
             self.guard.refuse(request.url, f"answered from {ip}: {reason}")
             raise EgressRefused(f"egress refused: {request.url} answered from {ip}: {reason}")

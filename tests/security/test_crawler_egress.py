@@ -105,6 +105,7 @@ def _crawl(tmp_path, source: dict, hosts: dict | None = None, timeout: float = 2
             "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
             "WANGXUN_CRAWL__RETRY_TIMES": "1",
             "WANGXUN_SEARCH__BACKEND": "embedded",
+            "WANGXUN_EVIDENCE__ANCHOR_KEY_FILE": str(tmp_path / "keys" / "evidence-anchor.key"),
             "NETGUARD_LOG": str(tmp_path / "netguard.jsonl"),
             "NETGUARD_HOSTS": json.dumps(hosts or {}),
         }
@@ -266,3 +267,13 @@ def test_policy_names_addresses_and_ports():
 def test_bad_private_address_entries_are_one_clear_line(entry):
     with pytest.raises(ValueError):
         parse_address_entry(entry)
+
+
+def test_a_url_with_a_bad_port_is_refused_each_time_not_raised():
+    from crawlers.egress import EgressGuard
+
+    guard = EgressGuard(EgressPolicy(hosts=frozenset({"127.0.0.1"})), "egress_refused")
+    for _ in range(2):  # the second answer comes from the guard's remembered verdicts
+        assert "is not a URL" in guard.request_refusal("http://127.0.0.1:99999/a")
+        assert "loopback" in guard.request_refusal("http://127.0.0.1:8000/a")
+    assert guard.refused == 4
