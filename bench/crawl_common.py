@@ -58,6 +58,7 @@ def crawl_env(workdir: Path, sources: Path) -> dict[str, str]:
             "WANGXUN_CRAWL__SOURCES_FILE": str(sources),
             "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
             "WANGXUN_SEARCH__BACKEND": "embedded",
+            "WANGXUN_EVIDENCE__ANCHOR_KEY_FILE": str(workdir / "keys" / "evidence-anchor.key"),  # not ~/.config
         }
     )
     return env

@@ -55,7 +55,11 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
     summary = _summary(source, stats, state, frontier)
     summary["cpu_s"] = _cpu_seconds()
     summary.update(_drain(cfg))
-    summary["anchor"] = _anchor(cfg, source)
+    if state == "disk_full":
+        # Writing the anchor would fail the same way; the next crawl's anchor covers these records.
+        summary["anchor"] = {"error": "not anchored: the disk is full (the next crawl anchors the head)"}
+    else:
+        summary["anchor"] = _anchor(cfg, source)
     return summary
 
 

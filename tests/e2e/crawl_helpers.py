@@ -27,6 +27,8 @@ def crawl_env(tmp_path: Path, site_url: str, **extra: str) -> dict[str, str]:
             "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
             "WANGXUN_CRAWL__CAPTCHA_BACKOFF_S": "1",
             "WANGXUN_SEARCH__BACKEND": "embedded",
+            # The path tests.conftest.make_config gives: never the user's real key in ~/.config.
+            "WANGXUN_EVIDENCE__ANCHOR_KEY_FILE": str(tmp_path / "keys" / "evidence-anchor.key"),
             **extra,
         }
     )

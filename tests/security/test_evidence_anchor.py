@@ -239,3 +239,30 @@ def test_keygen_and_verify_on_the_command_line(cfg, monkeypatch, capsys):
     assert run(["evidence", "keygen"]) == 1
     err = capsys.readouterr().err
     assert "inside data_dir" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_crawl_anchors_the_head_when_it_ends(tmp_path):
+    from tests.conftest import make_config
+    from tests.security.test_crawler_egress import Site, _crawl, _page
+
+    cfg = make_config(tmp_path)  # the key path the crawl below is given too (tmp_path/keys)
+    anchor.generate_key(cfg)
+    site = Site({"/a": _page([])})
+    try:
+        summary, err, _left = _crawl(
+            tmp_path,
+            {
+                "name": "anchored",
+                "kind": "generic",
+                "platform": "web",
+                "start_urls": [f"http://127.0.0.1:{site.port}/a"],
+                "selectors": {"title": "h1"},
+                "download_delay": 0.0,
+                "private_addresses": [f"127.0.0.1:{site.port}"],
+            },
+        )
+    finally:
+        site.close()
+    assert summary["anchor"]["n"] == 1 and summary["anchor"]["new"], err[-2000:]
+    assert json.loads(anchor.anchors_path(cfg).read_text())["reason"] == "crawl:anchored"
+    db.dispose(cfg)

@@ -67,6 +67,7 @@ def test_a_crawl_with_cookies_makes_no_outbound_lookup(tmp_path):
             "WANGXUN_CORE__DATABASE_URL": "",
             "WANGXUN_CRAWL__SOURCES_FILE": str(sources),
             "WANGXUN_SEARCH__BACKEND": "embedded",
+            "WANGXUN_EVIDENCE__ANCHOR_KEY_FILE": str(tmp_path / "keys" / "evidence-anchor.key"),
             "NETGUARD_LOG": str(log),
             # An empty tldextract cache: a cached list from an earlier run must not hide a fetch.
             "TLDEXTRACT_CACHE": str(tmp_path / "tldextract-cache"),
