@@ -115,7 +115,16 @@ class Agency(Base):
 class Inspection(Base):
     __tablename__ = "inspections"
     id: Mapped[int] = mapped_column(primary_key=True)
-    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    # The subject: a registered venue, or else (venue_id None, 0008) a named party — an online seller or an
+    # unlicensed operator known only by name, platform account, contact and address. Such an inspection
+    # belongs to grid_id, the grid of the clue (or venue page) it was recorded from; grading and 双随机 draws
+    # use venue inspections only.
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(Integer, index=True)  # set when venue_id is None
+    party_name: Mapped[str | None] = mapped_column(String(200))
+    party_account: Mapped[str | None] = mapped_column(String(200))  # platform and account / shop name
+    party_contact: Mapped[str | None] = mapped_column(String(100))
+    party_address: Mapped[str | None] = mapped_column(String(300))
     date: Mapped[dt.date] = mapped_column(Date, index=True)
     inspectors: Mapped[str] = mapped_column(String(200))  # names, "、"-separated
     result: Mapped[str] = mapped_column(String(20))  # 未发现问题 / 责令整改 / 立案查处
@@ -126,7 +135,7 @@ class Inspection(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
-    venue: Mapped[Venue] = relationship()
+    venue: Mapped[Venue | None] = relationship()
 
 
 class User(Base):

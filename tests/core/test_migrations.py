@@ -1,15 +1,24 @@
 """Migrations build the schema from nothing and upgrade an older database without losing rows."""
 
+import pytest
 from sqlalchemy import text
 
 from core import db
 from tests.conftest import make_config
 
 
-def test_empty_database_upgrades_to_head_and_matches_models(tmp_path):
+@pytest.fixture
+def empty_cfg(tmp_path, database_url):
+    """Config on an empty database of the test's engine (SQLite and PostgreSQL: tests/conftest.py)."""
+    cfg = make_config(tmp_path, **{"core.database_url": database_url(migrated=False)})
+    yield cfg
+    db.dispose(cfg)
+
+
+def test_empty_database_upgrades_to_head_and_matches_models(empty_cfg):
     from alembic import command
 
-    cfg = make_config(tmp_path)
+    cfg = empty_cfg
     db.upgrade(cfg)
     assert db.current_revision(cfg) is not None
     assert {"grids", "venues", "agencies", "inspections", "users", "hits", "evidence"} <= set(db.table_names(cfg))
@@ -17,8 +26,8 @@ def test_empty_database_upgrades_to_head_and_matches_models(tmp_path):
     db.dispose(cfg)
 
 
-def test_upgrade_from_previous_schema_keeps_rows(tmp_path):
-    cfg = make_config(tmp_path)
+def test_upgrade_from_previous_schema_keeps_rows(empty_cfg):
+    cfg = empty_cfg
     db.upgrade(cfg, "0001")
     assert "hits" not in db.table_names(cfg)
     with db.get_engine(cfg).begin() as conn:
@@ -44,10 +53,10 @@ def test_upgrade_from_previous_schema_keeps_rows(tmp_path):
     db.dispose(cfg)
 
 
-def test_0006_fills_licence_keys_and_keeps_duplicates_as_rows(tmp_path, caplog):
+def test_0006_fills_licence_keys_and_keeps_duplicates_as_rows(empty_cfg, caplog):
     """Venues the old importer made twice (one licence in two spellings) both survive; the oldest keeps
     the key, the other is named in a warning. A downgrade drops the column and keeps the rows."""
-    cfg = make_config(tmp_path)
+    cfg = empty_cfg
     db.upgrade(cfg, "0005")
     with db.get_engine(cfg).begin() as conn:
         for number in ("L-JS-GJ00001", "l－js－gj00001", "新出发姑字第01355号", None):
@@ -104,3 +113,102 @@ def test_0006_copy_of_the_licence_key_matches_core_licences():
         None,
     ):
         assert module._licence_key(number) == licence_key(number)
+
+
+def test_0008_makes_inspection_venue_optional_and_keeps_every_row(tmp_path):
+    """Inspections, their photos and clues survive 0008 (SQLite: no table copy, so no cascade); a
+    named-party inspection can then be stored; downgrade refuses while one exists, and otherwise
+    restores the NOT NULL with every row kept."""
+    import pytest
+    from alembic import command
+    from sqlalchemy.exc import IntegrityError
+
+    cfg = make_config(tmp_path)
+    db.upgrade(cfg, "0007")
+    engine = db.get_engine(cfg)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO venues (id, name, category, lon, lat, status, created_at, updated_at)"
+                " VALUES (1, '星空网吧', '网吧', 120.605, 31.305, '营业', '2026-01-01', '2026-01-01')"
+            )
+        )
+        for n in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO inspections (id, venue_id, date, inspectors, result, created_at)"
+                    " VALUES (:n, 1, '2026-03-01', '王执法', '责令整改', '2026-03-01')"
+                ),
+                {"n": n},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO attachments (inspection_id, filename, path, sha256, created_at)"
+                " VALUES (1, 'a.jpg', 'ab/a.jpg', 'ab', '2026-03-01')"
+            )
+        )
+    db.upgrade(cfg)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT id, venue_id FROM inspections ORDER BY id")).all() == [(1, 1), (2, 1)]
+        assert conn.execute(text("SELECT count(*) FROM attachments")).scalar_one() == 1
+        conn.execute(
+            text(
+                "INSERT INTO inspections (id, venue_id, grid_id, party_name, party_account, date, inspectors,"
+                " result, created_at) VALUES (3, NULL, 7, '某网店', '淘宝：某某书屋', '2026-03-02', '王执法',"
+                " '立案查处', '2026-03-02')"
+            )
+        )
+    with pytest.raises(RuntimeError, match="1 inspections have a named party"):
+        command.downgrade(db._alembic_config(cfg), "0007")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM inspections WHERE id = 3"))
+    command.downgrade(db._alembic_config(cfg), "0007")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM inspections")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM attachments")).scalar_one() == 1
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # NOT NULL is back
+        conn.execute(
+            text(
+                "INSERT INTO inspections (venue_id, date, inspectors, result, created_at)"
+                " VALUES (NULL, '2026-03-01', '王执法', '未发现问题', '2026-03-01')"
+            )
+        )
+    db.upgrade(cfg)
+    db.dispose(cfg)
+
+
+def _revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(db.MIGRATIONS_DIR))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+@pytest.mark.parametrize("start", _revisions()[:-1])
+def test_every_earlier_revision_upgrades_to_head_and_back(empty_cfg, start):
+    """From each earlier revision to head, then down to that revision and up again: every upgrade and
+    downgrade step runs on each engine (PostgreSQL's transactional DDL and types included)."""
+    from alembic import command
+
+    cfg = empty_cfg
+    db.upgrade(cfg, start)
+    assert db.current_revision(cfg) == start
+    db.upgrade(cfg)
+    head = db.current_revision(cfg)
+    assert head == _revisions()[-1]
+    command.downgrade(db._alembic_config(cfg), start)
+    assert db.current_revision(cfg) == start
+    db.upgrade(cfg)
+    assert db.current_revision(cfg) == head
+    command.check(db._alembic_config(cfg))
+
+
+def test_downgrade_to_empty_and_up_again(empty_cfg):
+    from alembic import command
+
+    cfg = empty_cfg
+    db.upgrade(cfg)
+    command.downgrade(db._alembic_config(cfg), "base")
+    assert set(db.table_names(cfg)) <= {"alembic_version"}
+    db.upgrade(cfg)
+    assert "evidence" in db.table_names(cfg)
