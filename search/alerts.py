@@ -76,7 +76,8 @@ def _collect(cfg: Config, ss_id: int, ceiling: int) -> int:
         owner = s.get(User, ss.user_id)
         zone = users.zone_grid_ids(s, owner) if owner is not None and owner.active else set()
         query, since = ss.query, ss.last_hit_id
-    if ceiling <= since:
+    if ceiling <= since:  # nothing newer to look at: still a check, and the page shows when it ran
+        _checked(cfg, ss_id)
         return 0
     new_ids: list[int] = []
     page, per_page = 1, int(cfg.search.max_per_page)
@@ -102,6 +103,11 @@ def _collect(cfg: Config, ss_id: int, ceiling: int) -> int:
         ss.last_hit_id = max(ss.last_hit_id, ceiling)
         ss.last_checked_at = utcnow()
     return len(fresh)
+
+
+def _checked(cfg: Config, ss_id: int) -> None:
+    with db.session_scope(cfg) as s:
+        s.get(SavedSearch, ss_id).last_checked_at = utcnow()
 
 
 def deliver(cfg: Config, ss_id: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socketserver
 import threading
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from core import db
-from core.models import Alert, AuditLog
+from core.models import Alert, AuditLog, SavedSearch
 from search import alerts
 from tests.conftest import make_config
 from tests.helpers import make_grid, make_hit, make_saved_search, make_user
@@ -173,3 +174,25 @@ def test_a_broken_saved_query_is_audited_not_fatal(cfg):
     assert alerts.check_alerts(cfg) == 0
     with db.session_scope(cfg) as s:
         assert s.scalars(select(AuditLog).where(AuditLog.action == "alert_query_failed")).first() is not None
+
+
+def test_every_run_records_when_it_checked_even_with_nothing_new(cfg):
+    """Two runs of the alerts job: both saved searches (one with a new match, one without) show when they
+    were last checked, and the second run moves the time on (the page said 尚未检查 after two runs)."""
+    with db.session_scope(cfg) as s:
+        u = make_user(s, "p4")
+        quiet = make_saved_search(s, u, "包机", name="无新命中").id
+        busy = make_saved_search(s, u, "跟团", name="有新命中").id
+    _hit(cfg, "跟团游")
+    assert alerts.check_alerts(cfg) == 1
+    with db.session_scope(cfg) as s:
+        first = {ss.id: ss.last_checked_at for ss in s.scalars(select(SavedSearch))}
+    assert first[quiet] is not None and first[busy] is not None
+    long_ago = dt.datetime(2020, 1, 1)
+    with db.session_scope(cfg) as s:
+        for ss in s.scalars(select(SavedSearch)):
+            ss.last_checked_at = long_ago  # so the second run's time is told apart without a clock
+    assert alerts.check_alerts(cfg) == 0  # nothing new for either search
+    with db.session_scope(cfg) as s:
+        second = {ss.id: ss.last_checked_at for ss in s.scalars(select(SavedSearch))}
+    assert second[quiet] > long_ago and second[busy] > long_ago

@@ -81,6 +81,9 @@ def test_saved_searches_and_alerts_pages(cfg, client, users_world):
         make_hit(s, title="新到盗版光盘", text="盗版", label="illegal_publication", platform="shop", score=0.8)
     assert check_alerts(cfg) == 1
     assert "新到盗版光盘" in client.get("/alerts").text
+    assert check_alerts(cfg) == 0
+    listing = client.get("/saved-searches").text
+    assert "盗版监控" in listing and "尚未检查" not in listing  # checked twice: the time it last ran is shown
     bad = client.post(
         "/saved-searches", data={"name": "x", "query": "的", "csrf_token": csrf_from(page.text)}, follow_redirects=True
     )

@@ -11,11 +11,14 @@ import search
 from core.errors import UserError
 from core.models import Alert, Hit, SavedSearch, User, utcnow
 from search import webhooks
+from webmap.services import clock
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def saved_searches(session: Session, user: User) -> list[dict]:
+def saved_searches(session: Session, user: User, tz: str = "UTC") -> list[dict]:
+    """The user's saved searches, each with its unread alerts and when the alerts job last checked it
+    (local time in `tz`)."""
     unseen = dict(
         session.execute(
             select(Alert.saved_search_id, func.count(Alert.id))
@@ -24,7 +27,9 @@ def saved_searches(session: Session, user: User) -> list[dict]:
         ).all()
     )
     rows = session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id))
-    return [{"ss": ss, "unseen": unseen.get(ss.id, 0)} for ss in rows]
+    return [
+        {"ss": ss, "unseen": unseen.get(ss.id, 0), "checked": clock.local_text(ss.last_checked_at, tz)} for ss in rows
+    ]
 
 
 def create_saved(cfg, session: Session, user: User, form) -> SavedSearch:

@@ -27,7 +27,9 @@ def saved():
             flash(f"已保存关键词监控「{ss.name}」", "ok")
         return redirect(url_for("alerts.saved"))
     return render_template(
-        "alerts/saved.html", rows=svc.saved_searches(get_session(), user), prefill=request.args.get("q", "")
+        "alerts/saved.html",
+        rows=svc.saved_searches(get_session(), user, g.cfg.core.timezone),
+        prefill=request.args.get("q", ""),
     )
 
 
