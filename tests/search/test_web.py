@@ -102,3 +102,19 @@ def test_hit_page_marks_reason_spans_and_handles_missing_evidence(cfg, client, u
     assert "下载证据包" in r.text
     z = client.get(f"/hits/{users_world.hit_own}/evidence.zip")
     assert z.status_code in (200, 302)  # no evidence recorded in this fixture: a message, not a 500
+
+
+def test_an_empty_query_lists_the_newest_hits_in_the_zone_with_pages(cfg, client, users_world):
+    _ready(cfg)
+    login(client, "patrol")
+    r = client.get("/search")
+    assert r.status_code == 200
+    assert "沧浪盗版教辅" in r.text and "平江路低价一日游" in r.text
+    assert r.text.index("沧浪盗版教辅") < r.text.index("平江路低价一日游")  # newest first
+    second = client.get("/search?per_page=1&page=2").text
+    assert "平江路低价一日游" in second and "沧浪盗版教辅" not in second
+    data = client.get("/api/search?q=").get_json()
+    assert [h["id"] for h in data["hits"]] == [users_world.hit_other, users_world.hit_own]
+    login(client, "gm_own")
+    mine = client.get("/search").text
+    assert "平江路低价一日游" in mine and "沧浪" not in mine.split("</form>", 1)[1]

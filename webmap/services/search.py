@@ -61,7 +61,9 @@ def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any
         "names": VALUE_NAMES,
     }
     if not (p["q"].strip() or p["filters"]):
-        return ctx
+        # No words and no filters: the newest hits of the zone (a patrol's first look), not a blank page.
+        ctx["newest"] = True
+        p = {**p, "sort": p["sort"] or "time"}
     try:
         r = run(cfg, p, zone)
     except ServiceUnavailable:
