@@ -6,10 +6,8 @@ import datetime as dt
 import gzip
 import hashlib
 import multiprocessing
-import os
 import struct
 import threading
-import uuid
 import zlib
 
 import pytest
@@ -310,20 +308,19 @@ def test_two_threads_appending_at_once_do_not_fork_the_chain(cfg):
     _assert_one_unbroken_chain(cfg, 16)
 
 
-def _process_worker(data_dir: str, pv_ids: list[int]) -> None:
+def _process_worker(data_dir: str, database_url: str, pv_ids: list[int]) -> None:
     from pathlib import Path
 
-    cfg = make_config(Path(data_dir).parent)
+    cfg = make_config(Path(data_dir).parent, **{"core.database_url": database_url})
     _append_many(cfg, pv_ids)
 
 
-def test_two_processes_appending_at_once_do_not_fork_the_chain(tmp_path):
-    cfg = make_config(tmp_path)
-    db.upgrade(cfg)
+def test_two_processes_appending_at_once_do_not_fork_the_chain(cfg):
     ids = _page_versions(cfg, 12)
     db.dispose(cfg)  # no pooled connection may cross into the children
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_process_worker, args=(str(cfg.data_dir), part)) for part in (ids[:6], ids[6:])]
+    args = (str(cfg.data_dir), cfg.core.database_url)
+    workers = [ctx.Process(target=_process_worker, args=(*args, part)) for part in (ids[:6], ids[6:])]
     for w in workers:
         w.start()
     for w in workers:
@@ -333,33 +330,12 @@ def test_two_processes_appending_at_once_do_not_fork_the_chain(tmp_path):
     db.dispose(cfg)
 
 
-# ---------------------------------------------------------------- PostgreSQL (opt-in)
-
-PG_URL = os.environ.get("WANGXUN_TEST_POSTGRES_URL", "")
+# ---------------------------------------------------------------- PostgreSQL
 
 
-@pytest.fixture
-def pg_cfg(tmp_path):
-    """A throwaway database on the server named by WANGXUN_TEST_POSTGRES_URL, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"wangxun_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    cfg = make_config(tmp_path, **{"core.database_url": url, "evidence.write_pdf": False})
-    db.upgrade(cfg)
-    yield cfg
-    db.dispose(cfg)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}"'))
-    admin.dispose()
-
-
-@pytest.mark.skipif(not PG_URL, reason="set WANGXUN_TEST_POSTGRES_URL to run against PostgreSQL")
 def test_postgresql_concurrent_appends_export_and_tamper_detection(pg_cfg, tmp_path):
+    """PostgreSQL only, on purpose: the advisory lock, then an export and a tamper check on the same
+    database (the tests above run on both engines too)."""
     from evidence import export_hit
 
     ids = _page_versions(pg_cfg, 16)

@@ -19,7 +19,7 @@ from tests.helpers import make_page_version
 def env_cfg(cfg, monkeypatch):
     """Point the command line at the test database (it reads config through the environment)."""
     monkeypatch.setenv("WANGXUN_CORE__DATA_DIR", str(cfg.data_dir))
-    monkeypatch.setenv("WANGXUN_CORE__DATABASE_URL", "")
+    monkeypatch.setenv("WANGXUN_CORE__DATABASE_URL", cfg.core.database_url)  # "" on SQLite: the data_dir's
     monkeypatch.setenv("WANGXUN_EVIDENCE__WRITE_PDF", "false")
     monkeypatch.setenv("WANGXUN_EVIDENCE__ANCHOR_KEY_FILE", cfg.evidence.anchor_key_file)  # never ~/.config
     return cfg

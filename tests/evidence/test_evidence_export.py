@@ -23,10 +23,10 @@ from tests.helpers import make_clue, make_page_version
 
 
 @pytest.fixture
-def cfg(tmp_path):
-    """Like the shared cfg, but without printing PDFs (one test below launches Chromium on purpose)."""
-    c = make_config(tmp_path, **{"evidence.write_pdf": False})
-    db.upgrade(c)
+def cfg(tmp_path, database_url):
+    """Like the shared cfg (either engine), but without printing PDFs (one test below launches
+    Chromium on purpose)."""
+    c = make_config(tmp_path, **{"evidence.write_pdf": False, "core.database_url": database_url()})
     yield c
     db.dispose(c)
 
@@ -194,9 +194,10 @@ def test_tampered_evidence_is_refused_and_leaves_no_package(cfg, hit_id, tmp_pat
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_pdf_skipped_with_a_note_when_chromium_is_missing(tmp_path):
-    cfg = make_config(tmp_path, **{"evidence.chromium_path": str(tmp_path / "no-chromium")})
-    db.upgrade(cfg)
+def test_pdf_skipped_with_a_note_when_chromium_is_missing(tmp_path, database_url):
+    cfg = make_config(
+        tmp_path, **{"evidence.chromium_path": str(tmp_path / "no-chromium"), "core.database_url": database_url()}
+    )
     with db.session_scope(cfg) as session:
         pv = make_page_version(session)
         record_fetch(session, cfg, pv.id, make_fetch(1))
@@ -210,9 +211,8 @@ def test_pdf_skipped_with_a_note_when_chromium_is_missing(tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no system Chromium")
-def test_pdf_printed_with_chromium_when_available(tmp_path):
-    cfg = make_config(tmp_path, **{"evidence.chromium_path": CHROMIUM})
-    db.upgrade(cfg)
+def test_pdf_printed_with_chromium_when_available(tmp_path, database_url):
+    cfg = make_config(tmp_path, **{"evidence.chromium_path": CHROMIUM, "core.database_url": database_url()})
     with db.session_scope(cfg) as session:
         pv = make_page_version(session)
         record_fetch(session, cfg, pv.id, make_fetch(1, with_screenshot=True))
