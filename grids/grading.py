@@ -215,9 +215,9 @@ def _collect(session: Session, params: GradingParams, as_of: dt.date) -> _Stats:
     stats = _Stats(Counter(), Counter(), defaultdict(float), Counter(), {})
     rows = session.execute(
         select(Inspection.venue_id, Inspection.result, Inspection.violations, Inspection.penalty_yuan)
-        .where(Inspection.date >= since, Inspection.date <= as_of)
+        .where(Inspection.date >= since, Inspection.date <= as_of, Inspection.venue_id.is_not(None))
         .order_by(Inspection.id)
-    )  # a fixed order: float sums depend on it
+    )  # a fixed order: float sums depend on it; a named party's inspection (no venue) grades nothing
     for venue_id, result, violations, penalty in rows:
         stats.inspections[venue_id] += 1
         if (result and result != NO_PROBLEM_RESULT) or (violations or "").strip():

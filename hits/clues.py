@@ -28,6 +28,7 @@ from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue, ut
 from core.users import zone_grid_ids
 from core.vocabulary import CLUE_OUTCOME, CLUE_OUTCOMES, CLUE_STATUS, INSPECTION_RESULTS, name
 from grids import location
+from grids.inspections import Party, party_fields
 from hits.lifecycle import change_hit
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
@@ -116,14 +117,18 @@ def record_inspection(
     venue_id: int | None = None,
     date: dt.date | None = None,
     inspectors: str | None = None,
+    party: Party | None = None,
 ) -> Inspection:
-    """Record the on-site inspection of a clue; photos are (filename, bytes) saved with their SHA-256."""
+    """Record the on-site inspection of a clue; photos are (filename, bytes) saved with their SHA-256.
+
+    The subject is the venue given (else the clue's), or, with `party`, a named party without a
+    registered venue: that inspection belongs to the clue's grid."""
     clue = get_clue(session, clue_id, user)
     if clue.status == "closed":
         raise UserError(f"clue {clue_id} is closed")
     if result not in INSPECTION_RESULTS:
         raise UserError(f"inspection result must be one of {'、'.join(INSPECTION_RESULTS)}")
-    venue_id = _inspection_venue(session, clue, venue_id)
+    venue_id = None if party is not None else _inspection_venue(session, clue, venue_id)
     photos = list(photos)
     if photos and attachments_dir is None:
         raise ValueError("attachments_dir is required when photos are given")
@@ -137,6 +142,8 @@ def record_inspection(
         notes=notes,
         clue_id=clue.id,
         created_by=user.id,
+        **(party.columns() if party is not None else {}),
+        grid_id=clue.grid_id if party is not None else None,
     )
     session.add(inspection)
     session.flush()
@@ -150,6 +157,7 @@ def record_inspection(
         "inspected",
         inspection_id=inspection.id,
         result=result,
+        party=party.name if party is not None else None,
         photos=[a.sha256 for a in saved],
         note=notes,
     )
@@ -268,6 +276,7 @@ def clue_summary(session: Session, clue: Clue) -> dict[str, Any]:
             "penalty_yuan": inspection.penalty_yuan,
             "notes": inspection.notes,
             "inspectors": inspection.inspectors,
+            "party": party_fields(inspection),
         }
         if inspection
         else None,
@@ -294,7 +303,7 @@ def _check_zone(session: Session, user: User, grid_id: int | None) -> None:
 def _inspection_venue(session: Session, clue: Clue, venue_id: int | None) -> int:
     venue_id = venue_id if venue_id is not None else clue.venue_id
     if venue_id is None:
-        raise UserError("choose the venue (场所) that was inspected")
+        raise UserError("请选择被检查的场所，或填写无登记场所的当事人")
     if session.get(Venue, venue_id) is None:
         raise UserError(f"no venue with id {venue_id}")
     return venue_id

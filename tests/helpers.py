@@ -95,9 +95,10 @@ def make_agency(session, name="苏州测试国际旅行社有限公司", licence
 
 def make_inspection(session, venue, date=dt.date(2026, 3, 1), result="未发现问题", clue=None, **kw) -> Inspection:
     """An inspection of `venue`; with `clue`, the clue's inspection, linked both ways as
-    hits.clues.record_inspection links it (an open clue moves on to "inspecting")."""
+    hits.clues.record_inspection links it (an open clue moves on to "inspecting"). `venue=None` with
+    party_name=… and grid_id=… is a named party's inspection (no registered venue)."""
     i = Inspection(
-        venue_id=_id(venue),
+        venue_id=_id(venue) if venue is not None else None,
         date=date,
         inspectors=kw.pop("inspectors", "王执法、李执法"),
         result=result,
@@ -107,7 +108,7 @@ def make_inspection(session, venue, date=dt.date(2026, 3, 1), result="未发现�
     session.add(i)
     session.flush()
     if clue is not None:
-        clue.inspection_id, clue.venue_id = i.id, venue.id
+        clue.inspection_id, clue.venue_id = i.id, i.venue_id
         if clue.status == "open":
             clue.status = "inspecting"
         session.flush()

@@ -93,11 +93,16 @@ def require_clue(clue, **detail) -> None:
 
 
 def inspection_in_zone(inspection) -> bool:
-    """An inspection is in the zone when its venue is, and its clue (if it came from one) is too."""
+    """An inspection is in the zone when its venue is (a named party's, with no venue: its own grid, the
+    clue's or venue page's), and its clue (if it came from one) is too."""
     s = get_session()
-    venue = s.get(Venue, inspection.venue_id)
     clue = s.get(Clue, inspection.clue_id) if inspection.clue_id else None
-    return venue is not None and in_zone(venue.grid_id) and (clue is None or in_zone(clue.grid_id))
+    if inspection.venue_id is None:
+        subject_in_zone = in_zone(inspection.grid_id)
+    else:
+        venue = s.get(Venue, inspection.venue_id)
+        subject_in_zone = venue is not None and in_zone(venue.grid_id)
+    return subject_in_zone and (clue is None or in_zone(clue.grid_id))
 
 
 def require_inspection(inspection, **detail) -> None:

@@ -92,7 +92,7 @@ def test_loop_from_hit_to_case_feeds_grading(cfg, session, world, tmp_path):
 
 def test_inspection_needs_a_venue_and_photos_must_be_images(session, world, tmp_path):
     clue = clues.confirm_hit(session, _hit(session, grid_id=world["east"].id).id, world["patrol"])
-    with pytest.raises(UserError, match="venue"):
+    with pytest.raises(UserError, match="请选择被检查的场所，或填写无登记场所的当事人"):
         clues.record_inspection(session, clue.id, world["manager"], "未发现问题")
     with pytest.raises(UserError, match="photos must be"):
         clues.record_inspection(

@@ -18,6 +18,7 @@ from core.errors import UserError
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
 from core.users import zone_grid_ids
 from core.vocabulary import CLUE_OUTCOME, CLUE_STATUS, name
+from grids.inspections import Party
 from hits import clues as logic
 from webmap.services import uploads
 
@@ -119,10 +120,15 @@ def record_inspection(
 ) -> Inspection:
     """Record the on-site inspection from form or JSON fields and uploaded photos. `venue_id` is the
     zone-checked venue the request named (webmap.views.loaders.body_refs), None for the clue's own; the
-    venue actually inspected must lie in the user's zone either way (VenueNotInZone)."""
+    venue actually inspected must lie in the user's zone either way (VenueNotInZone). With
+    `subject=party` (or party fields and no venue) the subject is a named party without a registered
+    venue (party_name, party_account, party_contact, party_address); it belongs to the clue's grid."""
     clue = logic.get_clue(session, clue_id, user)
+    party = parse_party(data, venue_id if venue_id is not None else clue.venue_id)
+    if party is not None and venue_id is not None:
+        raise UserError("被检查对象是当事人时，不要再选择场所")
     inspected = venue_id if venue_id is not None else clue.venue_id
-    if inspected is not None:
+    if party is None and inspected is not None:
         venue = session.get(Venue, inspected)
         zone = zone_grid_ids(session, user)
         if venue is not None and zone is not None and venue.grid_id not in zone:
@@ -139,6 +145,20 @@ def record_inspection(
         attachments_dir=attachments_dir(cfg),
         venue_id=venue_id,
         inspectors=data.get("inspectors") or None,
+        party=party,
+    )
+
+
+def parse_party(data, venue_id: int | None) -> Party | None:
+    """The named party of an inspection form or JSON body: `subject` says venue or party; without it a
+    party name and no venue (`venue_id`, the one named or the clue's) mean a party."""
+    subject = (data.get("subject") or "").strip()
+    if subject not in ("", "venue", "party"):
+        raise UserError("被检查对象必须是场所（venue）或当事人（party）")
+    if subject == "venue" or (not subject and (venue_id is not None or not data.get("party_name"))):
+        return None
+    return Party.parse(
+        data.get("party_name"), data.get("party_account"), data.get("party_contact"), data.get("party_address")
     )
 
 

@@ -12,6 +12,7 @@ from core import vocabulary
 from core.errors import UserError
 from core.models import Grid, Hit, Inspection, User, Venue
 from grids import grading
+from grids.inspections import Party
 from webmap.services.clock import local_text
 
 INSPECTION_RESULTS = vocabulary.INSPECTION_RESULTS
@@ -117,10 +118,21 @@ class InspectionInput:
     violations: str | None = None
     penalty_yuan: float | None = None
     notes: str | None = None
+    party: Party | None = None  # the subject when it is not this venue: a named party without a venue
+
+
+def parse_party(subject: str | None, name=None, account=None, contact=None, address=None) -> Party | None:
+    """The form's subject: None for the venue itself, else the named party (its name is required)."""
+    if subject in (None, "", "venue"):
+        return None
+    if subject != "party":
+        raise UserError("被检查对象必须是本场所或当事人")
+    return Party.parse(name, account, contact, address)
 
 
 def record_inspection(session: Session, v: Venue, user: User, data: InspectionInput) -> Inspection:
-    """Add an inspection done at the venue; a date in the future or an unknown result is refused."""
+    """Add an inspection done at the venue, or, with data.party, of a named party met from this venue's
+    page (no venue; it belongs to the venue's grid). A future date or an unknown result is refused."""
     if data.result not in INSPECTION_RESULTS:
         raise UserError(f"检查结果必须是：{'、'.join(INSPECTION_RESULTS)}")
     if data.date > dt.date.today():
@@ -128,7 +140,9 @@ def record_inspection(session: Session, v: Venue, user: User, data: InspectionIn
     if not data.inspectors.strip():
         raise UserError("请填写执法人员")
     i = Inspection(
-        venue_id=v.id,
+        venue_id=v.id if data.party is None else None,
+        grid_id=v.grid_id if data.party is not None else None,
+        **(data.party.columns() if data.party is not None else {}),
         date=data.date,
         inspectors=data.inspectors.strip(),
         result=data.result,

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.errors import UserError
@@ -22,6 +22,15 @@ bp = Blueprint("venues", __name__)
 
 
 class InspectionForm(FlaskForm):
+    subject = RadioField(
+        "被检查对象",
+        choices=[("venue", "本场所"), ("party", "无登记场所的当事人（网店、无证经营者等）")],
+        default="venue",
+    )
+    party_name = StringField("当事人名称", validators=[Optional(), Length(max=200)])
+    party_account = StringField("平台账号", validators=[Optional(), Length(max=200)])
+    party_contact = StringField("联系方式", validators=[Optional(), Length(max=100)])
+    party_address = StringField("地址", validators=[Optional(), Length(max=300)])
     date = DateField("检查日期", validators=[DataRequired()], default=dt.date.today)
     inspectors = StringField("执法人员", validators=[DataRequired(), Length(max=200)])
     result = SelectField("检查结果", choices=list(venue_service.INSPECTION_RESULTS))
@@ -59,11 +68,19 @@ def add_inspection(venue_id: int):
         penalty_yuan=float(form.penalty_yuan.data) if form.penalty_yuan.data is not None else None,
     )
     try:
+        data.party = venue_service.parse_party(
+            form.subject.data,
+            form.party_name.data,
+            form.party_account.data,
+            form.party_contact.data,
+            form.party_address.data,
+        )
         insp = venue_service.record_inspection(get_session(), v, current_user(), data)
     except UserError as exc:
         flash(f"检查记录未保存：{exc}", "error")
         return redirect(url_for("venues.show", venue_id=v.id))
-    audit.record("create", "inspection", insp.id, venue_id=v.id, result=insp.result, date=insp.date.isoformat())
+    subject = {"venue_id": v.id} if insp.venue_id else {"grid_id": insp.grid_id, "party": insp.party_name}
+    audit.record("create", "inspection", insp.id, **subject, result=insp.result, date=insp.date.isoformat())
     flash("检查记录已保存", "ok")
     return redirect(url_for("venues.show", venue_id=v.id))
 
