@@ -24,7 +24,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 E2E_DIRS = (TESTS_DIR / "e2e",)
 ENGINES = ("sqlite", "postgresql")
 # Where every test using `cfg` (or `db_engine`) runs on both databases.
-BOTH_ENGINES = (TESTS_DIR / "core", TESTS_DIR / "evidence")
+BOTH_ENGINES = (TESTS_DIR / "core", TESTS_DIR / "evidence", TESTS_DIR / "grids", TESTS_DIR / "hits")
 
 
 def pytest_configure(config):

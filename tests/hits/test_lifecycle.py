@@ -71,6 +71,10 @@ def _ids(cfg, query: str, grid_ids=None) -> list[int]:
     return sorted(h.id for h in result.hits)
 
 
+@pytest.mark.sqlite_only(
+    "it reads the index back, and the one backend that runs here (embedded) needs SQLite; a PostgreSQL "
+    "search backend is a separate part of issue #17 (the outbox itself is checked on both engines below)"
+)
 def test_every_change_reaches_the_index(cfg):
     with db.session_scope(cfg) as s:
         west = make_grid(s, bounds=(120.60, 31.30, 120.61, 31.31)).id
@@ -96,13 +100,15 @@ def test_every_change_reaches_the_index(cfg):
 
 def test_a_rolled_back_change_queues_nothing(cfg):
     hit_id = _crawled(cfg, 1)
-    outbox.drain(cfg)
+    with db.session_scope(cfg) as s:  # the crawl queued the new hit, in its own transaction
+        queued = s.scalars(select(SearchOutbox.id)).all()
+    assert len(queued) == 1
     with pytest.raises(UserError), db.session_scope(cfg) as s:
         change_hit(s, s.get(Hit, hit_id), status="dismissed", dismiss_reason="误报")
         raise UserError("the caller's transaction fails after the change")
     with db.session_scope(cfg) as s:
         assert s.get(Hit, hit_id).status == "new"
-        assert s.scalars(select(SearchOutbox)).all() == []
+        assert s.scalars(select(SearchOutbox.id)).all() == queued
 
 
 def test_changes_are_checked_and_an_unchanged_value_queues_nothing(session):

@@ -21,6 +21,7 @@ import pytest
 from tests.webmap.conftest import PASSWORD
 from webmap import create_app
 
+pytestmark = pytest.mark.both_engines  # SQLite and PostgreSQL (tests/conftest.py)
 VARIANTS = ("anon", "admin", "patrol", "gm_own", "gm_other")
 LOGIN = {"admin": "admin", "patrol": "patrol", "gm_own": "gm_own", "gm_other": "gm_own"}
 
@@ -75,6 +76,11 @@ ACCESS: dict[str, Access] = {
     "venues.add_inspection": page(302, 302, 302, 403, method="POST", data=INSPECTION),
     "hits.show": page(),
     "hits.assign": page(302, 302, 403, 403, method="POST", data={"grid_id": "{grid_id}"}),
+    # --- 台账 (webmap/views/ledgers.py): the zone's venues and inspections, ?grid= zone-checked
+    "ledgers.index": page(zone_query=True),
+    "ledgers.venues_export": page(values={"fmt": "xlsx"}, zone_query=True),
+    "ledgers.inspections": page(zone_query=True),
+    "ledgers.inspections_export": page(values={"fmt": "csv"}, zone_query=True),
     # --- exports (webmap/views/venues.py, hits.py)
     "venues.export": page(values={"fmt": "csv"}, zone_query=True),
     "hits.export": page(values={"fmt": "xlsx"}, zone_query=True),
@@ -171,12 +177,18 @@ def test_every_route_has_an_access_entry(matrix_app):
     assert stale == [], f"ACCESS entries for routes that no longer exist: {stale}"
 
 
-def test_access_matrix(matrix_app, users_world):
+# On PostgreSQL these answer 400 / a redirect with the one-line configuration error for everyone: the
+# one search backend that runs here (embedded) needs SQLite, and a PostgreSQL search backend is a
+# separate part of issue #17. They are checked on SQLite.
+NEEDS_SQLITE_SEARCH = {"search.api", "search.export"}
+
+
+def test_access_matrix(matrix_app, users_world, db_engine):
     clients = _clients(matrix_app)
     failures = []
     for rule, method in sorted(_routes(matrix_app), key=lambda rm: (rm[0].rule, rm[1])):
         entry = _entry(rule.endpoint, method)
-        if entry is None:
+        if entry is None or (db_engine != "sqlite" and rule.endpoint in NEEDS_SQLITE_SEARCH):
             continue
         for variant in VARIANTS:
             url = _url(matrix_app, rule, entry, users_world, variant)
