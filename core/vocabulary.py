@@ -20,6 +20,50 @@ HIT_LABEL_SHORT = {"unlicensed_travel": "无证旅行社", "illegal_publication"
 # The charge as the evidence summary (电子数据提取笔录) words it.
 HIT_LABEL_CHARGE = {"unlicensed_travel": "涉嫌未经许可经营旅行社业务", "illegal_publication": "涉嫌经营非法出版物"}
 HIT_STATUS = {"new": "新发现", "dismissed": "已排除", "clue": "已转线索"}
+# A detector's reason code (detection: travel.py, seller.py, publication.py) and the concept it names.
+# The search index holds these names, so 盗版 finds a hit flagged for piracy where the seller wrote 高仿.
+REASON = {
+    # unlicensed_travel
+    "tour_product": "招揽组团旅游",
+    "private_guide": "私人导游带团",
+    "bundle": "打包销售旅游服务",
+    "tour_logistics": "出团安排",
+    "solicitation": "招揽报名或留联系方式",
+    "guide_service": "有偿导游讲解服务",
+    "not_a_tour": "非旅游产品",
+    "training": "培训考证课程",
+    "venue_seller": "景区场馆自营",
+    "single_service": "单项旅游服务",
+    "private_order": "以旅行社名义私下接单",
+    "licensed_agency": "登记在册的旅行社",
+    "licence_not_in_registry": "许可证号不在旅行社名录中",
+    "licence_held_by_other": "冒用、借用他人旅行社许可证",
+    "malformed_licence": "许可证号格式不正确或冒用",
+    "lookalike_name": "名称近似登记旅行社",
+    "no_licence": "无旅行社业务经营许可证",
+    # illegal_publication
+    "piracy_terms": "盗版、高仿、翻印",
+    "reprint_hint": "影印翻印类说法",
+    "price_comparison": "与正版比价招揽",
+    "on_sale": "售卖或提供",
+    "ebook_resale": "倒卖电子版图书",
+    "print_copy": "电子版打印装订成书",
+    "copy_service": "有偿代找电子书或教材",
+    "no_isbn": "无书号刊号",
+    "invalid_isbn": "ISBN校验位错误",
+    "invalid_serial": "刊号无效",
+    "illegal_periodical": "非法期刊收费发表",
+    "paid_placement": "收费发表论文",
+    "burned_media": "刻录光盘或预装U盘",
+    "cheap_complete_set": "低价成套图书",
+    "lawful_copy": "合法来源",
+    "own_work": "本人原创作品",
+    "genuine_seller": "出版社或书店自营",
+    "licensed_platform": "正版电子书平台",
+    "genuine_channel": "正版或授权渠道",
+    "print_service": "打印复印服务",
+    "secondhand": "二手旧书",
+}
 PLATFORM = {"wechat": "微信公众号", "shop": "网店", "note": "笔记", "forum": "论坛", "web": "网页"}
 
 # ---------------------------------------------------------------- clues, inspections and cases

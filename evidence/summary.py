@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from core.chromium import BROWSER_ARGS
 from core.config import Config
+from core.reasons import unique as unique_reasons
 from core.vocabulary import HIT_LABEL_CHARGE, name
 
 _env = Environment(loader=PackageLoader("evidence", "templates"), autoescape=select_autoescape(["html"]))
@@ -57,7 +58,7 @@ def render_summary(
         truncated=len(text) > limit,
         excerpt_chars=limit,
         text_chars=len(text),
-        reasons=[reason_line(r) for r in hit.reasons or []],
+        reasons=[reason_line(r) for r in unique_reasons(hit.reasons)],  # one line per reason, not per field
         score=float(hit.score or 0.0),
         officer=officer,
         raw_body=next((f["name"] for f in files if f["name"].startswith("response_body.")), "response_body"),

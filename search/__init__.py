@@ -160,6 +160,7 @@ def _fill(cfg: Config, result: SearchResult, q: Query) -> None:
             continue
         h.snippets = snippets_for(doc, patterns)
         doc.pop("text", None)
+        doc.pop("reasons", None)  # the indexed concept text; reason_names and reason_codes stay
         h.doc = doc
         kept.append(h)
     result.hits = kept

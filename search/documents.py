@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import reasons as hit_reasons
+from core import vocabulary
 from core.models import Hit
+
+# The shape of an indexed document. Bump when documents gain or change fields: an index built by an
+# older version must be rebuilt (`wangxun reindex`); each backend recognises an old index and says so
+# in one line (version 2: the reasons' codes and names and the label names are indexed, `reasons`).
+INDEX_VERSION = 2
 
 DOC_COLUMNS = (
     "id",
@@ -21,6 +28,7 @@ DOC_COLUMNS = (
     "text",
     "account",
     "labels",
+    "reasons",
     "score",
     "status",
     "grid_id",
@@ -44,12 +52,35 @@ def _zone(name: str):
     return ZoneInfo(name)
 
 
+def concepts(labels: list[str] | None, reasons: list | None) -> tuple[list[str], str, str]:
+    """(reason codes, their names as shown, the indexed concept text) of a hit.
+
+    The concept text holds each reason's Chinese name (vocabulary.REASON) and code and each label's
+    names and code, so a search for a concept (盗版, 无证旅行社, piracy_terms) finds the hits the
+    detectors flagged for it whatever words the seller used (高仿, 复印版 …)."""
+    codes = hit_reasons.codes(reasons)
+    names = [vocabulary.name(vocabulary.REASON, c) for c in codes]
+    label_words = [
+        w
+        for label in labels or []
+        for w in (
+            vocabulary.name(vocabulary.HIT_LABEL, label),
+            vocabulary.name(vocabulary.HIT_LABEL_SHORT, label),
+            label,
+        )
+    ]
+    shown = "；".join(dict.fromkeys(names))
+    words = list(dict.fromkeys([*names, *label_words, *codes]))
+    return codes, shown, "；".join(words)
+
+
 def to_doc(hit, tz: str | None = None) -> dict[str, Any]:
     """The indexed document of a hit (an ORM Hit or a row of the hits table). Times are naive UTC;
     `day` is the local day in `tz` (patrol staff count days locally), used by date filters and facets."""
     when = hit.published_at or hit.detected_at
     if when is not None and tz:
         when = when.replace(tzinfo=dt.timezone.utc).astimezone(_zone(tz))
+    codes, shown, concept_text = concepts(hit.labels, hit.reasons)
     return {
         "id": hit.id,
         "url": hit.url,
@@ -59,6 +90,9 @@ def to_doc(hit, tz: str | None = None) -> dict[str, Any]:
         "text": hit.text or "",
         "account": hit.account or "",
         "labels": list(hit.labels or []),
+        "reason_codes": codes,
+        "reason_names": shown,  # shown in results: each reason once
+        "reasons": concept_text,  # indexed, searched with the text fields
         "score": float(hit.score or 0.0),
         "status": hit.status,
         "grid_id": hit.grid_id,
@@ -85,7 +119,7 @@ def iter_all_docs(session: Session, batch: int = 5000, tz: str | None = None) ->
     """Every hit in id order, read as plain rows (no ORM objects: a million of them is the slow part
     of a reindex), with keyset pagination so memory stays flat."""
     table = Hit.__table__
-    columns = [table.c[name] for name in DOC_COLUMNS]  # not reasons/scores: JSON decoding costs
+    columns = [table.c[name] for name in DOC_COLUMNS]  # not scores: JSON decoding costs
     last = 0
     while True:
         rows = session.execute(select(*columns).where(table.c.id > last).order_by(table.c.id).limit(batch)).all()

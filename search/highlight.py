@@ -120,10 +120,12 @@ def plain_head(field: str, text: str, size: int = 120) -> Snippet | None:
 
 
 def snippets_for(doc: dict, patterns: list[TermPattern], size: int = 120) -> list[Snippet]:
-    """Title and text snippets of one result: highlighted where the query matched."""
+    """Title, text and reasons snippets of one result: highlighted where the query matched."""
     out = []
     title = snippet("title", doc.get("title") or "", patterns, size=200) if patterns else None
     out.append(title or plain_head("title", doc.get("title") or "", 200))
     body = snippet("text", doc.get("text") or "", patterns, size) if patterns else None
     out.append(body or plain_head("text", doc.get("text") or "", size))
+    why = doc.get("reason_names") or ""  # each reason once, by its name: why the detectors flagged it
+    out.append((snippet("reasons", why, patterns, size=400) if patterns else None) or plain_head("reasons", why, 400))
     return [s for s in out if s is not None]

@@ -73,12 +73,18 @@ class ElasticBackend:
     def ensure_ready(self) -> None:
         from elasticsearch import ApiError, TransportError
 
+        if getattr(self, "_ready", False):
+            return
         try:
             if self.es.indices.exists_alias(name=self.alias):
+                if not req.index_is_current(self.es.indices.get_mapping(index=self.alias)):
+                    raise IndexUnavailable(req.OLD_INDEX)
+                self._ready = True
                 return
             self._put_template()
             index = req.index_name(self.alias)
             self.es.indices.create(index=index, aliases={self.alias: {"is_write_index": True}})
+            self._ready = True
         except (TransportError, ApiError) as exc:
             raise _unavailable(exc) from exc
 

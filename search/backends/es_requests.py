@@ -15,9 +15,16 @@ from typing import Any
 
 from search.analysis import ANALYZER_VERSION, normalize
 from search.backends.base import SearchParams
+from search.documents import INDEX_VERSION
 from search.query import Query, QueryFilters, Term
 
-TEXT_FIELDS = {"title": 5.0, "text": 1.0, "account": 2.0}  # field → boost (as bm25 weights embedded)
+# field → boost (as the embedded backend's BM25F weights); `reasons` is the concept text of
+# search.documents.concepts: reason names and codes, label names.
+TEXT_FIELDS = {"title": 5.0, "text": 1.0, "account": 2.0, "reasons": 1.0}
+OLD_INDEX = (
+    "Elasticsearch 检索索引是旧版本（没有 reasons 字段，判定依据和类型名称不能检索），请运行 `wangxun reindex` 重建；"
+    "重建前检索照常，新发现的线索在队列中等待。search index predates this version: run `wangxun reindex`"
+)
 PLUGIN_ANALYZERS = {"smartcn": "smartcn", "ik": "ik_max_word"}
 FACET_FIELDS = {"label": "labels", "platform": "platform", "grid": "grid_id", "source": "source"}
 
@@ -41,7 +48,7 @@ def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str |
     return {
         "index_patterns": [f"{alias}-v*"],
         "priority": 200,
-        "_meta": {"analyzer_version": ANALYZER_VERSION, "managed_by": "wangxun"},
+        "_meta": {"analyzer_version": ANALYZER_VERSION, "index_version": INDEX_VERSION, "managed_by": "wangxun"},
         "template": {
             "settings": {
                 "number_of_shards": shards,
@@ -73,6 +80,9 @@ def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str |
                     "title": text,
                     "text": text,
                     "account": text,
+                    "reasons": text,
+                    "reason_codes": {"type": "keyword"},
+                    "reason_names": {"type": "text", "index": False},
                     "score": {"type": "float"},
                     "grid_id": {"type": "integer"},
                     "venue_id": {"type": "integer"},
@@ -85,6 +95,16 @@ def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str |
             },
         },
     }
+
+
+def index_is_current(mappings: Any) -> bool:
+    """Whether every index in a GET <alias>/_mapping answer has this version's fields (INDEX_VERSION 2:
+    `reasons`). An older index answers searches without them and refuses the new documents
+    (`dynamic: strict`), so the backend asks for a reindex instead of writing to it."""
+    mappings = getattr(mappings, "body", mappings) or {}
+    return bool(mappings) and all(
+        "reasons" in ((m or {}).get("mappings", {}).get("properties") or {}) for m in mappings.values()
+    )
 
 
 def es_document(doc: dict[str, Any]) -> dict[str, Any]:

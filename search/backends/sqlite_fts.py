@@ -31,14 +31,22 @@ from search.query import Query
 log = logging.getLogger(__name__)
 TABLES = ("search_fts", "search_fts_docs", "search_fts_meta")
 BUILD = tuple(t.replace("search_fts", "search_fts_build") for t in TABLES)
-FTS_COLUMNS = "title, body, account, tags"
-# The same statements as migration 0003 (which must not import code that may change later).
+FTS_COLUMNS = "title, body, account, reasons, tags"
+# Migration 0003's statements plus the `reasons` column of INDEX_VERSION 2 (search.documents): a
+# database migrated by 0003 gets these tables from ensure_ready while its index is empty, else from
+# `wangxun reindex` (an index with rows and without the column is "old": searchable, not writable).
 _CREATE = (
-    "CREATE VIRTUAL TABLE {0} USING fts5(title, body, account, tags, content='', "
+    "CREATE VIRTUAL TABLE {0} USING fts5(title, body, account, reasons, tags, content='', "
     "tokenize='unicode61 remove_diacritics 0')",
-    "CREATE TABLE {1} (rowid INTEGER PRIMARY KEY, title TEXT, body TEXT, account TEXT, tags TEXT)",
+    "CREATE TABLE {1} (rowid INTEGER PRIMARY KEY, title TEXT, body TEXT, account TEXT, reasons TEXT, tags TEXT)",
     "CREATE TABLE {2} (rowid INTEGER PRIMARY KEY, platform TEXT, source TEXT, status TEXT, "
     "grid_id INTEGER, score REAL, day TEXT, labels TEXT)",
+)
+
+
+OLD_INDEX = (
+    "检索索引是旧版本（不含判定依据和类型名称），请运行 `wangxun reindex` 重建；"
+    "重建前检索照常，新发现的线索在队列中等待。search index predates this version: run `wangxun reindex`"
 )
 
 
@@ -61,6 +69,8 @@ class SqliteFtsBackend:
                     "the search index tables are missing or from an older version; "
                     "run `wangxun init`, then `wangxun reindex`"
                 )
+            if not _current(conn):
+                raise IndexUnavailable(OLD_INDEX)
 
     def rebuilding(self) -> bool:
         """True while `reindex` builds a new index (the outbox waits, so no update lands in the old one).
@@ -165,13 +175,16 @@ class SqliteFtsBackend:
     def search(self, query: Query, params: SearchParams) -> SearchResult:
         cap = int(self.cfg.search.track_total_hits)
         window = int(self.cfg.search.rank_window) or 1_000_000_000
-        plan = sqlite_sql.plan(query, params, window=window)
+        with _conn(self.cfg) as conn:
+            current = _current(conn)
+        columns = sqlite_sql.TEXT_COLUMNS if current else sqlite_sql.OLD_TEXT_COLUMNS
+        plan = sqlite_sql.plan(query, params, window=window, columns=columns)
         if plan.empty:
             return SearchResult(0, True, [], {}, params.page, params.per_page)
         with _conn(self.cfg) as conn:
             try:
                 rows = (
-                    self._ranked_page(conn, plan, query, cap)
+                    self._ranked_page(conn, plan, query, cap, columns)
                     if plan.ranked
                     else conn.execute(plan.page_sql, plan.page_args).fetchall()
                 )
@@ -189,6 +202,10 @@ class SqliteFtsBackend:
             if total <= window or not (plan.ranked or params.facets)
             else f"匹配较多：相关度排序和分类统计只看最新的 {window} 条，可加筛选条件或按时间排序"
         )
+        if not current:
+            notice = "检索索引是旧版本，判定依据和类型名称暂不能检索（请管理员运行 wangxun reindex）" + (
+                f"；{notice}" if notice else ""
+            )
         return SearchResult(
             total=min(total, cap),
             total_is_exact=total <= cap,
@@ -199,21 +216,26 @@ class SqliteFtsBackend:
             notice=notice,
         )
 
-    def _ranked_page(self, conn, plan: sqlite_sql.Plan, query: Query, cap: int) -> list[tuple[int, float]]:
+    def _ranked_page(
+        self, conn, plan: sqlite_sql.Plan, query: Query, cap: int, columns: str
+    ) -> list[tuple[int, float]]:
         """BM25F over the newest `window` matches (see sqlite_rank for why not FTS5's bm25())."""
         ids = [r[0] for r in conn.execute(plan.window_ids_sql(), plan.args).fetchall()]
         if not ids:
             return []
         texts = []
+        stored = ", ".join(columns.strip("{}").split())  # the searched columns, in order
         for chunk in _chunks(ids, 900):
             texts += conn.execute(
-                f"SELECT rowid, title, body, account FROM {TABLES[1]} WHERE rowid IN ({','.join('?' * len(chunk))})",
+                f"SELECT rowid, {stored} FROM {TABLES[1]} WHERE rowid IN ({','.join('?' * len(chunk))})",
                 chunk,
             ).fetchall()
         total_docs = conn.execute(f"SELECT max(rowid) FROM {TABLES[2]}").fetchone()[0] or 1
         terms = []
         for term in query.positive_terms:
-            df = conn.execute(sqlite_sql.doc_freq_sql(cap), [sqlite_sql.term_match(term.pattern)]).fetchone()[0]
+            df = conn.execute(sqlite_sql.doc_freq_sql(cap), [sqlite_sql.term_match(term.pattern, columns)]).fetchone()[
+                0
+            ]
             terms.append((sqlite_rank.surface(term.text), sqlite_rank.idf(total_docs, df)))
         ranked = sqlite_rank.rank(texts, terms)
         return ranked[plan.offset : plan.offset + plan.limit]
@@ -256,11 +278,12 @@ def analyse_batch(docs: list[dict[str, Any]]) -> list[tuple]:
     out = []
     for d in docs:
         nt, nb, na = normalize(d.get("title") or ""), normalize(d.get("text") or ""), normalize(d.get("account") or "")
+        nr = normalize(d.get("reasons") or "")
         tags = sqlite_sql.doc_tags(d)
         out.append(
             (
-                (d["id"], nt, nb, na, tags),
-                (d["id"], index_terms(nt), index_terms(nb), index_terms(na), tags),
+                (d["id"], nt, nb, na, nr, tags),
+                (d["id"], index_terms(nt), index_terms(nb), index_terms(na), index_terms(nr), tags),
                 (
                     d["id"],
                     d.get("platform"),
@@ -278,10 +301,8 @@ def analyse_batch(docs: list[dict[str, Any]]) -> list[tuple]:
 
 def _insert(conn, tables: tuple[str, ...], analysed: list[tuple]) -> None:
     fts, docs, meta = tables
-    conn.executemany(
-        f"INSERT INTO {docs}(rowid, title, body, account, tags) VALUES (?,?,?,?,?)", [r[0] for r in analysed]
-    )
-    conn.executemany(f"INSERT INTO {fts}(rowid, {FTS_COLUMNS}) VALUES (?,?,?,?,?)", [r[1] for r in analysed])
+    conn.executemany(f"INSERT INTO {docs}(rowid, {FTS_COLUMNS}) VALUES (?,?,?,?,?,?)", [r[0] for r in analysed])
+    conn.executemany(f"INSERT INTO {fts}(rowid, {FTS_COLUMNS}) VALUES (?,?,?,?,?,?)", [r[1] for r in analysed])
     conn.executemany(f"INSERT INTO {meta} VALUES (?,?,?,?,?,?,?,?)", [r[2] for r in analysed])
 
 
@@ -391,13 +412,14 @@ def _remove(conn, tables: tuple[str, ...], hit_ids: list[int]) -> None:
     fts, docs, meta = tables
     for chunk in _chunks(hit_ids, 500):
         marks = ",".join("?" * len(chunk))
-        old = conn.execute(
-            f"SELECT rowid, title, body, account, tags FROM {docs} WHERE rowid IN ({marks})", chunk
-        ).fetchall()
+        old = conn.execute(f"SELECT rowid, {FTS_COLUMNS} FROM {docs} WHERE rowid IN ({marks})", chunk).fetchall()
         if old:
             conn.executemany(
-                f"INSERT INTO {fts}({fts}, rowid, {FTS_COLUMNS}) VALUES ('delete',?,?,?,?,?)",
-                [(i, index_terms(t), index_terms(b), index_terms(a), tags) for i, t, b, a, tags in old],
+                f"INSERT INTO {fts}({fts}, rowid, {FTS_COLUMNS}) VALUES ('delete',?,?,?,?,?,?)",
+                [
+                    (i, index_terms(t), index_terms(b), index_terms(a), index_terms(r), tags)
+                    for i, t, b, a, r, tags in old
+                ],
             )
             conn.execute(f"DELETE FROM {docs} WHERE rowid IN ({marks})", chunk)
         conn.execute(f"DELETE FROM {meta} WHERE rowid IN ({marks})", chunk)
@@ -406,6 +428,37 @@ def _remove(conn, tables: tuple[str, ...], hit_ids: list[int]) -> None:
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _current(conn) -> bool:
+    """Whether the live index has this version's columns (search.documents.INDEX_VERSION 2: `reasons`).
+
+    An index migration 0003 created and nothing has filled yet is brought up to date here, in one
+    transaction; one with rows stays as it is (searchable without the new column) until `wangxun
+    reindex` builds the new tables beside it and swaps them in."""
+    if _has_column(conn, TABLES[1], "reasons"):
+        return True
+    if not _exists(conn, TABLES[1]) or conn.execute(f"SELECT 1 FROM {TABLES[1]} LIMIT 1").fetchone():
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if (
+            not _has_column(conn, TABLES[1], "reasons")
+            and not conn.execute(f"SELECT 1 FROM {TABLES[1]} LIMIT 1").fetchone()
+        ):
+            for t in TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS {t}")
+            for sql in _CREATE:
+                conn.execute(sql.format(*TABLES))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return True
+
+
+def _has_column(conn, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})").fetchall())
 
 
 def _exists(conn, name: str) -> bool:

@@ -16,7 +16,8 @@ from search.analysis import TermPattern
 from search.backends.base import SearchParams
 from search.query import Query, QueryFilters
 
-TEXT_COLUMNS = "{title body account}"
+TEXT_COLUMNS = "{title body account reasons}"  # reasons: the concept text of search.documents.concepts
+OLD_TEXT_COLUMNS = "{title body account}"  # an index built before INDEX_VERSION 2 (searchable until reindexed)
 ALL = "tall"  # a tag every document carries: the base of filter-only and exclusion-only queries
 META_COLUMNS = "m.labels, m.platform, m.grid_id, m.source, m.day"
 
@@ -66,8 +67,8 @@ def tag_expression(f: QueryFilters, params: SearchParams) -> str | None:
     return "tags : (" + " AND ".join(parts) + ")" if parts else None
 
 
-def match_expression(q: Query, params: SearchParams | None = None) -> str:
-    """({title body account} : (words)) AND tags : (filters) NOT {…} : exclusion …"""
+def match_expression(q: Query, params: SearchParams | None = None, columns: str = TEXT_COLUMNS) -> str:
+    """({title body account reasons} : (words)) AND tags : (filters) NOT {…} : exclusion …"""
     params = params or SearchParams()
     parts = []
     if q.groups:
@@ -75,19 +76,19 @@ def match_expression(q: Query, params: SearchParams | None = None) -> str:
         for group in q.groups:
             alts = [fts_string(t.pattern) for t in group]
             groups.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-        parts.append(f"{TEXT_COLUMNS} : (" + " AND ".join(groups) + ")")
+        parts.append(f"{columns} : (" + " AND ".join(groups) + ")")
     tags = tag_expression(q.filters, params)
     if tags:
         parts.append(tags)
     expr = " AND ".join(parts) if parts else f'tags : "{ALL}"'
     for t in q.excluded:
-        expr = f"({expr}) NOT {TEXT_COLUMNS} : {fts_string(t.pattern)}"
+        expr = f"({expr}) NOT {columns} : {fts_string(t.pattern)}"
     return expr
 
 
-def term_match(p: TermPattern) -> str:
+def term_match(p: TermPattern, columns: str = TEXT_COLUMNS) -> str:
     """One term alone, for its document frequency."""
-    return f"{TEXT_COLUMNS} : {fts_string(p)}"
+    return f"{columns} : {fts_string(p)}"
 
 
 def doc_freq_sql(cap: int) -> str:
@@ -166,7 +167,7 @@ class Plan:
         return f"SELECT {META_COLUMNS} FROM ({inner}) w CROSS JOIN search_fts_meta m ON m.rowid = w.id"
 
 
-def plan(q: Query, params: SearchParams, window: int) -> Plan:
+def plan(q: Query, params: SearchParams, window: int, columns: str = TEXT_COLUMNS) -> Plan:
     ranges, range_args = range_clauses(q.filters, params)
     empty = (
         params.grid_ids is not None and not params.grid_ids or q.filters.grid_ids is not None and not q.filters.grid_ids
@@ -174,7 +175,7 @@ def plan(q: Query, params: SearchParams, window: int) -> Plan:
     ranked = bool(q.groups) and (q.sort or params.sort) != "time"
     per_page = max(1, params.per_page)
     return Plan(
-        match=match_expression(q, params),
+        match=match_expression(q, params, columns),
         ranges=ranges,
         range_args=range_args,
         ranked=ranked,

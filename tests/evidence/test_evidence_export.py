@@ -244,3 +244,19 @@ def test_http2_fetch_exports_a_valid_warc_with_spelled_out_protocol(cfg, tmp_pat
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert json.loads((folder / "headers.json").read_text(encoding="utf-8"))["protocol"] == "h2"
+
+
+def test_summary_lists_a_reason_found_in_title_and_text_once(cfg, tmp_path):
+    """The detectors record a reason once per field it was found in; the 提取笔录 lists it once (#15)."""
+    reason = {"label": "illegal_publication", "code": "piracy_terms", "text": "盗版/高仿/翻印：「高仿」"}
+    with db.session_scope(cfg) as session:
+        pv = make_page_version(session, 8)
+        record_fetch(session, cfg, pv.id, make_fetch(8))
+        hit = make_page_hit(
+            session,
+            pv,
+            reasons=[{**reason, "field": "title", "spans": [[0, 2]]}, {**reason, "field": "text", "spans": [[0, 2]]}],
+        )
+        hit_id = hit.id
+    html = (export_hit(cfg, hit_id, tmp_path, officer="王执法") / "summary.html").read_text(encoding="utf-8")
+    assert html.count("盗版/高仿/翻印：「高仿」") == 1

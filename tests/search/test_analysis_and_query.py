@@ -80,8 +80,8 @@ def test_match_expression_is_escaped_tokens_only():
     expr = sqlite_sql.match_expression(q)
     # FTS5 syntax typed by the user (NEAR, stray quotes) ends up as quoted tokens, never as operators
     assert expr == (
-        '({title body account} : ("书"* AND ("盗版 版 教材" OR "代购") AND "near x" AND "a" AND "b"))'
-        ' NOT {title body account} : "招聘"'
+        '({title body account reasons} : ("书"* AND ("盗版 版 教材" OR "代购") AND "near x" AND "a" AND "b"))'
+        ' NOT {title body account reasons} : "招聘"'
     )
 
 
@@ -95,7 +95,9 @@ def test_plan_filters_are_hashed_tags_and_bound_ranges():
     assert plan.ranked and "LIMIT 10000" in plan.window_ids_sql()
     assert "search_fts.rowid DESC" in sqlite_sql.plan(parse_query("盗版"), SearchParams(sort="time"), 10).page_sql
     assert sqlite_sql.plan(parse_query("盗版"), SearchParams(grid_ids=set()), 10).empty  # an empty zone
-    assert sqlite_sql.match_expression(parse_query("-招聘")) == '(tags : "tall") NOT {title body account} : "招聘"'
+    assert (
+        sqlite_sql.match_expression(parse_query("-招聘")) == '(tags : "tall") NOT {title body account reasons} : "招聘"'
+    )
 
 
 def test_highlight_spans_fall_on_original_characters():

@@ -12,7 +12,7 @@ import pytest
 import search
 from core import db
 from core.errors import UserError
-from core.models import Hit
+from core.models import Grid, Hit
 from hits.lifecycle import change_hit
 from search import outbox
 from tests.conftest import make_config
@@ -122,7 +122,7 @@ def test_traditional_simplified_and_full_width(env):
 def test_or_exclusion_and_filters(env):
     cfg, ids, grid_ids = env
     assert found(cfg, "代购 OR 包机") == [ids[4], ids[5]]
-    assert found(cfg, "旅行 -招聘") == [ids[4]]
+    assert found(cfg, "导游 OR 旅行团 -招聘") == [ids[4]]
     assert found(cfg, "导游 status:dismissed") == [ids[2]]
     assert found(cfg, "label:illegal_publication platform:shop") == [ids[1], ids[4]]
     assert found(cfg, "score:>=0.75") == [ids[0], ids[1]]
@@ -147,6 +147,60 @@ def test_sorting_pagination_facets_and_highlights(env):
     body = next(s for s in hit.snippets if s.field == "text")
     assert [body.text[a:b] for a, b in body.spans] == ["盜版書"]
     assert "<mark>盜版書</mark>" in body.html
+
+
+PIRACY = "盗版/高仿/翻印或自述未经授权复制：「高仿」"
+
+
+def test_concepts_find_hits_flagged_for_them_whatever_the_seller_wrote(env):
+    """盗版 (the search box's own example) finds a hit the detectors flagged for piracy although its
+    seller wrote 高仿; so do the reason's code and the label's names; each reason is shown once."""
+    cfg, ids, grid_ids = env
+    with db.session_scope(cfg) as s:
+        grid = s.get(Grid, grid_ids[1])
+        flagged = make_hit(
+            s,
+            grid,
+            title="高仿精装四大名著",
+            text="高仿，内容一样，38元包邮",
+            platform="shop",
+            labels=["illegal_publication"],
+            reasons=[  # the same reason from the title and from the text
+                {
+                    "label": "illegal_publication",
+                    "code": "piracy_terms",
+                    "text": PIRACY,
+                    "field": "title",
+                    "spans": [[0, 2]],
+                },
+                {
+                    "label": "illegal_publication",
+                    "code": "piracy_terms",
+                    "text": PIRACY,
+                    "field": "text",
+                    "spans": [[0, 2]],
+                },
+                {
+                    "label": "illegal_publication",
+                    "code": "on_sale",
+                    "text": "售卖或提供：「38元」",
+                    "field": "text",
+                    "spans": [],
+                },
+            ],
+            detected_at=dt.datetime(2026, 3, 7, 4, 0),
+        ).id
+    outbox.drain(cfg)
+    if cfg.search.backend == "elasticsearch":
+        search.get_backend(cfg).es.indices.refresh(index=cfg.search.es_index_alias)
+    assert found(cfg, "盗版") == [ids[1], flagged]  # ids[1] says 盗版 itself
+    assert found(cfg, "piracy_terms") == [flagged]
+    assert found(cfg, "高仿 label:出版物") == [flagged]
+    assert flagged in found(cfg, "非法出版物") and ids[0] not in found(cfg, "非法出版物")
+    assert found(cfg, "盗版 -高仿") == [ids[1]]
+    [hit] = [h for h in search.search(cfg, "盗版").hits if h.id == flagged]
+    why = next(s for s in hit.snippets if s.field == "reasons")
+    assert why.text == "盗版、高仿、翻印；售卖或提供" and "<mark>盗版</mark>" in why.html
 
 
 def test_stop_characters_punctuation_and_long_queries(env):

@@ -56,7 +56,7 @@ def test_search_body_bool_query_filters_sort_and_aggs():
     assert group["minimum_should_match"] == 1 and len(group["should"]) == 2
     phrase = group["should"][0]["multi_match"]
     assert phrase["type"] == "phrase" and phrase["query"] == "港澳 跟团"
-    assert phrase["fields"] == ["title^5", "text^1", "account^2"]
+    assert phrase["fields"] == ["title^5", "text^1", "account^2", "reasons^1"]
     assert b["must"][1]["multi_match"]["query"] == "盗版"  # normalised 繁→简 before it is sent
     assert b["must"][2]["multi_match"]["fields"][0] == "title.uni^5"  # a lone character: unigram fields
     assert b["must_not"][0]["multi_match"]["query"] == "招聘"
@@ -121,3 +121,51 @@ def test_parse_facets_from_an_aggregations_response():
     f = req.parse_facets(aggs)
     assert f["label"] == [("unlicensed_travel", 3)] and f["grid"] == [("5", 2)]
     assert f["day"] == [("2026-03-01", 4), ("2026-03-02", 1)]
+
+
+def test_documents_carry_the_concepts_the_mapping_knows_and_old_indexes_are_recognised():
+    """INDEX_VERSION 2: every field of a real document (search.documents.to_doc) is mapped (the mapping
+    is strict), `reasons` is searched like the text fields, and an index without it asks for a reindex."""
+    from search.documents import INDEX_VERSION, to_doc
+
+    class Row:  # a hits-table row as search.documents reads it
+        id, url, source, platform, title, text, account = (
+            7,
+            "https://example.invalid/7",
+            "s",
+            "shop",
+            "高仿名著",
+            "高仿",
+            "",
+        )
+        labels, score, status, grid_id, venue_id, location_name, lat, lon = (
+            ["illegal_publication"],
+            0.8,
+            "new",
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        reasons = [
+            {"label": "illegal_publication", "code": "piracy_terms", "text": "盗版/高仿", "field": "title"},
+            {"label": "illegal_publication", "code": "piracy_terms", "text": "盗版/高仿", "field": "text"},
+        ]
+        published_at = detected_at = dt.datetime(2026, 3, 1, 4, 0)
+
+    doc = to_doc(Row, "Asia/Shanghai")
+    t = req.index_template("wangxun-hits")
+    props = t["template"]["mappings"]["properties"]
+    assert set(doc) <= set(props)
+    assert t["_meta"]["index_version"] == INDEX_VERSION == 2
+    assert props["reasons"]["analyzer"] == "wx_cjk_bigram" and props["reason_codes"]["type"] == "keyword"
+    [action] = req.bulk_index_actions("wangxun-hits", [doc])
+    assert action["_source"]["reason_codes"] == ["piracy_terms"]  # once, though found in title and text
+    assert "盗版" in action["_source"]["reasons"] and "非法出版物" in action["_source"]["reasons"]
+    clause = req.term_clause(parse_query("盗版").groups[0][0])
+    assert "reasons^1" in clause["multi_match"]["fields"]
+    old = {"wangxun-hits-v1": {"mappings": {"properties": {k: v for k, v in props.items() if k != "reasons"}}}}
+    assert not req.index_is_current(old) and not req.index_is_current({})
+    assert req.index_is_current({"wangxun-hits-v2": {"mappings": {"properties": props}}})
+    assert "wangxun reindex" in req.OLD_INDEX

@@ -118,3 +118,18 @@ def test_an_empty_query_lists_the_newest_hits_in_the_zone_with_pages(cfg, client
     login(client, "gm_own")
     mine = client.get("/search").text
     assert "平江路低价一日游" in mine and "沧浪" not in mine.split("</form>", 1)[1]
+
+
+def test_a_reason_found_in_title_and_text_is_listed_once(cfg, client, users_world):
+    """The same reason from the title and from the text: once on both hit pages and in the results."""
+    reason = {"label": "unlicensed_travel", "code": "tour_product", "text": "招揽组团旅游：「一日游」"}
+    with db.session_scope(cfg) as s:
+        h = s.get(Hit, users_world.hit_own)
+        h.reasons = [{**reason, "field": "title", "spans": [[5, 8]]}, {**reason, "field": "text", "spans": [[5, 8]]}]
+    outbox.drain(cfg)
+    login(client, "patrol")
+    for url in (f"/hits/{users_world.hit_own}", f"/search/hits/{users_world.hit_own}"):
+        page = client.get(url).text
+        assert page.count("招揽组团旅游：「一日游」") == 1, url
+    results = client.get("/search?q=组团").text
+    assert results.count("招揽<mark>组团</mark>旅游") == 1  # found through the reason's name, listed once

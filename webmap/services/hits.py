@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import vocabulary
+from core import reasons, vocabulary
 from core.errors import UserError
 from core.models import Clue, Evidence, Grid, Hit, User, Venue
 from core.privacy import mask_contacts
@@ -75,7 +75,7 @@ def show_page(session: Session, h: Hit, tz: str) -> dict:
     return {
         "hit": summary(session, h, tz),
         "text": mask_contacts(h.text or "")[:5000],
-        "reasons": h.reasons or [],
+        "reasons": reasons.unique(h.reasons),  # once each, though found in the title and the text
         "scores": h.scores or {},
     }
 
@@ -90,6 +90,7 @@ def evidence_page(cfg, session: Session, h: Hit, static_url) -> dict[str, Any]:
         "names": summary(session, h, cfg.core.timezone),
         "text_html": reason_html(h, "text"),
         "title_html": reason_html(h, "title"),
+        "reasons": reasons.unique(h.reasons),
         "evidence": evidence_rows(session, h),
         "map": where,
     }
