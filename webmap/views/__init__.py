@@ -6,6 +6,7 @@ from webmap.views.auth import bp as auth_bp
 from webmap.views.clues import bp as clues_bp
 from webmap.views.hits import bp as hits_bp
 from webmap.views.jobs import bp as jobs_bp
+from webmap.views.ledgers import bp as ledgers_bp
 from webmap.views.map import bp as map_bp
 from webmap.views.search import bp as search_bp
 from webmap.views.venues import bp as venues_bp
@@ -14,6 +15,7 @@ BLUEPRINTS = [
     auth_bp,
     map_bp,
     venues_bp,
+    ledgers_bp,
     hits_bp,
     admin_bp,
     clues_bp,
