@@ -40,10 +40,15 @@ def reindex_cmd(ctx, drain_only):
 def search_cmd(ctx, query, sort, page, per_page, as_json):
     """Search hits with the patrol query language, e.g. wangxun search 盗版 -招聘 platform:shop"""
     import search
+    from search.query import QueryError
     from search.serialize import result_to_json
 
     cfg = load_config(ctx)
-    r = search.search(cfg, " ".join(query), sort=sort, page=page, per_page=per_page)
+    try:
+        r = search.search(cfg, " ".join(query), sort=sort, page=page, per_page=per_page)
+    except QueryError as exc:
+        click.echo(exc.caret(), err=True)  # the query and a caret under the mistake; the error line follows
+        raise
     if as_json:
         click.echo(json.dumps(result_to_json(r), ensure_ascii=False, indent=2))
         return

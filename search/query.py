@@ -65,8 +65,55 @@ FIELDS = {
     "排序": "sort",
 }
 _OPEN_QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』"}
+_CLOSE_QUOTES = {"”": "“", "」": "「", "』": "『"}
 # A token of the query: an optional "-", then a field prefix and/or a quoted or bare value.
 _TOKEN = re.compile(r'(-?)(?:([^\s:"“「『]+):)?(?:"([^"]*)"?|“([^”]*)”?|「([^」]*)」?|『([^』]*)』?|(\S+))')
+
+
+class QueryError(UserError):
+    """A query that cannot be read as typed: what is wrong, in Chinese, and where. `start` and `length`
+    are character offsets in the query as the user typed it (the page marks them, the API returns
+    them, the CLI prints a caret under them)."""
+
+    def __init__(self, message: str, query: str, start: int, length: int = 1):
+        self.query = query
+        self.start = max(0, min(start, len(query)))
+        self.length = max(0, min(length, len(query) - self.start))
+        self.reason = message
+        where = f"第 {self.start + 1} 个字符" if self.start < len(query) else "查询末尾"
+        super().__init__(f"查询有误（{where}）：{message}")
+
+    @property
+    def position(self) -> int:
+        """1-based, as the message says."""
+        return self.start + 1
+
+    def parts(self) -> dict[str, str]:
+        """The query cut around the mistake: before, at (the characters at fault), after."""
+        end = self.start + self.length
+        return {"before": self.query[: self.start], "at": self.query[self.start : end], "after": self.query[end:]}
+
+    def caret(self) -> str:
+        """The query and a line of ^ under the fault, for a terminal (CJK characters are two columns)."""
+        p = self.parts()
+        return f"{self.query}\n{' ' * _width(p['before'])}{'^' * max(1, _width(p['at']))}"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _nfkc(text: str) -> tuple[str, list[int]]:
+    """NFKC character by character (full-width ： ＂ － ｜ （ become : " - | ( ), with the offset in the
+    original text of every character of the result, so errors point at what the user typed."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        n = unicodedata.normalize("NFKC", ch) or ch
+        out.append(n)
+        origin.extend([i] * len(n))
+    origin.append(len(text))
+    return "".join(out), origin
 
 
 @dataclass(frozen=True)
@@ -122,56 +169,144 @@ class Query:
 
 
 def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
-    """Parse what a patrol staff member typed. Raises UserError for input that cannot be a query."""
+    """Parse what a patrol staff member typed. Raises UserError for input that cannot be a query, and
+    QueryError (a UserError) with the place for a malformed one: an unclosed or stray quote, empty
+    quotes, an OR without a word on each side, an unbalanced parenthesis, a minus with nothing after
+    it, a filter that is negated or has a bad value."""
     text = text or ""
     if len(text) > max_length:
-        raise UserError(f"查询过长：{len(text)} 个字符，最多 {max_length} 个。query too long")
-    text = unicodedata.normalize("NFKC", text)  # full-width ： ＂ － ｜ become : " - |
+        raise UserError(f"查询过长：{len(text)} 个字符，最多 {max_length} 个")
+    typed = text
+    text, origin = _nfkc(text)
+
+    def fail(message: str, start: int, end: int | None = None) -> QueryError:
+        end = start + 1 if end is None else end
+        a = origin[min(start, len(origin) - 1)]
+        b = origin[min(max(end, start + 1), len(origin) - 1)] if end > start else a
+        return QueryError(message, typed, a, max(0, b - a))
+
     q = Query()
-    pending_or = False
+    pending_or: int | None = None  # where the OR waiting for its right-hand word is
     stop_words: list[str] = []
     typed_words = 0
+    parens: list[tuple[int, int, bool]] = []  # open "(": (position, groups before it, an OR before it)
+    closed_group_at: int | None = None  # a ")" that closed several AND-ed words, just before this token
     for m in _TOKEN.finditer(text):
         neg, fname, *quoted, bare = m.groups()
-        value = next((v for v in quoted if v is not None), None)
-        phrase = value is not None
-        value = value if phrase else bare
+        qi = next((i for i, v in enumerate(quoted) if v is not None), None)
+        phrase = qi is not None
+        if phrase:
+            value = quoted[qi]
+            v_start, v_end = m.span(3 + qi)
+            if m.end() == v_end:  # the closing quote never came
+                raise fail(
+                    f'引号「{text[v_start - 1]}」没有配对的结束引号；短语要用一对引号括起来，如 "港澳 跟团"',
+                    v_start - 1,
+                )
+            if not value.strip():
+                raise fail("引号里没有内容", v_start - 1, v_end + 1)
+        else:
+            value = bare
         if fname is not None and fname.lower() in FIELDS:
-            _apply_filter(q, FIELDS[fname.lower()], value or "")
+            if neg:
+                raise fail("筛选条件不能用减号排除；请改选要保留的取值，如 platform:shop,wechat", m.start(), m.end())
+            try:
+                _apply_filter(q, FIELDS[fname.lower()], value or "")
+            except UserError as exc:
+                raise fail(str(exc), m.start(), m.end()) from None
+            closed_group_at = None
             continue
+        if fname is None and not phrase and value and value.endswith(":") and value[:-1].lower() in FIELDS:
+            raise fail(f"筛选条件「{value}」缺少取值（冒号后面紧跟取值，不要空格）", m.start(), m.end())
         if fname is not None:  # "http://x" or "a:b" that is not a field: search it as typed
             value = f"{fname}:{value or ''}"
+        if not phrase:
+            for k, ch in enumerate(value or ""):
+                at = m.end() - len(value) + k
+                if ch in _OPEN_QUOTES:
+                    raise fail(f'引号「{ch}」没有配对的结束引号；短语要用一对引号括起来，如 "港澳 跟团"', at)
+                if ch in _CLOSE_QUOTES:
+                    raise fail(f"结束引号「{ch}」前面没有配对的开始引号「{_CLOSE_QUOTES[ch]}」", at)
         if not phrase and not neg and value in ("OR", "|"):
-            if pending_or or not q.groups:
+            if pending_or is not None or not q.groups:
                 # "OR" alone matched everything; a dangling one is a mistake to point out, not to guess.
-                raise UserError(f"「{value}」前面要有关键词（第 {m.start() + 1} 个字符）。OR needs a word on each side")
-            pending_or = True
+                raise fail(f"「{value}」前面要有关键词，如 代购 OR 包机", m.start(), m.end())
+            if closed_group_at is not None:
+                raise fail(_PAREN_GROUP, closed_group_at)
+            pending_or = m.start()
             continue
+        if not phrase and value and set(value) <= {"-"}:
+            raise fail("减号后面没有要排除的词；写成 -招聘（减号和词之间不要空格）", m.start(), m.end())
+        closed_group_at = None
+        if not phrase and value:  # parentheses do not group; they are checked, then read as punctuation
+            start_of_value = m.end() - len(value)
+            opens = len(value) - len(value.lstrip("("))
+            for k in range(opens):
+                parens.append((start_of_value + k, len(q.groups), pending_or is not None))
         typed_words += 1
-        if not phrase and is_stop_term(value):
-            stop_words.append(value)
-            continue
-        pattern = term_pattern(value or "")
-        if pattern is None:
-            continue
-        term = Term(value, phrase, pattern)
-        if neg:
-            q.excluded.append(term)
-        elif pending_or:
-            q.groups[-1].append(term)
-        else:
-            q.groups.append([term])
-        pending_or = False
-    if pending_or:
-        raise UserError("查询以「OR」结尾，后面要有关键词。OR needs a word on each side")
+        word = value if phrase else _unwrapped(value or "")
+        added = _add_term(q, word, phrase, neg, pending_or is not None, stop_words)
+        if added:
+            pending_or = None
+        elif neg and not is_stop_term(value):  # "-，": nothing to exclude
+            raise fail("减号后面没有要排除的词；写成 -招聘（减号和词之间不要空格）", m.start(), m.end())
+        if not phrase and value:
+            for k, ch in enumerate(value):
+                at = m.end() - len(value) + k
+                if ch == "(" and k < opens:
+                    continue  # a leading "(" was counted above
+                if ch == "(":
+                    parens.append((at, len(q.groups), False))
+                elif ch == ")":
+                    if not parens:
+                        raise fail("「)」前面没有配对的「(」", at)
+                    _pos, before, after_or = parens.pop()
+                    # AND-ed words inside (盗版 教材): the first joined the OR's group when one came before
+                    if len(q.groups) - before + after_or > 1:
+                        if after_or:
+                            raise fail(_PAREN_GROUP, at)
+                        closed_group_at = at
+    if pending_or is not None:
+        raise fail("查询以「OR」结尾，OR 后面要有关键词，如 代购 OR 包机", pending_or, pending_or + 2)
+    if parens:
+        raise fail("「(」没有配对的「)」；检索语法不用括号分组，任选其一写成 代购 OR 包机", parens[0][0])
     _finish(q, typed_words, stop_words, max_terms)
     return q
+
+
+def _unwrapped(value: str) -> str:
+    """The word inside the parentheses around it: "(代购" → 代购, "包机)" → 包机, NEAR(x) stays."""
+    word = value.lstrip("(")
+    while word.endswith(")") and word.count(")") > word.count("("):
+        word = word[:-1]
+    return word or value
+
+
+_PAREN_GROUP = "括号不能把几个词组成一组：OR 只连接它两边紧挨着的词（代购 OR 包机）；请分成几次检索"
+
+
+def _add_term(q: Query, value: str | None, phrase: bool, neg: str, after_or: bool, stop_words: list[str]) -> bool:
+    """Add one word or phrase to the query; False when it is a stop word or has no letters."""
+    if not phrase and is_stop_term(value):
+        stop_words.append(value)
+        return False
+    pattern = term_pattern(value or "")
+    if pattern is None:
+        return False
+    term = Term(value, phrase, pattern)
+    if neg:
+        q.excluded.append(term)
+    elif after_or:
+        q.groups[-1].append(term)
+    else:
+        q.groups.append([term])
+    return True
 
 
 def _finish(q: Query, typed_words: int, stop_words: list[str], max_terms: int) -> None:
     n_terms = len(q.positive_terms) + len(q.excluded)
     if n_terms > max_terms:
-        raise UserError(f"查询词太多：{n_terms} 个，最多 {max_terms} 个。too many terms")
+        raise UserError(f"查询词太多：{n_terms} 个，最多 {max_terms} 个")
     if typed_words and not q.groups:
         q.dropped_all_words = True
         q.notice = (
@@ -187,7 +322,7 @@ def _apply_filter(q: Query, name: str, value: str) -> None:
     f = q.filters
     values = [v.strip() for v in value.split(",") if v.strip()]
     if not values:
-        raise UserError(f"筛选条件 {name}: 缺少取值。filter {name} needs a value")
+        raise UserError(f"筛选条件 {name}: 缺少取值")
     if name == "label":
         f.labels += [_alias(LABEL_ALIASES, v, "标签 label") for v in values]
     elif name == "platform":

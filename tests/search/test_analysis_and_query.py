@@ -11,7 +11,7 @@ from search.analysis import index_terms, normalize, term_pattern, tokens
 from search.backends import sqlite_sql
 from search.backends.base import SearchParams
 from search.highlight import find_spans, snippet
-from search.query import parse_query
+from search.query import QueryError, parse_query
 
 
 def test_normalize_keeps_length_and_folds_width_case_and_traditional():
@@ -76,7 +76,7 @@ def test_stop_characters_are_dropped_only_as_whole_terms():
 
 
 def test_match_expression_is_escaped_tokens_only():
-    q = parse_query('书 "盗版 教材" OR 代购 -招聘 NEAR(x) "a"b"')
+    q = parse_query('书 "盗版 教材" OR 代购 -招聘 NEAR(x) "a" b')
     expr = sqlite_sql.match_expression(q)
     # FTS5 syntax typed by the user (NEAR, stray quotes) ends up as quoted tokens, never as operators
     assert expr == (
@@ -132,5 +132,65 @@ def test_embedded_relevance_prefers_titles_frequency_and_rare_words():
 
 @pytest.mark.parametrize("text", ["OR", "|", "OR 盗版", "盗版 OR", "盗版 OR OR 代购", "-招聘 OR 代购"])
 def test_a_dangling_or_is_refused_not_read_as_everything(text):
-    with pytest.raises(UserError, match="OR needs a word on each side"):
+    with pytest.raises(QueryError, match="OR"):
         parse_query(text)
+
+
+# (query, where the mistake is: the characters the error points at, what the message says)
+MALFORMED = [
+    ('"港澳 跟团', '"', "没有配对的结束引号"),
+    ("盗版 “港澳 跟团", "“", "没有配对的结束引号"),
+    ("「港澳", "「", "没有配对的结束引号"),
+    ("盗版 ＂港澳", "＂", "没有配对的结束引号"),  # full width, pointed at as typed
+    ('盗版 a"b', '"', "没有配对的结束引号"),
+    ("港澳”", "”", "前面没有配对的开始引号"),
+    ('盗版 ""', '""', "引号里没有内容"),
+    ("港澳 跟团 OR", "OR", "OR 后面要有关键词"),
+    ("港澳 跟团 |", "|", "OR 后面要有关键词"),
+    ("盗版 ＯＲ", "ＯＲ", "OR 后面要有关键词"),
+    ("OR 盗版", "OR", "前面要有关键词"),
+    ("盗版 OR OR 代购", "OR", "前面要有关键词"),
+    ("(代购 OR 包机", "(", "没有配对的「)」"),
+    ("港澳 （代购 OR 包机", "（", "没有配对的「)」"),
+    ("代购 OR 包机)", ")", "前面没有配对的「(」"),
+    ("((代购)", "(", "没有配对的「)」"),
+    ("(盗版 教材) OR 代购", ")", "括号不能把几个词组成一组"),
+    ("代购 OR (盗版 教材)", ")", "括号不能把几个词组成一组"),
+    ("盗版 -", "-", "减号后面没有要排除的词"),
+    ("盗版 - 招聘", "-", "减号后面没有要排除的词"),
+    ("盗版 --", "--", "减号后面没有要排除的词"),
+    ("盗版 -，", "-，", "减号后面没有要排除的词"),
+    ("盗版 －", "－", "减号后面没有要排除的词"),
+    ("-platform:shop 盗版", "-platform:shop", "不能用减号排除"),
+    ("盗版 label:", "label:", "缺少取值"),
+    ("盗版 平台：", "平台：", "缺少取值"),
+    ("盗版 label:火星", "label:火星", "不认识的取值"),
+    ("盗版 date:昨天", "date:昨天", "不是日期"),
+    ("盗版 score:2", "score:2", "0 到 1"),
+]
+
+
+@pytest.mark.parametrize("text, at, message", MALFORMED)
+def test_malformed_queries_say_what_is_wrong_and_where(text, at, message):
+    with pytest.raises(QueryError) as info:
+        parse_query(text)
+    err = info.value
+    assert message in str(err) and f"第 {err.position} 个字符" in str(err)
+    assert err.parts()["at"] == at and text.index(at, len(err.parts()["before"])) == err.start
+    assert "".join(err.parts().values()) == text
+    assert err.caret().splitlines()[0] == text and "^" in err.caret().splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    "text, groups",
+    [
+        ("(代购 OR 包机)", [["代购", "包机"]]),
+        ("港澳 (代购 OR 包机)", [["港澳"], ["代购", "包机"]]),
+        ("港澳 OR (代购 OR 包机)", [["港澳", "代购", "包机"]]),
+        ('"港澳 (跟团"', [["港澳 (跟团"]]),  # inside quotes a parenthesis is text
+        ("NEAR(x)", [["NEAR(x)"]]),
+        ("http://x.example/a-b", [["http://x.example/a-b"]]),
+    ],
+)
+def test_balanced_parentheses_and_look_alikes_still_parse(text, groups):
+    assert [[t.text for t in g] for g in parse_query(text).groups] == groups

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import io
+import os
+import subprocess
+import sys
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -10,6 +14,7 @@ from sqlalchemy import select
 from core import db
 from core.models import AuditLog, Hit
 from search import outbox
+from tests.conftest import PROJECT_ROOT
 from tests.helpers import make_hit
 from tests.search.conftest import login
 from tests.webmap.conftest import csrf_from
@@ -133,3 +138,46 @@ def test_a_reason_found_in_title_and_text_is_listed_once(cfg, client, users_worl
         assert page.count("招揽组团旅游：「一日游」") == 1, url
     results = client.get("/search?q=组团").text
     assert results.count("招揽<mark>组团</mark>旅游") == 1  # found through the reason's name, listed once
+
+
+MALFORMED = [  # (query, the characters the error points at, what it says)
+    ('"港澳 跟团', '"', "没有配对的结束引号"),
+    ("港澳 跟团 OR", "OR", "OR 后面要有关键词"),
+    ("(代购 OR 包机", "(", "没有配对的「)」"),
+    ("代购 OR 包机)", ")", "前面没有配对的「(」"),
+    ("盗版 -", "-", "减号后面没有要排除的词"),
+    ("-platform:shop", "-platform:shop", "不能用减号排除"),
+    ('盗版 ""', '""', "引号里没有内容"),
+    ("港澳”", "”", "前面没有配对的开始引号"),
+]
+
+
+def test_a_malformed_query_says_what_and_where_on_the_page_and_in_the_api(cfg, client, users_world):
+    _ready(cfg)
+    login(client, "patrol")
+    for text, at, message in MALFORMED:
+        page = client.get("/search", query_string={"q": text})
+        assert page.status_code == 200 and message in page.text and "查询有误" in page.text, text
+        assert f'<mark class="bad">{html.escape(at).replace("&quot;", "&#34;")}</mark>' in page.text, text
+        assert "没有找到匹配的线索" not in page.text  # never a silent empty result
+        api = client.get("/api/search", query_string={"q": text})
+        assert api.status_code == 400, text
+        body = api.get_json()
+        assert message in body["error"] and text[body["position"] - 1 : body["position"] - 1 + body["length"]] == at
+
+
+def test_the_cli_points_at_a_malformed_query_in_one_error_line(cfg, users_world):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANGXUN_")}
+    env["WANGXUN_CORE__DATA_DIR"] = str(cfg.data_dir)
+    proc = subprocess.run(
+        [sys.executable, "-m", "core.cli", "search", "港澳", "(代购", "OR", "包机"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr and proc.stdout == ""
+    query, caret, error = proc.stderr.rstrip("\n").splitlines()
+    assert query == "港澳 (代购 OR 包机" and caret == "     ^"  # 港澳 is four columns wide, then a space
+    assert error.startswith("错误 error: 查询有误（第 4 个字符）") and "没有配对的「)」" in error

@@ -13,6 +13,7 @@ import search
 from core import vocabulary
 from core.errors import ServiceUnavailable, UserError
 from search.backends.base import SearchResult
+from search.query import QueryError
 from search.serialize import result_to_json
 from webmap.services import exports, hits
 
@@ -70,6 +71,7 @@ def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any
         raise  # not the user's query: the app answers 503
     except UserError as exc:
         ctx["error"] = str(exc)
+        ctx["error_at"] = exc.parts() if isinstance(exc, QueryError) else None  # the query cut at the mistake
         return ctx
     ctx["result"] = r
     last = max(1, -(-min(r.total, int(cfg.search.track_total_hits)) // r.per_page))
@@ -80,6 +82,15 @@ def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any
 
 def api_payload(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any]:
     return result_to_json(run(cfg, p, zone))
+
+
+def api_error(exc: UserError) -> dict[str, Any]:
+    """The 400 body of /api/search: the message, and for a malformed query where it is (1-based
+    position and length in characters of the query as sent)."""
+    out: dict[str, Any] = {"error": str(exc)}
+    if isinstance(exc, QueryError):
+        out.update(position=exc.position, length=exc.length, reason=exc.reason)
+    return out
 
 
 # ---------------------------------------------------------------- exports

@@ -43,7 +43,7 @@ def api():
     except ServiceUnavailable:
         raise  # 503 from the app's handler, not the user's mistake
     except UserError as exc:
-        return jsonify(error=str(exc)), 400
+        return jsonify(svc.api_error(exc)), 400
     audit.record("search", "hits", None, query=p["q"], filters=p["filters"], total=payload["total"], via="api")
     return jsonify(payload)
 
