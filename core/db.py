@@ -12,8 +12,9 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, false, inspect, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -162,6 +163,25 @@ def session_scope(cfg: Config) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def get_for_update(session: Session, model: type, ident: Any) -> Any:
+    """The row of `model` with primary key `ident` (or None), locked until the session's transaction
+    ends, for code that checks a row and then changes it (a hit must be new to become a clue): a
+    second writer doing the same waits, then reads what the first committed, so it cannot act on a
+    stale read and record the step twice.
+
+    On PostgreSQL a row lock (SELECT … FOR UPDATE): under READ COMMITTED both writers would otherwise
+    read the old row. On SQLite, which has no row locks, the database's single write lock, taken
+    before the read by a write statement that changes nothing (the pysqlite driver begins a
+    transaction only before a write, so plain reads see no lock at all)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        table = model.__table__
+        key = table.primary_key.columns[0]
+        conn.execute(update(table).where(false()).values({key.name: key}))
+        return session.get(model, ident, populate_existing=True)
+    return session.get(model, ident, with_for_update=True, populate_existing=True)
 
 
 def raw_connection(cfg: Config):

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import db
 from core.errors import UserError
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow
 from core.users import zone_grid_ids
@@ -94,7 +95,7 @@ def route(session: Session, hit: Hit) -> tuple[int, str]:
 
 
 def start_inspection(session: Session, clue_id: int, user: User, note: str | None = None) -> Clue:
-    clue = get_clue(session, clue_id, user)
+    clue = get_clue(session, clue_id, user, for_update=True)
     if clue.status != "open":
         raise UserError(f"clue {clue_id} is {clue.status}; only open clues can start an inspection")
     clue.status = "inspecting"
@@ -123,7 +124,7 @@ def record_inspection(
 
     The subject is the venue given (else the clue's), or, with `party`, a named party without a
     registered venue: that inspection belongs to the clue's grid."""
-    clue = get_clue(session, clue_id, user)
+    clue = get_clue(session, clue_id, user, for_update=True)
     if clue.status == "closed":
         raise UserError(f"clue {clue_id} is closed")
     if result not in INSPECTION_RESULTS:
@@ -169,7 +170,7 @@ def close_clue(
     session: Session, clue_id: int, user: User, outcome: str, case_no: str | None = None, note: str | None = None
 ) -> Clue:
     """Close as no_violation, corrected (责令整改 done) or case (立案, needs the case number)."""
-    clue = get_clue(session, clue_id, user)
+    clue = get_clue(session, clue_id, user, for_update=True)
     if clue.status == "closed":
         raise UserError(f"clue {clue_id} is already closed")
     if outcome not in CLUE_OUTCOMES:
@@ -185,9 +186,10 @@ def close_clue(
     return clue
 
 
-def get_clue(session: Session, clue_id: int, user: User) -> Clue:
-    """The clue, if the user's zone covers its grid (NotInZone otherwise)."""
-    clue = session.get(Clue, clue_id)
+def get_clue(session: Session, clue_id: int, user: User, for_update: bool = False) -> Clue:
+    """The clue, if the user's zone covers its grid (NotInZone otherwise); `for_update` locks it until
+    the transaction ends, for a step that checks its status and then changes it."""
+    clue = db.get_for_update(session, Clue, clue_id) if for_update else session.get(Clue, clue_id)
     if clue is None:
         raise UserError(f"no clue with id {clue_id}")
     _check_zone(session, user, clue.grid_id)
@@ -288,7 +290,8 @@ def clue_summary(session: Session, clue: Clue) -> dict[str, Any]:
 
 
 def _hit(session: Session, hit_id: int) -> Hit:
-    hit = session.get(Hit, hit_id)
+    """The hit, locked until the transaction ends: two officers triaging it at once act one after the other."""
+    hit = db.get_for_update(session, Hit, hit_id)
     if hit is None:
         raise UserError(f"no hit with id {hit_id}")
     return hit
