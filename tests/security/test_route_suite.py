@@ -64,6 +64,7 @@ INSPECTION = {"date": "2026-04-01", "inspectors": "王执法、李执法", "resu
 CLUE_STEPS = [
     Write({"step": "start"}, {"note": "开始核查"}),
     Write({"step": "inspection"}, {"result": "未发现问题", "venue_id": OWN}),
+    Write({"step": "inspection"}, {"result": "立案查处", "subject": "party", "party_name": "某网店"}),  # no venue
     Write({"step": "close"}, {"outcome": "no_violation", "note": "查无问题"}),
 ]
 WRITES: dict[str, list[Write]] = {

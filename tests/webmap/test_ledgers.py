@@ -260,6 +260,7 @@ def test_clue_without_a_venue_is_inspected_as_a_named_party_and_filed_as_a_case(
     row = _rows(client.get("/ledgers/inspections?q=gangao888").text)
     assert len(row) == 1 and "某某旅游工作室（港澳游）" in row[0] and "立案号 姑文旅罚〔2026〕15号" in row[0]
     assert _total(client.get("/ledgers/inspections?q=姑文旅罚").text) == 1
+    assert "某某旅游工作室（港澳游）（微信：gangao888）（当事人）" in client.get("/clues?status=all").text
 
     # The other zone's grid manager sees neither the clue nor the inspection, nor can name it.
     other = client.application.test_client()

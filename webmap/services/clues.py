@@ -18,7 +18,7 @@ from core.errors import UserError
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
 from core.users import zone_grid_ids
 from core.vocabulary import CLUE_OUTCOME, CLUE_STATUS, name
-from grids.inspections import Party
+from grids.inspections import Party, party_text
 from hits import clues as logic
 from webmap.services import uploads
 
@@ -43,6 +43,7 @@ def task_list(session: Session, user: User, status: str | None) -> list[dict[str
     rows = logic.list_clues(session, user, status=status or None)
     grids = _names(session, Grid, {c.grid_id for c in rows})
     venues = _names(session, Venue, {c.venue_id for c in rows})
+    parties = _party_names(session, {c.inspection_id for c in rows if c.venue_id is None})
     hits = {h.id: h for h in session.scalars(select(Hit).where(Hit.id.in_({c.hit_id for c in rows})))} if rows else {}
     return [
         {
@@ -52,7 +53,7 @@ def task_list(session: Session, user: User, status: str | None) -> list[dict[str
             "outcome_name": name(CLUE_OUTCOME, c.outcome),
             "case_no": c.case_no,
             "grid": grids.get(c.grid_id),
-            "venue": venues.get(c.venue_id),
+            "venue": venues.get(c.venue_id) or parties.get(c.inspection_id),  # a named party when no venue
             "title": hits[c.hit_id].title if c.hit_id in hits else "",
             "hit_id": c.hit_id,
             "created_at": c.created_at,
@@ -245,6 +246,17 @@ def parse_id(raw: Any) -> int | None:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _party_names(session: Session, inspection_ids: set) -> dict[int, str]:
+    """inspection id -> "name（account）（当事人）" for the venue-less inspections among them."""
+    ids = {i for i in inspection_ids if i is not None}
+    if not ids:
+        return {}
+    q = select(Inspection.id, Inspection.party_name, Inspection.party_account).where(
+        Inspection.id.in_(ids), Inspection.venue_id.is_(None)
+    )
+    return {i: f"{party_text(n, a)}（当事人）" for i, n, a in session.execute(q)}
 
 
 def _names(session: Session, model, ids: set) -> dict[int, str]:
