@@ -296,8 +296,21 @@ def test_venue_page_records_a_named_party_in_the_venues_grid(client, cfg, ledger
     with db.session_scope(cfg) as s:
         i = s.scalars(select(Inspection).where(Inspection.party_name == "网上书摊")).one()
         assert (i.venue_id, i.grid_id, i.party_account) == (None, w.grid_own, "闲鱼：书摊123")
+        party_inspection = i.id
+    # A request naming the party's inspection is zone-checked by the inspection's own grid: granted here,
+    # refused to the other zone's grid manager.
+    r = client.post(f"/venues/{w.venue_own}/inspections", data={**form, "inspection_id": party_inspection})
+    assert r.status_code == 302
+    other = client.application.test_client()
+    _as(other, "gm_other")
+    other_page = other.get(f"/venues/{w.venue_other}").text
+    r = other.post(
+        f"/venues/{w.venue_other}/inspections",
+        data={**form, "csrf_token": csrf_from(other_page), "inspection_id": party_inspection},
+    )
+    assert r.status_code == 403
     assert "网上书摊" not in client.get(f"/venues/{w.venue_own}").text.split("录入检查")[0]  # not the venue's
-    assert _total(client.get("/ledgers/inspections?q=书摊").text) == 1
+    assert _total(client.get("/ledgers/inspections?q=书摊").text) == 2  # the second from the granted request
 
 
 # ---------------------------------------------------------------- in a browser
