@@ -181,3 +181,22 @@ def test_the_cli_points_at_a_malformed_query_in_one_error_line(cfg, users_world)
     query, caret, error = proc.stderr.rstrip("\n").splitlines()
     assert query == "港澳 (代购 OR 包机" and caret == "     ^"  # 港澳 is four columns wide, then a space
     assert error.startswith("错误 error: 查询有误（第 4 个字符）") and "没有配对的「)」" in error
+
+
+def test_the_navigation_shows_alerts_with_the_unread_count(cfg, client, users_world):
+    from search.alerts import check_alerts
+
+    _ready(cfg)
+    login(client, "patrol")
+    nav = client.get("/search").text.split("</nav>", 1)[0]
+    assert 'href="/alerts"' in nav and "提醒" in nav and 'class="badge"' not in nav  # nothing unread
+    page = client.get("/saved-searches")
+    client.post("/saved-searches", data={"name": "光盘", "query": "光盘", "csrf_token": csrf_from(page.text)})
+    with db.session_scope(cfg) as s:
+        for n in range(2):
+            make_hit(s, title=f"新到盗版光盘{n}", text="光盘", label="illegal_publication", score=0.8)
+    assert check_alerts(cfg) == 2
+    nav = client.get("/").text.split("</nav>", 1)[0]
+    assert '<span class="badge" title="未读提醒 2 条">2</span>' in nav
+    client.post("/alerts/seen", data={"csrf_token": csrf_from(client.get("/alerts").text)})
+    assert 'class="badge"' not in client.get("/search").text.split("</nav>", 1)[0]

@@ -88,8 +88,10 @@ def mark_seen(session: Session, user: User) -> int:
     return len(rows)
 
 
-def unseen_count(session: Session, user: User) -> int:
+def unseen_count(session: Session, user: User, zone: set[int] | None = None) -> int:
+    """The user's unread alerts, as /alerts lists them (hits outside the zone are not counted)."""
     ids = select(SavedSearch.id).where(SavedSearch.user_id == user.id)
-    return (
-        session.scalar(select(func.count(Alert.id)).where(Alert.saved_search_id.in_(ids), Alert.seen_at.is_(None))) or 0
-    )
+    q = select(func.count(Alert.id)).where(Alert.saved_search_id.in_(ids), Alert.seen_at.is_(None))
+    if zone is not None:
+        q = q.join(Hit, Hit.id == Alert.hit_id).where(Hit.grid_id.in_(zone or [0]))
+    return session.scalar(q) or 0

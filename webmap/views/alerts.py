@@ -13,6 +13,18 @@ from webmap.services import alerts as svc
 bp = Blueprint("alerts", __name__)
 
 
+@bp.app_context_processor
+def _unread():
+    """`alerts_unread()` for the navigation's 提醒 entry: the user's unread alerts in their zone,
+    counted only when a page renders the entry."""
+
+    def alerts_unread() -> int:
+        user = current_user()
+        return svc.unseen_count(get_session(), user, zones.allowed_grid_ids()) if user is not None else 0
+
+    return {"alerts_unread": alerts_unread}
+
+
 @bp.route("/saved-searches", methods=["GET", "POST"])
 @login_required
 def saved():
