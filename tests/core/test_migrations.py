@@ -115,66 +115,58 @@ def test_0006_copy_of_the_licence_key_matches_core_licences():
         assert module._licence_key(number) == licence_key(number)
 
 
-def test_0008_makes_inspection_venue_optional_and_keeps_every_row(tmp_path):
-    """Inspections, their photos and clues survive 0008 (SQLite: no table copy, so no cascade); a
-    named-party inspection can then be stored; downgrade refuses while one exists, and otherwise
-    restores the NOT NULL with every row kept."""
-    import pytest
+def test_0008_makes_inspection_venue_optional_and_keeps_every_row(empty_cfg):
+    """Inspections and their photos survive 0008 (SQLite: no table copy, so no cascade); a named-party
+    inspection can then be stored; downgrade refuses while one exists, and otherwise restores the NOT
+    NULL with every row kept."""
     from alembic import command
     from sqlalchemy.exc import IntegrityError
 
-    cfg = make_config(tmp_path)
+    cfg = empty_cfg
     db.upgrade(cfg, "0007")
     engine = db.get_engine(cfg)
+    inspection = (
+        "INSERT INTO inspections (venue_id, date, inspectors, result, created_at)"
+        " VALUES (:venue, '2026-03-01', '王执法', '责令整改', '2026-03-01') RETURNING id"
+    )
     with engine.begin() as conn:
-        conn.execute(
+        venue = conn.execute(
             text(
-                "INSERT INTO venues (id, name, category, lon, lat, status, created_at, updated_at)"
-                " VALUES (1, '星空网吧', '网吧', 120.605, 31.305, '营业', '2026-01-01', '2026-01-01')"
+                "INSERT INTO venues (name, category, lon, lat, status, created_at, updated_at)"
+                " VALUES ('星空网吧', '网吧', 120.605, 31.305, '营业', '2026-01-01', '2026-01-01') RETURNING id"
             )
-        )
-        for n in (1, 2):
-            conn.execute(
-                text(
-                    "INSERT INTO inspections (id, venue_id, date, inspectors, result, created_at)"
-                    " VALUES (:n, 1, '2026-03-01', '王执法', '责令整改', '2026-03-01')"
-                ),
-                {"n": n},
-            )
+        ).scalar_one()
+        kept = [conn.execute(text(inspection), {"venue": venue}).scalar_one() for _ in range(2)]
         conn.execute(
             text(
                 "INSERT INTO attachments (inspection_id, filename, path, sha256, created_at)"
-                " VALUES (1, 'a.jpg', 'ab/a.jpg', 'ab', '2026-03-01')"
-            )
+                " VALUES (:i, 'a.jpg', 'ab/a.jpg', 'ab', '2026-03-01')"
+            ),
+            {"i": kept[0]},
         )
     db.upgrade(cfg)
     with engine.begin() as conn:
-        assert conn.execute(text("SELECT id, venue_id FROM inspections ORDER BY id")).all() == [(1, 1), (2, 1)]
+        rows = conn.execute(text("SELECT id, venue_id FROM inspections ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(kept[0], venue), (kept[1], venue)]
         assert conn.execute(text("SELECT count(*) FROM attachments")).scalar_one() == 1
-        conn.execute(
+        party = conn.execute(
             text(
-                "INSERT INTO inspections (id, venue_id, grid_id, party_name, party_account, date, inspectors,"
-                " result, created_at) VALUES (3, NULL, 7, '某网店', '淘宝：某某书屋', '2026-03-02', '王执法',"
-                " '立案查处', '2026-03-02')"
+                "INSERT INTO inspections (venue_id, grid_id, party_name, party_account, date, inspectors,"
+                " result, created_at) VALUES (NULL, 7, '某网店', '淘宝：某某书屋', '2026-03-02', '王执法',"
+                " '立案查处', '2026-03-02') RETURNING id"
             )
-        )
+        ).scalar_one()
     with pytest.raises(RuntimeError, match="1 inspections have a named party"):
         command.downgrade(db._alembic_config(cfg), "0007")
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM inspections WHERE id = 3"))
+        conn.execute(text("DELETE FROM inspections WHERE id = :i"), {"i": party})
     command.downgrade(db._alembic_config(cfg), "0007")
     with engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM inspections")).scalar_one() == 2
         assert conn.execute(text("SELECT count(*) FROM attachments")).scalar_one() == 1
     with pytest.raises(IntegrityError), engine.begin() as conn:  # NOT NULL is back
-        conn.execute(
-            text(
-                "INSERT INTO inspections (venue_id, date, inspectors, result, created_at)"
-                " VALUES (NULL, '2026-03-01', '王执法', '未发现问题', '2026-03-01')"
-            )
-        )
+        conn.execute(text(inspection), {"venue": None})
     db.upgrade(cfg)
-    db.dispose(cfg)
 
 
 def _revisions() -> list[str]:
