@@ -63,6 +63,11 @@ REASON = {
     "genuine_channel": "正版或授权渠道",
     "print_service": "打印复印服务",
     "secondhand": "二手旧书",
+    # who speaks (detection/speech_act.py)
+    "act_offer": "发帖人在招揽或售卖",
+    "act_warning": "提醒、公告或通报，不是售卖",
+    "act_complaint": "消费者投诉维权，不是卖家",
+    "act_mention": "回顾、提问或建议，不是售卖",
 }
 PLATFORM = {"wechat": "微信公众号", "shop": "网店", "note": "笔记", "forum": "论坛", "web": "网页"}
 

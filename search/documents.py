@@ -59,7 +59,8 @@ def concepts(labels: list[str] | None, reasons: list | None) -> tuple[list[str],
     names and code, so a search for a concept (盗版, 无证旅行社, piracy_terms) finds the hits the
     detectors flagged for it whatever words the seller used (高仿, 复印版 …)."""
     codes = hit_reasons.codes(reasons)
-    names = [vocabulary.name(vocabulary.REASON, c) for c in codes]
+    # The speech act (act_offer …) says who speaks, on nearly every hit: not a concept to search for.
+    names = [vocabulary.name(vocabulary.REASON, c) for c in codes if not c.startswith("act_")]
     label_words = [
         w
         for label in labels or []
@@ -70,7 +71,7 @@ def concepts(labels: list[str] | None, reasons: list | None) -> tuple[list[str],
         )
     ]
     shown = "；".join(dict.fromkeys(names))
-    words = list(dict.fromkeys([*names, *label_words, *codes]))
+    words = list(dict.fromkeys([*names, *label_words, *(c for c in codes if not c.startswith("act_"))]))
     return codes, shown, "；".join(words)
 
 

@@ -151,6 +151,7 @@ def test_documents_carry_the_concepts_the_mapping_knows_and_old_indexes_are_reco
         reasons = [
             {"label": "illegal_publication", "code": "piracy_terms", "text": "盗版/高仿", "field": "title"},
             {"label": "illegal_publication", "code": "piracy_terms", "text": "盗版/高仿", "field": "text"},
+            {"label": "illegal_publication", "code": "act_offer", "text": "发帖人在招揽或售卖", "field": "text"},
         ]
         published_at = detected_at = dt.datetime(2026, 3, 1, 4, 0)
 
@@ -161,8 +162,9 @@ def test_documents_carry_the_concepts_the_mapping_knows_and_old_indexes_are_reco
     assert t["_meta"]["index_version"] == INDEX_VERSION == 2
     assert props["reasons"]["analyzer"] == "wx_cjk_bigram" and props["reason_codes"]["type"] == "keyword"
     [action] = req.bulk_index_actions("wangxun-hits", [doc])
-    assert action["_source"]["reason_codes"] == ["piracy_terms"]  # once, though found in title and text
+    assert action["_source"]["reason_codes"] == ["piracy_terms", "act_offer"]  # once, though in title and text
     assert "盗版" in action["_source"]["reasons"] and "非法出版物" in action["_source"]["reasons"]
+    assert "发帖人" not in action["_source"]["reasons"]  # who speaks is not a concept (it is on nearly every hit)
     clause = req.term_clause(parse_query("盗版").groups[0][0])
     assert "reasons^1" in clause["multi_match"]["fields"]
     old = {"wangxun-hits-v1": {"mappings": {"properties": {k: v for k, v in props.items() if k != "reasons"}}}}
