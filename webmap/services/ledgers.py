@@ -238,7 +238,7 @@ def _venue_row(r, today: dt.date) -> dict[str, Any]:
         licence_state = "已过期"
     else:
         days = (expiry - today).days
-        licence_state = f"{days} 天后到期" if days <= DEFAULT_EXPIRING_DAYS else "有效"
+        licence_state = "今天到期" if days == 0 else f"{days} 天后到期" if days <= DEFAULT_EXPIRING_DAYS else "有效"
     return {
         "id": r.id,
         "name": r.name,
