@@ -63,6 +63,31 @@ FILTERS = ["platform:shop", "label:unlicensed_travel", "status:new", "score:>=0.
 ZIPF = [1 / (i + 1) for i in range(len(KEYWORDS))]
 
 
+def _reason(code: str, text: str, field: str = "text") -> dict:
+    label = (
+        "illegal_publication" if code in ("piracy_terms", "on_sale", "no_isbn", "reprint_hint") else "unlicensed_travel"
+    )
+    return {"label": label, "code": code, "text": text, "spans": [[3, 7]], "field": field}
+
+
+# What the detectors record (search indexes their codes and names): one reason per field it was found in.
+REASONS = [
+    [
+        _reason("piracy_terms", "盗版/高仿/翻印或自述未经授权复制：「高仿」", "title"),
+        _reason("piracy_terms", "盗版/高仿/翻印或自述未经授权复制：「高仿」"),
+        _reason("on_sale", "售卖或提供：「38元包邮」"),
+        _reason("act_offer", "发帖人在招揽或售卖：商品信息，未见提醒、游记或投诉语境"),
+    ],
+    [
+        _reason("tour_product", "招揽组团旅游：「港澳五日游」"),
+        _reason("solicitation", "招揽报名或联系方式：「微信咨询」"),
+        _reason("no_licence", "未展示旅行社业务经营许可证，「姑苏小游」不在旅行社名录中"),
+        _reason("act_offer", "发帖人在招揽或售卖：报名、定金"),
+    ],
+    [_reason("no_isbn", "无书号刊号或内部资料：「内部资料」"), _reason("on_sale", "售卖或提供：「标价20元」")],
+]
+
+
 def sentence(rng: random.Random, n: int) -> str:
     parts = []
     while sum(map(len, parts)) < n:
@@ -119,6 +144,7 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
     )
     sql = f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     labels = [json.dumps(x) for x in LABELS]
+    reasons = [json.dumps(x, ensure_ascii=False) for x in REASONS]
     conn = db.raw_connection(cfg)  # plain executemany: the ORM would take longer than the indexing
     try:
         batch = []
@@ -135,7 +161,7 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
                     rng.choice(labels),
                     "{}",
                     round(rng.random(), 3),
-                    "[]",
+                    rng.choice(reasons),
                     rng.choice(grid_ids),
                     rng.choice(["new", "new", "clue", "dismissed"]),
                     when,

@@ -81,7 +81,7 @@ def to_doc(hit, tz: str | None = None) -> dict[str, Any]:
     when = hit.published_at or hit.detected_at
     if when is not None and tz:
         when = when.replace(tzinfo=dt.timezone.utc).astimezone(_zone(tz))
-    codes, shown, concept_text = concepts(hit.labels, hit.reasons)
+    codes, shown, concept_text = concepts(hit.labels, getattr(hit, "reasons", None))
     return {
         "id": hit.id,
         "url": hit.url,
