@@ -58,6 +58,7 @@ def search_cmd(ctx, query, sort, page, per_page, as_json):
         click.echo(
             f"#{h.id}  {h.doc.get('title') or '(无标题)'}  [{','.join(h.doc.get('labels') or [])}]"
             f"  {h.doc.get('detected_at')}\n    {text}"
+            + (f"\n    依据：{h.doc['reason_names']}" if h.doc.get("reason_names") else "")
         )
 
 
