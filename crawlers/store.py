@@ -181,19 +181,24 @@ class WriteTurn:
     page workers colliding left a core idle for most of each sleep. A blocking flock() wakes the
     waiter the moment the holder lets go. Taken just before the first write, held through the commit;
     reads, detection and the evidence files stay outside it. Where flock is missing (not POSIX) the
-    busy handler still does the job."""
+    busy handler still does the job.
+
+    SQLite only: PostgreSQL orders concurrent writers itself (row locks, the unique constraints that
+    make a lost race an IntegrityError the caller retries, the evidence chain's advisory lock), on
+    one machine or many, where a file lock in data_dir would only serialise this machine's writers."""
 
     _files: dict[Path, int] = {}
 
     def __init__(self, cfg):
         self.path = cfg.data_dir / "write.lock"
         self.held = False
+        self.needed = fcntl is not None and cfg.database_url.startswith("sqlite")
 
     def __enter__(self) -> WriteTurn:
         return self
 
     def take(self) -> None:
-        if self.held or fcntl is None:
+        if self.held or not self.needed:
             return
         fd = self._files.get(self.path)
         if fd is None:  # one descriptor per process and lock file, kept open

@@ -129,3 +129,16 @@ def test_the_evidence_chain_appends_through_it(cfg):
         }
         conn.execute(Evidence.__table__.insert(), record)
         assert chain.lock_and_read_head(conn) == (1, "b" * 64)
+
+
+def test_a_broken_constraint_raises_what_core_raises(cfg):
+    """The page store retries a page another writer stored first by catching SQLAlchemy's
+    IntegrityError; the driver path must raise that too, not sqlite3's own."""
+    from sqlalchemy.exc import IntegrityError
+
+    with db.statement_scope(cfg) as conn:
+        _store(conn, "https://a/twice")
+    with pytest.raises(IntegrityError, match="pages.url|pages_url"), db.statement_scope(cfg) as conn:
+        _store(conn, "https://a/twice")
+    with db.session_scope(cfg) as session:
+        assert [p.url for p in session.query(Page)] == ["https://a/twice"]
