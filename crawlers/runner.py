@@ -6,10 +6,14 @@ One crawl per process: Twisted's reactor cannot be restarted, so `python -m craw
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
+import time
 
 from core import db
 from core.config import Config
+from crawlers import live_progress
 from crawlers.frontier import Frontier
 from crawlers.politeness import AccountBudget, DomainPauses
 from crawlers.runlock import RunLock
@@ -41,7 +45,7 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
         try:
             crawler, process = _make_crawler(cfg, source, frontier, worker)
             worker.warm_up()  # the workers load parsers and detector while Scrapy was set up
-            with _progress(crawler, source) as _:
+            with _progress(crawler, source, live_progress.progress_path(cfg, source.name)) as progress:
                 process.start()
         finally:
             worker.close()
@@ -53,6 +57,12 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
             # Stopped early (budget, captcha, Ctrl-C): the next run picks up where this one stopped.
             frontier.close()
     summary = _summary(source, stats, state, frontier)
+    live_progress.write(
+        live_progress.progress_path(cfg, source.name),
+        **{k: summary[k] for k in ("source", "pages", "hits", "elapsed_s", "state")},
+        started_at=progress.started_at,
+        pid=os.getpid(),
+    )
     summary["cpu_s"] = _cpu_seconds()
     summary.update(_drain(cfg))
     if state == "disk_full":
@@ -102,15 +112,22 @@ def _make_crawler(cfg: Config, source: Source, frontier: Frontier, worker: PageW
 
 
 class _progress:
-    """A rich progress bar on stderr showing stored pages (silent when stderr is no terminal). It
-    reads the crawl's page count twice a second rather than being called per page."""
+    """A rich progress bar on stderr showing stored pages (silent when stderr is no terminal), and the
+    progress file other processes read (crawlers.live_progress: the demo, the jobs page). It reads the
+    crawl's counts twice a second rather than being called per page."""
 
-    def __init__(self, crawler, source: Source):
+    FILE_EVERY = 4  # ticks (2 s) between progress-file writes
+
+    def __init__(self, crawler, source: Source, path):
         from scrapy import signals
 
         from core.progress import make_progress
 
         self.crawler = crawler
+        self.source = source.name
+        self.path = path
+        self.ticks = 0
+        self.started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         self.bar = make_progress()
         self.task = self.bar.add_task(f"crawl {source.name}", total=source.page_budget)
         self.loop = None
@@ -124,7 +141,20 @@ class _progress:
         self.loop.start(0.5, now=False)
 
     def _update(self):
-        self.bar.update(self.task, completed=int(self.crawler.stats.get_value(PAGES_STAT, 0)))
+        pages = int(self.crawler.stats.get_value(PAGES_STAT, 0))
+        self.bar.update(self.task, completed=pages)
+        if self.ticks % self.FILE_EVERY == 0:
+            live_progress.write(
+                self.path,
+                source=self.source,
+                pages=pages,
+                hits=int(self.crawler.stats.get_value(Outcome.HIT.stat, 0)),
+                elapsed_s=round(time.monotonic() - self.t0, 1),
+                started_at=self.started_at,
+                pid=os.getpid(),
+                state="running",
+            )
+        self.ticks += 1
 
     def _stop(self, *args, **kwargs):
         if self.loop is not None and self.loop.running:
@@ -132,6 +162,8 @@ class _progress:
         self._update()  # the final count
 
     def __enter__(self):
+        self.t0 = time.monotonic()
+        self._update()  # the file exists (0 pages) from the start
         self.bar.start()
         return self
 

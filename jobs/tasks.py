@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import db
+from core.children import die_with_parent
 from core.config import PROJECT_ROOT, Config, child_environ
 from crawlers.summary import parse_summary_line
 
@@ -60,7 +60,7 @@ def crawl(cfg: Config, source: str) -> TaskResult:
         text=True,
         encoding="utf-8",
         errors="replace",
-        preexec_fn=_die_with_scheduler,
+        preexec_fn=die_with_parent,  # a crawl dies with the scheduler (or demo) that started it
     )
     with _children_lock:
         _children.add(proc)
@@ -209,19 +209,6 @@ def local_today(cfg: Config) -> dt.date:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _die_with_scheduler() -> None:
-    """In the crawl child, before it starts: when the scheduler dies, even by kill -9, the kernel
-    sends the crawl SIGTERM, so it saves its journal and stops instead of running on unowned (a
-    restarted scheduler would otherwise start a second crawl of the same source beside it). Linux
-    only (PR_SET_PDEATHSIG); the per-source lock still refuses a second crawl elsewhere."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _crawl_result(summary: dict | None) -> TaskResult:

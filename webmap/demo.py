@@ -8,14 +8,18 @@ serve the web app on 127.0.0.1 until Ctrl-C.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 
 import click
 from sqlalchemy import select
 
+from core.children import die_with_parent
 from core.cli import load_config
 from core.config import child_environ
 from core.errors import UserError
@@ -30,33 +34,148 @@ DEMO_USERS = (  # username, role, display name, grid codes
 
 @click.command("demo")
 @click.option("--no-crawl", is_flag=True, help="Skip the first crawl (map and registers only).")
-@click.option("--no-serve", is_flag=True, help="Prepare everything, then exit instead of serving.")
+@click.option("--no-serve", is_flag=True, help="Prepare everything (the first crawl included), then exit.")
 @click.pass_context
 def demo_cmd(ctx, no_crawl, no_serve):
-    """Load the sample district, crawl the bundled sample site and start the web app."""
+    """Load the sample district, serve the web app and crawl the bundled sample site behind it."""
     from core import db
     from grids.sample.load import load_sample
 
     cfg = load_config(ctx)
     db.upgrade(cfg)
-    counts = load_sample(cfg)
-    click.echo("示例辖区 sample district: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    load_sample(cfg)
+    click.echo("示例辖区 sample district: " + _district_counts(cfg))
     _ensure_users(cfg)
     _ensure_anchor_key(cfg)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     site = SampleSiteProcess.start(cfg)
-    scheduler = None
-    try:  # whatever happens (Ctrl-C during the first crawl included), no child outlives the demo
-        if not no_crawl:
-            _crawl_all(cfg, site.url)
-        _enforcement_loop(cfg)
+    # Every crawl the demo starts (its first one and the scheduler's) reads the sample site's address
+    # from the environment its child processes inherit (core.config.child_environ copies it).
+    os.environ[SAMPLE_SITE_ENV] = site.url
+    scheduler = first = None
+    try:  # whatever happens (Ctrl-C, SIGTERM, an error), no child outlives the demo
+        first = FirstRun(cfg, crawl=not no_crawl)
         if no_serve:
+            first.run()  # in this thread: the command ends when the first crawl has
             return
-        scheduler = _start_scheduler(cfg, site.url)
+        scheduler = _start_scheduler(cfg)
+        first.start()  # in the background: the web app answers while the first crawl runs
         _serve(cfg)
     finally:
+        if first is not None:
+            first.stop()
         if scheduler is not None:
-            scheduler.terminate()
+            _stop_process(scheduler)
         site.stop()
+
+
+SAMPLE_SITE_ENV = "WANGXUN_CRAWL__SAMPLE_SITE_URL"
+PROGRESS_EVERY_S = 10  # the issue's bound for plain progress lines when output is not a terminal
+
+
+def _stop_on_sigterm(signum, frame):
+    # SIGTERM (a service manager, `kill`) stops the demo the way Ctrl-C does: the web server returns,
+    # and demo_cmd's finally stops the first crawl, the scheduler and the sample site.
+    raise KeyboardInterrupt
+
+
+def _district_counts(cfg) -> str:
+    """What the map shows: streets and grids counted apart (not one 'grids' total), venues, and the
+    registers loaded with them."""
+    from sqlalchemy import func
+
+    from core import db, vocabulary
+    from core.models import Grid, Inspection, Inspector, Venue
+
+    with db.session_scope(cfg) as s:
+        levels = dict(s.execute(select(Grid.level, func.count()).group_by(Grid.level)).all())
+        others = [
+            f"{s.scalar(select(func.count()).select_from(model))} {what}"
+            for model, what in ((Venue, "家场所"), (Inspection, "条检查记录"), (Inspector, "名执法人员"))
+        ]
+    grids = [f"{levels[code]} 个{name}" for code, name in vocabulary.GRID_LEVEL.items() if levels.get(code)]
+    return "，".join(grids + others)
+
+
+class FirstRun(threading.Thread):
+    """The demo's first crawl of every source, then grading, a draw and one clue, as the demo promises.
+
+    Each crawl runs as the scheduler's own job `crawl:<source>` (jobs.runner.run_recorded), so the jobs
+    page lists it as running with its live progress, and the scheduler cannot start a second crawl of
+    that source beside it. Every PROGRESS_EVERY_S seconds a plain line says how far the crawl is."""
+
+    def __init__(self, cfg, crawl: bool = True):
+        super().__init__(name="demo-first-run", daemon=True)
+        self.cfg = cfg
+        self.crawl = crawl
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            if self.crawl:
+                self._crawl_all()
+            if not self.stopping.is_set():
+                _enforcement_loop(self.cfg)
+        except Exception as exc:  # noqa: BLE001 - the web app goes on serving; the error is one line
+            click.echo(f"错误 error: 首次采集后的准备未完成 first run stopped: {exc}", err=True)
+
+    def stop(self) -> None:
+        """Stop the running crawl (SIGTERM: it saves its journal, the next crawl resumes) and wait."""
+        from jobs import tasks
+
+        self.stopping.set()
+        tasks.stop_crawls()
+        if self.is_alive():
+            self.join(timeout=60)
+
+    def _crawl_all(self) -> None:
+        from crawlers.sources import load_sources
+        from jobs import runner
+
+        for source in load_sources(self.cfg).values():
+            if self.stopping.is_set():
+                return
+            click.echo(f"首次采集 first crawl: {source.name} (最多 {source.page_budget} 页) …")
+            ticker = _ProgressTicker(self.cfg, source.name, self.stopping)
+            ticker.start()
+            try:
+                run_id = runner.run_recorded(self.cfg, f"crawl:{source.name}", "crawl", {"source": source.name}, "demo")
+            finally:
+                ticker.done.set()
+            click.echo("  " + _run_line(self.cfg, run_id))
+
+
+class _ProgressTicker(threading.Thread):
+    """Prints the running crawl's progress file every PROGRESS_EVERY_S seconds until `done`."""
+
+    def __init__(self, cfg, source: str, stopping: threading.Event):
+        super().__init__(name=f"demo-progress-{source}", daemon=True)
+        self.cfg, self.source, self.stopping = cfg, source, stopping
+        self.done = threading.Event()
+        self.t0 = time.monotonic()
+
+    def run(self) -> None:
+        from crawlers import live_progress
+
+        while not self.done.wait(PROGRESS_EVERY_S) and not self.stopping.is_set():
+            data = live_progress.read(self.cfg, self.source) or {}
+            pages, hits = (data.get("pages"), data.get("hits")) if data.get("state") == "running" else (0, 0)
+            click.echo(
+                f"  采集中 crawling {self.source}: {pages or 0} 页 pages, {hits or 0} 条发现 hits, "
+                f"{time.monotonic() - self.t0:.0f} 秒 s"
+            )
+
+
+def _run_line(cfg, run_id: int) -> str:
+    """One line for a finished crawl run: its figures, or why it failed (its stderr's tail)."""
+    from core import db, vocabulary
+    from core.models import JobRun
+
+    with db.session_scope(cfg) as s:
+        run = s.get(JobRun, run_id)
+        if run.status == "ok":
+            return f"{run.pages} 页 pages, {run.hits} 条发现 hits"
+        return f"{vocabulary.name(vocabulary.JOB_RUN_STATUS, run.status)}: {run.error or ''}"
 
 
 def _ensure_users(cfg) -> None:
@@ -94,6 +213,7 @@ class SampleSiteProcess:
         proc = subprocess.Popen(
             [sys.executable, "-m", "samplesite", "--quiet"],
             env=child_environ(cfg),
+            preexec_fn=die_with_parent,  # not left serving when the demo is killed -9
             stdout=subprocess.PIPE,
             text=True,
             encoding="utf-8",
@@ -120,30 +240,6 @@ class SampleSiteProcess:
                 self.proc.wait()
 
 
-def _crawl_all(cfg, site_url: str) -> None:
-    """One process per source: Scrapy's reactor cannot restart, and a crash stays contained."""
-    from crawlers.sources import load_sources
-    from crawlers.summary import parse_summary_line
-
-    env = child_environ(cfg, crawl__sample_site_url=site_url)
-    for source in load_sources(cfg).values():
-        click.echo(f"首次采集 first crawl: {source.name} …")
-        # stderr is left to the terminal: the crawl's progress bar and warnings show while it runs
-        # (a polite first crawl takes minutes); stdout carries the summary line.
-        proc = subprocess.run(
-            [sys.executable, "-m", "crawlers", source.name], env=env, text=True, stdout=subprocess.PIPE
-        )
-        summary = next((s for s in map(parse_summary_line, proc.stdout.splitlines()) if s), None)
-        if proc.returncode != 0 or summary is None:
-            click.echo(
-                f"  crawl of {source.name} failed (exit code {proc.returncode}); its messages are above. "
-                f"{proc.stdout.strip()[-300:]}",
-                err=True,
-            )
-            continue
-        click.echo(f"  {summary['pages']} pages, {summary['new_versions']} new versions, {summary['hits']} hits")
-
-
 def _enforcement_loop(cfg) -> None:
     """Grades on the map, a recent draw, and one clue routed to a grid, as the demo promises."""
     from core import db
@@ -151,8 +247,8 @@ def _enforcement_loop(cfg) -> None:
     from hits.clues import confirm_hit
     from jobs import tasks
 
-    grades = tasks.grade_venues(cfg).detail
-    click.echo(f"风险分级 grading: {grades['grades']}")
+    grades = tasks.grade_venues(cfg).detail["grades"]
+    click.echo("风险分级 grading: " + "，".join(f"{g} 级 {grades.get(g, 0)} 家" for g in ("A", "B", "C", "D")))
     draw = tasks.run_draw(cfg, seed="wangxun-demo", publish=True).detail
     click.echo(f"双随机抽查 draw #{draw['draw']}: {draw['venues']} venues (seed {draw['seed']})")
     with db.session_scope(cfg) as s:
@@ -165,12 +261,26 @@ def _enforcement_loop(cfg) -> None:
             click.echo(f"线索 clue #{clue.id}: hit #{hit.id} routed to grid {clue.grid_id}")
 
 
-def _start_scheduler(cfg, site_url: str):
+def _start_scheduler(cfg):
     """The scheduler runs as its own process, never inside a web worker."""
-    env = child_environ(cfg, crawl__sample_site_url=site_url)
     return subprocess.Popen(
-        [sys.executable, "-m", "jobs"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "jobs"],
+        env=child_environ(cfg),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,  # not left running (and crawling) when the demo is killed -9
     )
+
+
+def _stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM (the scheduler then stops its own crawls), and kill after a grace period."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _serve(cfg) -> None:

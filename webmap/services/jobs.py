@@ -33,6 +33,7 @@ def overview(cfg: Config, session: Session) -> dict[str, Any]:
         "status_names": STATUS_NAMES,
         "describe": describe_trigger,
         "layout_counts": layout_counts,
+        "live": lambda run: live_progress(cfg, run),
         "local": lambda t: to_local(t, tz),
         "grace_minutes": int(cfg.jobs.misfire_grace_seconds) // 60,
     }
@@ -66,6 +67,24 @@ def layout_counts(run: JobRun) -> dict[str, int] | None:
     if not any(key in detail for key in LAYOUT_COUNTS):
         return None
     return {name: int(detail.get(key) or 0) for key, name in LAYOUT_COUNTS.items()}
+
+
+def live_progress(cfg: Config, run: JobRun) -> dict[str, Any] | None:
+    """How far a running crawl is (pages and hits so far, seconds), from the progress file its
+    process writes (crawlers.live_progress); None for other runs and before the crawl has begun."""
+    from crawlers import live_progress as progress
+
+    source = (run.detail or {}).get("args", {}).get("source")
+    if run.status != "running" or (run.detail or {}).get("task") != "crawl" or not isinstance(source, str):
+        return None
+    data = progress.since(cfg, source, run.started_at)
+    if data is None or data.get("state") != "running":
+        return None
+    return {
+        "pages": int(data.get("pages") or 0),
+        "hits": int(data.get("hits") or 0),
+        "elapsed_s": data.get("elapsed_s"),
+    }
 
 
 def describe_trigger(trigger_text: str) -> str:
