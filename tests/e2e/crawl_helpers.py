@@ -16,12 +16,13 @@ from tests.conftest import PROJECT_ROOT, make_config
 E2E_SOURCES = Path(__file__).resolve().parent / "sources.toml"
 
 
-def crawl_env(tmp_path: Path, site_url: str, **extra: str) -> dict[str, str]:
+def crawl_env(tmp_path: Path, site_url: str, database_url: str = "", **extra: str) -> dict[str, str]:
+    """The environment of a crawl subprocess; `database_url` "" is the data_dir's SQLite file."""
     env = {k: v for k, v in os.environ.items() if not (k.startswith("WANGXUN_") and "__" in k)}
     env.update(
         {
             "WANGXUN_CORE__DATA_DIR": str(tmp_path / "var"),
-            "WANGXUN_CORE__DATABASE_URL": "",
+            "WANGXUN_CORE__DATABASE_URL": database_url,
             "WANGXUN_CRAWL__SAMPLE_SITE_URL": site_url,
             "WANGXUN_CRAWL__SOURCES_FILE": str(E2E_SOURCES),
             "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
@@ -35,9 +36,16 @@ def crawl_env(tmp_path: Path, site_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def e2e_config(tmp_path: Path, site_url: str):
+def e2e_config(tmp_path: Path, site_url: str, database_url: str = ""):
     """The Config the crawl subprocess sees, for reading its database from the test."""
-    return make_config(tmp_path, **{"crawl.sample_site_url": site_url, "crawl.sources_file": str(E2E_SOURCES)})
+    return make_config(
+        tmp_path,
+        **{
+            "crawl.sample_site_url": site_url,
+            "crawl.sources_file": str(E2E_SOURCES),
+            "core.database_url": database_url,
+        },
+    )
 
 
 def start_crawl(source: str, env: dict[str, str]) -> subprocess.Popen:

@@ -105,7 +105,7 @@ def test_two_crawls_and_the_web_app_writing_at_once_lose_and_double_nothing(cfg,
         env = crawl_env(
             tmp_path,
             site.url,
-            WANGXUN_CORE__DATABASE_URL=cfg.database_url,
+            database_url=cfg.database_url,
             WANGXUN_CRAWL__SOURCES_FILE=str(sources),
         )
         officers = Officers(cfg, grid)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from core import db
 from core.models import Evidence, Hit, Page, PageVersion, SearchOutbox
 from samplesite.server import start
+from tests.conftest import ENGINES
 from tests.e2e.crawl_helpers import (
     assert_closed_exactly_once,
     crawl_env,
@@ -28,7 +29,7 @@ from tests.e2e.crawl_helpers import (
 )
 from tests.faults.killpoints import kill_point
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.both_engines]
 KEYWORDS = ("跟团", "盗版")
 RESULTS_PER_KEYWORD = 20  # two Sogou pages of ten (max_list_pages = 2)
 GONE = {"deleted", "violation", "expired", "unavailable"}
@@ -51,17 +52,28 @@ def site():
         yield s
 
 
-@pytest.fixture(scope="module")
-def crawled(site, tmp_path_factory):
-    """(cfg, env, summary) after one complete crawl of wechat_e2e."""
+@pytest.fixture
+def db_url(db_engine, database_url):
+    """ "" (the data_dir's SQLite file, which the crawl creates) or a fresh PostgreSQL database: every
+    test here that takes it runs on both (tests/conftest.py)."""
+    return "" if db_engine == "sqlite" else database_url()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def crawled(request, site, tmp_path_factory):
+    """(cfg, env, summary) after one complete crawl of wechat_e2e, into SQLite and into PostgreSQL."""
     tmp = tmp_path_factory.mktemp("crawled")
-    env = crawl_env(tmp, site.url)
+    databases = request.getfixturevalue("pg_databases") if request.param == "postgresql" else None
+    url = databases.create() if databases else ""
+    env = crawl_env(tmp, site.url, url)
     code, summary, err = run_crawl("wechat_e2e", env)
     assert code == 0, err[-3000:]
     assert_closed_exactly_once(journal_path(tmp, "wechat_e2e"))
-    cfg = e2e_config(tmp, site.url)
+    cfg = e2e_config(tmp, site.url, url)
     yield cfg, env, summary
     db.dispose(cfg)
+    if databases:
+        databases.drop(url)
 
 
 def test_crawl_stores_expected_pages_versions_evidence_and_hits(crawled, site):
@@ -111,11 +123,11 @@ def test_recrawl_touches_unchanged_pages_and_versions_changed_ones(crawled, site
         assert page.latest_version_id == versions[1].id and page.last_seen >= versions[1].fetched_at
 
 
-def test_listing_api_items_are_stored_as_pages(site, tmp_path):
-    env = crawl_env(tmp_path, site.url)
+def test_listing_api_items_are_stored_as_pages(site, tmp_path, db_url):
+    env = crawl_env(tmp_path, site.url, db_url)
     code, summary, err = run_crawl("kongfz_e2e", env)
     assert code == 0, err[-3000:]
-    cfg = e2e_config(tmp_path, site.url)
+    cfg = e2e_config(tmp_path, site.url, db_url)
     expected = site.state.store.search("kongfz", "影印")[:40]
     with db.session_scope(cfg) as s:
         urls = set(s.scalars(select(Page.url).where(Page.source == "kongfz_e2e")))
@@ -125,11 +137,11 @@ def test_listing_api_items_are_stored_as_pages(site, tmp_path):
     db.dispose(cfg)
 
 
-def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path):
+def test_killed_crawl_resumes_and_stores_every_page_exactly_once(tmp_path, db_url):
     # Slow responses, so the crawl is still early on when the test sees its first stored articles.
     with start(latency_ms=60) as site:
-        env = crawl_env(tmp_path, site.url)
-        cfg = e2e_config(tmp_path, site.url)
+        env = crawl_env(tmp_path, site.url, db_url)
+        cfg = e2e_config(tmp_path, site.url, db_url)
         journal = journal_path(tmp_path, "wechat_e2e")
         expected = expected_articles(site)
         proc = start_crawl("wechat_e2e", env)
@@ -179,11 +191,11 @@ def _wait_for_stored_articles(journal, proc, at_least: int) -> None:
 
 
 @pytest.mark.browser
-def test_rendered_pages_keep_a_full_page_screenshot(site, tmp_path):
-    env = crawl_env(tmp_path, site.url)
+def test_rendered_pages_keep_a_full_page_screenshot(site, tmp_path, db_url):
+    env = crawl_env(tmp_path, site.url, db_url)
     code, summary, err = run_crawl("goofish_e2e", env)
     assert code == 0, err[-3000:]
-    cfg = e2e_config(tmp_path, site.url)
+    cfg = e2e_config(tmp_path, site.url, db_url)
     with db.session_scope(cfg) as s:
         versions = s.scalars(select(PageVersion).join(Page).where(Page.source == "goofish_e2e")).all()
         assert len(versions) == summary["new_versions"] >= 10
@@ -194,29 +206,29 @@ def test_rendered_pages_keep_a_full_page_screenshot(site, tmp_path):
     db.dispose(cfg)
 
 
-def test_rate_limited_site_is_waited_for_not_given_up(tmp_path):
+def test_rate_limited_site_is_waited_for_not_given_up(tmp_path, db_url):
     # 5 requests/s per client with Retry-After: 1; the crawl asks for 4 at a time without delay.
     with start(rate_limit=5) as site:
-        env = crawl_env(tmp_path, site.url)
+        env = crawl_env(tmp_path, site.url, db_url)
         code, summary, err = run_crawl("wechat_e2e", env)
         statuses = site.stats()["statuses"]
     assert code == 0, err[-3000:]
     assert summary["state"] == "finished" and summary["errors"] == 0
     assert statuses.get("429", 0) > 0  # the limit was hit …
-    cfg = e2e_config(tmp_path, site.url)
+    cfg = e2e_config(tmp_path, site.url, db_url)
     with db.session_scope(cfg) as s:  # … and every page still arrived
         assert set(expected_articles(site)) <= set(s.scalars(select(Page.url))), summary
     db.dispose(cfg)
 
 
-def test_captcha_wall_stops_the_source_and_is_never_stored(tmp_path):
+def test_captcha_wall_stops_the_source_and_is_never_stored(tmp_path, db_url):
     # The Sogou look-alike sends every client to its antispider page after 6 searches/link clicks.
     with start(captcha_after=6, captcha_window_s=600) as site:
-        env = crawl_env(tmp_path, site.url)
+        env = crawl_env(tmp_path, site.url, db_url)
         code, summary, err = run_crawl("wechat_e2e", env)
     assert code == 3 and summary["state"] == "captcha", err[-3000:]
     assert summary["captcha"] >= 3
-    cfg = e2e_config(tmp_path, site.url)
+    cfg = e2e_config(tmp_path, site.url, db_url)
     with db.session_scope(cfg) as s:
         urls = s.scalars(select(Page.url)).all()
         assert not any("antispider" in u for u in urls)
