@@ -1,6 +1,10 @@
 """The whole product in one pass: the sample district in the database, the bundled sample site on a
 free port, a crawl in a subprocess, detection against the registry, indexing, and then what patrol
 staff and a grid manager see through the search API and the map.
+
+SQLite only: it searches, and the one search backend that runs here (embedded) needs SQLite; a
+PostgreSQL search backend is a separate part of issue #17. The crawl itself runs on both engines in
+test_crawl.py and test_concurrent_writers.py.
 """
 
 from __future__ import annotations
