@@ -23,6 +23,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -35,6 +36,21 @@ SERVER_USER = "wangxun-test"
 URL_ENV = "WANGXUN_TEST_POSTGRES_URL"
 SWITCH_ENV = "WANGXUN_TEST_POSTGRES"
 INSTALL_HINT = "run `bash scripts/install_system_deps.sh` (it installs postgresql and creates the user wangxun-test)"
+
+
+# Run by Server._watch: argv = [pid to watch, server folder, the stop command...].
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+pid, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+subprocess.run(stop, capture_output=True, timeout=120)
+shutil.rmtree(folder, ignore_errors=True)
+"""
 
 
 class Unavailable(Exception):
@@ -71,6 +87,7 @@ class Server:
                 ) from None
         self.dir: Path | None = None
         self.started = False
+        self.watchdog: subprocess.Popen | None = None
 
     @property
     def datadir(self) -> Path:
@@ -81,11 +98,12 @@ class Server:
         # The socket folder in the query string: psycopg (libpq) reads host=/path as a Unix socket.
         return f"postgresql+psycopg://postgres@/postgres?host={self.dir}"
 
-    def _run(self, *args: str, timeout: float = 120) -> None:
+    def _command(self, *args: str) -> list[str]:
         cmd = [str(self.bindir / args[0]), *args[1:]]
-        if self.user is not None:
-            cmd = ["runuser", "-u", SERVER_USER, "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.dir)
+        return ["runuser", "-u", SERVER_USER, "--", *cmd] if self.user is not None else cmd
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        done = subprocess.run(self._command(*args), capture_output=True, text=True, timeout=timeout, cwd=self.dir)
         if done.returncode != 0:
             log = (self.dir / "server.log").read_text(errors="replace")[-2000:] if self.dir else ""
             raise RuntimeError(f"{' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()}\n{log}")
@@ -105,7 +123,20 @@ class Server:
         )
         self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.dir / "server.log"), "-w", "-o", options, "start")
         self.started = True
+        self._watch()
         return self
+
+    def _watch(self) -> None:
+        """A small process of its own session that stops the server and removes its folder if this
+        process dies without doing so (kill -9, a killed xdist worker): no server outlives the tests."""
+        stop = self._command("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
+        self.watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.dir), *stop],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         try:
@@ -116,6 +147,10 @@ class Server:
             if self.dir is not None:
                 shutil.rmtree(self.dir, ignore_errors=True)
                 self.dir = None
+            if self.watchdog is not None:
+                self.watchdog.kill()
+                self.watchdog.wait()
+                self.watchdog = None
 
 
 class Databases:
