@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import os
@@ -83,9 +84,18 @@ def test_saved_searches_and_alerts_pages(cfg, client, users_world):
     r = client.post("/saved-searches", data={"name": "盗版监控", "query": "盗版", "csrf_token": csrf_from(page.text)})
     assert r.status_code == 302
     with db.session_scope(cfg) as s:
-        make_hit(s, title="新到盗版光盘", text="盗版", label="illegal_publication", platform="shop", score=0.8)
+        make_hit(
+            s,
+            title="新到盗版光盘",
+            text="盗版",
+            label="illegal_publication",
+            platform="shop",
+            score=0.8,
+            detected_at=dt.datetime(2026, 3, 1, 2, 0),  # UTC
+        )
     assert check_alerts(cfg) == 1
-    assert "新到盗版光盘" in client.get("/alerts").text
+    listed = client.get("/alerts").text
+    assert "新到盗版光盘" in listed and "2026-03-01 10:00" in listed  # shown in [core] timezone (Asia/Shanghai)
     assert check_alerts(cfg) == 0
     listing = client.get("/saved-searches").text
     assert "盗版监控" in listing and "尚未检查" not in listing  # checked twice: the time it last ran is shown

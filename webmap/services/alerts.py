@@ -64,8 +64,9 @@ def delete_saved(session: Session, user: User, ss_id: int) -> SavedSearch | None
     return ss
 
 
-def alerts(session: Session, user: User, zone: set[int] | None, limit: int = 200) -> list[dict]:
-    """The user's alerts, newest first; hits outside the user's zone are never listed."""
+def alerts(session: Session, user: User, zone: set[int] | None, limit: int = 200, tz: str = "UTC") -> list[dict]:
+    """The user's alerts, newest first; hits outside the user's zone are never listed. Times are local
+    text in `tz`."""
     q = (
         select(Alert, SavedSearch.name, Hit)
         .join(SavedSearch, SavedSearch.id == Alert.saved_search_id)
@@ -76,7 +77,16 @@ def alerts(session: Session, user: User, zone: set[int] | None, limit: int = 200
     )
     if zone is not None:
         q = q.where(Hit.grid_id.in_(zone or [0]))
-    return [{"alert": a, "search_name": n, "hit": h} for a, n, h in session.execute(q)]
+    return [
+        {
+            "alert": a,
+            "search_name": n,
+            "hit": h,
+            "detected": clock.local_text(h.detected_at, tz),
+            "sent": clock.local_text(a.sent_at, tz),
+        }
+        for a, n, h in session.execute(q)
+    ]
 
 
 def mark_seen(session: Session, user: User) -> int:

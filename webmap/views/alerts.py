@@ -59,7 +59,7 @@ def delete_saved(ss_id: int):
 @bp.route("/alerts")
 @login_required
 def alerts():
-    rows = svc.alerts(get_session(), current_user(), zones.allowed_grid_ids())
+    rows = svc.alerts(get_session(), current_user(), zones.allowed_grid_ids(), tz=g.cfg.core.timezone)
     return render_template("alerts/index.html", rows=rows)
 
 
