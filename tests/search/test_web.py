@@ -26,11 +26,14 @@ def _ready(cfg):
 
 
 def test_search_page_highlights_and_links(cfg, client, users_world):
+    with db.session_scope(cfg) as s:
+        s.get(Hit, users_world.hit_other).detected_at = dt.datetime(2026, 3, 1, 17, 30)  # UTC: the 2nd, locally
     _ready(cfg)
     login(client, "patrol")
     r = client.get("/search?q=盗版")
     assert r.status_code == 200
     assert "沧浪<mark>盗版</mark>教辅" in r.text
+    assert "发现于 2026-03-02 01:30（本地时间）" in r.text  # [core] timezone, labelled
     assert f"/search/hits/{users_world.hit_other}" in r.text
     assert "/search/export.csv?q=" in r.text
     with db.session_scope(cfg) as s:

@@ -15,7 +15,7 @@ from core.errors import ServiceUnavailable, UserError
 from search.backends.base import SearchResult
 from search.query import QueryError
 from search.serialize import result_to_json
-from webmap.services import exports, hits
+from webmap.services import clock, exports, hits
 
 FILTER_ARGS = ("label", "platform", "source", "grid", "status", "date_from", "date_to", "score_min", "score_max")
 FACET_NAMES = vocabulary.FACET
@@ -74,6 +74,11 @@ def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any
         ctx["error_at"] = exc.parts() if isinstance(exc, QueryError) else None  # the query cut at the mistake
         return ctx
     ctx["result"] = r
+    ctx["local_times"] = {  # the index keeps UTC; the page shows [core] timezone
+        h.id: clock.local_text(dt.datetime.fromisoformat(h.doc["detected_at"]), cfg.core.timezone)
+        for h in r.hits
+        if h.doc.get("detected_at")
+    }
     last = max(1, -(-min(r.total, int(cfg.search.track_total_hits)) // r.per_page))
     ctx["pages"] = [n for n in range(max(1, r.page - 4), min(last, r.page + 4) + 1)]
     ctx["last_page"] = last
