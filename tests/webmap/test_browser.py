@@ -63,7 +63,10 @@ def test_grid_manager_sees_zone_opens_popup_and_is_refused_elsewhere(server, pag
     # The zone's grid with its name, its venue and its hit are drawn without any tile.
     assert page.locator(".wx-grid-label", has_text="平江一网格").count() == 1
     assert page.locator(".wx-grid-label", has_text="沧浪一网格").count() == 0
-    assert page.locator(".leaflet-overlay-pane canvas").count() == 1  # grid polygons are drawn on a canvas
+    # No tile loads, so the map switches to its offline base: the grids on one canvas, the district's
+    # and street's outlines on another (tests/webmap/test_map_base.py checks the switch itself).
+    page.wait_for_function("() => window.wangxunState.offlineOutlines >= 1", timeout=30_000)  # its street
+    assert page.locator(".leaflet-overlay-pane canvas").count() == 2
     assert page.locator(".wx-venue").count() == 1 and page.locator(".wx-hit").count() == 1
     assert "场所 1 家（D级 1）" in page.locator("#wx-totals").inner_text()
 

@@ -221,8 +221,11 @@ def grid_features(session: Session, zone, f: MapFilters, crs: str, level: str = 
         allowed = scope(zone, f.grid_ids)
         if allowed is not None:
             q = q.where(Grid.id.in_(sorted(allowed)))
-    elif zone is not None:
-        q = q.where(Grid.id.in_(select(Grid.parent_id).where(Grid.id.in_(sorted(zone)))))
+    elif zone is not None:  # the streets (or the district) the zone's grids lie in
+        parents = select(Grid.parent_id).where(Grid.id.in_(sorted(zone)))
+        if level == "district":
+            parents = select(Grid.parent_id).where(Grid.id.in_(parents))
+        q = q.where(Grid.id.in_(parents))
     grids = fetch_tuples(session, q.order_by(Grid.code))
     stats = grid_stats(session, zone, f) if level == "grid" else {}
     cmaps = colormaps(stats)
@@ -285,6 +288,11 @@ def pending_clues(session: Session, zone, limit: int = 20) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def grid_name(session: Session, grid_id: int | None) -> str | None:
+    """The name of a grid or street (already zone-checked by the caller), for a page's heading."""
+    return None if grid_id is None else session.scalar(select(Grid.name).where(Grid.id == grid_id))
 
 
 def grid_choices(session: Session, zone) -> list[dict]:

@@ -180,6 +180,8 @@ class WangxunLayers(JSCSSMixin, MacroElement):
                 hitHeat: {{ this.hit_heat.get_name() }},
                 gridHits: {{ this.grid_hits.get_name() }},
                 gridDShare: {{ this.grid_dshare.get_name() }},
+                tiles: [{% for t in this.tiles %}{{ t.get_name() }},{% endfor %}],
+                offline: {{ this.offline.get_name() }},
                 options: {{ this.options_js }}
             });
         {% endmacro %}
@@ -191,6 +193,7 @@ class WangxunLayers(JSCSSMixin, MacroElement):
         self.venue_groups, self.hit_cluster, self.hit_heat = venue_groups, hit_cluster, hit_heat
         self.grid_hits, self.grid_dshare, self.options = grid_hits, grid_dshare, options
         self.options_js = js_literal(options)  # holds request values (filters): data, never code
+        self.tiles, self.offline = [], None  # set by build_map: the base layers map.js watches
         _vendor(
             self,
             static_url,
@@ -210,7 +213,7 @@ def build_map(cfg, bounds, stats: dict, options: dict, static_url) -> folium.Map
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, max_zoom=19)
     m.options["max_zoom"] = 19  # folium gives maxZoom only to tile layers; clustering needs it on the map
     _leaflet(m, static_url)
-    _add_base_layers(cfg, m)
+    tiles, offline = _add_base_layers(cfg, m)
     grid_hits = folium.FeatureGroup(name="网格 · 按线索数着色", show=True).add_to(m)
     grid_dshare = folium.FeatureGroup(name="网格 · 按D级场所占比着色", show=False).add_to(m)
     # One layer per category; map.js puts server-side cluster bubbles or a client marker cluster in it.
@@ -229,8 +232,11 @@ def build_map(cfg, bounds, stats: dict, options: dict, static_url) -> folium.Map
         "labels": HIT_LABELS,
         "labelNames": HIT_LABEL,
     }
-    m.add_child(WangxunLayers(venue_groups, hit_cluster, hit_heat, grid_hits, grid_dshare, options, static_url))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    layers = WangxunLayers(venue_groups, hit_cluster, hit_heat, grid_hits, grid_dshare, options, static_url)
+    layers.tiles, layers.offline = tiles, offline
+    m.add_child(layers)
+    # Collapsed: opened, the list of 14 layers covered a third of the map.
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return m
 
 
@@ -270,30 +276,39 @@ def _vendor_cluster(cluster: MarkerCluster, static_url) -> None:
     )
 
 
-def _add_base_layers(cfg, m: folium.Map) -> None:
+def _add_base_layers(cfg, m: folium.Map) -> tuple[list, folium.FeatureGroup]:
+    """The configured tile layers (none without a tile source) and the offline base layer, which
+    static/js/map.js fills with the district's and streets' outlines and switches to when no tile
+    loads."""
     spec = tile_spec(cfg)
+    tiles = []
     if spec is not None:
-        folium.TileLayer(
-            tiles=spec.url,
-            attr=spec.attribution,
-            name=spec.name,
-            subdomains=spec.subdomains,
-            max_zoom=19,
-            max_native_zoom=18,
-            overlay=False,
-            control=True,
-        ).add_to(m)
-        if spec.overlay_url:
+        tiles.append(
             folium.TileLayer(
-                tiles=spec.overlay_url,
+                tiles=spec.url,
                 attr=spec.attribution,
-                name=f"{spec.name}注记",
+                name=spec.name,
                 subdomains=spec.subdomains,
-                overlay=True,
+                max_zoom=19,
+                max_native_zoom=18,
+                overlay=False,
                 control=True,
             ).add_to(m)
+        )
+        if spec.overlay_url:
+            tiles.append(
+                folium.TileLayer(
+                    tiles=spec.overlay_url,
+                    attr=spec.attribution,
+                    name=f"{spec.name}注记",
+                    subdomains=spec.subdomains,
+                    overlay=True,
+                    control=True,
+                ).add_to(m)
+            )
     # Grids and venues stay readable on a plain background when the tile server is unreachable.
-    folium.FeatureGroup(name=OFFLINE_LAYER, overlay=False, control=True, show=spec is None).add_to(m)
+    offline = folium.FeatureGroup(name=OFFLINE_LAYER, overlay=False, control=True, show=spec is None).add_to(m)
+    return tiles, offline
 
 
 def _view(cfg, bounds) -> tuple[list[float], int]:
@@ -370,13 +385,16 @@ def _joined(section) -> str:
     return "\n    ".join(out)
 
 
-def map_page(cfg, session, zone, f: map_data.MapFilters, query: dict, urls: dict, static_url) -> dict:
+def map_page(
+    cfg, session, zone, f: map_data.MapFilters, query: dict, urls: dict, static_url, user_key: str = ""
+) -> dict:
     """Everything the map page template needs: the rendered map and the side panel's data. `urls` are
-    the layer APIs map.js calls (grids, venues, hits, venue, hit, gridMap)."""
+    the layer APIs map.js calls (grids, streets, district, venues, hits, venue, hit, gridMap);
+    `user_key` names the user whose base-map choice map.js remembers in the browser."""
     bounds = map_data.zone_bounds(session, zone, f.grid_ids) or map_data.zone_bounds(session, None)
     stats = map_data.grid_stats(session, zone, f, venues=False)  # hit counts fix the legend; the
     # venue statistics arrive with /api/grids, so the page does not scan every venue twice
-    m = build_map(cfg, bounds, stats, {"urls": urls, "query": query}, static_url)
+    m = build_map(cfg, bounds, stats, {"urls": urls, "query": query, "user": user_key}, static_url)
     grids = map_data.grid_choices(session, zone)
     return {
         **render_parts(m),
@@ -390,4 +408,5 @@ def map_page(cfg, session, zone, f: map_data.MapFilters, query: dict, urls: dict
         "tiles": tile_spec(cfg),
         "spot_checks": tasks.pending_spot_checks(session, zone),
         "selected_grid": f.extra.get("grid"),
+        "selected_grid_name": map_data.grid_name(session, f.extra.get("grid")),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 
 from webmap import zones
-from webmap.auth import login_required
+from webmap.auth import current_user, login_required
 from webmap.dbsession import get_session
 from webmap.services import clusters, map_data, map_page
 from webmap.services import venues as venue_service
@@ -41,7 +41,10 @@ def _page(f, query: dict):
         "hit": url_for("hits.api_hit", hit_id=0),
         "gridMap": url_for("map.grid_map", grid_id=0),
     }
-    page = map_page.map_page(g.cfg, get_session(), zones.allowed_grid_ids(), f, query, urls, static_url)
+    user = current_user()
+    page = map_page.map_page(
+        g.cfg, get_session(), zones.allowed_grid_ids(), f, query, urls, static_url, user_key=str(user.id)
+    )
     return render_template("map/index.html", **page)
 
 
@@ -49,8 +52,8 @@ def _page(f, query: dict):
 @login_required
 def api_grids():
     level = request.args.get("level", "grid")
-    if level not in ("grid", "street"):
-        return jsonify(error="level must be grid or street"), 400
+    if level not in ("grid", "street", "district"):
+        return jsonify(error="level 只能是 grid、street 或 district"), 400
     text = map_data.grid_features(
         get_session(), zones.allowed_grid_ids(), params.filters(request.args), map_page.display_crs(g.cfg), level=level
     )

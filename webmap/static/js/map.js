@@ -20,6 +20,11 @@
     });
   }
 
+  function countIcon(className, count) {
+    var size = count < 10 ? 30 : count < 100 ? 36 : 42;
+    return L.divIcon({className: className, html: "<span><b>" + count + "</b></span>", iconSize: [size, size]});
+  }
+
   function withParams(url, params) {
     var parts = [];
     Object.keys(params).forEach(function (k) {
@@ -52,7 +57,11 @@
     this.hitHeat = layers.hitHeat;
     this.gridHits = layers.gridHits;
     this.gridDShare = layers.gridDShare;
+    this.tiles = layers.tiles || [];
+    this.offline = layers.offline;
     this.icons = {};
+    // Hit clusters in the hits' own colour, never the plugin's green/yellow/orange (which read as grades).
+    this.hitCluster.options.iconCreateFunction = function (cluster) { return countIcon("wx-hcluster", cluster.getChildCount()); };
     this.loaded = {venues: null, hits: null};
     this.status = this.addStatus();
   }
@@ -69,7 +78,7 @@
   };
 
   Layers.prototype.showStatus = function () {
-    var text = "网格 " + state.grids + " · 场所 " + state.venues + " · 线索 " + state.hits;
+    var text = "视野内：网格 " + state.grids + " · 场所 " + state.venues + " · 线索 " + state.hits;
     if (this.truncated) { text += "（数量过多，请放大或筛选）"; }
     if (state.errors.length) { text += " · " + state.errors[state.errors.length - 1]; }
     this.status.textContent = text;
@@ -173,7 +182,8 @@
           holder.addLayer(L.layerGroup(byCat[cat] || []));
           return Promise.resolve();
         }
-        var cluster = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 60, disableClusteringAtZoom: 18});
+        var cluster = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 60, disableClusteringAtZoom: 18,
+                                            iconCreateFunction: self.venueClusterIcon.bind(self)});
         cluster.on("click", function (e) { self.openPopup(e.layer); });
         holder.addLayer(cluster);
         return self.fill(cluster, byCat[cat] || []);
@@ -202,6 +212,28 @@
       byCat[cat].push(m);
     }
     return byCat;
+  };
+
+  // A venue cluster shows its grade mix: a ring split A–D (and ungraded) by the share of its venues.
+  Layers.prototype.venueClusterIcon = function (cluster) {
+    var counts = {}, order = ["D", "C", "B", "A", "none"], colors = this.o.gradeColors;
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var g = (m.wx && m.wx.grade) || "none";
+      counts[g] = (counts[g] || 0) + 1;
+    });
+    var total = cluster.getChildCount(), at = 0, stops = [], title = [];
+    order.forEach(function (g) {
+      if (!counts[g]) { return; }
+      var end = at + counts[g] / total * 360;
+      stops.push(colors[g] + " " + at.toFixed(1) + "deg " + end.toFixed(1) + "deg");
+      title.push((g === "none" ? "未评级" : g + "级") + " " + counts[g]);
+      at = end;
+    });
+    var icon = countIcon("wx-vcluster", total);
+    icon.options.html = "<span style=\"background:conic-gradient(" + stops.join(",") + ")\" title=\"" +
+      esc(title.join("，")) + "\"><b>" + total + "</b></span>";
+    state.venueClusters = (state.venueClusters || 0) + 1;
+    return icon;
   };
 
   // Bubbles of the eight categories share a cell; each sits at its own clock position around it.
@@ -308,9 +340,105 @@
     return !loaded.bounds.contains(view) || (loaded.truncated && this.map.getZoom() > loaded.zoom);
   };
 
+  // ------------------------------------------------------------------ base map: tiles or offline
+
+  // The choice is remembered in this browser per user: the tiles, or the offline outlines.
+  Layers.prototype.baseKey = function () { return "wangxun.basemap." + (this.o.user || "anon"); };
+
+  Layers.prototype.remember = function (choice) {
+    try { window.localStorage.setItem(this.baseKey(), choice); } catch (e) { /* private mode: not kept */ }
+  };
+
+  Layers.prototype.watchTiles = function () {
+    var self = this, saved = null;
+    try { saved = window.localStorage.getItem(this.baseKey()); } catch (e) { saved = null; }
+    this.map.on("baselayerchange", function (e) {
+      var offline = e.layer === self.offline;
+      state.basemap = offline ? "offline" : "tiles";
+      self.remember(state.basemap);
+      if (offline) { self.drawOffline(); } else { self.notice(null); }
+    });
+    if (!this.tiles.length) {  // no tile source configured
+      state.basemap = "offline";
+      this.drawOffline();
+      return;
+    }
+    state.basemap = "tiles";
+    if (saved === "offline") { this.useOffline("已按你上次的选择使用离线底图。"); return; }
+    var loaded = 0, failed = 0, base = this.tiles[0];
+    base.on("tileload", function () { loaded += 1; state.tilesLoaded = loaded; });
+    base.on("tileerror", function () {
+      failed += 1;
+      state.tilesFailed = failed;
+      // A few failures and not one tile: the tile server is out of reach (an intranet), not slow.
+      if (!loaded && failed >= 4 && state.basemap === "tiles") {
+        self.useOffline("底图瓦片无法加载（" + failed + " 张失败），已切换到离线底图：区、街道与网格轮廓。");
+      }
+    });
+  };
+
+  Layers.prototype.useOffline = function (why) {
+    var self = this;
+    this.tiles.forEach(function (t) { if (self.map.hasLayer(t)) { self.map.removeLayer(t); } });
+    if (!this.map.hasLayer(this.offline)) { this.map.addLayer(this.offline); }
+    state.basemap = "offline";
+    this.remember("offline");
+    this.drawOffline();
+    this.notice(why + " 可在右上角“图层”中切回在线底图。");
+  };
+
+  Layers.prototype.notice = function (text) {
+    if (!this.noticeBox) {
+      var box = L.control({position: "bottomright"});
+      box.onAdd = function () { return L.DomUtil.create("div", "wx-notice"); };
+      box.addTo(this.map);
+      this.noticeBox = box.getContainer();
+    }
+    this.noticeBox.textContent = text || "";
+    this.noticeBox.style.display = text ? "" : "none";
+    state.notice = text || "";
+  };
+
+  // The offline base: the district's and streets' outlines with the street names, from the data the
+  // app already has (the grids layer draws the grids themselves). Drawn once, on a canvas.
+  Layers.prototype.drawOffline = function () {
+    var self = this;
+    if (this.offlineDrawn || !this.offline) { return; }
+    this.offlineDrawn = true;
+    var renderer = L.canvas({padding: 0.3});
+    var levels = [["district", {color: "#4a4a4a", weight: 3, fill: true, fillColor: "#f6f3ea", fillOpacity: 1}],
+                  ["street", {color: "#7a7a7a", weight: 2, dashArray: "6 4", fill: false}]];
+    levels.forEach(function (pair) {
+      getJSON(withParams(self.o.urls.grids, {level: pair[0]})).then(function (fc) {
+        var layer = L.geoJSON(fc, {
+          renderer: renderer, interactive: pair[0] === "street", style: function () { return pair[1]; },
+          onEachFeature: function (f, l) {
+            if (pair[0] === "street") {
+              l.bindTooltip(esc(f.properties.name), {permanent: true, direction: "center", className: "wx-street-label"});
+            }
+          }
+        });
+        self.offline.addLayer(layer);
+        if (pair[0] === "district") { layer.bringToBack(); }
+        state.offlineOutlines = (state.offlineOutlines || 0) + fc.features.length;
+      }).catch(function (err) { self.fail("离线底图", err); });
+    });
+  };
+
+  // ------------------------------------------------------------------ the legend never covers a popup
+
+  Layers.prototype.wireLegend = function () {
+    var legend = this.map.getContainer().querySelector(".wx-legend");
+    if (!legend) { return; }
+    this.map.on("popupopen", function () { legend.classList.add("wx-hidden"); });
+    this.map.on("popupclose", function () { legend.classList.remove("wx-hidden"); });
+  };
+
   Layers.prototype.start = function () {
     var self = this, started = performance.now();
     if (this.o.bounds) { this.map.fitBounds(this.o.bounds, {animate: false}); }
+    this.watchTiles();
+    this.wireLegend();
     this.hitCluster.on("click", function (e) { self.openPopup(e.layer); });
     Promise.all([this.loadGrids(), this.loadVenues(), this.loadHits()]).then(function () {
       state.loadMs = Math.round(performance.now() - started);
