@@ -338,8 +338,8 @@ def _legend(cmaps: dict) -> MacroElement:
     hits = _steps(cmaps["hits"], lambda a, b: f"{int(a)}–{int(b) - 1}" if b - a > 1 else f"{int(a)}")
     dshare = _steps(cmaps["d_share"], lambda a, b: f"{a:.0%}–{b:.0%}")
     html = (
-        f'<div class="wx-legend"><b>场所风险等级</b><ul>{grades}</ul>'
-        f"<b>网格线索数</b><ul>{hits}</ul><b>D级场所占比</b><ul>{dshare}</ul></div>"
+        f'<details class="wx-legend" open><summary>图例</summary><b>场所风险等级</b><ul>{grades}</ul>'
+        f"<b>网格线索数</b><ul>{hits}</ul><b>D级场所占比</b><ul>{dshare}</ul></details>"
     )
     macro = MacroElement()
     macro._template = Template(

@@ -430,6 +430,8 @@
   Layers.prototype.wireLegend = function () {
     var legend = this.map.getContainer().querySelector(".wx-legend");
     if (!legend) { return; }
+    // On a phone the legend starts folded (one line, 图例): opened, it would cover half the map.
+    if (window.matchMedia && window.matchMedia("(max-width: 700px)").matches) { legend.open = false; }
     this.map.on("popupopen", function () { legend.classList.add("wx-hidden"); });
     this.map.on("popupclose", function () { legend.classList.remove("wx-hidden"); });
   };
