@@ -41,6 +41,7 @@ RANGES: dict[str, tuple[float, float]] = {
     # Fractions of a second are for tests that must see run-now at once; more than an hour would hide it.
     "jobs.wakeup_seconds": (0.05, 3600),
     "jobs.crawl_timeout_minutes": (0.01, 7 * 24 * 60),
+    "jobs.lease_seconds": (0.5, 3600),
 }
 
 # Counts and sizes that must be at least one (zero would divide, loop forever or refuse everything).

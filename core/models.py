@@ -334,8 +334,12 @@ class Alert(Base):
 
 class JobRun(Base):
     __tablename__ = "job_runs"
+    # One run per job and scheduled time, whichever scheduler fires it (a standby that took over, two
+    # that briefly both believe they lead): the database refuses the second. Runs by hand have no slot.
+    __table_args__ = (Index("uq_job_runs_job_slot", "job_id", "scheduled_for", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(String(100), index=True)
+    scheduled_for: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC; None for runs by hand
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default="running")  # running / ok / failed
@@ -343,6 +347,17 @@ class JobRun(Base):
     hits: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SchedulerLease(Base):
+    """Which scheduler process runs the jobs (jobs.lease): the holder renews the lease; a standby on
+    another machine takes it over once it has expired."""
+
+    __tablename__ = "scheduler_leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:random, unique per process start
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
 
 
 class GradingRun(Base):

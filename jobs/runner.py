@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 import traceback
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core import db
 from core.config import Config
@@ -22,6 +24,18 @@ from jobs.tasks import TASKS, TaskFailed, TaskResult
 
 log = logging.getLogger(__name__)
 _bound: Config | None = None
+# job id -> the scheduled time of the run the executor was just handed (jobs.scheduler.SlotExecutor).
+# A job never overlaps itself (max_instances=1), so one pending slot per job id is enough.
+_slots: dict[str, dt.datetime] = {}
+_slots_lock = threading.Lock()
+
+
+def note_slot(job_id: str, scheduled: dt.datetime) -> None:
+    """Remember the scheduled time of the run of `job_id` about to start (naive UTC)."""
+    if scheduled.tzinfo is not None:
+        scheduled = scheduled.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    with _slots_lock:
+        _slots[job_id] = scheduled
 
 
 def bind(cfg: Config) -> None:
@@ -35,30 +49,43 @@ def execute(job_id: str, task: str, args: dict[str, Any] | None = None) -> int |
     if _bound is None:
         log.error("job %s fired before jobs.runner.bind(cfg); not run", job_id)
         return None
+    with _slots_lock:
+        slot = _slots.pop(job_id, None)
     try:
-        return run_recorded(_bound, job_id, task, args or {})
+        return run_recorded(_bound, job_id, task, args or {}, scheduled_for=slot)
     except Exception:  # noqa: BLE001 - e.g. the database is down; log it and keep the scheduler alive
         log.exception("job %s could not be recorded", job_id)
         return None
 
 
-def run_recorded(cfg: Config, job_id: str, task: str, args: dict[str, Any], trigger: str = "schedule") -> int:
+def run_recorded(
+    cfg: Config,
+    job_id: str,
+    task: str,
+    args: dict[str, Any],
+    trigger: str = "schedule",
+    scheduled_for: dt.datetime | None = None,
+) -> int | None:
     """Run `task` now and record it; returns the JobRun id. Task errors are recorded, not raised.
 
     If the same job id is already running in a live process (the scheduler's run and a `wangxun run`
     by hand, say), this run is recorded as "skipped" instead: two crawls of one source must not share
-    its crawl state."""
-    with db.session_scope(cfg) as s:
-        holder = _live_run(s, job_id, cfg)
-        run = JobRun(
-            job_id=job_id, status="running", detail={"task": task, "args": args, "trigger": trigger, "pid": os.getpid()}
-        )
-        if holder is not None:
-            run.status, run.ended_at = "skipped", utcnow()
-            run.error = f"already running as run {holder.id} (pid {holder.detail.get('pid')})"
-        s.add(run)
-        s.flush()
-        run_id = run.id
+    its crawl state. A scheduled run (`scheduled_for`, naive UTC) whose slot another scheduler already
+    recorded is not run at all: None."""
+    try:
+        with db.session_scope(cfg) as s:
+            holder = _live_run(s, job_id, cfg)
+            detail = {"task": task, "args": args, "trigger": trigger, "pid": os.getpid()}
+            run = JobRun(job_id=job_id, status="running", scheduled_for=scheduled_for, detail=detail)
+            if holder is not None:
+                run.status, run.ended_at = "skipped", utcnow()
+                run.error = f"already running as run {holder.id} (pid {holder.detail.get('pid')})"
+            s.add(run)
+            s.flush()
+            run_id = run.id
+    except IntegrityError:
+        log.warning("job %s for %s UTC was already run by another scheduler; not run again", job_id, scheduled_for)
+        return None
     if holder is not None:
         log.warning("job %s not started: %s", job_id, run.error)
         return run_id

@@ -1,7 +1,10 @@
 """Wiring only: APScheduler with its job store in the project database, jobs upserted from config.
 
-One scheduler process (`wangxun jobs` / `python -m jobs`) holds a lock file under data_dir, so a second
-one refuses to start; the web app never runs a scheduler. Every job runs jobs.runner:execute with
+One scheduler process (`wangxun jobs` / `python -m jobs`) runs the jobs: it holds the lease in the
+database (jobs.lease) and renews it. A second one, on this machine or another sharing the database,
+waits as a hot standby and takes over once the lease expires (`[jobs] lease_seconds`). Each run is
+recorded under its job id and scheduled time, which the database keeps unique, so a slot never runs
+twice. The web app never runs a scheduler. Every job runs jobs.runner:execute with
 max_instances=1 (a job never overlaps itself), coalesce=True (missed runs collapse into one) and a
 misfire grace time from `[jobs]`.
 
@@ -11,14 +14,11 @@ done from the web app only edit the shared job store, and the wake-up makes this
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,16 +32,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from core import db
 from core.config import Config
-from core.errors import UserError
 from jobs import runner, tasks
 from jobs.definitions import JobDef, load_definitions
+from jobs.lease import Lease
+from jobs.lease import current as current_lease
 
 log = logging.getLogger(__name__)
 JOBSTORE_TABLE = "apscheduler_jobs"
 STORE = "default"
 INTERNAL_STORE = "internal"
 HEARTBEAT_ID = "_heartbeat"
-LOCK_FILE = "scheduler.lock"
 STATUS_FILE = "scheduler.json"
 JOB_FUNC = "jobs.runner:execute"
 # Threads for concurrent jobs; crawls are subprocesses, so a thread mostly waits on them.
@@ -59,10 +59,19 @@ class SyncReport:
 def build_scheduler(cfg: Config) -> BackgroundScheduler:
     return BackgroundScheduler(
         jobstores={STORE: make_jobstore(cfg), INTERNAL_STORE: MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
+        executors={"default": SlotExecutor(MAX_WORKERS)},
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": int(cfg.jobs.misfire_grace_seconds)},
         timezone=ZoneInfo(cfg.core.timezone),
     )
+
+
+class SlotExecutor(ThreadPoolExecutor):
+    """APScheduler's thread pool, noting the scheduled time of each run it is handed (the last of a
+    coalesced batch) for jobs.runner, which records the run under (job id, scheduled time)."""
+
+    def submit_job(self, job, run_times):
+        runner.note_slot(job.id, run_times[-1])
+        super().submit_job(job, run_times)
 
 
 def make_jobstore(cfg: Config) -> SQLAlchemyJobStore:
@@ -127,54 +136,61 @@ def sync_jobs(scheduler, defs: list[JobDef], timezone: str) -> SyncReport:
     return report
 
 
-def serve(cfg: Config, stop: threading.Event | None = None) -> None:
-    """Run the scheduler until SIGINT/SIGTERM (or `stop` is set); refuses if one already runs."""
+def serve(cfg: Config, stop: threading.Event | None = None, lease: Lease | None = None) -> None:
+    """Run the scheduler until SIGINT/SIGTERM (or `stop` is set). While another process holds the
+    lease, wait as a standby and take over when it expires."""
     stop = stop or threading.Event()
     # APScheduler logs every heartbeat at INFO; jobs.runner logs the start and end of real jobs.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    with single_instance(cfg):
-        scheduler, report = start(cfg)
-        log.info(
-            "scheduler started: %d job(s) added, %d updated, %d removed, paused: %s",
-            len(report.added),
-            len(report.updated),
-            len(report.removed),
-            report.kept_paused or "none",
-        )
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())
-        try:
-            stop.wait()
-        finally:
-            # No new runs; crawls get SIGTERM (they stop cleanly and resume next time); other jobs finish.
-            scheduler.pause()
-            stopped = tasks.stop_crawls()
-            if stopped:
-                log.info("asked %d running crawl(s) to stop", stopped)
-            scheduler.shutdown(wait=True)
-            tasks.allow_crawls()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    lease = lease or Lease(cfg)
+    if not _wait_for_lease(cfg, lease, stop):
+        return
+    scheduler, report = start(cfg)
+    log.info(
+        "scheduler started (%s): %d job(s) added, %d updated, %d removed, paused: %s",
+        lease.holder,
+        len(report.added),
+        len(report.updated),
+        len(report.removed),
+        report.kept_paused or "none",
+    )
+    try:
+        while not stop.wait(lease.seconds / 3):
+            if not lease.renew():
+                log.error("the scheduler lease was taken by another process; this one stops scheduling")
+                break
+    finally:
+        # No new runs; crawls get SIGTERM (they stop cleanly and resume next time); other jobs finish.
+        scheduler.pause()
+        stopped = tasks.stop_crawls()
+        if stopped:
+            log.info("asked %d running crawl(s) to stop", stopped)
+        scheduler.shutdown(wait=True)
+        tasks.allow_crawls()
+        lease.release()
 
 
-@contextlib.contextmanager
-def single_instance(cfg: Config) -> Iterator[None]:
-    """An exclusive lock file under data_dir: one scheduler per data directory."""
-    path = cfg.data_dir / LOCK_FILE
-    with open(path, "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            raise UserError(f"another scheduler is already running (pid {holder}, lock {path})") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _wait_for_lease(cfg: Config, lease: Lease, stop: threading.Event) -> bool:
+    """True once this process holds the lease; False if stopped while waiting as a standby."""
+    said = False
+    while not stop.is_set():
+        if lease.acquire():
+            if said:
+                log.warning("took over as the scheduler (%s)", lease.holder)
+            return True
+        if not said:
+            held = current_lease(cfg)
+            log.warning(
+                "standby: the scheduler runs as %s (lease until %s UTC); waiting to take over",
+                held.holder,
+                held.expires_at,
+            )
+            said = True
+        stop.wait(min(5.0, max(0.2, lease.seconds / 6)))
+    return False
 
 
 def read_status(cfg: Config) -> dict | None:

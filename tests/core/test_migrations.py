@@ -156,6 +156,7 @@ def test_0008_makes_inspection_venue_optional_and_keeps_every_row(empty_cfg):
                 " '立案查处', '2026-03-02') RETURNING id"
             )
         ).scalar_one()
+    command.downgrade(db._alembic_config(cfg), "0008")  # the revisions after 0008 first
     with pytest.raises(RuntimeError, match="1 inspections have a named party"):
         command.downgrade(db._alembic_config(cfg), "0007")
     with engine.begin() as conn:

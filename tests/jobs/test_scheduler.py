@@ -3,12 +3,10 @@
 import threading
 import time
 
-import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from sqlalchemy import select
 
 from core import db
-from core.errors import UserError
 from core.models import JobRun
 from jobs import control, scheduler, tasks
 from tests.helpers import make_job_run
@@ -107,16 +105,6 @@ def test_a_crashing_job_is_recorded_and_the_scheduler_goes_on(tmp_path, started,
     assert (good.status, good.pages, good.hits, good.error) == ("ok", 3, 1, None)
     last = {j.id: j for j in control.list_jobs(cfg)}
     assert last["bad"].last_status == "failed" and last["good"].last_status == "ok"
-
-
-def test_only_one_scheduler_per_data_directory(tmp_path):
-    cfg = job_config(tmp_path, [])
-    with scheduler.single_instance(cfg):
-        with pytest.raises(UserError, match="already running"):
-            with scheduler.single_instance(cfg):
-                pass
-    with scheduler.single_instance(cfg):  # released again
-        pass
 
 
 def test_serve_runs_until_stopped_and_marks_dead_runs(tmp_path):
