@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.cells import csv_text, xlsx_bytes
 from core.models import Grid, Venue
+from webmap.services.clock import zone_label
 from webmap.services.map_data import MapFilters, venue_conditions
 
 VENUE_COLUMNS = [
@@ -47,6 +48,7 @@ HIT_COLUMNS = [
     ("grid_name", "网格"),
     ("detected_at", "发现时间"),
 ]
+TIME_COLUMNS = {"detected_at"}  # shown in the [core] timezone, labelled in the header
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/geo+json",
@@ -91,8 +93,11 @@ def venue_records(session: Session, zone, f: MapFilters) -> list[dict]:
     return out
 
 
-def render(kind: str, records: list[dict], fmt: str, stamp: str) -> Export:
+def render(kind: str, records: list[dict], fmt: str, stamp: str, tz: str) -> Export:
+    """The file of `records`; `stamp` (local time) names it, and time columns say which zone they are
+    in (`tz`, the [core] timezone the records were written in)."""
     columns = VENUE_COLUMNS if kind == "venues" else HIT_COLUMNS
+    columns = [(key, f"{label}（{zone_label(tz)}）" if key in TIME_COLUMNS else label) for key, label in columns]
     body = {"csv": _csv, "xlsx": _xlsx, "geojson": _geojson}[fmt](records, columns)
     return Export(f"wangxun-{kind}-{stamp}.{fmt}", MIMETYPES[fmt], body, len(records))
 

@@ -8,7 +8,6 @@ writes a hit itself.
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
@@ -199,22 +198,22 @@ def grid_options(session: Session) -> list[dict]:
 
 
 def records_for_filters(session: Session, zone, f: map_data.MapFilters) -> list[dict]:
-    """Export rows of the zone's hits under the map's filters, oldest first."""
-    return _records(session, map_data.hit_conditions(zone, f))
+    """Export rows of the zone's hits under the map's filters, oldest first (times in f.tz)."""
+    return _records(session, map_data.hit_conditions(zone, f), f.tz)
 
 
-def records_for_ids(session: Session, ids: list[int], zone: set[int] | None) -> list[dict]:
+def records_for_ids(session: Session, ids: list[int], zone: set[int] | None, tz: str) -> list[dict]:
     """Export rows of these hits (a search result) that lie in the zone now (None: the district), in
-    the order given."""
+    the order given, with times in `tz`."""
     order = {hit_id: n for n, hit_id in enumerate(ids)}
     in_zone = [] if zone is None else [Hit.grid_id.in_(sorted(zone))]
     out: list[dict] = []
     for start in range(0, len(ids), 500):  # bounded IN lists
-        out += _records(session, [Hit.id.in_(ids[start : start + 500]), *in_zone])
+        out += _records(session, [Hit.id.in_(ids[start : start + 500]), *in_zone], tz)
     return sorted(out, key=lambda r: order[r["id"]])
 
 
-def _records(session: Session, conditions: list) -> list[dict]:
+def _records(session: Session, conditions: list, tz: str) -> list[dict]:
     q = (
         select(Hit, Grid.code, Grid.name)
         .join(Grid, Grid.id == Hit.grid_id, isouter=True)
@@ -236,11 +235,7 @@ def _records(session: Session, conditions: list) -> list[dict]:
             "lat": h.lat,
             "grid_code": code,
             "grid_name": name,
-            "detected_at": _utc_text(h.detected_at),
+            "detected_at": local_text(h.detected_at, tz, "%Y-%m-%d %H:%M:%S"),
         }
         for h, code, name in session.execute(q)
     ]
-
-
-def _utc_text(moment: dt.datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else None

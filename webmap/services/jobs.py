@@ -16,6 +16,7 @@ from core.config import Config
 from core.models import GradingRun, JobRun, SpotCheckDraw, SpotCheckItem
 from grids import draws, grading
 from jobs import control
+from webmap.services.clock import zone_label
 
 ACTIONS = {"pause": control.pause, "resume": control.resume, "run": control.run_now}
 STATUS_NAMES = vocabulary.JOB_RUN_STATUS
@@ -36,6 +37,7 @@ def overview(cfg: Config, session: Session) -> dict[str, Any]:
         "live": lambda run: live_progress(cfg, run),
         "local": lambda t: to_local(t, tz),
         "grace_minutes": int(cfg.jobs.misfire_grace_seconds) // 60,
+        "zone_name": zone_label(cfg.core.timezone),
     }
 
 
@@ -114,7 +116,14 @@ def scheduler_state(cfg: Config) -> dict[str, Any]:
     beat = dt.datetime.fromisoformat(status["beat_at"])
     age = (dt.datetime.now(beat.tzinfo) - beat).total_seconds()
     alive = bool(status.get("running")) and age <= STALE_BEATS * float(cfg.jobs.wakeup_seconds)
-    return {"alive": alive, "beat_at": status["beat_at"], "pid": status.get("pid")}
+    # The heartbeat file is written in the scheduler machine's own zone: shown in [core] timezone.
+    return {"alive": alive, "beat_at": to_local(beat, ZoneInfo(cfg.core.timezone)), "pid": status.get("pid")}
+
+
+def scheduler_json(state: dict[str, Any]) -> dict[str, Any]:
+    """scheduler_state for /api/jobs: the heartbeat as ISO 8601 with its offset (local time)."""
+    beat = state.get("beat_at")
+    return {**state, "beat_at": beat.isoformat(timespec="seconds") if beat else None}
 
 
 def job_action(cfg: Config, action: str, job_id: str):

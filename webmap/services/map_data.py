@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Clue, Grid, Hit, Venue
 from core.vocabulary import HIT_LABELS, VENUE_CATEGORIES
+from webmap.services.clock import local_day_start_utc
 from webmap.services.geo import BBox, geometry_to_display, points_to_display
 
 GRADE_COLORS = {"A": "#2e9d4b", "B": "#2f6fd1", "C": "#e6c229", "D": "#d23a2e", None: "#8a8f98"}
@@ -40,6 +41,7 @@ class MapFilters:
     statuses: tuple[str, ...] = ()
     bbox: BBox | None = None  # WGS-84
     extra: dict = field(default_factory=dict)
+    tz: str = "UTC"  # the zone date_from/date_to are days of ([core] timezone)
 
 
 def scope(zone: set[int] | None, grid_ids: set[int] | None) -> set[int] | None:
@@ -68,10 +70,10 @@ def venue_conditions(zone, f: MapFilters) -> list:
 
 def hit_conditions(zone, f: MapFilters) -> list:
     conds = [c for c in [_grid_clause(Hit.grid_id, zone, f)] if c is not None]
-    if f.date_from:
-        conds.append(Hit.detected_at >= dt.datetime.combine(f.date_from, dt.time()))
+    if f.date_from:  # local days: 12-06 starts at 12-05 16:00 UTC in Beijing
+        conds.append(Hit.detected_at >= local_day_start_utc(f.date_from, f.tz))
     if f.date_to:
-        conds.append(Hit.detected_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
+        conds.append(Hit.detected_at < local_day_start_utc(f.date_to + dt.timedelta(days=1), f.tz))
     if f.statuses:
         conds.append(Hit.status.in_(f.statuses))
     if f.bbox:
@@ -177,7 +179,7 @@ def grid_stats(session: Session, zone, f: MapFilters, venues: bool = True) -> di
     stats: dict[int, dict] = {}
     if venues:
         _venue_stats(session, zone, f, stats)
-    hf = MapFilters(grid_ids=f.grid_ids, date_from=f.date_from, date_to=f.date_to, statuses=f.statuses)
+    hf = MapFilters(grid_ids=f.grid_ids, date_from=f.date_from, date_to=f.date_to, statuses=f.statuses, tz=f.tz)
     q = (
         select(Hit.grid_id, func.count())
         .where(Hit.grid_id.is_not(None), *hit_conditions(zone, hf))

@@ -6,8 +6,6 @@ Every view loads the hit through load_hit: 404 when missing, 403 (audited) outsi
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
     flash,
@@ -24,8 +22,8 @@ from core.errors import UserError
 from webmap import audit, zones
 from webmap.auth import current_user, login_required, roles_required
 from webmap.dbsession import get_session
+from webmap.services import clock, exports
 from webmap.services import clues as clue_service
-from webmap.services import exports
 from webmap.services import hits as svc
 from webmap.views import downloads, loaders, params, steps
 from webmap.views.loaders import load_hit
@@ -162,6 +160,6 @@ def evidence_zip(hit_id: int):
 @login_required
 def export(fmt: str):
     records = svc.records_for_filters(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
-    out = exports.render("hits", records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    out = exports.render("hits", records, fmt, clock.stamp(g.cfg.core.timezone), g.cfg.core.timezone)
     audit.record("export", "hits", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
     return downloads.attachment(out)

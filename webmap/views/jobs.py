@@ -54,7 +54,7 @@ def api_jobs():
     o = svc.overview(g.cfg, get_session())
     return jsonify(
         {
-            "scheduler": o["scheduler"],
+            "scheduler": svc.scheduler_json(o["scheduler"]),
             "jobs": [svc.job_json(j) for j in o["jobs"]],
             "runs": [svc.run_json(r) for r in o["runs"]],
         }

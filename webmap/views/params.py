@@ -120,6 +120,7 @@ def filters(args: MultiDict, grid_id: int | None = None) -> MapFilters:
         statuses=_multi(args, "status", HIT_STATUSES),
         bbox=bbox,
         extra={"grid": raw_grid},
+        tz=g.cfg.core.timezone,
     )
 
 

@@ -13,7 +13,7 @@ from core.errors import UserError
 from webmap import audit, zones
 from webmap.auth import current_user, login_required
 from webmap.dbsession import get_session
-from webmap.services import exports
+from webmap.services import clock, exports
 from webmap.services import venues as venue_service
 from webmap.views import downloads, params
 from webmap.views.loaders import load_venue
@@ -89,6 +89,6 @@ def add_inspection(venue_id: int):
 @login_required
 def export(fmt: str):
     records = exports.venue_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
-    out = exports.render("venues", records, fmt, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    out = exports.render("venues", records, fmt, clock.stamp(g.cfg.core.timezone), g.cfg.core.timezone)
     audit.record("export", "venues", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
     return downloads.attachment(out)
