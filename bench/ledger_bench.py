@@ -34,6 +34,7 @@ URLS = [
     "/ledgers/venues?grade=D&expiry=expiring&days=30&sort=expiry",
     "/ledgers/venues?category=网吧&sort=score&order=desc&page=20",
     "/ledgers/venues?sort=name&page=90",
+    "/ledgers/venues?sort=name&page=2000",  # the last page of 100,000 (OFFSET 99,950); gm: clamped to its last
     "/ledgers/inspections",
     "/ledgers/inspections?result=责令整改&date_from=2026-01-01&sort=date",
     "/ledgers/inspections?subject=party&inspector=钱",

@@ -124,6 +124,7 @@ def test_venue_ledger_searches_filters_sorts_and_pages_within_the_zone(client, l
     assert _rows(first)[1].startswith("批量场所37")
     last = client.get("/ledgers/venues?sort=score&order=desc&per_page=20&page=3").text
     assert len(_rows(last)) == 2
+    assert _rows(client.get("/ledgers/venues?sort=score&order=desc&per_page=20&page=99").text) == _rows(last)
     by_name = _rows(client.get("/ledgers/venues?category=游艺&sort=name&per_page=20&page=2").text)
     assert by_name[0].startswith("批量场所20") and by_name[-1].startswith("批量场所37")
     assert f'href="/venues/{w.venue_own}"' in first

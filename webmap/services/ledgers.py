@@ -89,6 +89,13 @@ class Paging:
         if self.sort not in sorts:
             raise LedgerError(f"不能按 {self.sort!r} 排序，可选：{'、'.join(sorts.values())}")
 
+    def clamped(self, total: int) -> Paging:
+        """A page past the last (a bookmark, a filter that now matches less) shows the last page."""
+        last = max(1, math.ceil(total / self.per_page))
+        if self.page > last:
+            self.page = last
+        return self
+
 
 @dataclass
 class VenueQuery:
@@ -183,7 +190,7 @@ def venue_page(session: Session, zone: set[int] | None, f: VenueQuery, today: dt
     f.check()
     cond = venue_conditions(zone, f, today)
     total = session.scalar(select(func.count()).select_from(Venue).where(*cond)) or 0
-    p = f.paging
+    p = f.paging.clamped(total)
     q = _venue_select(cond, p).limit(p.per_page).offset((p.page - 1) * p.per_page)
     rows = [_venue_row(r, today) for r in session.execute(q)]
     return _page(rows, total, p)
@@ -332,7 +339,7 @@ def inspection_page(session: Session, zone: set[int] | None, f: InspectionQuery)
         .where(*cond)
     )
     total = session.scalar(count) or 0
-    p = f.paging
+    p = f.paging.clamped(total)
     q = _inspection_select(cond, p).limit(p.per_page).offset((p.page - 1) * p.per_page)
     return _page([_inspection_row(r) for r in session.execute(q)], total, p)
 
