@@ -19,7 +19,7 @@ HIT_LABEL = {"unlicensed_travel": "未经许可经营旅行社业务", "illegal_
 HIT_LABEL_SHORT = {"unlicensed_travel": "无证旅行社", "illegal_publication": "非法出版物"}
 # The charge as the evidence summary (电子数据提取笔录) words it.
 HIT_LABEL_CHARGE = {"unlicensed_travel": "涉嫌未经许可经营旅行社业务", "illegal_publication": "涉嫌经营非法出版物"}
-HIT_STATUS = {"new": "新发现", "dismissed": "已排除", "clue": "已转线索"}
+HIT_STATUS = {"new": "新发现", "dismissed": "已排除", "clue": "已转线索", "transferred": "已移送外地"}
 # A detector's reason code (detection: travel.py, seller.py, publication.py) and the concept it names.
 # The search index holds these names, so 盗版 finds a hit flagged for piracy where the seller wrote 高仿.
 REASON = {
@@ -74,7 +74,10 @@ PLATFORM = {"wechat": "微信公众号", "shop": "网店", "note": "笔记", "fo
 # ---------------------------------------------------------------- clues, inspections and cases
 
 CLUE_STATUS = {"open": "待处理", "inspecting": "核查中", "closed": "已办结"}
-CLUE_OUTCOME = {"no_violation": "未发现违法", "corrected": "已整改", "case": "已立案"}
+CLUE_OUTCOME = {"no_violation": "未发现违法", "corrected": "已整改", "case": "已立案", "transferred": "已移送外地"}
+# The outcomes an officer closes a clue with; "transferred" comes only from 移送 (hits.clues.transfer_hit),
+# which records the receiving authority.
+CLOSE_OUTCOMES = ("no_violation", "corrected", "case")
 # Inspection results are stored as these words (imported registers use them too).
 INSPECTION_RESULTS = ("未发现问题", "责令整改", "立案查处")
 

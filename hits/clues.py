@@ -1,6 +1,7 @@
 """线索管理: the loop from a detector hit to an inspection and an outcome.
 
     hit (new) ──dismiss_hit──▶ hit (dismissed, reason)
+        ├──transfer_hit──▶ hit (transferred) + clue (closed: transferred, receiving authority)
         └──confirm_hit──▶ clue (open, routed to a grid) ──start_inspection──▶ (inspecting)
               ──record_inspection──▶ Inspection (+ photos) ──close_clue──▶ (closed: no_violation |
               corrected | case + 立案 number)
@@ -27,7 +28,7 @@ from core import db
 from core.errors import UserError
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow
 from core.users import zone_grid_ids
-from core.vocabulary import CLUE_OUTCOME, CLUE_OUTCOMES, CLUE_STATUS, INSPECTION_RESULTS, name
+from core.vocabulary import CLOSE_OUTCOMES, CLUE_OUTCOME, CLUE_STATUS, INSPECTION_RESULTS, name
 from grids import location
 from grids.inspections import Party, party_fields
 from hits.lifecycle import change_hit
@@ -79,6 +80,31 @@ def confirm_hit(
     session.add(clue)
     change_hit(session, hit, status="clue", grid_id=hit.grid_id if hit.grid_id is not None else grid_id)
     _step(clue, user, "confirmed", grid_id=grid_id, routed=how, venue_id=venue_id, note=note)
+    session.flush()
+    return clue
+
+
+def transfer_hit(session: Session, hit_id: int, user: User, authority: str, note: str | None = None) -> Clue:
+    """移送外地: a new hit that belongs to another authority (a seller in another city) is handed over.
+    It leaves the local to-do lists (hit "transferred", its clue closed with outcome "transferred") and
+    the clue's history keeps who sent it where and why, for the record of the hand-over."""
+    hit = _hit(session, hit_id)
+    _check_zone(session, user, hit.grid_id)
+    if hit.status != "new":
+        raise UserError(f"hit {hit_id} is already {hit.status}; only new hits can be transferred")
+    authority = (authority or "").strip()
+    if not authority:
+        raise UserError("name the receiving authority (接收单位)")
+    if len(authority) > 200:
+        raise UserError("the receiving authority's name is too long (200 characters at most)")
+    note = (note or "").strip() or None
+    clue = Clue(
+        hit_id=hit.id, grid_id=hit.grid_id, venue_id=None, status="closed", notes=note, created_by=user.id, history=[]
+    )
+    clue.outcome, clue.closed_at = "transferred", utcnow()
+    session.add(clue)
+    change_hit(session, hit, status="transferred")
+    _step(clue, user, "transferred", authority=authority, note=note)
     session.flush()
     return clue
 
@@ -173,8 +199,8 @@ def close_clue(
     clue = get_clue(session, clue_id, user, for_update=True)
     if clue.status == "closed":
         raise UserError(f"clue {clue_id} is already closed")
-    if outcome not in CLUE_OUTCOMES:
-        raise UserError(f"outcome must be one of {', '.join(CLUE_OUTCOMES)}")
+    if outcome not in CLOSE_OUTCOMES:
+        raise UserError(f"outcome must be one of {', '.join(CLOSE_OUTCOMES)}")
     case_no = (case_no or "").strip() or None
     if outcome == "case" and not case_no:
         raise UserError("filing a case (立案) needs the case number")

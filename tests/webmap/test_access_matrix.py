@@ -91,6 +91,7 @@ ACCESS: dict[str, Access] = {
     "clues.show": page(),
     "hits.triage": page(**dict(ADMIN_ONLY, patrol=200)),
     "hits.dismiss": page(302, 302, 403, 403, method="POST", data={"reason": "测试"}),
+    "hits.transfer": page(302, 302, 403, 403, method="POST", data={"authority": "杭州市文化市场综合行政执法队"}),
     "hits.confirm": page(302, 302, 403, 403, method="POST", data={"grid_id": "{grid_id}"}),
     "clues.work": page(302, 403, 302, 403, method="POST", values={"step": "start"}),
     "clues.photo": page(404, 404, 404, 404, values={"attachment_id": 999999}),
@@ -98,6 +99,7 @@ ACCESS: dict[str, Access] = {
     "clues.api_geojson": api(gm_other=200),
     "clues.api_show": api(),
     "hits.api_dismiss": api(GRANTED, GRANTED, 403, 403, method="POST", data={"reason": "测试"}),
+    "hits.api_transfer": api(GRANTED, GRANTED, 403, 403, method="POST", data={"authority": "杭州市执法队"}),
     "hits.api_confirm": api(GRANTED, GRANTED, 403, 403, method="POST", data={"grid_id": "{grid_id}"}),
     "clues.api_work": api(GRANTED, 403, GRANTED, 403, method="POST", values={"step": "start"}),
     # --- search (webmap/views/search.py, search helper): results are zone-filtered, hits zone-checked

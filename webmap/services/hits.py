@@ -181,6 +181,10 @@ def confirm(
     return clues.confirm_hit(session, hit_id, user, grid_id=grid_id, venue_id=venue_id, note=note)
 
 
+def transfer(session: Session, hit_id: int, user: User, authority: str, note: str | None) -> Clue:
+    return clues.transfer_hit(session, hit_id, user, authority, note)
+
+
 def triage_page(session: Session, hit: Hit) -> dict[str, Any]:
     """The triage form: where confirm would route the hit without a choice, and its clue if any."""
     suggested = hit.grid_id

@@ -143,8 +143,9 @@ def _drop_covering_bbox(session: Session, zone, f: MapFilters) -> MapFilters:
 
 
 def hit_rows(session: Session, zone, f: MapFilters, crs: str, limit: int) -> dict:
-    """Located hits for the map: rows [id, lon, lat, score, label index, status]."""
-    conds = hit_conditions(zone, f) + [Hit.lon.is_not(None), Hit.lat.is_not(None)]
+    """Located hits inside the district's grids for the map: rows [id, lon, lat, score, label index,
+    status]. Hits outside every grid (another city) are listed apart (outside_hits), not plotted."""
+    conds = hit_conditions(zone, f) + [Hit.lon.is_not(None), Hit.lat.is_not(None), Hit.grid_id.is_not(None)]
     q = select(Hit.id, Hit.lon, Hit.lat, Hit.score, Hit.labels, Hit.status).where(*conds)
     raw = session.execute(q.order_by(Hit.id.desc()).limit(limit + 1)).all()
     truncated = len(raw) > limit
@@ -266,6 +267,19 @@ def zone_bounds(session: Session, zone, grid_ids: set[int] | None = None) -> lis
     if row[0] is None:
         return None
     return [[row[0], row[1]], [row[2], row[3]]]
+
+
+def outside_hits(session: Session, zone, limit: int = 20) -> dict:
+    """New hits outside every grid (located in another city, or not located at all), for the map's
+    side panel: they are triage's work (confirm to a grid chosen by hand, or 移送外地), not the
+    district layers'. Empty for a grid manager, whose zone holds grids only."""
+    if zone is not None:
+        return {"total": 0, "rows": []}
+    cond = (Hit.grid_id.is_(None), Hit.status == "new")
+    total = session.scalar(select(func.count()).select_from(Hit).where(*cond)) or 0
+    q = select(Hit.id, Hit.title, Hit.location_name).where(*cond).order_by(Hit.score.desc(), Hit.id.desc())
+    rows = [{"id": i, "title": t, "location": loc} for i, t, loc in session.execute(q.limit(limit))]
+    return {"total": total, "rows": rows}
 
 
 def pending_clues(session: Session, zone, limit: int = 20) -> list[dict]:

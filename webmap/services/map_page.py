@@ -405,6 +405,7 @@ def map_page(
         "categories": VENUE_CATEGORIES,
         "grades": GRADES,
         "pending": map_data.pending_clues(session, zone),
+        "outside": map_data.outside_hits(session, zone),
         "tiles": tile_spec(cfg),
         "spot_checks": tasks.pending_spot_checks(session, zone),
         "selected_grid": f.extra.get("grid"),

@@ -123,6 +123,31 @@ def api_confirm(hit_id: int):
     return jsonify(clue_service.detail(get_session(), clue)), 201
 
 
+@bp.route("/hits/<int:hit_id>/transfer", methods=["POST"])
+@roles_required(*TRIAGE_ROLES)
+def transfer(hit_id: int):
+    load_hit(hit_id, action=None)
+    clue = steps.form_step(lambda: _transfer(hit_id, request.form), "hit", hit_id)
+    if clue is None:
+        return redirect(url_for("hits.triage", hit_id=hit_id))
+    flash(f"已移送外地（{clue.history[-1]['authority']}），记录于线索 #{clue.id}", "ok")
+    return redirect(url_for("clues.show", clue_id=clue.id))
+
+
+@bp.route("/api/hits/<int:hit_id>/transfer", methods=["POST"])
+@roles_required(*TRIAGE_ROLES)
+def api_transfer(hit_id: int):
+    load_hit(hit_id, action=None)
+    clue = steps.api_step(lambda: _transfer(hit_id, steps.payload()), "hit", hit_id)
+    return jsonify(clue_service.detail(get_session(), clue)), 201
+
+
+def _transfer(hit_id: int, data):
+    clue = svc.transfer(get_session(), hit_id, current_user(), data.get("authority", ""), data.get("note"))
+    audit.record("transfer", "hit", hit_id, clue_id=clue.id, authority=clue.history[-1]["authority"])
+    return clue
+
+
 def _dismiss(hit_id: int, data):
     hit = svc.dismiss(get_session(), hit_id, current_user(), data.get("reason", ""))
     audit.record("dismiss", "hit", hit.id, reason=hit.dismiss_reason)
