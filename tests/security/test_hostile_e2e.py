@@ -175,13 +175,14 @@ def test_the_hostile_crawl_makes_located_hits(world):
 def _open_map_popups(w: Watcher):
     """On the map, open every hit's popup (the hits share a point: open the cluster, then each marker)."""
     page = w.page
-    marker = page.locator(".wx-hit, .marker-cluster").first
+    clusters = ".wx-hcluster, .wx-vcluster"  # the map's own cluster icons (webmap/static/js/map.js)
+    marker = page.locator(f".wx-hit, {clusters}").first
     marker.wait_for(timeout=30_000)
     opened = 0
     for _ in range(10):  # bounded: zoom into the cluster until the markers stand apart (spiderfied)
-        if page.locator(".wx-hit").count() >= 1 and page.locator(".marker-cluster").count() == 0:
+        if page.locator(".wx-hit").count() >= 1 and page.locator(".wx-hcluster").count() == 0:
             break
-        cluster = page.locator(".marker-cluster").first
+        cluster = page.locator(".wx-hcluster").first
         if cluster.count() == 0:
             break
         cluster.click()
@@ -190,7 +191,10 @@ def _open_map_popups(w: Watcher):
         page.locator(".wx-hit").nth(i).click(force=True)
         page.locator(".leaflet-popup-content").get_by_text("线索详情").last.wait_for(timeout=10_000)
         opened += 1
-        page.locator(".leaflet-popup-close-button").last.click(force=True)
+        # Closed by the map itself (as Esc does): a layer refresh may already have closed it, and then
+        # its close button is gone from the page.
+        page.evaluate("() => window.wangxunLayers.map.closePopup()")
+        page.locator(".leaflet-popup").first.wait_for(state="detached", timeout=10_000)
     return opened
 
 
