@@ -265,6 +265,11 @@ class Hit(Base):
     """A page version the detectors flagged, with why and where."""
 
     __tablename__ = "hits"
+    # The 研判台 lists open hits by score or by time (migration 0010).
+    __table_args__ = (
+        Index("ix_hits_status_score", "status", "score", "id"),
+        Index("ix_hits_status_detected", "status", "detected_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
     page_version_id: Mapped[int | None] = mapped_column(ForeignKey("page_versions.id"), unique=True)

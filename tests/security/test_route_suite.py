@@ -73,6 +73,10 @@ WRITES: dict[str, list[Write]] = {
     "venues.add_inspection": [Write(body=INSPECTION)],
     "hits.assign": [Write(body={"grid_id": OWN})],
     "hits.dismiss": [Write(body={"reason": "测试"})],
+    "triage.bulk": [
+        Write(body={"action": "dismiss", "reason": "测试", "hit_id": OWN}),
+        Write(body={"action": "dismiss", "reason": "测试", "hit_id": OWN, "confirmed": "1"}),
+    ],
     "hits.transfer": [Write(body={"authority": "杭州市文化市场综合行政执法队", "note": "卖家在杭州"})],
     "hits.confirm": [Write(body={"grid_id": OWN, "venue_id": OWN, "note": "测试"})],
     "hits.api_dismiss": [Write(body={"reason": "测试"})],

@@ -90,6 +90,9 @@ ACCESS: dict[str, Access] = {
     "clues.index": page(gm_other=200),
     "clues.show": page(),
     "hits.triage": page(**dict(ADMIN_ONLY, patrol=200)),
+    "triage.index": page(**dict(ADMIN_ONLY, patrol=200)),
+    # no hit chosen: the list again with a message (302); the route suite sends hit ids in the body
+    "triage.bulk": page(302, 302, 403, 403, method="POST", data={"action": "dismiss", "reason": "测试"}),
     "hits.dismiss": page(302, 302, 403, 403, method="POST", data={"reason": "测试"}),
     "hits.transfer": page(302, 302, 403, 403, method="POST", data={"authority": "杭州市文化市场综合行政执法队"}),
     "hits.confirm": page(302, 302, 403, 403, method="POST", data={"grid_id": "{grid_id}"}),

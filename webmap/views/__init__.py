@@ -9,6 +9,7 @@ from webmap.views.jobs import bp as jobs_bp
 from webmap.views.ledgers import bp as ledgers_bp
 from webmap.views.map import bp as map_bp
 from webmap.views.search import bp as search_bp
+from webmap.views.triage import bp as triage_bp
 from webmap.views.venues import bp as venues_bp
 
 BLUEPRINTS = [
@@ -17,6 +18,7 @@ BLUEPRINTS = [
     venues_bp,
     ledgers_bp,
     hits_bp,
+    triage_bp,
     admin_bp,
     clues_bp,
     jobs_bp,
