@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from core import db
@@ -35,8 +36,8 @@ def _wait(what: str, check, bound: float = BOUND_S):
     raise AssertionError(f"waited {bound:g} s for {what}")
 
 
-def test_one_holder_at_a_time_and_an_expired_lease_changes_hands(tmp_path):
-    cfg = job_config(tmp_path, [])
+@pytest.mark.both_engines
+def test_one_holder_at_a_time_and_an_expired_lease_changes_hands(cfg):
     first, second = leases.Lease(cfg, "a:1:x", seconds=1.0), leases.Lease(cfg, "b:2:y", seconds=1.0)
     assert first.acquire() and not second.acquire()
     assert first.renew() and first.acquire()  # renewing, or taking again what is ours, succeeds
@@ -50,8 +51,8 @@ def test_one_holder_at_a_time_and_an_expired_lease_changes_hands(tmp_path):
     assert first.acquire()
 
 
-def test_two_processes_racing_for_a_free_lease_never_both_win(tmp_path):
-    cfg = job_config(tmp_path, [])
+@pytest.mark.both_engines
+def test_two_processes_racing_for_a_free_lease_never_both_win(cfg):
     won: list[str] = []
     go = threading.Barrier(8)
 
@@ -69,8 +70,8 @@ def test_two_processes_racing_for_a_free_lease_never_both_win(tmp_path):
     assert len(won) == 1 and leases.current(cfg).holder == won[0]
 
 
-def test_a_scheduled_slot_is_recorded_and_run_once(tmp_path):
-    cfg = job_config(tmp_path, [])
+@pytest.mark.both_engines
+def test_a_scheduled_slot_is_recorded_and_run_once(cfg):
     ran: list[int] = []
     runner.TASKS["count"] = lambda cfg: ran.append(1) or runner.TaskResult()
     try:
