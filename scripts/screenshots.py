@@ -86,7 +86,7 @@ def shoot(data_dir: Path) -> list[Path]:
             desk.goto(f"{base}/")
             ready_map(desk)
             made.append(_save(desk, "map.png"))
-            desk.goto(f"{base}/clues")
+            desk.goto(f"{base}/triage")
             made.append(_save(desk, "triage.png", full_page=True))
             if hit is not None:
                 desk.goto(f"{base}/hits/{hit}")
