@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         stderr=open(workdir / "gunicorn.log", "w"),  # noqa: SIM115 - closed with the process
     )
     stop_bg, log = threading.Event(), []
+    bg = None
     try:
         _wait_up(base, gunicorn)
         print(f"baseline: 1 user, no crawl, {args.baseline_seconds:g} s …", flush=True)
@@ -303,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         sampler.join(timeout=30)
     finally:
         stop_bg.set()
+        if bg is not None:
+            bg.join(timeout=90)  # its crawl and sample site stopped, its counts in `log`
         gunicorn.send_signal(signal.SIGTERM)
         try:
             gunicorn.wait(timeout=60)

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from bench.map_world import PASSWORD, build_world
 from core import config, db
 from core.models import Hit
+from hits import neardup
 
 URLS = [
     "/triage",
@@ -33,9 +34,60 @@ URLS = [
     "/triage?grid=none",
     "/triage?sort=date&order=asc&page=150",
     "/triage?label=unlicensed_travel&platform=wechat&per_page=100&page=20",
+    "/triage?group=0",
+    "/triage?group=0&sort=date&order=asc&page=150",
 ]
 PLATFORMS = ("wechat", "shop", "web")
-TEXT = "纯玩一日游，含车费门票导游，报名加微信，" * 20
+PLACES = "狮子林 拙政园 平江路 山塘街 虎丘 寒山寺 周庄 同里 甪直 太湖 灵岩山 木渎 西园 留园 网师园 沧浪亭".split()
+PHRASES = (
+    "纯玩不进店",
+    "含车费门票导游",
+    "报名加微信",
+    "小包团六人封顶",
+    "一价全包",
+    "可开发票",
+    "酒店接送",
+    "中午含农家菜",
+    "节假日不加价",
+    "学生半价",
+    "老人优惠",
+    "提前一天预约",
+    "当天成团",
+    "专车专导",
+    "赠送饮用水",
+    "下雨不退款",
+    "退改免费",
+    "含游船",
+    "夜游加购",
+    "摄影跟拍",
+    "团队定制",
+    "亲子路线",
+    "公司团建",
+    "会议接待",
+    "高铁站接站",
+    "机场接送",
+    "两日游",
+    "三日游",
+    "住宿可代订",
+    "门票代购",
+)
+
+
+def _listing(rnd: random.Random) -> str:
+    """One seller's ad: its own places, phrases and numbers."""
+    places = "、".join(rnd.sample(PLACES, 4))
+    phrases = "，".join(rnd.sample(PHRASES, 9))
+    return f"苏州{places}一日游，{phrases}，{rnd.randint(99, 999)}元一位，电话{rnd.randint(10**10, 10**11)}。" * 2
+
+
+def _texts(n: int, rnd: random.Random) -> list[str]:
+    """`n` hit texts: listings reposted 1–8 times with small edits (number, a line added)."""
+    out: list[str] = []
+    while len(out) < n:
+        ad = _listing(rnd)
+        for _ in range(rnd.randint(1, 8)):
+            out.append(ad + ("另有夜游。" if rnd.random() < 0.3 else ""))
+    return out[:n]
 
 
 def _world(cfg, hits: int, seed: int = 5) -> None:
@@ -43,15 +95,17 @@ def _world(cfg, hits: int, seed: int = 5) -> None:
     rnd = random.Random(seed)
     with db.session_scope(cfg) as s:
         ids = list(s.scalars(select(Hit.id)))
+        texts = _texts(len(ids), rnd)
         for start in range(0, len(ids), 1000):
-            for hit_id in ids[start : start + 1000]:
+            for hit_id, text in zip(ids[start : start + 1000], texts[start : start + 1000], strict=True):
                 s.execute(
                     update(Hit)
                     .where(Hit.id == hit_id)
                     .values(
                         platform=rnd.choice(PLATFORMS),
                         source=f"src{rnd.randint(0, 5)}",
-                        text=TEXT,
+                        text=text,
+                        simhash=neardup.simhash(None, text),
                         grid_id=None if rnd.random() < 0.03 else Hit.grid_id,
                         reasons=[
                             {"label": "unlicensed_travel", "code": "tour", "text": "招揽组团旅游", "field": "text"}

@@ -11,7 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from core.licences import licence_key
@@ -293,6 +306,9 @@ class Hit(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     detected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # 64-bit SimHash of title and text (hits.neardup), so triage groups reposts; None: too short, or
+    # a hit from before migration 0011 (filled in when triage first lists it).
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SearchOutbox(Base):

@@ -19,6 +19,7 @@ from core.db import StatementConnection
 from core.errors import UserError
 from core.models import Grid, Hit, SearchOutbox, Venue, utcnow
 from core.vocabulary import HIT_LABELS, HIT_STATUSES
+from hits import neardup
 
 # Built once: the page store runs these for every hit, and StatementConnection compiles each
 # statement object once.
@@ -32,6 +33,7 @@ def insert_hit(conn: Connection | StatementConnection, values: dict[str, Any]) -
     """Insert a hit row from Core values (the crawl's page store) and queue it; returns its id.
     `values` names every column with a Python-side default (StatementConnection applies none)."""
     _check_labels(values.get("labels") or [])
+    values = {**values, "simhash": values.get("simhash", neardup.simhash(values.get("title"), values.get("text")))}
     hit_id = conn.execute(_INSERT_HIT, values).inserted_primary_key[0]
     conn.execute(_QUEUE, {"hit_id": hit_id, "op": "index", "created_at": values["detected_at"], "attempts": 0})
     return hit_id
@@ -42,6 +44,7 @@ def add_hit(session: Session, **values: Any) -> Hit:
     _check_labels(values.get("labels") or [])
     if values.get("status", "new") not in HIT_STATUSES:
         raise UserError(f"unknown hit status {values['status']!r}")
+    values.setdefault("simhash", neardup.simhash(values.get("title"), values.get("text")))
     hit = Hit(**values)
     session.add(hit)
     session.flush()

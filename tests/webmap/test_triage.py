@@ -84,26 +84,27 @@ def _ids(page: str) -> list[int]:
 
 
 def test_counts_filters_sorting_and_paging(client, world):
-    first = client.get("/triage").text
+    # Hit by hit (group=0): the world's hits of one family share their text, so they would group.
+    first = client.get("/triage?group=0").text
     assert "待研判 51 条" in first and "第 1 / 2 页，共 51 条" in first
     assert len(_ids(first)) == 50
     assert _ids(first)[:5] == world["books"][::-1]  # highest score first (0.99 > travel's), then newest id
     travel, books = HIT_LABEL["unlicensed_travel"], HIT_LABEL["illegal_publication"]
     assert f"{travel}（46）" in first and f"{books}（5）" in first  # each label's count beside its name
-    second = client.get("/triage?page=2").text
+    second = client.get("/triage?group=0&page=2").text
     assert len(_ids(second)) == 1 and not set(_ids(second)) & set(_ids(first))
-    by_date = _ids(client.get("/triage?sort=date&order=asc&per_page=20").text)
+    by_date = _ids(client.get("/triage?group=0&sort=date&order=asc&per_page=20").text)
     assert by_date[:3] == world["travel"][:3]
-    books = client.get("/triage?label=illegal_publication").text
+    books = client.get("/triage?group=0&label=illegal_publication").text
     assert sorted(_ids(books)) == world["books"] and "待研判 5 条" in books
-    assert sorted(_ids(client.get("/triage?platform=shop").text)) == world["books"]
-    assert _ids(client.get("/triage?grid=none").text) == world["far"]
-    assert client.get("/triage?page=99").text.count("<tr data-hit") == 1  # past the end: the last page
-    assert client.get("/triage?sort=nonsense").status_code == 400
+    assert sorted(_ids(client.get("/triage?group=0&platform=shop").text)) == world["books"]
+    assert _ids(client.get("/triage?group=0&grid=none").text) == world["far"]
+    assert client.get("/triage?group=0&page=99").text.count("<tr data-hit") == 1  # past the end: the last page
+    assert client.get("/triage?group=0&sort=nonsense").status_code == 400
 
 
 def test_text_and_reasons_are_inline(client, world):
-    page = client.get("/triage?label=illegal_publication").text
+    page = client.get("/triage?label=illegal_publication&group=0").text
     assert "盗版" in page and "全套教辅复印本" in page
     assert page.count("<li>盗版 <span") == 5  # each book hit shows its reason, once
 
@@ -158,3 +159,27 @@ def test_grid_managers_do_not_triage(cfg, world):
     login(c, "gm")
     assert c.get("/triage").status_code == 403
     assert "研判</a>" not in c.get("/clues").text  # and the navigation does not offer it
+
+
+def test_reposts_show_as_one_group_and_a_bulk_action_takes_the_whole_group(client, cfg, world):
+    first = client.get("/triage").text
+    # 45 travel hits share their text (their titles differ by digits only), the 5 book hits too.
+    assert "待研判 51 条，合并相似内容后 3 组" in first and len(_ids(first)) == 3
+    assert "相似 45 条" in first and "相似 5 条" in first
+    rep = _ids(first)[0]  # the book group's representative (highest score)
+    form = {
+        "csrf_token": csrf_from(first),
+        "action": "dismiss",
+        "reason": "正版",
+        "hit_ids": [str(rep)],
+        "expand": "1",
+        "back": "/triage",
+    }
+    confirm = client.post("/triage/bulk", data=form)
+    assert "确认：排除 5 条发现" in confirm.text  # the confirmation counts the whole group
+    ids = [int(i) for i in re.findall(r'name="hit_ids" value="(\d+)"', confirm.text)]
+    assert sorted(ids) == world["books"]
+    done = client.post("/triage/bulk", data={**form, "hit_ids": [str(i) for i in ids], "confirmed": "1"})
+    assert done.status_code == 302
+    with db.session_scope(cfg) as s:
+        assert {s.get(Hit, i).status for i in world["books"]} == {"dismissed"}

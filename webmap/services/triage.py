@@ -11,18 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from core import reasons as reason_list
 from core import vocabulary
 from core.errors import UserError
 from core.models import Grid, Hit, User
-from hits import clues
+from hits import clues, neardup
 from webmap.services.clock import local_text
 
 SORTS = {"score": Hit.score, "date": Hit.detected_at}
 PER_PAGE = (20, 50, 100)
+BACKFILL = 20_000  # older hits without a near-duplicate hash, hashed per page load (~0.2 ms each)
 MAX_BULK = 500  # hits one bulk action may change (a confirmation page lists them all)
 EXCERPT = 300  # characters of a hit's text shown inline
 OUTSIDE = "none"  # the grid filter's value for hits outside every grid
@@ -42,6 +43,7 @@ class TriageQuery:
     order: str = "desc"
     page: int = 1
     per_page: int = 50
+    group: bool = True  # near-duplicates (hits.neardup) under one representative
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> TriageQuery:
@@ -61,12 +63,14 @@ class TriageQuery:
         q.order = _choice(args.get("order"), ("asc", "desc"), "顺序") or "desc"
         q.page = _int(args.get("page"), 1, 1, 10**6, "页码")
         q.per_page = _int(args.get("per_page"), 50, min(PER_PAGE), max(PER_PAGE), "每页条数")
+        q.group = args.get("group") != "0"
         return q
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """The query string of this query with `changes` (for links: sort headers, pages)."""
         out = {k: getattr(self, k) for k in ("label", "platform", "source", "grid", "sort", "order", "per_page")}
         out["page"] = self.page
+        out["group"] = None if self.group else "0"
         out.update(changes)
         return {k: v for k, v in out.items() if v not in (None, "")}
 
@@ -105,26 +109,46 @@ def _conditions(zone: set[int] | None, q: TriageQuery, skip: str | None = None) 
     return conds
 
 
-def page(session: Session, zone: set[int] | None, q: TriageQuery, tz: str) -> dict[str, Any]:
-    """One page of open hits with the totals and the counts each filter would give."""
-    total = session.scalar(select(func.count()).select_from(Hit).where(*_conditions(zone, q))) or 0
-    last = max(1, math.ceil(total / q.per_page))
-    q.page = min(q.page, last)  # a page past the last (a bookmark, fewer hits now) shows the last
+def _order(q: TriageQuery) -> tuple:
     column = SORTS[q.sort]
-    order = (column.desc(), Hit.id.desc()) if q.order == "desc" else (column.asc(), Hit.id.asc())
-    rows = session.execute(
-        select(Hit, Grid.name)
-        .join(Grid, Grid.id == Hit.grid_id, isouter=True)
-        .where(*_conditions(zone, q))
-        .order_by(*order)
-        .limit(q.per_page)
-        .offset((q.page - 1) * q.per_page)
-    ).all()
+    return (column.desc(), Hit.id.desc()) if q.order == "desc" else (column.asc(), Hit.id.asc())
+
+
+def page(session: Session, zone: set[int] | None, q: TriageQuery, tz: str) -> dict[str, Any]:
+    """One page of open hits (or of near-duplicate groups, one representative each) with the totals
+    and the counts each filter would give."""
+    total = session.scalar(select(func.count()).select_from(Hit).where(*_conditions(zone, q))) or 0
+    sizes: dict[int, int] = {}
+    if q.group:
+        groups = near_duplicate_groups(session, zone, q)
+        reps = list(dict.fromkeys(groups.values()))  # the first of each group, in display order
+        for root in groups.values():
+            sizes[root] = sizes.get(root, 0) + 1
+        shown = len(reps)
+    else:
+        shown = total
+    last = max(1, math.ceil(shown / q.per_page))
+    q.page = min(q.page, last)  # a page past the last (a bookmark, fewer hits now) shows the last
+    base = select(Hit, Grid.name).join(Grid, Grid.id == Hit.grid_id, isouter=True)
+    if q.group:
+        ids = reps[(q.page - 1) * q.per_page : q.page * q.per_page]
+        found = {hit.id: (hit, grid) for hit, grid in session.execute(base.where(Hit.id.in_(ids))).all()}
+        rows = [found[i] for i in ids if i in found]
+    else:
+        rows = session.execute(
+            base.where(*_conditions(zone, q)).order_by(*_order(q)).limit(q.per_page).offset((q.page - 1) * q.per_page)
+        ).all()
+    out_rows = []
+    for hit, grid_name in rows:
+        row = _row(hit, grid_name, tz)
+        row["group_size"] = sizes.get(hit.id, 1)
+        out_rows.append(row)
     return {
         "query": q,
         "total": total,
+        "shown": shown,
         "pages": last,
-        "rows": [_row(hit, grid_name, tz) for hit, grid_name in rows],
+        "rows": out_rows,
         "counts": counts(session, zone, q),
         "labels": vocabulary.HIT_LABEL,
         "platforms": vocabulary.PLATFORM,
@@ -183,6 +207,34 @@ def _row(hit: Hit, grid_name: str | None, tz: str) -> dict[str, Any]:
             for r in reason_list.unique(hit.reasons)
         ],
     }
+
+
+def near_duplicate_groups(session: Session, zone: set[int] | None, q: TriageQuery) -> dict[int, int]:
+    """{hit id: its group's representative} for the open hits under `q`, in display order (the
+    representative is the first: the highest score, or the newest). Hashes missing from older rows
+    are computed and stored first."""
+    conds = _conditions(zone, q)
+    missing = session.execute(
+        select(Hit.id, Hit.title, Hit.text).where(*conds, Hit.simhash.is_(None)).limit(BACKFILL)
+    ).all()
+    for hit_id, title, text in missing:
+        sig = neardup.simhash(title, text)
+        if sig is not None:
+            session.execute(update(Hit).where(Hit.id == hit_id).values(simhash=sig))
+    rows = session.execute(select(Hit.id, Hit.simhash).where(*conds).order_by(*_order(q))).all()
+    return neardup.group(rows)
+
+
+def expand(session: Session, zone: set[int] | None, q: TriageQuery, ids: list[int]) -> list[int]:
+    """`ids` with every member of each one's near-duplicate group (as the list under `q` showed it)."""
+    groups = near_duplicate_groups(session, zone, q)
+    members: dict[int, list[int]] = {}
+    for hit_id, root in groups.items():
+        members.setdefault(root, []).append(hit_id)
+    out: list[int] = []
+    for hit_id in ids:
+        out += members.get(groups.get(hit_id, hit_id), [hit_id])
+    return list(dict.fromkeys(out))
 
 
 # ---------------------------------------------------------------- bulk actions

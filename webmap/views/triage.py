@@ -3,6 +3,8 @@ first post shows how many hits the action will change, the second, confirmed, ch
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from webmap import audit, zones
@@ -36,6 +38,10 @@ def bulk():
     back = request.form.get("back") or url_for("triage.index")
     back = back if back.startswith("/triage") else url_for("triage.index")
     try:
+        if request.form.get("expand") == "1" and request.form.get("confirmed") != "1":
+            # A ticked representative stands for its whole near-duplicate group, as the list showed it.
+            shown = svc.TriageQuery.from_args(dict(parse_qsl(urlsplit(back).query)))
+            ids = svc.expand(get_session(), zones.allowed_grid_ids(), shown, ids)
         action = svc.Bulk.from_form(request.form, ids)
     except svc.TriageError as exc:
         flash(str(exc), "error")
