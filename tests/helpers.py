@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -273,3 +274,39 @@ def make_grade(session, venue, grade="D", score=30.0, factors=None, as_of="2026-
     session.add(row)
     session.flush()
     return row
+
+
+# ---------------------------------------------------------------- waiting and serving
+
+WAIT_BOUND_S = 180.0  # generous: a 2-core machine running other tests
+
+
+def wait_for(what: str, check, bound: float = WAIT_BOUND_S, step: float = 0.1):
+    """Poll `check` until it returns something truthy and return that; fail naming `what` after
+    `bound` seconds. Tests wait on state like this, never on a fixed time."""
+    import time
+
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"waited {bound:g} s for {what}")
+
+
+@contextlib.contextmanager
+def serving(app):
+    """The Flask `app` on a free port of 127.0.0.1 in a thread (for Chromium tests); yields its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(timeout=30)

@@ -13,12 +13,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import requests
 
 from tests.conftest import PROJECT_ROOT
+from tests.helpers import wait_for
 
 BOUND_S = 180  # generous bound for each state waited on (a 2-core machine running other tests)
 
@@ -58,13 +58,7 @@ def _alive(pid: int) -> bool:
 
 
 def _wait_for(what: str, check, bound: float = BOUND_S):
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"waited {bound:g} s for {what}")
+    return wait_for(what, check, bound, step=0.3)
 
 
 class Lines:

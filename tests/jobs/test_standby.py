@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -21,19 +20,14 @@ from core.models import JobRun
 from jobs import lease as leases
 from jobs import runner
 from tests.conftest import PROJECT_ROOT
+from tests.helpers import wait_for
 from tests.jobs.conftest import WAIT_S, job_config
 
 BOUND_S = 180  # generous: two Python processes starting on a busy 2-core machine
 
 
 def _wait(what: str, check, bound: float = BOUND_S):
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"waited {bound:g} s for {what}")
+    return wait_for(what, check, bound)
 
 
 @pytest.mark.both_engines

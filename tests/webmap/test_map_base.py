@@ -19,7 +19,7 @@ import pytest
 from core import db
 from core.chromium import BROWSER_ARGS
 from tests.conftest import CHROMIUM
-from tests.helpers import make_grid, make_hit, make_user, make_venue
+from tests.helpers import make_grid, make_hit, make_user, make_venue, serving
 from tests.webmap.conftest import PASSWORD, login
 from webmap import create_app
 
@@ -51,14 +51,6 @@ def world(cfg):
             make_hit(s, g1, None, f"低价一日游{n}", 120.611 + n * 1e-5, 31.311)
         make_user(s, "admin", role="admin", password=PASSWORD)
         return {"grid": g1.id}
-
-
-def _serve(app):
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
 
 
 class _Tiles(BaseHTTPRequestHandler):
@@ -118,9 +110,7 @@ pytestmark = pytest.mark.browser
 
 def test_unreachable_tiles_switch_to_the_offline_base_and_the_choice_is_remembered(cfg, world, browser):
     # Port 9 (discard) on loopback refuses connections: every tile fails, as on an intranet.
-    srv = _serve(_app(cfg, "http://127.0.0.1:9/{z}/{x}/{y}.png"))
-    base = f"http://127.0.0.1:{srv.server_port}"
-    try:
+    with serving(_app(cfg, "http://127.0.0.1:9/{z}/{x}/{y}.png")) as base:
         page, errors = _open_map(browser, base)
         page.wait_for_function("() => window.wangxunState.basemap === 'offline'", timeout=30_000)
         page.wait_for_function("() => window.wangxunState.offlineOutlines >= 3", timeout=30_000)  # district + 2 streets
@@ -142,14 +132,10 @@ def test_unreachable_tiles_switch_to_the_offline_base_and_the_choice_is_remember
         assert not page.locator(".wx-notice").is_visible()
         kept = page.evaluate("Object.entries(localStorage).filter(e => e[0].startsWith('wangxun.basemap.'))")
         assert [value for _key, value in kept] == ["tiles"]
-    finally:
-        srv.shutdown()
 
 
 def test_reachable_tiles_stay_and_the_map_reads_well(cfg, world, browser, tile_server):
-    srv = _serve(_app(cfg, tile_server + "/{z}/{x}/{y}.png"))
-    base = f"http://127.0.0.1:{srv.server_port}"
-    try:
+    with serving(_app(cfg, tile_server + "/{z}/{x}/{y}.png")) as base:
         page, errors = _open_map(browser, base)
         page.wait_for_function("() => window.wangxunState.tilesLoaded > 0", timeout=30_000)
         assert _state(page, "basemap") == "tiles" and not page.locator(".wx-notice").is_visible()
@@ -177,8 +163,6 @@ def test_reachable_tiles_stay_and_the_map_reads_well(cfg, world, browser, tile_s
         assert not legend.is_visible()
         page.locator(".leaflet-popup-close-button").click()
         assert legend.is_visible() and errors == []
-    finally:
-        srv.shutdown()
 
 
 def test_a_grid_page_names_its_grid_not_the_whole_district(cfg, world):

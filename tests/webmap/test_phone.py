@@ -4,12 +4,11 @@ with its inspection form and a clue page never scroll sideways, and the form can
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from core.chromium import BROWSER_ARGS
 from tests.conftest import CHROMIUM
+from tests.helpers import serving
 from tests.webmap.conftest import PASSWORD
 from webmap import create_app
 
@@ -19,13 +18,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def server(cfg, users_world):
-    from werkzeug.serving import make_server
-
-    app = create_app({"webmap.tile_provider": "none"}, config=cfg)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
+    with serving(create_app({"webmap.tile_provider": "none"}, config=cfg)) as url:
+        yield url
 
 
 @pytest.fixture
