@@ -202,7 +202,7 @@ def test_a_saved_search_alerts_on_a_newly_crawled_page_in_the_app_by_mail_and_we
     nav = client.get("/").text.split("</nav>", 1)[0]
     assert '<span class="badge" title="未读提醒 1 条">1</span>' in nav
     listing = client.get("/alerts").text
-    assert new_title in listing and f"/search/hits/{new_id}" in listing and f"/search/hits/{before_id}" not in listing
+    assert new_title in listing and f"/hits/{new_id}" in listing and f"/hits/{before_id}" not in listing
     saved_page = client.get("/saved-searches").text
     assert "盗版监控" in saved_page and "尚未检查" not in saved_page
 

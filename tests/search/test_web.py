@@ -34,7 +34,7 @@ def test_search_page_highlights_and_links(cfg, client, users_world):
     assert r.status_code == 200
     assert "沧浪<mark>盗版</mark>教辅" in r.text
     assert "发现于 2026-03-02 01:30（本地时间）" in r.text  # [core] timezone, labelled
-    assert f"/search/hits/{users_world.hit_other}" in r.text
+    assert f"/hits/{users_world.hit_other}" in r.text
     assert "/search/export.csv?q=" in r.text
     with db.session_scope(cfg) as s:
         assert s.scalars(select(AuditLog).where(AuditLog.action == "search")).first() is not None
@@ -44,8 +44,8 @@ def test_grid_managers_see_only_their_zone(cfg, client, users_world):
     _ready(cfg)
     login(client, "gm_own")
     assert "沧浪" not in client.get("/search?q=盗版").text
-    assert client.get(f"/search/hits/{users_world.hit_other}").status_code == 403
-    assert client.get(f"/search/hits/{users_world.hit_own}").status_code == 200
+    assert client.get(f"/hits/{users_world.hit_other}").status_code == 403
+    assert client.get(f"/hits/{users_world.hit_own}").status_code == 200
     data = client.get("/api/search?q=label:旅行社,出版物").get_json()
     assert [h["id"] for h in data["hits"]] == [users_world.hit_own]
 
@@ -115,7 +115,7 @@ def test_hit_page_marks_reason_spans_and_handles_missing_evidence(cfg, client, u
             {"label": "unlicensed_travel", "code": "kw", "text": "关键词命中", "field": "text", "spans": [[3, 6]]}
         ]
     login(client, "patrol")
-    r = client.get(f"/search/hits/{users_world.hit_own}")
+    r = client.get(f"/hits/{users_world.hit_own}")
     assert r.status_code == 200 and "平江路<mark>低价一</mark>日游" in r.text
     assert "下载证据包" in r.text
     z = client.get(f"/hits/{users_world.hit_own}/evidence.zip")
@@ -146,7 +146,7 @@ def test_a_reason_found_in_title_and_text_is_listed_once(cfg, client, users_worl
         h.reasons = [{**reason, "field": "title", "spans": [[5, 8]]}, {**reason, "field": "text", "spans": [[5, 8]]}]
     outbox.drain(cfg)
     login(client, "patrol")
-    for url in (f"/hits/{users_world.hit_own}", f"/search/hits/{users_world.hit_own}"):
+    for url in (f"/hits/{users_world.hit_own}", f"/hits/{users_world.hit_own}"):
         page = client.get(url).text
         assert page.count("招揽组团旅游：「一日游」") == 1, url
     results = client.get("/search?q=组团").text

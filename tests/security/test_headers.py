@@ -64,7 +64,7 @@ def test_every_kind_of_response_has_the_headers(client, users_world):
         client.get("/"),
         client.get("/api/grids"),
         client.get(f"/venues/{users_world.venue_other}"),  # 403 page
-        client.get(f"/search/hits/{users_world.hit_own}"),
+        client.get(f"/hits/{users_world.hit_own}"),
     ]
     assert [r.status_code for r in anonymous + pages] == [200, 302, 404, 200, 200, 200, 403, 200]
     for r in anonymous + pages:
@@ -74,7 +74,7 @@ def test_every_kind_of_response_has_the_headers(client, users_world):
 def test_every_script_carries_the_request_nonce(client, users_world):
     login(client, "admin")
     nonces = set()
-    for path in ("/", f"/search/hits/{users_world.hit_own}", f"/hits/{users_world.hit_own}", "/login"):
+    for path in ("/", f"/hits/{users_world.hit_own}", f"/hits/{users_world.hit_own}", "/login"):
         r = client.get(path)
         assert r.status_code == 200, path
         nonce = _nonce(_csp(r))
@@ -191,7 +191,7 @@ def test_main_pages_run_under_the_policy_without_violations(server, users_world)
         "/",
         f"/map/grid/{w.grid_own}",
         f"/hits/{w.hit_own}",
-        f"/search/hits/{w.hit_own}",
+        f"/hits/{w.hit_own}",
         f"/hits/{w.hit_own}/triage",
         "/search?q=%E4%B8%80%E6%97%A5%E6%B8%B8",
         f"/venues/{w.venue_own}",
@@ -226,7 +226,7 @@ def test_main_pages_run_under_the_policy_without_violations(server, users_world)
                 page.wait_for_function("() => window.wangxunState && window.wangxunState.ready", timeout=30_000)
             else:
                 page.wait_for_load_state("load")
-            if path.startswith(("/hits/", "/search/hits/")) and page.locator(".folium-map").count():
+            if path.startswith("/hits/") and page.locator(".folium-map").count():
                 page.wait_for_function("() => document.querySelector('.leaflet-marker-icon') !== null", timeout=30_000)
             seen[path] = page.evaluate("window.__csp")
         assert {p: v for p, v in seen.items() if v} == {} and console == [] and errors == []

@@ -206,7 +206,7 @@ def test_no_script_runs_on_any_page_that_shows_the_hits(world, chromium):
         assert opened >= 1, "no hit popup could be opened on the map"
         w.assert_clean("map")
         for hit_id in world["hits"]:
-            w.open(f"/search/hits/{hit_id}")
+            w.open(f"/hits/{hit_id}")
             marker = w.page.locator(".leaflet-marker-icon").first
             marker.wait_for(timeout=30_000)
             marker.hover()
@@ -332,7 +332,7 @@ def test_a_grid_manager_of_another_zone_sees_none_of_it(world, chromium):
             assert "__pwned" not in content and "平江路跟团" not in content, path
             w.assert_clean(path)
         for hit_id in hostile:
-            for path in (f"/hits/{hit_id}", f"/search/hits/{hit_id}", f"/api/hits/{hit_id}"):
+            for path in (f"/hits/{hit_id}", f"/hits/{hit_id}", f"/api/hits/{hit_id}"):
                 assert w.open(path).status in (403, 404), path
         found = w.context.request.get(f"{world['url']}/api/search?q=&per_page=100").json()
         assert not hostile & {h["id"] for h in found["hits"]}

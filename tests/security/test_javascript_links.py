@@ -112,7 +112,7 @@ def test_no_page_renders_a_non_http_link(cfg, hostile_world):
     hit_ids, clue_ids = hostile_world
     client = create_app({"TESTING": True}, config=cfg).test_client()
     login(client, "admin")
-    pages = [f"/search/hits/{h}" for h in hit_ids] + [f"/hits/{h}" for h in hit_ids]
+    pages = [f"/hits/{h}" for h in hit_ids] + [f"/hits/{h}" for h in hit_ids]
     pages += [f"/clues/{c}" for c in clue_ids] + ["/search?q=坏链接", "/alerts", "/clues", "/"]
     for path in pages:
         r = client.get(path)
@@ -185,7 +185,7 @@ def test_chromium_sees_only_http_links(cfg, hostile_world):
             page.fill("input[name=password]", PASSWORD)
             with page.expect_navigation():
                 page.click("button[type=submit]")
-            for path in [f"/search/hits/{h}" for h in hit_ids[:6]] + [f"/clues/{c}" for c in clue_ids[:6]]:
+            for path in [f"/hits/{h}" for h in hit_ids[:6]] + [f"/clues/{c}" for c in clue_ids[:6]]:
                 page.goto(base + path)
                 protocols = page.evaluate("Array.from(document.links).map(a => a.protocol)")
                 assert set(protocols) <= {"http:", "https:"}, (path, protocols)

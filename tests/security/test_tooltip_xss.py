@@ -88,7 +88,7 @@ def _assert_nothing_ran(page):
 
 def test_the_hit_pages_map_tooltip_shows_hostile_text_as_text(server, page, hostile):
     _login(page, server)
-    page.goto(f"{server}/search/hits/{hostile}")
+    page.goto(f"{server}/hits/{hostile}")
     marker = page.locator(".leaflet-marker-icon").first
     marker.wait_for(timeout=30_000)
     marker.hover()

@@ -109,7 +109,7 @@ ACCESS: dict[str, Access] = {
     "search.index": page(gm_other=200),
     "search.api": api(gm_other=200),
     "search.export": page(values={"fmt": "csv"}, gm_other=200),
-    "hits.detail": page(),
+    "hits.detail": page(301, 301, 301),  # the former evidence page: a redirect to the one hit page
     "hits.evidence_zip": page(302, 302, 302, 403),  # the test hits have no evidence: message + redirect
     "alerts.saved": page(gm_other=200),
     "alerts.saved POST": page(302, 302, 302, 302, method="POST", data={"name": "测试", "query": "一日游"}),

@@ -69,29 +69,48 @@ def popup(session: Session, h: Hit, url: str, tz: str) -> dict:
     return {**summary(session, h, tz), "url": url}
 
 
-def show_page(session: Session, h: Hit, tz: str) -> dict:
-    """The disposal page (/hits/<id>): summary, reasons and the masked text."""
-    return {
-        "hit": summary(session, h, tz),
-        "text": mask_contacts(h.text or "")[:5000],
-        "reasons": reasons.unique(h.reasons),  # once each, though found in the title and the text
-        "scores": h.scores or {},
+# Reasons that say what the registries made of the seller (licensed agency, someone else's licence,
+# a publisher's own shop): the hit page shows them under the seller, apart from the offer's reasons.
+REGISTRY_CODES = frozenset(
+    {
+        "venue_seller",
+        "licensed_agency",
+        "licence_not_in_registry",
+        "licence_held_by_other",
+        "malformed_licence",
+        "no_licence",
+        "genuine_seller",
+        "licensed_platform",
     }
+)
 
 
-def evidence_page(cfg, session: Session, h: Hit, static_url) -> dict[str, Any]:
-    """The evidence page (/search/hits/<id>): highlighted reasons, evidence files and a small map."""
+def hit_page(cfg, session: Session, h: Hit, static_url, can_triage: bool) -> dict[str, Any]:
+    """The one hit page (/hits/<id>): the text with its reasons marked, the seller and what the
+    registries say, place and grid with a small map, the evidence files and their hashes, the actions
+    the user may take, and the clue with its history."""
+    tz = cfg.core.timezone
     where = None
     if h.lat is not None and h.lon is not None:
         where = map_page.hit_map(cfg, h.lon, h.lat, h.location_name or h.title or "", static_url)  # text, not HTML
+    found = reasons.unique(h.reasons)  # once each, though found in the title and the text
+    clue = session.scalar(select(Clue).where(Clue.hit_id == h.id).order_by(Clue.id.desc()))
+    suggested = h.grid_id
+    if can_triage and suggested is None and h.lon is not None and h.lat is not None:
+        suggested = location.grid_at(session, h.lon, h.lat)
     return {
-        "hit": h,
-        "names": summary(session, h, cfg.core.timezone),
+        "hit": summary(session, h, tz),
         "text_html": reason_html(h, "text"),
         "title_html": reason_html(h, "title"),
-        "reasons": reasons.unique(h.reasons),
+        "reasons": [r for r in found if r.get("code") not in REGISTRY_CODES],
+        "registry": [r for r in found if r.get("code") in REGISTRY_CODES],
         "evidence": evidence_rows(session, h),
         "map": where,
+        "clue": clue,
+        "dismiss_reason": h.dismiss_reason,
+        "can_triage": can_triage,
+        "grids": map_data.grid_choices(session, None) if can_triage else [],
+        "suggested": suggested,
     }
 
 
@@ -192,10 +211,6 @@ def triage_page(session: Session, hit: Hit) -> dict[str, Any]:
         suggested = location.grid_at(session, hit.lon, hit.lat)
     clue = session.scalar(select(Clue).where(Clue.hit_id == hit.id).order_by(Clue.id.desc()))
     return {"hit": hit, "grids": map_data.grid_choices(session, None), "suggested": suggested, "clue": clue}
-
-
-def grid_options(session: Session) -> list[dict]:
-    return map_data.grid_choices(session, None)
 
 
 # ---------------------------------------------------------------- export rows

@@ -40,19 +40,18 @@ FORMATS = "any(csv, xlsx, geojson)"
 @bp.route("/hits/<int:hit_id>")
 @login_required
 def show(hit_id: int):
+    """The one page of a hit: text and reasons, seller, place, evidence, actions, clue and history."""
     h = load_hit(hit_id)
-    can_assign = current_user().role in TRIAGE_ROLES
-    grids = svc.grid_options(get_session()) if can_assign else []
-    page = svc.show_page(get_session(), h, g.cfg.core.timezone)
-    return render_template("hits/show.html", can_assign=can_assign, grids=grids, **page)
+    page = svc.hit_page(g.cfg, get_session(), h, static_url, current_user().role in TRIAGE_ROLES)
+    return render_template("hits/show.html", **page)
 
 
 @bp.route("/search/hits/<int:hit_id>")
 @login_required
 def detail(hit_id: int):
-    h = load_hit(hit_id)
-    page = svc.evidence_page(g.cfg, get_session(), h, static_url)
-    return render_template("hits/detail.html", **page)
+    # The former evidence half of the hit page: old links and bookmarks land on the one page.
+    load_hit(hit_id, action=None)
+    return redirect(url_for("hits.show", hit_id=hit_id) + "#evidence", code=301)
 
 
 @bp.route("/api/hits/<int:hit_id>")
@@ -177,7 +176,7 @@ def evidence_zip(hit_id: int):
         package, name = svc.evidence_zip(g.cfg, h.id, officer=user.display_name or user.username)
     except UserError as exc:
         flash(f"无法导出证据包：{exc}", "error")
-        return redirect(url_for("hits.detail", hit_id=h.id))
+        return redirect(url_for("hits.show", hit_id=h.id))
     return send_file(package, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
