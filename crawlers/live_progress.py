@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Config
+from core.tempnames import temporary_beside
 
 FILE_NAME = "progress.json"
 
@@ -28,7 +29,7 @@ def write(path: Path, **fields: Any) -> None:
     """Replace the progress file with `fields` and the time; a failure (a full disk) is ignored: the
     progress is a courtesy, the crawl's own state lives in its journal."""
     data = {**fields, "updated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+    tmp = temporary_beside(path)
     try:
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.errors import is_disk_full
+from core.tempnames import temporary_beside
 
 
 class DomainPauses:
@@ -100,7 +101,7 @@ class AccountBudget:
     def _save(self) -> None:
         # Write-then-rename: a kill mid-write leaves the previous file, never a torn one.
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = temporary_beside(self.path)
         try:
             tmp.write_text(json.dumps({"day": self.day, "counts": self.counts}, ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, self.path)

@@ -32,6 +32,7 @@ from core import db
 from core.config import Config
 from core.errors import UserError
 from core.models import Evidence
+from core.tempnames import temporary_beside
 from evidence import chain
 
 ANCHOR_VERSION = 1
@@ -124,7 +125,7 @@ def generate_key(cfg: Config, force: bool = False) -> tuple[Path, str]:
 
 
 def _write_new(path: Path, data: bytes, mode: int, replace: bool) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temporary_beside(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         os.write(fd, data)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import itertools
 import os
 import zlib
 from pathlib import Path
 from typing import Any
 
 from core.config import Config
+from core.tempnames import temporary_beside
 
 SUBDIR = "evidence"
 
@@ -115,7 +115,7 @@ def _write_temporary(target: Path, payload: bytes) -> tuple[Path, int]:
     """`payload` in a new temporary file beside `target`; (its path, its open descriptor). Plain os
     calls and remembered directories (a uuid and a buffered file object showed in crawl profiles)."""
     parent = _ensure_dir(target.parent)
-    tmp = parent / f".{target.name}.{os.getpid()}.{next(_tmp_numbers)}.tmp"
+    tmp = temporary_beside(parent / target.name)  # unique across hosts sharing data_dir
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(payload)
@@ -126,6 +126,3 @@ def _write_temporary(target: Path, payload: bytes) -> tuple[Path, int]:
         tmp.unlink(missing_ok=True)
         raise
     return tmp, fd
-
-
-_tmp_numbers = itertools.count()
