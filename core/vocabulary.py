@@ -130,6 +130,9 @@ FACET = {"label": "类型", "platform": "平台", "grid": "网格", "source": "�
 # ---------------------------------------------------------------- the codes, for models and checks
 
 HIT_LABELS = tuple(HIT_LABEL)
+# How a time zone is named beside a time (exports, e-mails, pages); others by their IANA name.
+ZONE_NAME = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Hong_Kong": "香港时间", "UTC": "UTC"}
+
 HIT_STATUSES = tuple(HIT_STATUS)
 PLATFORMS = tuple(PLATFORM)
 CLUE_STATUSES = tuple(CLUE_STATUS)

@@ -15,10 +15,11 @@ import http.client
 import logging
 import smtplib
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from core import db, users
+from core import db, users, vocabulary
 from core.config import Config
 from core.errors import UserError
 from core.models import Alert, AuditLog, Hit, SavedSearch, SearchOutbox, User, utcnow
@@ -160,7 +161,8 @@ def _payload(cfg: Config, ss: SavedSearch, hits: list[Hit]) -> dict:
                 "labels": list(h.labels or []),
                 "score": h.score,
                 "platform": h.platform,
-                "detected_at": h.detected_at.replace(microsecond=0).isoformat() if h.detected_at else None,
+                # Local time with its offset ([core] timezone), so a receiver never guesses the zone.
+                "detected_at": _local_iso(h.detected_at, cfg.core.timezone),
             }
             for h in shown
         ],
@@ -175,7 +177,10 @@ def send_email(cfg: Config, to: str, payload: dict) -> None:
     msg["From"] = a.smtp_from
     msg["To"] = to
     lines = [f"查询：{payload['saved_search']['query']}", ""]
-    lines += [f"- {h['title'] or '(无标题)'}\n  {h['link']}\n  原文：{h['url']}" for h in payload["hits"]]
+    zone = vocabulary.ZONE_NAME.get(cfg.core.timezone, cfg.core.timezone)
+    for h in payload["hits"]:
+        found = f"发现时间：{_local_text(h['detected_at'])}（{zone}）"
+        lines.append(f"- {h['title'] or '(无标题)'}\n  {found}\n  {h['link']}\n  原文：{h['url']}")
     if payload["count"] > len(payload["hits"]):
         lines.append(f"… 另有 {payload['count'] - len(payload['hits'])} 条，请在网巡查看：{payload['alerts_page']}")
     msg.set_content("\n".join(lines))
@@ -186,6 +191,17 @@ def send_email(cfg: Config, to: str, payload: dict) -> None:
         if a.smtp_username:
             smtp.login(a.smtp_username, a.smtp_password)
         smtp.send_message(msg)
+
+
+def _local_iso(moment: dt.datetime | None, tz: str) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 in `tz` with its offset: 2026-12-06T01:30:00+08:00."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.timezone.utc, microsecond=0).astimezone(ZoneInfo(tz)).isoformat()
+
+
+def _local_text(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else "—"
 
 
 def _audit(cfg: Config, action: str, ss_id: int, **detail) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -212,6 +213,7 @@ def test_a_saved_search_alerts_on_a_newly_crawled_page_in_the_app_by_mail_and_we
     assert message["Subject"] == "【网巡】关键词监控「盗版监控」有 1 条新命中"
     body = message.get_content()
     assert new_title in body and f"http://wangxun.example.invalid/hits/{new_id}" in body and NEW in body
+    assert re.search(r"发现时间：\d{4}-\d\d-\d\d \d\d:\d\d（北京时间）", body)  # local time, labelled
 
     # the webhook
     [(path, content_type, payload)] = webhook_receiver.posts
@@ -219,4 +221,5 @@ def test_a_saved_search_alerts_on_a_newly_crawled_page_in_the_app_by_mail_and_we
     assert payload["saved_search"]["name"] == "盗版监控" and payload["count"] == 1
     assert [(h["id"], h["title"]) for h in payload["hits"]] == [(new_id, new_title)]
     assert payload["hits"][0]["link"] == f"http://wangxun.example.invalid/hits/{new_id}"
+    assert payload["hits"][0]["detected_at"].endswith("+08:00")  # local time with its offset
     db.dispose(cfg)

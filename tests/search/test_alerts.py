@@ -7,12 +7,13 @@ import json
 import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from core import db
-from core.models import Alert, AuditLog, SavedSearch
+from core.models import Alert, AuditLog, Hit, SavedSearch
 from search import alerts
 from tests.conftest import make_config
 from tests.helpers import make_grid, make_hit, make_saved_search, make_user
@@ -130,6 +131,11 @@ def test_new_matches_become_alerts_and_are_sent(tmp_path, smtp, webhook):
     assert len(smtp.messages) == 1 and "Subject:" in smtp.messages[0]
     [post] = webhook.posts
     assert post["count"] == 1 and post["hits"][0]["id"] == new and post["hits"][0]["link"].endswith(f"/hits/{new}")
+    # The webhook's time is in [core] timezone with its offset (the e-mail's: tests/e2e/test_alerts_e2e.py).
+    with db.session_scope(cfg) as s:
+        found = s.get(Hit, new).detected_at.replace(tzinfo=dt.timezone.utc, microsecond=0)
+    local = found.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert post["hits"][0]["detected_at"] == local.isoformat() and post["hits"][0]["detected_at"].endswith("+08:00")
     assert alerts.check_alerts(cfg) == 0  # nothing new, nothing re-sent
     assert len(webhook.posts) == 1 and len(smtp.messages) == 1
 

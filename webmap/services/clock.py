@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-# How a time zone is named beside a time (a column header, a page's note); others by their IANA name.
-ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Hong_Kong": "香港时间", "UTC": "UTC"}
+from core import vocabulary
 
 
 def zone_label(tz: str) -> str:
     """'北京时间' for Asia/Shanghai, else the zone's own name: what a time shown in `tz` is labelled."""
-    return ZONE_NAMES.get(tz, tz)
+    return vocabulary.ZONE_NAME.get(tz, tz)
 
 
 def local_day_start_utc(day: dt.date, tz: str) -> dt.datetime:
