@@ -2,6 +2,8 @@
 registries say, place and grid, the evidence and its download, the actions and the clue's history;
 the former /search/hits/<id> redirects to it."""
 
+import re
+
 from sqlalchemy import select
 
 from core import db
@@ -57,3 +59,10 @@ def test_a_new_hit_offers_the_actions_to_patrol_only(cfg, users_world):
     with db.session_scope(cfg) as s:
         clues.dismiss_hit(s, fresh, s.scalar(select(User).where(User.username == "patrol")), "误报")
     assert "已排除：误报" in client.get(f"/hits/{fresh}").text
+    with db.session_scope(cfg) as s:
+        far = make_hit(s, None, None, "杭州一日游", 120.15, 30.25).id
+        clues.transfer_hit(s, far, s.scalar(select(User).where(User.username == "patrol")), "杭州市执法队")
+    login(client, "patrol")  # a hit outside every grid is the district's, not a grid manager's
+    history = client.get(f"/hits/{far}").text.split('id="history"')[1].split("</table>")[0]
+    assert "移送外地：杭州市执法队" in history
+    assert re.search(r'<td title="[^"]+ UTC">\d{4}-\d\d-\d\d \d\d:\d\d', history)  # local time, not raw ISO
