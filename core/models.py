@@ -306,8 +306,8 @@ class Hit(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     detected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    # 64-bit SimHash of title and text (hits.neardup), so triage groups reposts; None: too short, or
-    # a hit from before migration 0011 (filled in when triage first lists it).
+    # 64-bit SimHash of title and text (hits.neardup), so triage groups reposts; None: a hit from
+    # before migration 0011 (filled in when triage first lists it).
     simhash: Mapped[int | None] = mapped_column(BigInteger)
 
 

@@ -40,12 +40,12 @@ def normalise(text: str) -> str:
     return _DIGITS.sub("0", _NOISE.sub("", text))
 
 
-def simhash(title: str | None, text: str | None) -> int | None:
-    """The signed 64-bit SimHash of a hit (as a BIGINT column holds it), or None for a text too short."""
+def simhash(title: str | None, text: str | None) -> int:
+    """The signed 64-bit SimHash of a hit (as a BIGINT column holds it). Every hit gets one, a text
+    shorter than a shingle included (its whole text is its one shingle), so a NULL column means only
+    "not hashed yet" and triage's backfill never hashes the same row twice."""
     t = normalise(f"{title or ''}{text or ''}")
-    if len(t) < SHINGLE:
-        return None
-    shingles = {t[i : i + SHINGLE] for i in range(len(t) - SHINGLE + 1)}
+    shingles = {t[i : i + SHINGLE] for i in range(len(t) - SHINGLE + 1)} or {t}
     digests = b"".join(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in shingles)
     bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1, bitorder="little")
     votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(shingles)

@@ -95,9 +95,7 @@ def hit_page(cfg, session: Session, h: Hit, static_url, can_triage: bool) -> dic
         where = map_page.hit_map(cfg, h.lon, h.lat, h.location_name or h.title or "", static_url)  # text, not HTML
     found = reasons.unique(h.reasons)  # once each, though found in the title and the text
     clue = session.scalar(select(Clue).where(Clue.hit_id == h.id).order_by(Clue.id.desc()))
-    suggested = h.grid_id
-    if can_triage and suggested is None and h.lon is not None and h.lat is not None:
-        suggested = location.grid_at(session, h.lon, h.lat)
+    suggested = suggested_grid(session, h) if can_triage else h.grid_id
     return {
         "hit": summary(session, h, tz),
         "text_html": reason_html(h, "text"),
@@ -204,11 +202,16 @@ def transfer(session: Session, hit_id: int, user: User, authority: str, note: st
     return clues.transfer_hit(session, hit_id, user, authority, note)
 
 
+def suggested_grid(session: Session, hit: Hit) -> int | None:
+    """Where confirming would route the hit without a choice: its grid, else the grid around its point."""
+    if hit.grid_id is not None or hit.lon is None or hit.lat is None:
+        return hit.grid_id
+    return location.grid_at(session, hit.lon, hit.lat)
+
+
 def triage_page(session: Session, hit: Hit) -> dict[str, Any]:
     """The triage form: where confirm would route the hit without a choice, and its clue if any."""
-    suggested = hit.grid_id
-    if suggested is None and hit.lon is not None and hit.lat is not None:
-        suggested = location.grid_at(session, hit.lon, hit.lat)
+    suggested = suggested_grid(session, hit)
     clue = session.scalar(select(Clue).where(Clue.hit_id == hit.id).order_by(Clue.id.desc()))
     return {"hit": hit, "grids": map_data.grid_choices(session, None), "suggested": suggested, "clue": clue}
 

@@ -98,8 +98,7 @@ def _conditions(zone: set[int] | None, q: TriageQuery, skip: str | None = None) 
     if zone is not None:
         conds.append(Hit.grid_id.in_(sorted(zone)))
     if q.label and skip != "label":
-        # The labels are a JSON list; its text holds each label in quotes (SQLite and PostgreSQL alike).
-        conds.append(cast(Hit.labels, String).like(f'%"{q.label}"%'))
+        conds.append(_has_label(q.label))
     if q.platform and skip != "platform":
         conds.append(Hit.platform == q.platform)
     if q.source and skip != "source":
@@ -112,6 +111,11 @@ def _conditions(zone: set[int] | None, q: TriageQuery, skip: str | None = None) 
 def _order(q: TriageQuery) -> tuple:
     column = SORTS[q.sort]
     return (column.desc(), Hit.id.desc()) if q.order == "desc" else (column.asc(), Hit.id.asc())
+
+
+def _has_label(label: str):
+    # The labels are a JSON list; its text holds each label in quotes (SQLite and PostgreSQL alike).
+    return cast(Hit.labels, String).like(f'%"{label}"%')
 
 
 def page(session: Session, zone: set[int] | None, q: TriageQuery, tz: str) -> dict[str, Any]:
@@ -164,10 +168,7 @@ def counts(session: Session, zone: set[int] | None, q: TriageQuery) -> dict[str,
         (
             label,
             name,
-            session.scalar(
-                select(func.count()).select_from(Hit).where(*base, cast(Hit.labels, String).like(f'%"{label}"%'))
-            )
-            or 0,
+            session.scalar(select(func.count()).select_from(Hit).where(*base, _has_label(label))) or 0,
         )
         for label, name in vocabulary.HIT_LABEL.items()
     ]
@@ -218,9 +219,7 @@ def near_duplicate_groups(session: Session, zone: set[int] | None, q: TriageQuer
         select(Hit.id, Hit.title, Hit.text).where(*conds, Hit.simhash.is_(None)).limit(BACKFILL)
     ).all()
     for hit_id, title, text in missing:
-        sig = neardup.simhash(title, text)
-        if sig is not None:
-            session.execute(update(Hit).where(Hit.id == hit_id).values(simhash=sig))
+        session.execute(update(Hit).where(Hit.id == hit_id).values(simhash=neardup.simhash(title, text)))
     rows = session.execute(select(Hit.id, Hit.simhash).where(*conds).order_by(*_order(q))).all()
     return neardup.group(rows)
 
