@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core import db
 from core.config import Config
@@ -40,6 +40,8 @@ ANCHORS_NAME = "evidence-anchors.jsonl"  # under data_dir when [evidence] anchor
 _DOMAIN = b"wangxun-evidence-anchor/1\n"  # signed messages are never mistaken for anything else
 _FIELDS = ("v", "n", "seq", "records", "head", "at", "reason", "key_id", "prev")
 _KEYGEN = "wangxun evidence keygen"
+# Names "appending to the anchors file" among PostgreSQL advisory locks (another key than the chain's).
+ANCHOR_LOCK_KEY = int.from_bytes(hashlib.sha256(b"wangxun.evidence.anchors").digest()[:8], "big", signed=True)
 
 
 class AnchorError(UserError):
@@ -217,6 +219,21 @@ def anchor_head(cfg: Config, reason: str) -> dict[str, Any]:
     anchored head: a crawl must never bless a truncated or rewritten chain; `wangxun evidence verify`
     says what happened."""
     key = load_signing_key(cfg)
+    with db.session_scope(cfg) as session:
+        # Crawl machines sharing data_dir anchor into one file. A file lock is not guaranteed across
+        # hosts (NFS without POSIX locks), so on PostgreSQL, the engine several machines share, the
+        # database serialises anchoring; the flock below still orders writers on one host.
+        _take_anchor_lock(session)
+        return _append_anchor(cfg, session, key, reason)
+
+
+def _take_anchor_lock(session) -> None:
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ANCHOR_LOCK_KEY})
+
+
+def _append_anchor(cfg: Config, session, key, reason: str) -> dict[str, Any]:
     path = anchors_path(cfg)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,18 +246,17 @@ def anchor_head(cfg: Config, reason: str) -> dict[str, Any]:
         lines = raw.split(b"\n")
         last_line = next((ln for ln in reversed(lines) if ln.strip()), b"")
         last = json.loads(last_line) if last_line else None
-        with db.session_scope(cfg) as session:
-            head = chain.read_head(session)
-            records = session.scalar(select(func.count()).select_from(Evidence)) or 0
-            if last is not None:
-                pinned = session.scalar(select(Evidence.record_hash).where(Evidence.seq == last["seq"]))
-                if last["seq"] and pinned != last["head"]:
-                    raise AnchorError(
-                        f"not anchored: the chain no longer matches anchor {last['n']} (record seq {last['seq']}); "
-                        "run `wangxun evidence verify`"
-                    )
-                if last["seq"] == head["seq"] and last["head"] == head["record_hash"]:
-                    return {**last, "line": last["n"], "line_sha256": line_sha256(last_line), "new": False}
+        head = chain.read_head(session)
+        records = session.scalar(select(func.count()).select_from(Evidence)) or 0
+        if last is not None:
+            pinned = session.scalar(select(Evidence.record_hash).where(Evidence.seq == last["seq"]))
+            if last["seq"] and pinned != last["head"]:
+                raise AnchorError(
+                    f"not anchored: the chain no longer matches anchor {last['n']} (record seq {last['seq']}); "
+                    "run `wangxun evidence verify`"
+                )
+            if last["seq"] == head["seq"] and last["head"] == head["record_hash"]:
+                return {**last, "line": last["n"], "line_sha256": line_sha256(last_line), "new": False}
         if raw and not raw.endswith(b"\n"):
             raise AnchorError(f"not anchored: the last line of {path} is cut; run `wangxun evidence verify`")
         anchor = {

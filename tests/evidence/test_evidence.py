@@ -354,3 +354,55 @@ def test_postgresql_concurrent_appends_export_and_tamper_detection(pg_cfg, tmp_p
     with db.session_scope(pg_cfg) as session:  # tampering, on purpose past the evidence API
         session.execute(update(Evidence).where(Evidence.seq == 5).values(status=302))
     assert [(p.seq, p.what) for p in verify(pg_cfg, progress=False).problems] == [(5, "record_hash")]
+
+
+# ---------------------------------------------------------------- anchoring across machines
+
+
+def test_anchoring_waits_for_the_lock_that_machines_sharing_data_dir_share(cfg):
+    """Crawl machines sharing data_dir append to one anchors file, and a file lock is not guaranteed
+    across hosts. On PostgreSQL (what several machines share) the database's advisory lock orders
+    the appends; on SQLite (one machine) the flock on the file does. Held by someone else, either
+    makes anchor_head wait; released, the anchor is written and the file stays one valid chain."""
+    import fcntl
+    import os
+
+    from sqlalchemy import text
+
+    from evidence import anchor
+
+    anchor.generate_key(cfg)
+    record_chain(cfg, 3)
+    anchor.anchor_head(cfg, "first")
+    _append_many(cfg, _page_versions(cfg, 2))
+    done = threading.Event()
+    results: list[dict] = []
+
+    def run():
+        results.append(anchor.anchor_head(cfg, "second"))
+        done.set()
+
+    if cfg.database_url.startswith("postgresql"):
+        engine = db.get_engine(cfg)
+        holder = engine.connect()
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": anchor.ANCHOR_LOCK_KEY})
+        release = lambda: holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": anchor.ANCHOR_LOCK_KEY})  # noqa: E731
+        close = holder.close
+    else:
+        fd = os.open(anchor.anchors_path(cfg), os.O_RDWR)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        release = lambda: fcntl.flock(fd, fcntl.LOCK_UN)  # noqa: E731
+        close = lambda: os.close(fd)  # noqa: E731
+    try:
+        worker = threading.Thread(target=run)
+        worker.start()
+        # Not a timing assertion: while the lock is held nothing can have been written, however long we look.
+        assert not done.wait(2.0)
+        assert len(anchor.anchors_path(cfg).read_text().splitlines()) == 1
+        release()
+        assert done.wait(60)
+        worker.join(60)
+    finally:
+        close()
+    assert results[0]["new"] and results[0]["n"] == 2
+    assert verify(cfg, progress=False).ok
