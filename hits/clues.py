@@ -26,9 +26,19 @@ from sqlalchemy.orm import Session
 
 from core import db
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue, utcnow
 from core.users import zone_grid_ids
-from core.vocabulary import CLOSE_OUTCOMES, CLUE_OUTCOME, CLUE_STATUS, INSPECTION_RESULTS, name
+from core.vocabulary import (
+    AUDIT_FIELD,
+    CLOSE_OUTCOMES,
+    CLUE_OUTCOME,
+    CLUE_STATUS,
+    CLUE_STEP,
+    INSPECTION_RESULTS,
+    ROUTED,
+    name,
+)
 from grids import location
 from grids.inspections import Party, party_fields
 from hits.lifecycle import change_hit
@@ -281,6 +291,11 @@ def clue_summary(session: Session, clue: Clue) -> dict[str, Any]:
         "created_at": _iso(clue.created_at),
         "closed_at": _iso(clue.closed_at),
         "history": clue.history,
+        # The same steps in words (Chinese), for API clients that show them.
+        "history_text": [
+            {"at": line["at"], "user": line["user"], "step_name": str(line["step_name"]), "text": str(line["text"])}
+            for line in history_lines(session, clue)
+        ],
         "hit": {
             "id": hit.id,
             "title": hit.title,
@@ -310,6 +325,96 @@ def clue_summary(session: Session, clue: Clue) -> dict[str, Any]:
         else None,
         "photos": [{"id": a.id, "filename": a.filename, "sha256": a.sha256} for a in photos],
     }
+
+
+# ---------------------------------------------------------------- history in words
+
+# Keys of a history entry that are who and when, not what.
+_ENTRY_KEYS = ("at", "user", "user_id", "step")
+
+
+def history_lines(session: Session, clue: Clue) -> list[dict[str, Any]]:
+    """The clue's history as the pages, exports and e-mails show it: each entry's time (UTC, ISO),
+    user, step name and one sentence (a Msg) naming grids and venues, how the clue was routed, the
+    inspection result, the photo count and the outcome. The stored entries stay machine-readable;
+    entries written by older versions (any keys) are put into words the same way."""
+    entries = list(clue.history or [])
+    grid_ids = {e.get(k) for e in entries for k in ("grid_id", "from_grid", "to_grid")}
+    venue_ids = {e.get("venue_id") for e in entries}
+    grids = _names_by_id(session, Grid, grid_ids)
+    venues = _names_by_id(session, Venue, venue_ids)
+    return [
+        {
+            "at": e.get("at"),
+            "user": e.get("user") or "",
+            "step": e.get("step"),
+            "step_name": Msg(name(CLUE_STEP, e.get("step"))),
+            "text": step_text(e, grids, venues),
+        }
+        for e in entries
+    ]
+
+
+def step_text(entry: dict[str, Any], grids: dict[int, str], venues: dict[int, str]) -> Msg:
+    """One history entry's details as a sentence; `grids` and `venues` name the ids it carries."""
+    parts: list[Msg] = []
+    details = {k: v for k, v in entry.items() if k not in _ENTRY_KEYS and v not in (None, [], "")}
+    if "grid_id" in details:
+        grid = details.pop("grid_id")
+        how = details.pop("routed", None)
+        grid_name = grids.get(grid) or Msg(N_("编号 %(id)s"), id=grid)
+        if how:
+            parts.append(Msg(N_("派发至网格 %(grid)s（%(how)s）"), grid=grid_name, how=Msg(name(ROUTED, how))))
+        else:
+            parts.append(Msg(N_("派发至网格 %(grid)s"), grid=grid_name))
+    if "venue_id" in details:
+        venue = details.pop("venue_id")
+        parts.append(Msg(N_("涉及场所 %(venue)s"), venue=venues.get(venue) or Msg(N_("编号 %(id)s"), id=venue)))
+    if "authority" in details:
+        parts.append(Msg(N_("接收单位 %(authority)s"), authority=details.pop("authority")))
+    if "inspection_id" in details:
+        parts.append(Msg(N_("检查记录 #%(id)s"), id=details.pop("inspection_id")))
+    if "result" in details:
+        parts.append(Msg(N_("检查结果：%(result)s"), result=Msg(str(details.pop("result")))))
+    if "party" in details:
+        parts.append(Msg(N_("被检查当事人：%(party)s"), party=details.pop("party")))
+    if "photos" in details:
+        photos = details.pop("photos")
+        count = len(photos) if isinstance(photos, (list, tuple)) else 1
+        parts.append(Msg(N_("现场照片 %(count)d 张"), count=count))
+    if "outcome" in details:
+        parts.append(Msg(N_("办结结果：%(outcome)s"), outcome=Msg(name(CLUE_OUTCOME, details.pop("outcome")))))
+    if "case_no" in details:
+        parts.append(Msg(N_("立案号 %(case_no)s"), case_no=details.pop("case_no")))
+    if "note" in details:
+        parts.append(Msg(N_("说明：%(note)s"), note=details.pop("note")))
+    for key, value in details.items():  # a key of an older or newer version: named, never as key=value
+        parts.append(Msg(N_("%(field)s：%(value)s"), field=Msg(name(AUDIT_FIELD, key)), value=_plain(value)))
+    return join_parts(parts)
+
+
+def join_parts(parts: list[Msg]) -> Msg:
+    """Several sentence parts as one message, separated by "；" (a translatable separator)."""
+    if not parts:
+        return Msg(N_("—"))  # never Msg(""): gettext's "" is the catalogue's header
+    if len(parts) == 1:
+        return parts[0]
+    return Msg(N_("%(first)s；%(rest)s"), first=parts[0], rest=join_parts(parts[1:]))
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "，".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
+def _names_by_id(session: Session, model, ids: set) -> dict[int, str]:
+    ids = {i for i in ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    return dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
 
 
 # ---------------------------------------------------------------- helpers

@@ -64,5 +64,5 @@ def test_a_new_hit_offers_the_actions_to_patrol_only(cfg, users_world):
         clues.transfer_hit(s, far, s.scalar(select(User).where(User.username == "patrol")), "杭州市执法队")
     login(client, "patrol")  # a hit outside every grid is the district's, not a grid manager's
     history = client.get(f"/hits/{far}").text.split('id="history"')[1].split("</table>")[0]
-    assert "移送外地：杭州市执法队" in history
+    assert "移送外地：接收单位 杭州市执法队" in history
     assert re.search(r'<td title="[^"]+ UTC">\d{4}-\d\d-\d\d \d\d:\d\d', history)  # local time, not raw ISO

@@ -86,7 +86,14 @@ def untriaged_hits(session: Session, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def detail(session: Session, clue: Clue) -> dict[str, Any]:
+    """The clue as JSON (the API): its history raw and in words (history_text)."""
     return logic.clue_summary(session, clue)
+
+
+def page_detail(session: Session, clue: Clue) -> dict[str, Any]:
+    """The clue for its page: `detail` plus `history_lines`, each step's name and sentence as a
+    core.i18n.Msg (grids and venues by name, routing explained, photo count, outcome named)."""
+    return {**detail(session, clue), "history_lines": logic.history_lines(session, clue)}
 
 
 def venue_options(session: Session, clue: Clue) -> list[dict[str, Any]]:

@@ -105,6 +105,7 @@ def hit_page(cfg, session: Session, h: Hit, static_url, can_triage: bool) -> dic
         "evidence": evidence_rows(session, h),
         "map": where,
         "clue": clue,
+        "clue_history": clues.history_lines(session, clue) if clue is not None else [],
         "dismiss_reason": h.dismiss_reason,
         "can_triage": can_triage,
         "grids": map_data.grid_choices(session, None) if can_triage else [],

@@ -51,7 +51,7 @@ def show(clue_id: int):
     clue = _load(clue_id, audit_view=True)
     return render_template(
         "clues/show.html",
-        c=svc.detail(get_session(), clue),
+        c=svc.page_detail(get_session(), clue),
         can_work=current_user().role in WORK_ROLES,
         venues=svc.venue_options(get_session(), clue),
         results=svc.INSPECTION_RESULTS,

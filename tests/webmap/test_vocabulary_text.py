@@ -1,0 +1,48 @@
+"""One vocabulary on the pages (#15 item 8): the clue history, the audit log, grade factors, the jobs
+page and error messages show words, never stored codes, key=value pairs or JSON."""
+
+import re
+
+from sqlalchemy import select
+
+from core import db
+from core.models import Grid, User
+from hits import clues
+from tests.helpers import make_hit
+from tests.webmap.conftest import login
+from webmap import create_app
+
+
+def _visible(html: str) -> str:
+    """The page's text as a user reads it: no tags, scripts, styles or attribute values."""
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _section(html: str, element_id: str) -> str:
+    return _visible(html.split(f'id="{element_id}"', 1)[1].split("</table>", 1)[0])
+
+
+def test_clue_history_reads_as_sentences_on_the_clue_and_hit_pages(cfg, users_world, tmp_path):
+    with db.session_scope(cfg) as s:
+        patrol = s.scalar(select(User).where(User.username == "patrol"))
+        hit = make_hit(s, s.get(Grid, users_world.grid_own), None, "周末一日游", 120.61, 31.31)
+        clue = clues.confirm_hit(s, hit.id, patrol)
+        clues.record_inspection(
+            s,
+            clue.id,
+            patrol,
+            "立案查处",
+            photos=[("a.jpg", b"\xff\xd8x")],
+            attachments_dir=tmp_path,
+            venue_id=users_world.venue_own,
+        )
+        clues.close_clue(s, clue.id, patrol, "case", case_no="立字12号")
+        clue_id, hit_id = clue.id, hit.id
+    client = create_app({"TESTING": True}, config=cfg).test_client()
+    login(client, "admin")
+    for url in (f"/clues/{clue_id}", f"/hits/{hit_id}"):
+        history = _section(client.get(url).text, "history")
+        assert "派发至网格 平江一网格（按发现所属网格分派）" in history, url
+        assert "现场照片 1 张" in history and "办结结果：已立案" in history, url
+        assert not re.search(r"=|routed|hit_grid|photos|outcome|\bcase\b", history), history
