@@ -75,15 +75,6 @@ REASON = {
     "act_mention": N_("回顾、提问或建议，不是售卖"),
 }
 PLATFORM = {"wechat": N_("微信公众号"), "shop": N_("网店"), "note": N_("笔记"), "forum": N_("论坛"), "web": N_("网页")}
-# Crawl sources shipped in crawlers/sources.toml, by name; a source added there without an entry here
-# shows its `description` (webmap.services.names.source_name), else its name.
-SOURCE = {
-    "wechat_search": N_("微信公众号文章（搜狗微信搜索）"),
-    "wechat_accounts": N_("重点公众号历史消息"),
-    "shop_search": N_("电商平台商品搜索"),
-    "kongfz_api": N_("旧书网搜索接口"),
-    "goofish_render": N_("二手平台商品"),
-}
 
 # ---------------------------------------------------------------- clues, inspections and cases
 

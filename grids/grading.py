@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.i18n import N_, Msg
 from core.models import Clue, GradingRun, Hit, Inspection, Venue, VenueGrade
 
 FACTORS = ("no_recent_inspection", "violations", "penalties", "complaints", "industry", "grid", "licence")
 GRADES = ("A", "B", "C", "D")
 GRADE_COLOURS = {"A": "green", "B": "blue", "C": "yellow", "D": "red"}
-GRADE_NAMES = {"A": "A级(低风险)", "B": "B级(较低风险)", "C": "C级(较高风险)", "D": "D级(高风险)"}
 NO_PROBLEM_RESULT = "未发现问题"
 CLOSED_VENUE_STATUS = "注销"
 
@@ -264,6 +264,40 @@ def _grid_density(session: Session, violations: Counter, hits_per_grid: Counter)
 
 def _capped(x: float, cap: float) -> float:
     return min(1.0, x / cap) if cap > 0 else 0.0
+
+
+# The licence factor's basis as stored ("expired 2026-11-02", "unknown"): a state and a date.
+LICENCE_BASIS = {
+    "expired": N_("许可证已于 %(date)s 过期"),
+    "expires": N_("许可证将于 %(date)s 到期"),
+    "valid until": N_("许可证有效期至 %(date)s"),
+    "unknown": N_("许可证有效期不详"),
+}
+BASIS = {
+    "no_recent_inspection": N_("统计期内检查 %(value)s 次"),
+    "violations": N_("统计期内发现问题 %(value)s 次"),
+    "penalties": N_("统计期内罚款 %(value)s 元"),
+    "complaints": N_("关联的发现与线索 %(value)s 条"),
+    "industry": N_("行业：%(value)s"),
+    "grid": N_("所在网格平均每个场所 %(value)s 起发现或违规"),
+}
+
+
+def basis_text(factor: str, basis: Any) -> Msg:
+    """A factor's stored basis (a number, a category, or the licence's "expired 2026-11-02") as the
+    sentence the venue page shows; grades stored by any version read the same way."""
+    if factor == "licence":
+        text = str(basis or "unknown")
+        for state in ("valid until", "expired", "expires", "unknown"):
+            if text.startswith(state):
+                return Msg(LICENCE_BASIS[state], date=text[len(state) :].strip())
+        return Msg(N_("许可证：%(value)s"), value=text)
+    if factor == "industry":
+        return Msg(BASIS[factor], value=Msg(str(basis)))  # categories are stored as their Chinese names
+    if factor in BASIS:
+        value = f"{basis:g}" if isinstance(basis, float) else basis
+        return Msg(BASIS[factor], value=value)
+    return Msg(str(basis))
 
 
 def _licence(expiry: dt.date | None, params: GradingParams, as_of: dt.date) -> tuple[float, str]:

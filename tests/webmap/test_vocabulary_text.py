@@ -6,10 +6,10 @@ import re
 from sqlalchemy import select
 
 from core import db
-from core.models import Grid, User
+from core.models import AuditLog, Grid, User
 from hits import clues
 from tests.helpers import make_hit
-from tests.webmap.conftest import login
+from tests.webmap.conftest import csrf_from, login
 from webmap import create_app
 
 
@@ -46,3 +46,47 @@ def test_clue_history_reads_as_sentences_on_the_clue_and_hit_pages(cfg, users_wo
         assert "派发至网格 平江一网格（按发现所属网格分派）" in history, url
         assert "现场照片 1 张" in history and "办结结果：已立案" in history, url
         assert not re.search(r"=|routed|hit_grid|photos|outcome|\bcase\b", history), history
+
+
+def test_audit_log_names_actions_and_details_without_json(cfg, users_world):
+    with db.session_scope(cfg) as s:
+        fresh = make_hit(s, s.get(Grid, users_world.grid_own), None, "周末一日游", 120.61, 31.31).id
+        s.add_all(
+            [
+                AuditLog(
+                    username="admin",
+                    action="export",
+                    object_type="search",
+                    detail={
+                        "format": "xlsx",
+                        "count": 3,
+                        "filters": {"platform": "shop,wechat", "label": "illegal_publication"},
+                    },
+                ),
+                AuditLog(
+                    username="patrol",
+                    action="bulk_dismiss",
+                    object_type="hit",
+                    detail={"hit_ids": [4, 5], "reason": "重复"},
+                ),
+                AuditLog(
+                    username="x", action="login_failed", object_type="user", detail={"username": "x", "status": 429}
+                ),
+            ]
+        )
+    client = create_app({"TESTING": True}, config=cfg).test_client()
+    login(client, "patrol")
+    client.get(f"/hits/{fresh}")  # audited: view, via hits.show
+    page = client.get(f"/hits/{fresh}").text
+    client.post(f"/hits/{fresh}/confirm", data={"csrf_token": csrf_from(page)})
+    login(client, "admin")
+    html = client.get("/admin/").text
+    table = _section(html, "audit")
+    for raw in ("{", "}", "routed", "hit_grid", "hits.show", "bulk_dismiss", "illegal_publication", "wechat", "xlsx"):
+        assert raw not in table, raw
+    assert "转为线索" in table and "分派方式：按发现所属网格分派" in table and "网格：平江一网格#" in table
+    assert "查看" in table and "页面：发现详情页" in table
+    assert "批量排除" in table and "发现：#4、#5；理由：重复" in table
+    assert "格式：Excel" in table and "平台：网店、微信公众号，类型：非法出版物" in table
+    assert "失败次数过多，已暂时锁定" in table
+    assert 'title="{' in html.split('id="audit"', 1)[1]  # the raw JSON stays at hand as a tooltip

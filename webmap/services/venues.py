@@ -94,7 +94,14 @@ def grade_detail(session: Session, venue_id: int) -> dict | None:
     if latest is None:
         return None
     factors = [
-        {"key": k, "name": vocabulary.name(vocabulary.GRADE_FACTOR, k), **f} for k, f in latest["factors"].items()
+        {
+            "key": k,
+            "name": vocabulary.name(vocabulary.GRADE_FACTOR, k),
+            **f,
+            "basis": grading.basis_text(k, f.get("basis")),  # a sentence; the stored form in basis_code
+            "basis_code": f.get("basis"),
+        }
+        for k, f in latest["factors"].items()
     ]
     factors.sort(key=lambda f: -float(f.get("points", 0)))
     return {**latest, "factors": factors, "history": grading.grade_history(session, venue_id, limit=10)}
