@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from core import vocabulary
 from core.config import Config
+from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import GradingRun, JobRun, SpotCheckDraw, SpotCheckItem
 from grids import draws, grading
 from jobs import control
@@ -26,6 +28,7 @@ STALE_BEATS = 6
 
 def overview(cfg: Config, session: Session) -> dict[str, Any]:
     tz = ZoneInfo(cfg.core.timezone)
+    sources = source_names(cfg)
     return {
         "jobs": control.list_jobs(cfg),
         "scheduler": scheduler_state(cfg),
@@ -33,6 +36,9 @@ def overview(cfg: Config, session: Session) -> dict[str, Any]:
         "index": index_state(cfg),
         "status_names": STATUS_NAMES,
         "describe": describe_trigger,
+        "job_name": lambda job_id: job_name(job_id, sources),
+        "task_name": task_name,
+        "arg_text": lambda key, value: arg_text(key, value, sources),
         "layout_counts": layout_counts,
         "live": lambda run: live_progress(cfg, run),
         "local": lambda t: to_local(t, tz),
@@ -59,7 +65,7 @@ def index_state(cfg: Config) -> dict[str, Any]:
 
 
 # Counts a crawl's summary carries for pages its parsers could not read, and their names on the page.
-LAYOUT_COUNTS = {"unknown_layout": "版式未知", "needs_render": "需渲染"}
+LAYOUT_COUNTS = {"unknown_layout": N_("版式未知"), "needs_render": N_("需渲染")}
 
 
 def layout_counts(run: JobRun) -> dict[str, int] | None:
@@ -89,14 +95,131 @@ def live_progress(cfg: Config, run: JobRun) -> dict[str, Any] | None:
     }
 
 
-def describe_trigger(trigger_text: str) -> str:
-    """'cron[month='*', …, minute='30']' -> 'cron 30 2 * * *'; 'interval[0:15:00]' -> '每 0:15:00'."""
+# APScheduler 3 counts weekdays from Monday = 0 (also in crontab strings: jobs/definitions.py).
+WEEKDAYS = (N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"), N_("周日"))
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def describe_trigger(trigger_text: str) -> Msg:
+    """A stored trigger as a sentence: "cron[…, hour='2', minute='30']" -> 每天 02:30,
+    day_of_week='0' -> 每周一, minute='*/15' -> 每 15 分钟, "interval[0:15:00]" -> 每 15 分钟.
+    A rule with no simple wording says so and shows the rule (the raw text is the page's tooltip)."""
+    if trigger_text.startswith("interval["):
+        seconds = _interval_seconds(trigger_text[len("interval[") : -1])
+        if seconds is not None:
+            return every(seconds)
     if trigger_text.startswith("cron["):
         fields = dict(re.findall(r"(\w+)='([^']*)'", trigger_text))
-        return "cron " + " ".join(fields.get(k, "*") for k in ("minute", "hour", "day", "month", "day_of_week"))
-    if trigger_text.startswith("interval["):
-        return "每 " + trigger_text[len("interval[") : -1]
-    return trigger_text
+        described = _describe_cron(*(fields.get(k, "*") for k in ("minute", "hour", "day", "month", "day_of_week")))
+        if described is not None:
+            return described
+    return Msg(N_("按计划规则 %(rule)s"), rule=trigger_text)
+
+
+def every(seconds: float) -> Msg:
+    """每 N 天 / 小时 / 分钟 / 秒, in the largest whole unit."""
+    for size, text in ((86400, N_("每 %(n)s 天")), (3600, N_("每 %(n)s 小时")), (60, N_("每 %(n)s 分钟"))):
+        if seconds >= size and seconds % size == 0:
+            return Msg(text, n=int(seconds // size))
+    return Msg(N_("每 %(n)s 秒"), n=f"{seconds:g}")
+
+
+def _describe_cron(minute: str, hour: str, day: str, month: str, weekday: str) -> Msg | None:
+    every_step = re.fullmatch(r"\*/(\d+)", minute)
+    if every_step and hour == day == month == weekday == "*":
+        return every(60 * int(every_step.group(1)))
+    if not minute.isdigit():
+        return None
+    if hour == "*" and day == month == weekday == "*":
+        return Msg(N_("每小时第 %(minute)s 分"), minute=int(minute))
+    hours = re.fullmatch(r"\*/(\d+)", hour)
+    if hours and day == month == weekday == "*":
+        return Msg(N_("每天 %(time)s 起每 %(n)s 小时"), time=f"00:{int(minute):02d}", n=int(hours.group(1)))
+    if not hour.isdigit():
+        return None
+    time = f"{int(hour):02d}:{int(minute):02d}"
+    if day == month == weekday == "*":
+        return Msg(N_("每天 %(time)s"), time=time)
+    if day == month == "*":
+        days = _weekdays(weekday)
+        return Msg(N_("每%(days)s %(time)s"), days=days, time=time) if days is not None else None
+    if weekday == "*" and day.isdigit() and month == "*":
+        return Msg(N_("每月 %(day)s 日 %(time)s"), day=int(day), time=time)
+    if weekday == "*" and day.isdigit() and month.isdigit():
+        return Msg(N_("每年 %(month)s 月 %(day)s 日 %(time)s"), month=int(month), day=int(day), time=time)
+    return None
+
+
+def _weekday(text: str) -> int | None:
+    text = text.strip().lower()
+    if text.isdigit() and int(text) < 7:
+        return int(text)
+    return WEEKDAY_NAMES.index(text) if text in WEEKDAY_NAMES else None
+
+
+def _weekdays(field: str) -> Msg | None:
+    """'0' -> 周一, '0-4' -> 周一至周五, '0,2' -> 周一、周三 (APScheduler's numbering or names)."""
+    parts: list[Msg] = []
+    for item in field.split(","):
+        ends = [_weekday(x) for x in item.split("-")]
+        if None in ends or len(ends) > 2:
+            return None
+        if len(ends) == 1:
+            parts.append(Msg(WEEKDAYS[ends[0]]))
+        else:
+            parts.append(Msg(N_("%(first)s至%(last)s"), first=Msg(WEEKDAYS[ends[0]]), last=Msg(WEEKDAYS[ends[1]])))
+    out = parts[0]
+    for part in parts[1:]:
+        out = Msg(N_("%(first)s、%(rest)s"), first=out, rest=part)
+    return out
+
+
+def _interval_seconds(text: str) -> float | None:
+    """'0:15:00' or '1 day, 0:00:00' (str of a timedelta) in seconds."""
+    m = re.fullmatch(r"(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)", text.strip())
+    if m is None:
+        return None
+    days, hours, minutes, seconds = m.groups()
+    return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def job_name(job_id: str, sources: dict[str, str] | None = None) -> Msg:
+    """A job by name: the shipped jobs from the vocabulary, "crawl:<source>" as 采集 and the source's
+    description (crawlers/sources.toml); a job added in config.toml shows its id."""
+    if job_id in vocabulary.JOB_NAME:
+        return Msg(vocabulary.JOB_NAME[job_id])
+    if job_id.startswith("crawl:"):
+        source = job_id[len("crawl:") :]
+        return Msg(N_("采集：%(source)s"), source=(sources or {}).get(source, source))
+    return Msg(job_id)
+
+
+def task_name(task: str) -> Msg:
+    return Msg(vocabulary.name(vocabulary.JOB_TASK, task))
+
+
+# A task's arguments ([[jobs.schedule]] args) by name.
+TASK_ARG = {"source": N_("来源"), "seed": N_("随机种子"), "publish": N_("摇号后公开"), "as_of": N_("评级基准日")}
+
+
+def arg_text(key: str, value: Any, sources: dict[str, str] | None = None) -> Msg:
+    """One task argument as "名称：值" (a crawl's source by its description, true/false as 是/否)."""
+    if key == "source":
+        value = (sources or {}).get(str(value), value)
+    elif isinstance(value, bool):
+        value = Msg(N_("是") if value else N_("否"))
+    return Msg(N_("%(field)s：%(value)s"), field=Msg(TASK_ARG.get(key, key)), value=value)
+
+
+def source_names(cfg: Config) -> dict[str, str]:
+    """Crawl source name -> its description in the sources file (the name when it has none); empty
+    when the file cannot be read (the crawl reports that, not the jobs page)."""
+    from crawlers.sources import load_sources
+
+    try:
+        return {name: src.description or name for name, src in load_sources(cfg).items()}
+    except UserError:
+        return {}
 
 
 def to_local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
@@ -157,6 +280,8 @@ def job_json(j: control.JobInfo) -> dict[str, Any]:
         "task": j.task,
         "args": j.args,
         "trigger": j.trigger,
+        "trigger_text": str(describe_trigger(j.trigger)),  # in words (Chinese)
+        "name": str(job_name(j.id)),
         "paused": j.paused,
         "next_run_time": j.next_run_time.isoformat() if j.next_run_time else None,
         "last_status": j.last_status,
