@@ -18,7 +18,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "webmap.tile_provider": ("osm", "amap", "tianditu", "intranet", "custom", "none"),
     "webmap.tile_crs": ("wgs84", "gcj02"),
     "webmap.intranet_tile_crs": ("wgs84", "gcj02"),
-    "search.backend": ("embedded", "elasticsearch"),
+    "search.backend": ("embedded", "elasticsearch", "postgres"),
     "search.es_plugin_analyzer": ("auto", "smartcn", "ik", "none"),
     "draws.ungraded_as": ("A", "B", "C", "D"),
 }

@@ -74,12 +74,12 @@ def search(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams) 
     """One page of a zone-scoped search, with totals and facets counted from the database.
 
     Facets count what the backend's own facets count: every match (Elasticsearch), or the newest
-    rank_window matches (the embedded backend, whose notice says so when there are more)."""
+    rank_window matches (the embedded and postgres backends, whose notice says so when there are more)."""
     found = candidates(cfg, backend, q, params)
     start = (max(1, params.page) - 1) * params.per_page
     facets: dict[str, list] = {}
     if params.facets and found.ordered:
-        window = int(cfg.search.rank_window) if backend.name == "embedded" else 0
+        window = int(cfg.search.rank_window) if backend.name in ("embedded", "postgres") else 0
         ids = sorted((h.id for h in found.ordered), reverse=True)[: window or None]  # newest first
         with db.session_scope(cfg) as s:
             facets = facet_counts(facet_rows(s, ids), cfg.core.timezone, int(cfg.search.facet_size))

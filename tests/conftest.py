@@ -24,7 +24,13 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 E2E_DIRS = (TESTS_DIR / "e2e",)
 ENGINES = ("sqlite", "postgresql")
 # Where every test using `cfg` (or `db_engine`) runs on both databases.
-BOTH_ENGINES = (TESTS_DIR / "core", TESTS_DIR / "evidence", TESTS_DIR / "grids", TESTS_DIR / "hits")
+BOTH_ENGINES = (
+    TESTS_DIR / "core",
+    TESTS_DIR / "evidence",
+    TESTS_DIR / "grids",
+    TESTS_DIR / "hits",
+    TESTS_DIR / "search",
+)
 
 
 def pytest_configure(config):
@@ -129,13 +135,14 @@ def database_url(request, db_engine, tmp_path):
 
 @pytest.fixture
 def cfg(tmp_path, db_engine, database_url):
-    """Config with an empty, fully migrated database: SQLite in tmp_path (the default URL), or a fresh
-    PostgreSQL database."""
+    """Config with an empty, fully migrated database: SQLite in tmp_path (the default URL) with the
+    embedded search backend, or a fresh PostgreSQL database with the postgres search backend."""
     if db_engine == "sqlite":
         c = make_config(tmp_path)
         db.upgrade(c)
     else:
-        c = make_config(tmp_path, **{"core.database_url": database_url()})
+        # PostgreSQL's own search backend, as a city deployment without a search cluster runs it.
+        c = make_config(tmp_path, **{"core.database_url": database_url(), "search.backend": "postgres"})
     yield c
     db.dispose(c)
 
@@ -144,7 +151,7 @@ def cfg(tmp_path, db_engine, database_url):
 def pg_cfg(tmp_path, pg_databases):
     """Config on a fresh, migrated PostgreSQL database, for tests of PostgreSQL's own behaviour."""
     url = pg_databases.create()
-    c = make_config(tmp_path, **{"core.database_url": url, "evidence.write_pdf": False})
+    c = make_config(tmp_path, **{"core.database_url": url, "evidence.write_pdf": False, "search.backend": "postgres"})
     yield c
     db.dispose(c)
     pg_databases.drop(url)

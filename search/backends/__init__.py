@@ -6,7 +6,7 @@ from core.config import Config
 from core.errors import ConfigError
 from search.backends.base import SearchBackend
 
-BACKENDS = ("embedded", "elasticsearch")
+BACKENDS = ("embedded", "elasticsearch", "postgres")
 
 
 def get_backend(cfg: Config) -> SearchBackend:
@@ -19,4 +19,8 @@ def get_backend(cfg: Config) -> SearchBackend:
         from search.backends.elastic import ElasticBackend
 
         return ElasticBackend(cfg)
+    if name == "postgres":
+        from search.backends.postgres_fts import PostgresFtsBackend
+
+        return PostgresFtsBackend(cfg)
     raise ConfigError(f"[search] backend = {name!r}: choose one of {', '.join(BACKENDS)}")

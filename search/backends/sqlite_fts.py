@@ -8,15 +8,12 @@ ranges and facets read (rowid = hit id, small rows, so lookups stay in the page 
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import fcntl
 import logging
 import os
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -24,7 +21,7 @@ from core import db
 from core.config import Config
 from core.errors import ConfigError, UserError
 from search.analysis import index_terms, normalize
-from search.backends import sqlite_rank, sqlite_sql
+from search.backends import bulk, sqlite_rank, sqlite_sql
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult
 from search.query import Query
 
@@ -140,9 +137,9 @@ class SqliteFtsBackend:
             lock.release()
 
     def _rebuild(self, docs: Iterable[dict[str, Any]], advance: Callable[[int], None]) -> int:
-        batches = _batched(docs, int(self.cfg.search.bulk_size))
+        batches = bulk.batched(docs, int(self.cfg.search.bulk_size))
         workers = int(self.cfg.search.reindex_workers)
-        with _analysis_pool(workers) as pool, _conn(self.cfg) as conn:
+        with bulk.analysis_pool(workers) as pool, _conn(self.cfg) as conn:
             for t in BUILD:
                 conn.execute(f"DROP TABLE IF EXISTS {t}")
             for sql in _CREATE:
@@ -150,7 +147,7 @@ class SqliteFtsBackend:
             _bulk_load_settings(conn, BUILD[0], on=True)
             conn.commit()
             n = since_commit = 0
-            for analysed in _analysed(pool, batches, ahead=2 * max(1, workers)):
+            for analysed in bulk.analysed(pool, analyse_batch, batches, ahead=2 * max(1, workers)):
                 _insert(conn, BUILD, analysed)
                 n += len(analysed)
                 since_commit += len(analysed)
@@ -190,7 +187,9 @@ class SqliteFtsBackend:
                 )
                 total = conn.execute(plan.count_sql(cap), plan.args).fetchone()[0]
                 facets = (
-                    _facets(conn.execute(plan.facet_sql(), plan.args).fetchall(), int(self.cfg.search.facet_size))
+                    bulk.window_facets(
+                        conn.execute(plan.facet_sql(), plan.args).fetchall(), int(self.cfg.search.facet_size)
+                    )
                     if params.facets
                     else {}
                 )
@@ -239,26 +238,6 @@ class SqliteFtsBackend:
             terms.append((sqlite_rank.surface(term.text), sqlite_rank.idf(total_docs, df)))
         ranked = sqlite_rank.rank(texts, terms)
         return ranked[plan.offset : plan.offset + plan.limit]
-
-
-def _facets(rows: list[tuple], size: int) -> dict[str, list[tuple[str, int]]]:
-    """Facet counts of the window's rows (label, platform, grid, source, day), counted here in one pass."""
-    counts = {name: Counter() for name in ("label", "platform", "grid", "source", "day")}
-    for labels, platform, grid_id, source, day in rows:
-        counts["label"].update((labels or "").split(",") if labels else ())
-        counts["platform"][platform] += 1
-        if grid_id is not None:
-            counts["grid"][str(grid_id)] += 1
-        counts["source"][source] += 1
-        if day:
-            counts["day"][day] += 1
-    out = {
-        name: [(str(v), c) for v, c in counter.most_common(size) if v is not None]
-        for name, counter in counts.items()
-        if name != "day"
-    }
-    out["day"] = sorted(counts["day"].items())[-31:]
-    return out
 
 
 def _bulk_load_settings(conn, table: str, on: bool) -> None:
@@ -310,56 +289,6 @@ def _write(conn, tables: tuple[str, ...], docs: list[dict[str, Any]]) -> None:
     """Replace documents: delete what was indexed for these ids, then insert the new ones."""
     _remove(conn, tables, [d["id"] for d in docs])
     _insert(conn, tables, analyse_batch(docs))
-
-
-def _analysed(pool, batches, ahead: int):
-    """Analysed batches in order, with at most `ahead` in flight: Pool.imap would read the whole
-    hits table into memory while the workers catch up."""
-    if pool is None:
-        yield from map(analyse_batch, batches)
-        return
-    pending: collections.deque = collections.deque()
-    for batch in batches:
-        pending.append(pool.submit(analyse_batch, batch))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
-def _batched(items, size: int):
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-class _analysis_pool:
-    """A process pool for analysis, or None for workers <= 1.
-
-    concurrent.futures rather than multiprocessing.Pool: when a worker dies, Pool quietly starts
-    another and the dead one's task never answers, so a reindex waited forever; the executor fails
-    every waiting future with BrokenProcessPool instead. Forked before the workers ever use a
-    database connection: they only analyse text. (spawn would re-import the caller's main module,
-    which breaks scripts without a main guard.)"""
-
-    def __init__(self, workers: int):
-        self.pool = None
-        if workers > 1:
-            import multiprocessing
-
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-
-    def __enter__(self):
-        return self.pool
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class BuildLock:

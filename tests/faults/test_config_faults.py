@@ -64,7 +64,7 @@ def test_a_wrong_type_for_any_setting_names_it_and_the_file(tmp_path, section, k
         ("[search]\nbakend = 'embedded'", "unknown setting search.bakend; did you mean backend?"),
         ("[serach]\nbackend = 'embedded'", "unknown section [serach]; did you mean search?"),
         ("[search]\nmax_query_length = 'five hundred'", "setting search.max_query_length must be a whole number"),
-        ("[search]\nbackend = 'solr'", "setting search.backend must be one of embedded, elasticsearch"),
+        ("[search]\nbackend = 'solr'", "setting search.backend must be one of embedded, elasticsearch, postgres"),
         ("[core]\ntimezone = 'Mars/Olympus'", "setting core.timezone is not a time zone name"),
         ("[core]\nlog_level = 'LOUD'", "setting core.log_level must be one of DEBUG"),
         ("[core]\ndatabase_url = 'not a url'", "setting core.database_url is not a database URL"),

@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import db
+from core import config, db
 from core.models import Alert, AuditLog, Hit, SavedSearch
 from search import alerts
-from tests.conftest import make_config
 from tests.helpers import make_grid, make_hit, make_saved_search, make_user
 
 
@@ -100,17 +99,16 @@ def _alerts(cfg, ss_id):
         ]
 
 
-def test_new_matches_become_alerts_and_are_sent(tmp_path, smtp, webhook):
-    cfg = make_config(
-        tmp_path,
-        **{
+def test_new_matches_become_alerts_and_are_sent(cfg, smtp, webhook):
+    cfg = config.with_overrides(
+        cfg,
+        {
             "alerts.smtp_host": "127.0.0.1",
             "alerts.smtp_port": smtp.server_address[1],
             "alerts.timeout_s": 5,
             "alerts.webhook_allowed_addresses": ["127.0.0.1"],  # the test's listener (loopback is refused by default)
         },
     )
-    db.upgrade(cfg)
     old = _hit(cfg, "港澳跟团游（旧）")
     with db.session_scope(cfg) as s:
         u = make_user(s, "patrol1", role="admin")  # only admins may have webhooks
@@ -140,9 +138,8 @@ def test_new_matches_become_alerts_and_are_sent(tmp_path, smtp, webhook):
     assert len(webhook.posts) == 1 and len(smtp.messages) == 1
 
 
-def test_failed_delivery_is_recorded_and_retried(tmp_path, webhook):
-    cfg = make_config(tmp_path, **{"alerts.webhook_allowed_addresses": ["127.0.0.1"]})
-    db.upgrade(cfg)
+def test_failed_delivery_is_recorded_and_retried(cfg, webhook):
+    cfg = config.with_overrides(cfg, {"alerts.webhook_allowed_addresses": ["127.0.0.1"]})
     with db.session_scope(cfg) as s:
         u = make_user(s, "patrol2", role="admin")  # only admins may have webhooks
         ss_id = make_saved_search(s, u, "盗版", webhook_url=f"http://127.0.0.1:{webhook.server_address[1]}/hook").id
@@ -159,9 +156,7 @@ def test_failed_delivery_is_recorded_and_retried(tmp_path, webhook):
     assert [p["hits"][0]["id"] for p in webhook.posts] == [hit, hit]
 
 
-def test_grid_managers_alerts_stay_in_their_zone(tmp_path):
-    cfg = make_config(tmp_path)
-    db.upgrade(cfg)
+def test_grid_managers_alerts_stay_in_their_zone(cfg):
     with db.session_scope(cfg) as s:
         mine, other = make_grid(s), make_grid(s)
         gm = make_user(s, "gm1", role="grid_manager", grids=[mine])

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import search
 from core import db
 from search import outbox
@@ -69,6 +71,10 @@ def _wangxun(cfg, *args):
     )
 
 
+@pytest.mark.sqlite_only(
+    "the old index is the embedded backend's FTS5 tables of INDEX_VERSION 1; the postgres backend never had "
+    "another version (its version check: tests/search/test_postgres_backend.py)"
+)
 def test_an_old_index_keeps_answering_asks_for_a_reindex_and_the_reindex_updates_it(cfg):
     with db.session_scope(cfg) as s:
         old = make_hit(s, title="高仿精装名著", text="高仿，38元包邮", label="illegal_publication", reasons=[PIRACY]).id

@@ -66,6 +66,7 @@ def test_deleted_hits_leave_the_index(cfg):
     assert search.get_backend(cfg).count() == 0
 
 
+@pytest.mark.sqlite_only("the embedded backend's build tables and file lock; postgres: test_postgres_backend.py")
 def test_drain_waits_while_a_reindex_builds(cfg):
     _add_hit(cfg)
     conn = db.raw_connection(cfg)
@@ -83,6 +84,7 @@ def test_drain_waits_while_a_reindex_builds(cfg):
     assert outbox.drain(cfg) == 1
 
 
+@pytest.mark.sqlite_only("the embedded backend's build tables and file lock; postgres: test_postgres_backend.py")
 def test_a_dead_reindexs_tables_do_not_hold_up_indexing(cfg):
     """Build tables with no live builder (a reindex killed mid-way) are dropped by the next drain."""
     _add_hit(cfg)

@@ -182,6 +182,8 @@ def test_a_malformed_query_says_what_and_where_on_the_page_and_in_the_api(cfg, c
 def test_the_cli_points_at_a_malformed_query_in_one_error_line(cfg, users_world):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANGXUN_")}
     env["WANGXUN_CORE__DATA_DIR"] = str(cfg.data_dir)
+    env["WANGXUN_CORE__DATABASE_URL"] = cfg.database_url  # this test's engine (SQLite or PostgreSQL)
+    env["WANGXUN_SEARCH__BACKEND"] = cfg.search.backend
     proc = subprocess.run(
         [sys.executable, "-m", "core.cli", "search", "港澳", "(代购", "OR", "包机"],
         cwd=PROJECT_ROOT,
