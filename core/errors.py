@@ -3,9 +3,18 @@ shows them as a message. Anything else is a bug and keeps its traceback."""
 
 
 class UserError(Exception):
-    """A problem with the user's input, files or settings, explained in one line."""
+    """A problem with the user's input, files or settings, explained in one line.
+
+    The line is a core.i18n.Msg (a Chinese message id and its parameters) where a web user reads it,
+    so the web app shows it in the user's language (`message`); str() is the Chinese text, which the
+    CLI prints. Messages only a command line shows may stay plain text."""
 
     exit_code = 1
+
+    @property
+    def message(self):
+        """The message as raised: a core.i18n.Msg or plain text (translate it with core.i18n.render)."""
+        return self.args[0] if self.args else ""
 
 
 class ConfigError(UserError):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.cells import csv_text
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Inspector, SpotCheckDraw, SpotCheckItem, Venue
 
 GRADES = ("A", "B", "C", "D")
@@ -179,7 +180,7 @@ def _inputs(session: Session, params: DrawParams, as_of: dt.date) -> dict[str, A
         venues[grade if grade in GRADES else params.ungraded_as].append(venue_id)
     inspectors = list(session.scalars(select(Inspector.id).where(Inspector.active.is_(True)).order_by(Inspector.id)))
     if len(inspectors) < 2:
-        raise UserError("双随机 needs at least two active inspectors (执法人员) in the pool")
+        raise UserError(Msg(N_("双随机抽查至少需要两名在岗执法人员")))
     return {
         "as_of": as_of.isoformat(),
         "campaign": params.campaign,
@@ -218,5 +219,5 @@ def _pair(rng: random.Random, inspectors: list[int], avoid: tuple[int, ...] | No
 def _get(session: Session, draw_id: int) -> SpotCheckDraw:
     row = session.get(SpotCheckDraw, draw_id)
     if row is None:
-        raise UserError(f"no spot-check draw with id {draw_id}")
+        raise UserError(Msg(N_("没有编号为 %(id)s 的抽查"), id=draw_id))
     return row

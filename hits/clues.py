@@ -35,6 +35,7 @@ from core.vocabulary import (
     CLUE_OUTCOME,
     CLUE_STATUS,
     CLUE_STEP,
+    HIT_STATUS,
     INSPECTION_RESULTS,
     ROUTED,
     name,
@@ -55,10 +56,10 @@ def dismiss_hit(session: Session, hit_id: int, user: User, reason: str) -> Hit:
     hit = _hit(session, hit_id)
     _check_zone(session, user, hit.grid_id)
     if hit.status != "new":
-        raise UserError(f"hit {hit_id} is already {hit.status}; only new hits can be dismissed")
+        raise UserError(_not_new(hit, N_("发现 #%(id)s 已是“%(status)s”，只有新发现可以排除")))
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("give a reason for dismissing the hit")
+        raise UserError(Msg(N_("请填写排除理由")))
     change_hit(session, hit, status="dismissed", dismiss_reason=reason)
     return hit
 
@@ -75,15 +76,15 @@ def confirm_hit(
     hit = _hit(session, hit_id)
     _check_zone(session, user, hit.grid_id)
     if hit.status != "new":
-        raise UserError(f"hit {hit_id} is already {hit.status}; only new hits can become clues")
+        raise UserError(_not_new(hit, N_("发现 #%(id)s 已是“%(status)s”，只有新发现可以转为线索")))
     how = "chosen"
     if grid_id is None:
         grid_id, how = route(session, hit)
     elif session.get(Grid, grid_id) is None:
-        raise UserError(f"no grid with id {grid_id}")
+        raise UserError(Msg(N_("没有编号为 %(id)s 的网格"), id=grid_id))
     venue_id = venue_id if venue_id is not None else hit.venue_id
     if venue_id is not None and session.get(Venue, venue_id) is None:
-        raise UserError(f"no venue with id {venue_id}")
+        raise UserError(Msg(N_("没有编号为 %(id)s 的场所"), id=venue_id))
     clue = Clue(
         hit_id=hit.id, grid_id=grid_id, venue_id=venue_id, status="open", notes=note, created_by=user.id, history=[]
     )
@@ -101,12 +102,12 @@ def transfer_hit(session: Session, hit_id: int, user: User, authority: str, note
     hit = _hit(session, hit_id)
     _check_zone(session, user, hit.grid_id)
     if hit.status != "new":
-        raise UserError(f"hit {hit_id} is already {hit.status}; only new hits can be transferred")
+        raise UserError(_not_new(hit, N_("发现 #%(id)s 已是“%(status)s”，只有新发现可以移送外地")))
     authority = (authority or "").strip()
     if not authority:
-        raise UserError("name the receiving authority (接收单位)")
+        raise UserError(Msg(N_("请填写接收单位")))
     if len(authority) > 200:
-        raise UserError("the receiving authority's name is too long (200 characters at most)")
+        raise UserError(Msg(N_("接收单位名称过长（最多 %(max)s 个字）"), max=200))
     note = (note or "").strip() or None
     clue = Clue(
         hit_id=hit.id, grid_id=hit.grid_id, venue_id=None, status="closed", notes=note, created_by=user.id, history=[]
@@ -127,13 +128,19 @@ def route(session: Session, hit: Hit) -> tuple[int, str]:
         grid_id = location.grid_at(session, hit.lon, hit.lat)
         if grid_id is not None:
             return grid_id, "location"
-    raise UserError("the hit has no location inside a grid; choose the grid by hand")
+    raise UserError(Msg(N_("该发现的位置不在任何网格内，请手动选择网格")))
 
 
 def start_inspection(session: Session, clue_id: int, user: User, note: str | None = None) -> Clue:
     clue = get_clue(session, clue_id, user, for_update=True)
     if clue.status != "open":
-        raise UserError(f"clue {clue_id} is {clue.status}; only open clues can start an inspection")
+        raise UserError(
+            Msg(
+                N_("线索 #%(id)s 当前为“%(status)s”，只有待处理的线索可以开始核查"),
+                id=clue_id,
+                status=Msg(name(CLUE_STATUS, clue.status)),
+            )
+        )
     clue.status = "inspecting"
     _step(clue, user, "inspecting", note=note)
     session.flush()
@@ -162,9 +169,9 @@ def record_inspection(
     registered venue: that inspection belongs to the clue's grid."""
     clue = get_clue(session, clue_id, user, for_update=True)
     if clue.status == "closed":
-        raise UserError(f"clue {clue_id} is closed")
+        raise UserError(Msg(N_("线索 #%(id)s 已办结"), id=clue_id))
     if result not in INSPECTION_RESULTS:
-        raise UserError(f"inspection result must be one of {'、'.join(INSPECTION_RESULTS)}")
+        raise UserError(Msg(N_("检查结果必须是：%(choices)s"), choices=join_list([Msg(r) for r in INSPECTION_RESULTS])))
     venue_id = None if party is not None else _inspection_venue(session, clue, venue_id)
     photos = list(photos)
     if photos and attachments_dir is None:
@@ -208,14 +215,15 @@ def close_clue(
     """Close as no_violation, corrected (责令整改 done) or case (立案, needs the case number)."""
     clue = get_clue(session, clue_id, user, for_update=True)
     if clue.status == "closed":
-        raise UserError(f"clue {clue_id} is already closed")
+        raise UserError(Msg(N_("线索 #%(id)s 已办结"), id=clue_id))
     if outcome not in CLOSE_OUTCOMES:
-        raise UserError(f"outcome must be one of {', '.join(CLOSE_OUTCOMES)}")
+        choices = join_list([Msg(name(CLUE_OUTCOME, o)) for o in CLOSE_OUTCOMES])
+        raise UserError(Msg(N_("办结结果必须是：%(choices)s"), choices=choices))
     case_no = (case_no or "").strip() or None
     if outcome == "case" and not case_no:
-        raise UserError("filing a case (立案) needs the case number")
+        raise UserError(Msg(N_("立案办结须填写立案号")))
     if outcome != "no_violation" and clue.inspection_id is None:
-        raise UserError("record the inspection before closing as corrected or as a case")
+        raise UserError(Msg(N_("办结为“已整改”或“已立案”前，请先记录检查")))
     clue.status, clue.outcome, clue.case_no, clue.closed_at = "closed", outcome, case_no, utcnow()
     _step(clue, user, "closed", outcome=outcome, case_no=case_no, note=note)
     session.flush()
@@ -227,7 +235,7 @@ def get_clue(session: Session, clue_id: int, user: User, for_update: bool = Fals
     the transaction ends, for a step that checks its status and then changes it."""
     clue = db.get_for_update(session, Clue, clue_id) if for_update else session.get(Clue, clue_id)
     if clue is None:
-        raise UserError(f"no clue with id {clue_id}")
+        raise UserError(Msg(N_("没有编号为 %(id)s 的线索"), id=clue_id))
     _check_zone(session, user, clue.grid_id)
     return clue
 
@@ -252,9 +260,9 @@ def save_photo(session: Session, inspection_id: int, filename: str, data: bytes,
     name = Path(filename or "photo.jpg").name
     suffix = Path(name).suffix.lower()
     if suffix not in PHOTO_SUFFIXES:
-        raise UserError(f"{name}: photos must be {', '.join(PHOTO_SUFFIXES)} files")
+        raise UserError(Msg(N_("%(name)s：照片须是 %(suffixes)s 文件"), name=name, suffixes="、".join(PHOTO_SUFFIXES)))
     if not data:
-        raise UserError(f"{name} is empty")
+        raise UserError(Msg(N_("%(name)s 是空文件"), name=name))
     digest = hashlib.sha256(data).hexdigest()
     rel = Path(digest[:2]) / f"{digest}{suffix}"
     target = Path(attachments_dir) / rel
@@ -393,6 +401,20 @@ def step_text(entry: dict[str, Any], grids: dict[int, str], venues: dict[int, st
     return join_parts(parts)
 
 
+def join_list(items: list) -> Msg | str:
+    """Names listed as one message, separated by "、" (choices in an error, several weekdays)."""
+    if not items:
+        return ""
+    out = items[0]
+    for item in items[1:]:
+        out = Msg(N_("%(first)s、%(rest)s"), first=out, rest=item)
+    return out
+
+
+def _not_new(hit: Hit, message_id: str) -> Msg:
+    return Msg(message_id, id=hit.id, status=Msg(name(HIT_STATUS, hit.status)))
+
+
 def join_parts(parts: list[Msg]) -> Msg:
     """Several sentence parts as one message, separated by "；" (a translatable separator)."""
     if not parts:
@@ -424,22 +446,22 @@ def _hit(session: Session, hit_id: int) -> Hit:
     """The hit, locked until the transaction ends: two officers triaging it at once act one after the other."""
     hit = db.get_for_update(session, Hit, hit_id)
     if hit is None:
-        raise UserError(f"no hit with id {hit_id}")
+        raise UserError(Msg(N_("没有编号为 %(id)s 的发现"), id=hit_id))
     return hit
 
 
 def _check_zone(session: Session, user: User, grid_id: int | None) -> None:
     zone = zone_grid_ids(session, user)
     if zone is not None and grid_id not in zone:
-        raise NotInZone("this clue is outside your zone (不在您的网格范围内)")
+        raise NotInZone(Msg(N_("不在您的网格范围内")))
 
 
 def _inspection_venue(session: Session, clue: Clue, venue_id: int | None) -> int:
     venue_id = venue_id if venue_id is not None else clue.venue_id
     if venue_id is None:
-        raise UserError("请选择被检查的场所，或填写无登记场所的当事人")
+        raise UserError(Msg(N_("请选择被检查的场所，或填写无登记场所的当事人")))
     if session.get(Venue, venue_id) is None:
-        raise UserError(f"no venue with id {venue_id}")
+        raise UserError(Msg(N_("没有编号为 %(id)s 的场所"), id=venue_id))
     return venue_id
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.db import StatementConnection
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Grid, Hit, SearchOutbox, Venue, utcnow
 from core.vocabulary import HIT_LABELS, HIT_STATUSES
 from hits import neardup
@@ -43,7 +44,7 @@ def add_hit(session: Session, **values: Any) -> Hit:
     """Insert a hit through the ORM (imports, tools, tests) and queue it; returns the flushed row."""
     _check_labels(values.get("labels") or [])
     if values.get("status", "new") not in HIT_STATUSES:
-        raise UserError(f"unknown hit status {values['status']!r}")
+        raise UserError(Msg(N_("不认识的发现状态 %(status)r"), status=values["status"]))
     values.setdefault("simhash", neardup.simhash(values.get("title"), values.get("text")))
     hit = Hit(**values)
     session.add(hit)
@@ -90,19 +91,19 @@ def _queue(session: Session, hit_id: int, op: str) -> None:
 
 def _check(session: Session, changes: dict[str, Any]) -> None:
     if "status" in changes and changes["status"] not in HIT_STATUSES:
-        raise UserError(f"unknown hit status {changes['status']!r}")
+        raise UserError(Msg(N_("不认识的发现状态 %(status)r"), status=changes["status"]))
     if "labels" in changes:
         _check_labels(changes["labels"])
     grid_id = changes.get("grid_id")
     if grid_id is not None:
         if session.get(Grid, grid_id) is None:
-            raise UserError(f"no grid with id {grid_id}")
+            raise UserError(Msg(N_("没有编号为 %(id)s 的网格"), id=grid_id))
     venue_id = changes.get("venue_id")
     if venue_id is not None and session.get(Venue, venue_id) is None:
-        raise UserError(f"no venue with id {venue_id}")
+        raise UserError(Msg(N_("没有编号为 %(id)s 的场所"), id=venue_id))
 
 
 def _check_labels(labels) -> None:
     bad = [label for label in labels if label not in HIT_LABELS]
     if bad:
-        raise UserError(f"unknown hit label(s) {', '.join(map(repr, bad))}")
+        raise UserError(Msg(N_("不认识的发现类型 %(labels)s"), labels="、".join(map(repr, bad))))

@@ -98,7 +98,7 @@ def test_previous_pair_is_avoided(cfg, session):
 
 def test_two_inspectors_needed_and_public_list(cfg, session):
     venues = _venues(session, per_grade=2)
-    with pytest.raises(UserError, match="two active inspectors"):
+    with pytest.raises(UserError, match="两名在岗执法人员"):
         draws.draw(session, {"rates": {"D": 1.0}}, seed="x")
     _pool(session, n=2)
     row = draws.draw(session, {"rates": {"D": 1.0}}, seed="x", as_of=AS_OF)

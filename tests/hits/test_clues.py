@@ -29,11 +29,11 @@ def world(session):
 
 def test_dismiss_needs_a_reason_and_only_once(session, world):
     hit = _hit(session)
-    with pytest.raises(UserError, match="reason"):
+    with pytest.raises(UserError, match="排除理由"):
         clues.dismiss_hit(session, hit.id, world["patrol"], "  ")
     clues.dismiss_hit(session, hit.id, world["patrol"], "正规旅行社转载")
     assert (hit.status, hit.dismiss_reason) == ("dismissed", "正规旅行社转载")
-    with pytest.raises(UserError, match="already dismissed"):
+    with pytest.raises(UserError, match="已是“已排除”"):
         clues.confirm_hit(session, hit.id, world["patrol"])
 
 
@@ -47,7 +47,7 @@ def test_routing_by_hit_grid_location_or_hand(session, world):
         session, _hit(session, lon=121.5, lat=31.2).id, world["patrol"], grid_id=world["west"].id
     )
     assert by_hand.grid_id == world["west"].id and by_hand.history[0]["routed"] == "chosen"
-    with pytest.raises(UserError, match="choose the grid by hand"):
+    with pytest.raises(UserError, match="手动选择网格"):
         clues.confirm_hit(session, _hit(session, lon=121.5, lat=31.2).id, world["patrol"])
 
 
@@ -75,7 +75,7 @@ def test_loop_from_hit_to_case_feeds_grading(cfg, session, world, tmp_path):
     att = session.scalar(select(Attachment).where(Attachment.inspection_id == inspection.id))
     assert att.sha256 == hashlib.sha256(photo).hexdigest()
     assert (tmp_path / "att" / att.path).read_bytes() == photo
-    with pytest.raises(UserError, match="case number"):
+    with pytest.raises(UserError, match="立案号"):
         clues.close_clue(session, clue.id, world["manager"], "case")
     clues.close_clue(session, clue.id, world["manager"], "case", case_no="苏姑文执罚〔2026〕12号")
     assert (clue.status, clue.outcome, clue.inspection_id) == ("closed", "case", inspection.id)
@@ -94,7 +94,7 @@ def test_inspection_needs_a_venue_and_photos_must_be_images(session, world, tmp_
     clue = clues.confirm_hit(session, _hit(session, grid_id=world["east"].id).id, world["patrol"])
     with pytest.raises(UserError, match="请选择被检查的场所，或填写无登记场所的当事人"):
         clues.record_inspection(session, clue.id, world["manager"], "未发现问题")
-    with pytest.raises(UserError, match="photos must be"):
+    with pytest.raises(UserError, match="照片须是"):
         clues.record_inspection(
             session,
             clue.id,
@@ -104,7 +104,7 @@ def test_inspection_needs_a_venue_and_photos_must_be_images(session, world, tmp_
             photos=[("run.exe", b"MZ")],
             attachments_dir=tmp_path,
         )
-    with pytest.raises(UserError, match="record the inspection"):
+    with pytest.raises(UserError, match="请先记录检查"):
         clues.close_clue(session, clue.id, world["manager"], "corrected")
     closed = clues.close_clue(session, clue.id, world["manager"], "no_violation", note="查无此店")
     assert closed.status == "closed" and closed.case_no is None

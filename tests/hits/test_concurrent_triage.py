@@ -48,7 +48,7 @@ def test_a_hit_confirmed_twice_at_once_becomes_one_clue(cfg):
         hits = [make_hit(s, grid=grid).id for _ in range(ROUNDS)]
     for hit_id in hits:
         outcomes = _race(cfg, lambda s, user, h=hit_id: clues.confirm_hit(s, h, user), officers)
-        assert sorted(outcomes) == sorted(["ok", f"hit {hit_id} is already clue; only new hits can become clues"])
+        assert sorted(outcomes) == sorted(["ok", f"发现 #{hit_id} 已是“已转线索”，只有新发现可以转为线索"])
     with db.session_scope(cfg) as s:
         per_hit = dict(s.execute(select(Clue.hit_id, func.count()).group_by(Clue.hit_id)).all())
         assert per_hit == {h: 1 for h in hits}
@@ -63,7 +63,7 @@ def test_a_clue_closed_twice_at_once_is_closed_once(cfg):
         ids = [clues.confirm_hit(s, make_hit(s, grid=grid).id, patrol).id for _ in range(ROUNDS)]
     for clue_id in ids:
         outcomes = _race(cfg, lambda s, user, c=clue_id: clues.close_clue(s, c, user, "no_violation"), officers)
-        assert sorted(outcomes) == sorted(["ok", f"clue {clue_id} is already closed"])
+        assert sorted(outcomes) == sorted(["ok", f"线索 #{clue_id} 已办结"])
     with db.session_scope(cfg) as s:
         for clue in s.scalars(select(Clue)):
             assert [step["step"] for step in clue.history] == ["confirmed", "closed"], clue.id

@@ -58,7 +58,7 @@ def test_api_loop_from_hit_to_case(cfg, app, world):
         body["inspection"]["result"] == "立案查处" and body["photos"][0]["sha256"] == hashlib.sha256(PHOTO).hexdigest()
     )
     missing_case_no = _post(gm, f"/api/clues/{cid}/close", json={"outcome": "case"})
-    assert missing_case_no.status_code == 400 and "case number" in missing_case_no.get_json()["error"]
+    assert missing_case_no.status_code == 400 and "立案号" in missing_case_no.get_json()["error"]
     closed = _post(
         gm, f"/api/clues/{cid}/close", json={"outcome": "case", "case_no": "苏姑文执罚〔2026〕7号"}
     ).get_json()

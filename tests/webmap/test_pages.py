@@ -151,7 +151,7 @@ def test_admin_searches_the_audit_log(client, users_world):
     gm.get(f"/venues/{users_world.venue_other}")  # refused, and recorded
     login(client, "admin")
     html = client.get("/admin/?username=gm_own&action=denied").text
-    assert "越权访问被拒" in html and f"venue {users_world.venue_other}" in html and "共 1 条" in html
+    assert "越权访问被拒" in html and f"场所 {users_world.venue_other}" in html and "共 1 条" in html
     html = client.get("/admin/?object_type=venue&action=view").text
     assert "共 1 条" in html and "gm_own" in html
     assert client.get("/admin/?date_from=bad").status_code == 400

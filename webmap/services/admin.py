@@ -71,7 +71,7 @@ def _entry(a: AuditLog, tz: str, grids: dict[int, str]) -> dict[str, Any]:
         # The details as "name: value" pairs for the page; the raw JSON only for a title/toggle.
         "detail_items": items,
         "detail_text": detail_text(items),
-        "detail_json": json.dumps(a.detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+        "detail_json": json.dumps(a.detail, ensure_ascii=False, sort_keys=True, default=str) if a.detail else "",
         "ip": a.ip or "",
     }
 

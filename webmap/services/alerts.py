@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 import search
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Alert, Hit, SavedSearch, User, utcnow
 from search import webhooks
 from webmap.services import clock
@@ -38,12 +39,12 @@ def create_saved(cfg, session: Session, user: User, form) -> SavedSearch:
     email = (form.get("notify_email") or "").strip() or None
     hook = (form.get("webhook_url") or "").strip() or None
     if not name or not query:
-        raise UserError("请填写名称和查询条件")
+        raise UserError(Msg(N_("请填写名称和查询条件")))
     parsed = search.parse_query(query, cfg)  # a query that cannot run is refused now, not at 3 a.m.
     if parsed.dropped_all_words:
         raise UserError(parsed.notice or "查询条件无效")
     if email and not _EMAIL.match(email):
-        raise UserError(f"邮箱地址格式不对：{email}")
+        raise UserError(Msg(N_("邮箱地址格式不对：%(email)s"), email=email))
     if hook:  # admins, or admin-listed hosts; public addresses only (SSRF): one line when refused
         hook = webhooks.vet_url(cfg, hook, user.role)
     newest = session.scalar(select(func.max(Hit.id))) or 0

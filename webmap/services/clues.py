@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core import vocabulary
 from core.config import Config
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Attachment, Clue, Grid, Hit, Inspection, User, Venue
 from core.users import zone_grid_ids
 from core.vocabulary import CLUE_OUTCOME, CLUE_STATUS, name
@@ -119,7 +120,7 @@ class VenueNotInZone(NotInZone):
     object_type = "venue"
 
     def __init__(self, venue_id: int):
-        super().__init__("this venue is outside your zone (不在您的网格范围内)")
+        super().__init__(Msg(N_("该场所不在您的网格范围内")))
         self.object_id = venue_id
 
 
@@ -134,7 +135,7 @@ def record_inspection(
     clue = logic.get_clue(session, clue_id, user)
     party = parse_party(data, venue_id if venue_id is not None else clue.venue_id)
     if party is not None and venue_id is not None:
-        raise UserError("被检查对象是当事人时，不要再选择场所")
+        raise UserError(Msg(N_("被检查对象是当事人时，不要再选择场所")))
     inspected = venue_id if venue_id is not None else clue.venue_id
     if party is None and inspected is not None:
         venue = session.get(Venue, inspected)
@@ -162,7 +163,7 @@ def parse_party(data, venue_id: int | None) -> Party | None:
     party name and no venue (`venue_id`, the one named or the clue's) mean a party."""
     subject = (data.get("subject") or "").strip()
     if subject not in ("", "venue", "party"):
-        raise UserError("被检查对象必须是场所（venue）或当事人（party）")
+        raise UserError(Msg(N_("被检查对象必须是登记场所或当事人")))
     if subject == "venue" or (not subject and (venue_id is not None or not data.get("party_name"))):
         return None
     return Party.parse(
@@ -225,9 +226,9 @@ def parse_penalty(raw: Any) -> float | None:
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise UserError("罚款金额必须是数字") from None
+        raise UserError(Msg(N_("罚款金额必须是数字"))) from None
     if value < 0:
-        raise UserError("罚款金额不能为负数")
+        raise UserError(Msg(N_("罚款金额不能为负数")))
     return value
 
 
@@ -248,7 +249,7 @@ def parse_id(raw: Any) -> int | None:
     try:
         return int(raw)
     except (TypeError, ValueError):
-        raise UserError(f"not a number: {raw!r}") from None
+        raise UserError(Msg(N_("不是编号（整数）：%(value)r"), value=raw)) from None
 
 
 def to_json(value: Any) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.i18n import N_, Msg
 from grids import coords
 
 
@@ -26,9 +27,13 @@ class BBox:
         """ "minlon,minlat,maxlon,maxlat" as Leaflet's getBounds().toBBoxString() writes it."""
         if not text:
             return None
-        parts = [float(p) for p in text.split(",")]
+        bad = Msg(N_("地图范围（bbox）须写成：最小经度,最小纬度,最大经度,最大纬度"))
+        try:
+            parts = [float(p) for p in text.split(",")]
+        except ValueError:
+            raise ValueError(bad) from None
         if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-            raise ValueError("bbox must be minlon,minlat,maxlon,maxlat")
+            raise ValueError(bad)
         return cls(*parts)
 
     def to_wgs84(self, crs: str, margin: float = 0.0) -> BBox:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import reasons, vocabulary
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Clue, Evidence, Grid, Hit, User, Venue
 from core.privacy import mask_contacts
 from grids import location
@@ -183,7 +184,7 @@ def assign_to_grid(session: Session, h: Hit, grid_id: int) -> tuple[int | None, 
     """Route a hit to a leaf grid; returns (old grid id, new grid id) for the audit record."""
     grid = session.get(Grid, grid_id)
     if grid is None or grid.level != "grid":
-        raise UserError("请选择一个网格（不是街道或区县）")
+        raise UserError(Msg(N_("请选择一个网格（不是街道或区县）")))
     old = h.grid_id
     change_hit(session, h, grid_id=grid.id)
     return old, grid.id

@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.cells import csv_text, xlsx_bytes
+from core.i18n import N_, Msg
 from core.licences import licence_key
 from core.models import Clue, Grid, Inspection, Venue
 from core.vocabulary import GRADES, INSPECTION_RESULTS, VENUE_CATEGORIES
@@ -82,12 +83,13 @@ class Paging:
 
     def check(self, sorts: dict[str, str], default: str) -> None:
         if self.page < 1:
-            raise LedgerError("页码必须是正整数")
+            raise LedgerError(Msg(N_("页码必须是正整数")))
         if self.per_page not in PER_PAGE_CHOICES:
-            raise LedgerError(f"每页条数只能是 {'、'.join(map(str, PER_PAGE_CHOICES))}")
+            raise LedgerError(Msg(N_("每页条数只能是 %(choices)s"), choices="、".join(map(str, PER_PAGE_CHOICES))))
         self.sort = self.sort or default
         if self.sort not in sorts:
-            raise LedgerError(f"不能按 {self.sort!r} 排序，可选：{'、'.join(sorts.values())}")
+            choices = "、".join(sorts.values())
+            raise LedgerError(Msg(N_("不能按 %(sort)r 排序，可选：%(choices)s"), sort=self.sort, choices=choices))
 
     def clamped(self, total: int) -> Paging:
         """A page past the last (a bookmark, a filter that now matches less) shows the last page."""
@@ -108,12 +110,12 @@ class VenueQuery:
     paging: Paging = field(default_factory=Paging)
 
     def check(self) -> None:
-        _known("类别", self.categories, VENUE_CATEGORIES)
-        _known("风险等级", self.grades, (*GRADES, NO_GRADE))
+        _known(N_("类别"), self.categories, VENUE_CATEGORIES)
+        _known(N_("风险等级"), self.grades, (*GRADES, NO_GRADE))
         if self.expiry and self.expiry not in EXPIRY_FILTERS:
-            raise LedgerError(f"有效期筛选只能是：{'、'.join(EXPIRY_FILTERS.values())}")
+            raise LedgerError(Msg(N_("有效期筛选只能是：%(choices)s"), choices="、".join(EXPIRY_FILTERS.values())))
         if not 0 <= self.within_days <= MAX_EXPIRING_DAYS:
-            raise LedgerError(f"到期天数必须在 0 到 {MAX_EXPIRING_DAYS} 之间")
+            raise LedgerError(Msg(N_("到期天数必须在 0 到 %(max)s 之间"), max=MAX_EXPIRING_DAYS))
         self.paging.check(VENUE_SORTS, "name")
 
 
@@ -129,11 +131,11 @@ class InspectionQuery:
     paging: Paging = field(default_factory=lambda: Paging(sort="date", desc=True))
 
     def check(self) -> None:
-        _known("检查结果", self.results, INSPECTION_RESULTS)
+        _known(N_("检查结果"), self.results, INSPECTION_RESULTS)
         if self.subject and self.subject not in SUBJECTS:
-            raise LedgerError("检查对象只能是登记场所或当事人")
+            raise LedgerError(Msg(N_("检查对象只能是登记场所或当事人")))
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise LedgerError("开始日期不能晚于结束日期")
+            raise LedgerError(Msg(N_("开始日期不能晚于结束日期")))
         self.paging.check(INSPECTION_SORTS, "date")
 
 
@@ -419,7 +421,7 @@ def render(kind: str, records: list[dict], fmt: str, stamp: str) -> Export:
     elif fmt == "xlsx":
         body = xlsx_bytes("检查记录" if kind == "inspections" else "场所台账", table)
     else:
-        raise LedgerError(f"不支持的导出格式：{fmt}")
+        raise LedgerError(Msg(N_("不支持的导出格式：%(format)s"), format=fmt))
     return Export(f"wangxun-ledger-{kind}-{stamp}.{fmt}", MIMETYPES[fmt], body, len(records))
 
 
@@ -429,7 +431,7 @@ def render(kind: str, records: list[dict], fmt: str, stamp: str) -> Export:
 def _known(label: str, values: tuple[str, ...], allowed) -> None:
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise LedgerError(f"不认识的{label}：{'、'.join(bad)}")
+        raise LedgerError(Msg(N_("不认识的%(what)s：%(values)s"), what=Msg(label), values="、".join(bad)))
 
 
 def _ordered(column, desc: bool):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core import reasons as reason_list
 from core import vocabulary
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Grid, Hit, User
 from hits import clues, neardup
 from webmap.services.clock import local_text
@@ -48,8 +49,8 @@ class TriageQuery:
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> TriageQuery:
         q = cls()
-        q.label = _choice(args.get("label"), vocabulary.HIT_LABELS, "类型")
-        q.platform = _choice(args.get("platform"), vocabulary.PLATFORMS, "平台")
+        q.label = _choice(args.get("label"), vocabulary.HIT_LABELS, N_("类型"))
+        q.platform = _choice(args.get("platform"), vocabulary.PLATFORMS, N_("平台"))
         q.source = (args.get("source") or "").strip()[:60] or None
         grid = (args.get("grid") or "").strip()
         if grid:
@@ -58,11 +59,11 @@ class TriageQuery:
             elif grid.isdigit() and len(grid) < 19:
                 q.grid = int(grid)
             else:
-                raise TriageError(f"网格 {grid[:40]!r} 不是网格编号")
-        q.sort = _choice(args.get("sort"), tuple(SORTS), "排序") or "score"
-        q.order = _choice(args.get("order"), ("asc", "desc"), "顺序") or "desc"
-        q.page = _int(args.get("page"), 1, 1, 10**6, "页码")
-        q.per_page = _int(args.get("per_page"), 50, min(PER_PAGE), max(PER_PAGE), "每页条数")
+                raise TriageError(Msg(N_("网格 %(value)r 不是网格编号"), value=grid[:40]))
+        q.sort = _choice(args.get("sort"), tuple(SORTS), N_("排序")) or "score"
+        q.order = _choice(args.get("order"), ("asc", "desc"), N_("顺序")) or "desc"
+        q.page = _int(args.get("page"), 1, 1, 10**6, N_("页码"))
+        q.per_page = _int(args.get("per_page"), 50, min(PER_PAGE), max(PER_PAGE), N_("每页条数"))
         q.group = args.get("group") != "0"
         return q
 
@@ -80,7 +81,7 @@ def _choice(value: str | None, allowed, what: str) -> str | None:
     if not value:
         return None
     if value not in allowed:
-        raise TriageError(f"{what}只能是：{'、'.join(allowed)}")
+        raise TriageError(Msg(N_("%(what)s只能是：%(choices)s"), what=Msg(what), choices="、".join(allowed)))
     return value
 
 
@@ -88,7 +89,7 @@ def _int(value: str | None, default: int, low: int, high: int, what: str) -> int
     if value in (None, ""):
         return default
     if not str(value).isdigit():
-        raise TriageError(f"{what}须是整数")
+        raise TriageError(Msg(N_("%(what)s须是整数"), what=Msg(what)))
     return max(low, min(high, int(value)))
 
 
@@ -204,7 +205,11 @@ def _row(hit: Hit, grid_name: str | None, tz: str) -> dict[str, Any]:
         "detected_at": local_text(hit.detected_at, tz),
         "excerpt": text[:EXCERPT] + ("…" if len(text) > EXCERPT else ""),
         "reasons": [
-            {"text": r.get("text", ""), "label": vocabulary.name(vocabulary.HIT_LABEL, r.get("label"))}
+            {
+                "text": r.get("text", ""),
+                "code": r.get("code"),
+                "label": vocabulary.name(vocabulary.HIT_LABEL, r.get("label")),
+            }
             for r in reason_list.unique(hit.reasons)
         ],
     }
@@ -238,7 +243,7 @@ def expand(session: Session, zone: set[int] | None, q: TriageQuery, ids: list[in
 
 # ---------------------------------------------------------------- bulk actions
 
-ACTIONS = {"confirm": "转为线索", "dismiss": "排除", "transfer": "移送外地"}
+ACTIONS = {"confirm": N_("转为线索"), "dismiss": N_("排除"), "transfer": N_("移送外地")}
 
 
 @dataclass
@@ -252,17 +257,18 @@ class Bulk:
     def from_form(cls, form: Mapping[str, Any], hit_ids: list[int]) -> Bulk:
         action = (form.get("action") or "").strip()
         if action not in ACTIONS:
-            raise TriageError(f"请选择操作：{'、'.join(ACTIONS.values())}")
+            choices = clues.join_list([Msg(a) for a in ACTIONS.values()])
+            raise TriageError(Msg(N_("请选择操作：%(choices)s"), choices=choices))
         ids = list(dict.fromkeys(hit_ids))
         if not ids:
-            raise TriageError("请先勾选要处理的发现")
+            raise TriageError(Msg(N_("请先勾选要处理的发现")))
         if len(ids) > MAX_BULK:
-            raise TriageError(f"一次最多处理 {MAX_BULK} 条，已选 {len(ids)} 条")
+            raise TriageError(Msg(N_("一次最多处理 %(max)s 条，已选 %(count)s 条"), max=MAX_BULK, count=len(ids)))
         bulk = cls(action, ids, (form.get("reason") or "").strip(), (form.get("authority") or "").strip())
         if action == "dismiss" and not bulk.reason:
-            raise TriageError("批量排除须填写理由（对每一条都记录）")
+            raise TriageError(Msg(N_("批量排除须填写理由（对每一条都记录）")))
         if action == "transfer" and not bulk.authority:
-            raise TriageError("批量移送须填写接收单位")
+            raise TriageError(Msg(N_("批量移送须填写接收单位")))
         return bulk
 
     @property
@@ -295,5 +301,7 @@ def apply(session: Session, user: User, bulk: Bulk) -> list[int]:
         except clues.NotInZone:
             raise
         except UserError as exc:
-            raise TriageError(f"发现 #{hit_id}：{exc}；本次批量操作未做任何更改") from None
+            raise TriageError(
+                Msg(N_("发现 #%(id)s：%(error)s；本次批量操作未做任何更改"), id=hit_id, error=exc.message)
+            ) from None
     return done

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.errors import UserError
+from core.i18n import N_, Msg
 
 # kind -> (MIME type, canonical extension, accepted extensions)
 IMAGE_TYPES = {
@@ -48,7 +49,7 @@ def checked_photo(filename: str, data: bytes) -> tuple[str, bytes]:
     name = Path(filename or "photo").name
     kind = image_kind(data[:SNIFF_BYTES])
     if kind is None:
-        raise UserError(f"{name}：不是 JPEG、PNG、WebP 或 GIF 图片（按文件内容判断），未保存")
+        raise UserError(Msg(N_("%(name)s：不是 JPEG、PNG、WebP 或 GIF 图片（按文件内容判断），未保存"), name=name))
     _mime, canonical, accepted = IMAGE_TYPES[kind]
     path = Path(name)
     if path.suffix.lower() not in accepted:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core import vocabulary
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Grid, Hit, Inspection, User, Venue
 from grids import grading
 from grids.inspections import Party
@@ -133,7 +134,7 @@ def parse_party(subject: str | None, name=None, account=None, contact=None, addr
     if subject in (None, "", "venue"):
         return None
     if subject != "party":
-        raise UserError("被检查对象必须是本场所或当事人")
+        raise UserError(Msg(N_("被检查对象必须是本场所或当事人")))
     return Party.parse(name, account, contact, address)
 
 
@@ -141,11 +142,11 @@ def record_inspection(session: Session, v: Venue, user: User, data: InspectionIn
     """Add an inspection done at the venue, or, with data.party, of a named party met from this venue's
     page (no venue; it belongs to the venue's grid). A future date or an unknown result is refused."""
     if data.result not in INSPECTION_RESULTS:
-        raise UserError(f"检查结果必须是：{'、'.join(INSPECTION_RESULTS)}")
+        raise UserError(Msg(N_("检查结果必须是：%(choices)s"), choices="、".join(INSPECTION_RESULTS)))
     if data.date > dt.date.today():
-        raise UserError("检查日期不能晚于今天")
+        raise UserError(Msg(N_("检查日期不能晚于今天")))
     if not data.inspectors.strip():
-        raise UserError("请填写执法人员")
+        raise UserError(Msg(N_("请填写执法人员")))
     i = Inspection(
         venue_id=v.id if data.party is None else None,
         grid_id=v.grid_id if data.party is not None else None,
