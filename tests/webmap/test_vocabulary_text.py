@@ -14,8 +14,10 @@ from webmap import create_app
 
 
 def _visible(html: str) -> str:
-    """The page's text as a user reads it: no tags, scripts, styles or attribute values."""
+    """The page's text as a user reads it: no tags, scripts, styles, attribute values or folded raw
+    records (<details class="raw">)."""
     html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    html = re.sub(r'(?s)<details class="raw">.*?</details>', " ", html)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
@@ -89,4 +91,5 @@ def test_audit_log_names_actions_and_details_without_json(cfg, users_world):
     assert "批量排除" in table and "发现：#4、#5；理由：重复" in table
     assert "格式：Excel" in table and "平台：网店、微信公众号，类型：非法出版物" in table
     assert "失败次数过多，已暂时锁定" in table
-    assert 'title="{' in html.split('id="audit"', 1)[1]  # the raw JSON stays at hand as a tooltip
+    raw = html.split('id="audit"', 1)[1]  # the raw JSON stays at hand, folded away, for admins
+    assert '<summary>原始记录</summary><code translate="no">{&#34;' in raw

@@ -14,6 +14,7 @@ from core import vocabulary
 from core.i18n import N_, Msg
 from core.models import AuditLog, Grid, User
 from hits.clues import join_parts
+from webmap.services import ledgers
 from webmap.services.clock import local_text
 
 ACTION_NAMES = vocabulary.AUDIT_ACTION
@@ -126,19 +127,9 @@ FILTER_CODES = {
     "status": vocabulary.HIT_STATUS,
     "grade": vocabulary.GRADE,
     "order": {"asc": N_("升序"), "desc": N_("降序")},
-    "subject": {"venue": N_("登记场所"), "party": N_("无登记场所的当事人")},
-    "sort": {
-        "score": N_("置信度"),
-        "date": N_("时间"),
-        "name": N_("名称"),
-        "category": N_("类别"),
-        "grade": N_("风险等级"),
-        "expiry": N_("许可证有效期"),
-        "grid": N_("网格"),
-        "result": N_("检查结果"),
-        "penalty": N_("罚款"),
-        "id": N_("编号"),
-    },
+    "subject": ledgers.SUBJECTS,
+    "expiry": ledgers.EXPIRY_FILTERS,
+    "sort": {**ledgers.INSPECTION_SORTS, **ledgers.VENUE_SORTS},
 }
 # What a failed login's status number meant (webmap.auth.authenticate).
 LOGIN_STATUS = {200: N_("用户名或密码错误"), 401: N_("用户名或密码错误"), 429: N_("失败次数过多，已暂时锁定")}

@@ -35,38 +35,44 @@ DEFAULT_EXPIRING_DAYS = 30
 MAX_EXPIRING_DAYS = 3650
 NO_GRADE = "none"  # the grade filter's value for venues not graded yet
 EXPIRY_FILTERS = {
-    "expired": "已过期",
-    "expiring": "即将到期",
-    "valid": "有效",
-    "none": "未填有效期",
+    "expired": N_("已过期"),
+    "expiring": N_("即将到期"),
+    "valid": N_("有效"),
+    "none": N_("未填有效期"),
 }
 VENUE_SORTS = {
-    "name": "名称",
-    "category": "类别",
-    "grade": "风险等级",
-    "score": "风险评分",
-    "expiry": "许可证有效期",
-    "grid": "网格",
-    "id": "编号",
+    "name": N_("名称"),
+    "category": N_("类别"),
+    "grade": N_("风险等级"),
+    "score": N_("风险评分"),
+    "expiry": N_("许可证有效期"),
+    "grid": N_("网格"),
+    "id": N_("编号"),
 }
-INSPECTION_SORTS = {"date": "检查日期", "result": "检查结果", "subject": "检查对象", "penalty": "罚款", "id": "编号"}
-SUBJECTS = {"venue": "登记场所", "party": "无登记场所的当事人"}
+INSPECTION_SORTS = {
+    "date": N_("检查日期"),
+    "result": N_("检查结果"),
+    "subject": N_("检查对象"),
+    "penalty": N_("罚款"),
+    "id": N_("编号"),
+}
+SUBJECTS = {"venue": N_("登记场所"), "party": N_("无登记场所的当事人")}
 INSPECTION_COLUMNS = [
-    ("id", "编号"),
-    ("date", "检查日期"),
-    ("subject_kind", "检查对象类型"),
-    ("subject", "场所/当事人"),
-    ("licence_or_account", "许可证号/平台账号"),
-    ("contact", "联系方式"),
-    ("address", "地址"),
-    ("grid_code", "网格编码"),
-    ("grid_name", "网格"),
-    ("inspectors", "执法人员"),
-    ("result", "检查结果"),
-    ("violations", "发现问题"),
-    ("penalty_yuan", "罚款（元）"),
-    ("clue_id", "线索编号"),
-    ("case_no", "立案号"),
+    ("id", N_("编号")),
+    ("date", N_("检查日期")),
+    ("subject_kind", N_("检查对象类型")),
+    ("subject", N_("场所/当事人")),
+    ("licence_or_account", N_("许可证号/平台账号")),
+    ("contact", N_("联系方式")),
+    ("address", N_("地址")),
+    ("grid_code", N_("网格编码")),
+    ("grid_name", N_("网格")),
+    ("inspectors", N_("执法人员")),
+    ("result", N_("检查结果")),
+    ("violations", N_("发现问题")),
+    ("penalty_yuan", N_("罚款（元）")),
+    ("clue_id", N_("线索编号")),
+    ("case_no", N_("立案号")),
 ]
 
 
