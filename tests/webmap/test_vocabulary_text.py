@@ -93,3 +93,13 @@ def test_audit_log_names_actions_and_details_without_json(cfg, users_world):
     assert "失败次数过多，已暂时锁定" in table
     raw = html.split('id="audit"', 1)[1]  # the raw JSON stays at hand, folded away, for admins
     assert '<summary>原始记录</summary><code translate="no">{&#34;' in raw
+
+
+def test_exports_name_the_crawl_source_and_the_status(cfg, users_world):
+    with db.session_scope(cfg) as s:
+        make_hit(s, s.get(Grid, users_world.grid_own), None, "盗版教辅", 120.61, 31.31, source="shop_search")
+    client = create_app({"TESTING": True}, config=cfg).test_client()
+    login(client, "admin")
+    body = client.get("/export/hits.csv").data.decode("utf-8-sig")
+    assert "电商平台商品搜索（盗版书、电子版、旅游线路）" in body and "新发现" in body  # crawlers/sources.toml
+    assert "shop_search" not in body and ",new," not in body

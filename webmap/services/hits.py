@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -221,23 +222,40 @@ def triage_page(session: Session, hit: Hit) -> dict[str, Any]:
 # ---------------------------------------------------------------- export rows
 
 
-def records_for_filters(session: Session, zone, f: map_data.MapFilters) -> list[dict]:
-    """Export rows of the zone's hits under the map's filters, oldest first (times in f.tz)."""
-    return _records(session, map_data.hit_conditions(zone, f), f.tz)
+def source_names(cfg) -> dict[str, str]:
+    """Crawl source name -> its description in the sources file (crawlers/sources.toml; the name when
+    it has none), for exports, e-mails and the jobs page; empty when the file cannot be read (the
+    crawl reports that), so sources then show by name."""
+    from crawlers.sources import load_sources
+
+    try:
+        return {name: src.description or name for name, src in load_sources(cfg).items()}
+    except UserError:
+        return {}
 
 
-def records_for_ids(session: Session, ids: list[int], zone: set[int] | None, tz: str) -> list[dict]:
+def records_for_filters(
+    session: Session, zone, f: map_data.MapFilters, sources: Mapping[str, str] | None = None
+) -> list[dict]:
+    """Export rows of the zone's hits under the map's filters, oldest first (times in f.tz); `sources`
+    names the crawl sources (source_names), else they show as their ids."""
+    return _records(session, map_data.hit_conditions(zone, f), f.tz, sources)
+
+
+def records_for_ids(
+    session: Session, ids: list[int], zone: set[int] | None, tz: str, sources: Mapping[str, str] | None = None
+) -> list[dict]:
     """Export rows of these hits (a search result) that lie in the zone now (None: the district), in
     the order given, with times in `tz`."""
     order = {hit_id: n for n, hit_id in enumerate(ids)}
     in_zone = [] if zone is None else [Hit.grid_id.in_(sorted(zone))]
     out: list[dict] = []
     for start in range(0, len(ids), 500):  # bounded IN lists
-        out += _records(session, [Hit.id.in_(ids[start : start + 500]), *in_zone], tz)
+        out += _records(session, [Hit.id.in_(ids[start : start + 500]), *in_zone], tz, sources)
     return sorted(out, key=lambda r: order[r["id"]])
 
 
-def _records(session: Session, conditions: list, tz: str) -> list[dict]:
+def _records(session: Session, conditions: list, tz: str, sources: Mapping[str, str] | None = None) -> list[dict]:
     q = (
         select(Hit, Grid.code, Grid.name)
         .join(Grid, Grid.id == Hit.grid_id, isouter=True)
@@ -251,7 +269,7 @@ def _records(session: Session, conditions: list, tz: str) -> list[dict]:
             "labels": "、".join(vocabulary.names(vocabulary.HIT_LABEL, h.labels)),
             "score": round(h.score or 0, 3),
             "status": vocabulary.name(vocabulary.HIT_STATUS, h.status),
-            "source": h.source,
+            "source": (sources or {}).get(h.source, h.source),
             "account": h.account,
             "url": h.url,
             "location_name": h.location_name,

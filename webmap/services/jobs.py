@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from core import vocabulary
 from core.config import Config
-from core.errors import UserError
 from core.i18n import N_, Msg
 from core.models import GradingRun, JobRun, SpotCheckDraw, SpotCheckItem
 from grids import draws, grading
 from jobs import control
+from webmap.services import hits as hit_service
 from webmap.services.clock import zone_label
 
 ACTIONS = {"pause": control.pause, "resume": control.resume, "run": control.run_now}
@@ -28,7 +28,7 @@ STALE_BEATS = 6
 
 def overview(cfg: Config, session: Session) -> dict[str, Any]:
     tz = ZoneInfo(cfg.core.timezone)
-    sources = source_names(cfg)
+    sources = hit_service.source_names(cfg)
     return {
         "jobs": control.list_jobs(cfg),
         "scheduler": scheduler_state(cfg),
@@ -209,17 +209,6 @@ def arg_text(key: str, value: Any, sources: dict[str, str] | None = None) -> Msg
     elif isinstance(value, bool):
         value = Msg(N_("是") if value else N_("否"))
     return Msg(N_("%(field)s：%(value)s"), field=Msg(TASK_ARG.get(key, key)), value=value)
-
-
-def source_names(cfg: Config) -> dict[str, str]:
-    """Crawl source name -> its description in the sources file (the name when it has none); empty
-    when the file cannot be read (the crawl reports that, not the jobs page)."""
-    from crawlers.sources import load_sources
-
-    try:
-        return {name: src.description or name for name, src in load_sources(cfg).items()}
-    except UserError:
-        return {}
 
 
 def to_local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:

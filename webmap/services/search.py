@@ -107,5 +107,5 @@ def export(cfg, session: Session, p: dict[str, Any], zone: set[int] | None, fmt:
     zone as a condition again, so a hit that left the zone is never written."""
     limit = min(int(cfg.search.export_max_rows), int(cfg.search.track_total_hits))
     ids = search.matching_ids(cfg, p["q"], filters=p["filters"], sort=p["sort"], grid_ids=zone, limit=limit)
-    records = hits.records_for_ids(session, ids, zone, cfg.core.timezone)
+    records = hits.records_for_ids(session, ids, zone, cfg.core.timezone, hits.source_names(cfg))
     return exports.render("hits", records, fmt, clock.stamp(cfg.core.timezone), cfg.core.timezone)

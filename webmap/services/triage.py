@@ -187,7 +187,7 @@ def counts(session: Session, zone: set[int] | None, q: TriageQuery) -> dict[str,
         .order_by(func.count().desc())
         .limit(30)
     ).all()
-    out["grid"] = [(gid if gid is not None else OUTSIDE, name or "辖区外或未定位", n) for gid, name, n in rows]
+    out["grid"] = [(gid if gid is not None else OUTSIDE, name or N_("辖区外或未定位"), n) for gid, name, n in rows]
     return out
 
 
