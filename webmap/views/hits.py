@@ -183,7 +183,8 @@ def evidence_zip(hit_id: int):
 @bp.route(f"/export/hits.<{FORMATS}:fmt>")
 @login_required
 def export(fmt: str):
-    records = svc.records_for_filters(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
+    filters = params.filters(request.args)
+    records = svc.records_for_filters(get_session(), zones.allowed_grid_ids(), filters, svc.source_names(g.cfg))
     out = exports.render("hits", records, fmt, clock.stamp(g.cfg.core.timezone), g.cfg.core.timezone)
     audit.record("export", "hits", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
     return downloads.attachment(out)
