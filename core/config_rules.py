@@ -19,6 +19,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "webmap.tile_crs": ("wgs84", "gcj02"),
     "webmap.intranet_tile_crs": ("wgs84", "gcj02"),
     "search.backend": ("embedded", "elasticsearch", "postgres"),
+    "crawl.frontier": ("local", "redis"),
     "search.es_plugin_analyzer": ("auto", "smartcn", "ik", "none"),
     "draws.ungraded_as": ("A", "B", "C", "D"),
 }
@@ -42,6 +43,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "jobs.wakeup_seconds": (0.05, 3600),
     "jobs.crawl_timeout_minutes": (0.01, 7 * 24 * 60),
     "jobs.lease_seconds": (0.5, 3600),
+    # Under 3 s a busy process could miss its beat (it beats every second); over an hour a dead one's
+    # requests wait too long.
+    "crawl.redis_heartbeat_s": (3, 3600),
 }
 
 # Counts and sizes that must be at least one (zero would divide, loop forever or refuse everything).
@@ -180,6 +184,12 @@ def _host_names(value) -> str | None:
     return None
 
 
+def _redis_url(value: str) -> str | None:
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        return f"must be a Redis URL (redis://host:port/db, rediss://…, unix:///path.sock), not {value!r}"
+    return None
+
+
 def _key_file(value: str) -> str | None:
     """The evidence anchor key must be named (where it may be is checked where it is used: outside data_dir)."""
     return None if value.strip() else "must name the evidence anchor key file, outside data_dir"
@@ -191,6 +201,7 @@ _SPECIAL: dict[str, Callable[[Any], str | None]] = {
     "alerts.webhook_user_hosts": _host_names,
     "core.timezone": _timezone,
     "core.database_url": _database_url,
+    "crawl.redis_url": _redis_url,
     "grading.weights": _numbers,
     "grading.industry_risk": _numbers,
     "grading.thresholds": _sorted_thresholds,

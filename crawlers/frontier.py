@@ -30,6 +30,8 @@ from core.errors import is_disk_full
 
 
 class Frontier:
+    shared = False  # crawlers.frontier_redis.RedisFrontier: one run for the processes of many machines
+
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -39,6 +41,7 @@ class Frontier:
         self.resumed = False
         self.seen: set[str] = set()
         self.pending: dict[str, dict[str, Any]] = {}
+        self.redirects: dict[str, str] = {}  # redirect target → the request that followed it
         self.done_count = 0
         self.done_by_domain: dict[str, int] = {}
         self._fd: int | None = None
@@ -106,6 +109,19 @@ class Frontier:
         self._write({"op": "enq", "fp": fp, "req": req})
         return True
 
+    @property
+    def journal(self) -> str:
+        """Where a page worker writes a done line after its commit (see mark_done)."""
+        return str(self.path)
+
+    def claim_redirect(self, fp: str, origin: str) -> bool:
+        """True when the request `origin` may follow a redirect to `fp`: no other request of this run
+        reached it, and it is not a request of its own."""
+        if fp in self.seen or self.redirects.get(fp, origin) != origin:
+            return False
+        self.redirects[fp] = origin
+        return True
+
     def done(self, fp: str, url: str = "") -> None:
         """The request is finished for good (stored, followed, or given up)."""
         if self.pending.pop(fp, None) is None:
@@ -145,6 +161,17 @@ class Frontier:
                 self.disk_full = True
                 if self.on_disk_full is not None:
                     self.on_disk_full()
+
+
+def mark_done(journal: str, fp: str, url: str) -> None:
+    """Close `fp` from a page worker, right after its commit: a done line in the local journal, or an
+    acknowledgement in the shared Redis frontier (whose `journal` is a JSON reference)."""
+    if journal.startswith("{"):
+        from crawlers.frontier_redis import ack
+
+        ack(journal, fp)
+    else:
+        append_done(journal, fp, url)
 
 
 def append_done(journal: str | Path, fp: str, url: str) -> None:

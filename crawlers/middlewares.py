@@ -53,7 +53,6 @@ class JournalDupeFilter(BaseDupeFilter):
     def __init__(self, crawler):
         self.crawler = crawler
         self.fingerprinter = crawler.request_fingerprinter
-        self.derived: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -63,10 +62,7 @@ class JournalDupeFilter(BaseDupeFilter):
         frontier = self.crawler.spider.frontier
         fp = self.fingerprinter.fingerprint(request).hex()
         if JOURNAL_FP in request.meta:  # a redirect of a journaled request
-            if fp in frontier.seen or fp in self.derived:
-                return True
-            self.derived.add(fp)
-            return False
+            return not frontier.claim_redirect(fp, request.meta[JOURNAL_FP])
         spec = {**request.meta.get(CRAWL_SPEC, {}), "url": request.url}
         if not frontier.enqueued(fp, spec):
             return True
@@ -100,18 +96,31 @@ class PoliteDownloaderMiddleware:
         domain = urlsplit(request.url).hostname or ""
         await spider.pauses.wait(domain)
         if not request.meta.get(BUDGETED):
-            self._take_budget(spider, request, domain)
+            # With the shared frontier a request fetched again after its process died has paid already.
+            if spider.page_budget is None or spider.page_budget.first_payment(request.meta.get(JOURNAL_FP, "")):
+                self._take_budget(spider, request, domain)
             request.meta[BUDGETED] = True
-        request.meta[SENT_AT] = time.monotonic()
+        if spider.pacer is not None:
+            # The shared frontier: the site's delay holds across all crawl processes (Scrapy's
+            # DOWNLOAD_DELAY, per process, is off then); a pause that began meanwhile is waited out.
+            await spider.pacer.wait_turn(domain, spider.source.download_delay)
+            await spider.pauses.wait(domain)
+        request.meta[SENT_AT] = spider.pauses.clock()
         return None
 
     def _take_budget(self, spider, request, domain: str) -> None:
-        # Per process: a run stopped by its budget resumes next time with a fresh one.
-        used = self.requests_by_domain.get(domain, 0)
-        if used >= spider.source.page_budget:
-            self._close("budget")
-            raise IgnoreRequest(f"page budget of {domain} spent")
-        self.requests_by_domain[domain] = used + 1
+        # Per process (or, with the shared frontier, per run session of all processes): a run stopped
+        # by its budget resumes next time with a fresh one.
+        if spider.page_budget is not None:
+            if not spider.page_budget.take(domain, spider.source.page_budget):
+                self._close("budget")
+                raise IgnoreRequest(f"page budget of {domain} spent")
+        else:
+            used = self.requests_by_domain.get(domain, 0)
+            if used >= spider.source.page_budget:
+                self._close("budget")
+                raise IgnoreRequest(f"page budget of {domain} spent")
+            self.requests_by_domain[domain] = used + 1
         account = request.meta.get(CRAWL_SPEC, {}).get("account")
         if account and spider.source.account_budget:
             key = f"{spider.source.platform}:{account}"

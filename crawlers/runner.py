@@ -6,6 +6,7 @@ One crawl per process: Twisted's reactor cannot be restarted, so `python -m craw
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -39,8 +40,11 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
     source = get_source(cfg, source_name)
     db.upgrade(cfg)
     directory = cfg.data_dir / "crawl" / source.name
-    with RunLock(directory, source.name):  # a second crawl of this source stops here, naming this one
-        frontier = Frontier(directory).open(fresh=fresh)
+    shared = cfg.crawl.frontier == "redis"
+    # A second crawl of this source on this machine stops at the lock, naming the first; with the shared
+    # frontier it joins the first one's run instead (crawlers.frontier_redis).
+    with contextlib.nullcontext() if shared else RunLock(directory, source.name):
+        frontier = _open_frontier(cfg, source, directory, fresh)
         worker = PageWorker(cfg, processes=int(cfg.crawl.worker_processes))
         try:
             crawler, process = _make_crawler(cfg, source, frontier, worker)
@@ -73,6 +77,14 @@ def run_crawl(cfg: Config, source_name: str, fresh: bool = False) -> dict:
     return summary
 
 
+def _open_frontier(cfg: Config, source: Source, directory, fresh: bool):
+    if cfg.crawl.frontier == "redis":
+        from crawlers.frontier_redis import RedisFrontier
+
+        return RedisFrontier(cfg.crawl.redis_url, source.name, float(cfg.crawl.redis_heartbeat_s)).open(fresh=fresh)
+    return Frontier(directory).open(fresh=fresh)
+
+
 def _anchor(cfg: Config, source: Source) -> dict:
     """Sign the evidence chain's head after the crawl (evidence.anchor), so the records it added can
     be neither deleted nor rewritten unnoticed. Never fails the crawl: without a key (or with a chain
@@ -92,11 +104,23 @@ def _make_crawler(cfg: Config, source: Source, frontier: Frontier, worker: PageW
     from crawlers.settings import build_settings
     from crawlers.spiders.source import SourceSpider
 
-    process = CrawlerProcess(build_settings(cfg, source))
+    process = CrawlerProcess(build_settings(cfg, source, shared_frontier=frontier.shared))
     crawler = process.create_crawler(SourceSpider)
     contexts = ContextRotator(source.name, cfg.crawl.pages_per_browser_context) if source.render else None
-    pauses = DomainPauses(float(cfg.crawl.captcha_backoff_s), int(cfg.crawl.captcha_max_in_row))
-    budget = AccountBudget(cfg.data_dir / "crawl" / "account_budget.json", cfg.core.timezone)
+    backoff, in_row = float(cfg.crawl.captcha_backoff_s), int(cfg.crawl.captcha_max_in_row)
+    shared = {}
+    if frontier.shared:
+        # Politeness of all crawl processes of this Redis: pauses, account budgets, the site's delay and
+        # the run's page budget.
+        from crawlers import frontier_redis as fr
+
+        url = cfg.crawl.redis_url
+        pauses = fr.SharedDomainPauses(url, backoff, in_row)
+        budget = fr.SharedAccountBudget(url, cfg.core.timezone)
+        shared = {"pacer": fr.SharedPacer(url), "page_budget": fr.SharedPageBudget(frontier)}
+    else:
+        pauses = DomainPauses(backoff, in_row)
+        budget = AccountBudget(cfg.data_dir / "crawl" / "account_budget.json", cfg.core.timezone)
     process.crawl(
         crawler,
         source=source,
@@ -107,6 +131,7 @@ def _make_crawler(cfg: Config, source: Source, frontier: Frontier, worker: PageW
         contexts=contexts,
         budget=budget,
         cfg=cfg,
+        **shared,
     )
     return crawler, process
 
@@ -197,6 +222,9 @@ def _summary(source: Source, stats: dict, state: str, frontier: Frontier) -> dic
         "resumed": frontier.resumed,
         "run": frontier.run_id,
     }
+    if getattr(frontier, "shared", False):
+        summary["frontier"] = "redis"
+        summary["worker"] = frontier.worker  # host:pid:… in the run's Redis keys
     if not source.obey_robots:
         summary["robots_override_reason"] = source.robots_override_reason
     return summary

@@ -31,7 +31,7 @@ def egress_guard(cfg: Config, source: Source) -> EgressGuard:
     return guard
 
 
-def build_settings(cfg: Config, source: Source) -> dict:
+def build_settings(cfg: Config, source: Source, shared_frontier: bool = False) -> dict:
     c = cfg.crawl
     guard = egress_guard(cfg, source)
     settings = {
@@ -73,6 +73,12 @@ def build_settings(cfg: Config, source: Source) -> dict:
         "WANGXUN_MAX_RETRY_AFTER": float(c.max_retry_after_s),
         "WANGXUN_EGRESS_GUARD": guard,
     }
+    if shared_frontier:
+        # One run for the crawl processes of many machines (crawlers.frontier_redis): requests come from
+        # the shared queue, and the site's delay is kept across processes by the shared pacer
+        # (PoliteDownloaderMiddleware), not per process.
+        settings["SCHEDULER"] = "crawlers.scheduler.SharedScheduler"
+        settings["DOWNLOAD_DELAY"] = 0
     if source.render:
         settings.update(playwright_settings(cfg, source, guard))
     return settings

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from core import db
 from core.errors import is_disk_full
 from core.models import Page, PageVersion, utcnow
-from crawlers.frontier import append_done
+from crawlers.frontier import mark_done
 from crawlers.items import PageItem
 from crawlers.request_meta import JOURNAL_FP
 from crawlers.sources import is_listing
@@ -102,7 +102,7 @@ def store_item(cfg, detector, item: PageItem) -> Outcome:
                 if attempt == 2:
                     raise
         if item.journal:
-            append_done(item.journal, item.journal_fp, item.fetch.url)
+            mark_done(item.journal, item.journal_fp, item.fetch.url)
         return outcome
     except Exception as exc:  # noqa: BLE001 - one page's failure must not end the crawl
         if is_disk_full(exc):
@@ -361,7 +361,7 @@ class PageStore:
 
     def journal_for(self, fp: str) -> str:
         """The journal a page worker closes entry `fp` in after its commit ("" for no entry)."""
-        return str(self.frontier.path) if fp else ""
+        return self.frontier.journal if fp else ""
 
     async def store(self, item: PageItem, closes_entry: bool = True) -> Outcome:
         """Store one page in a page worker; its journal entry closes right after the commit unless

@@ -54,6 +54,7 @@ def _before():
         return None
     state = site_state()
     g.counted = True
+    g.arrived = time.monotonic()  # for the request log: when the client asked, before any latency
     if state.latency_ms:
         time.sleep(state.latency_ms / 1000)
     client = request.remote_addr or "unknown"
@@ -66,7 +67,8 @@ def _before():
 
 def _after(response):
     if g.get("counted"):
-        site_state().stats.record(request.path, request.query_string.decode("latin-1"), response.status_code)
+        query = request.query_string.decode("latin-1")
+        site_state().stats.record(request.path, query, response.status_code, arrived=g.get("arrived"))
     return response
 
 

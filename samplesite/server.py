@@ -66,6 +66,10 @@ class SampleSite:
         """In-process twin of GET /__admin__/stats."""
         return self.state.stats.snapshot()
 
+    def request_log(self) -> list[tuple[float, str, int]]:
+        """Every request (up to the latest 100,000): (arrival on time.monotonic(), path?query, status)."""
+        return self.state.stats.log()
+
     def reset(self) -> None:
         self.state.stats.reset()
         self.state.throttle.reset()

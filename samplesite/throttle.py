@@ -82,17 +82,29 @@ class Throttle:
 class RequestStats:
     """Request counts per path, per full URL and per status, for exactly-once assertions."""
 
+    # The request log keeps the latest this many requests (a long demo run must not grow without bound).
+    LOG_SIZE = 100_000
+
     def __init__(self):
         self._lock = threading.Lock()
         self._paths: Counter[str] = Counter()
         self._urls: Counter[str] = Counter()
         self._statuses: Counter[str] = Counter()
+        self._log: deque[tuple[float, str, int]] = deque(maxlen=self.LOG_SIZE)
 
-    def record(self, path: str, query: str, status: int) -> None:
+    def record(self, path: str, query: str, status: int, arrived: float | None = None) -> None:
+        url = f"{path}?{query}" if query else path
         with self._lock:
             self._paths[path] += 1
-            self._urls[f"{path}?{query}" if query else path] += 1
+            self._urls[url] += 1
             self._statuses[str(status)] += 1
+            self._log.append((time.monotonic() if arrived is None else arrived, url, status))
+
+    def log(self) -> list[tuple[float, str, int]]:
+        """(arrival time on time.monotonic(), path?query, status) of each request, in order of answer:
+        the site's own record of how fast its clients asked (politeness checks count per window)."""
+        with self._lock:
+            return sorted(self._log)
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:
@@ -108,3 +120,4 @@ class RequestStats:
             self._paths.clear()
             self._urls.clear()
             self._statuses.clear()
+            self._log.clear()

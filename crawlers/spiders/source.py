@@ -37,7 +37,17 @@ class SourceSpider(scrapy.Spider):
     custom_settings = {}
 
     def __init__(
-        self, source: Source, start_urls: list[str], frontier, pauses, worker=None, contexts=None, cfg=None, **kw
+        self,
+        source: Source,
+        start_urls: list[str],
+        frontier,
+        pauses,
+        worker=None,
+        contexts=None,
+        cfg=None,
+        pacer=None,
+        page_budget=None,
+        **kw,
     ):
         super().__init__(name=source.name, **kw)
         self.cfg = cfg
@@ -47,6 +57,10 @@ class SourceSpider(scrapy.Spider):
         self.frontier = frontier
         self.pauses = pauses
         self.contexts = contexts  # crawlers.middlewares.ContextRotator for rendered sources
+        # With the shared frontier (crawlers.frontier_redis): the per-site delay and the page budget of
+        # all crawl processes; None keeps Scrapy's DOWNLOAD_DELAY and a budget per process.
+        self.pacer = pacer
+        self.page_budget = page_budget
         self.pages: PageStore | None = None  # set with the crawler
 
     @classmethod
