@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core import db
 from core.models import AuditLog, Grid, User
 from hits import clues
-from tests.helpers import make_hit
+from tests.helpers import make_grade, make_hit
 from tests.webmap.conftest import csrf_from, login
 from webmap import create_app
 
@@ -103,3 +103,18 @@ def test_exports_name_the_crawl_source_and_the_status(cfg, users_world):
     body = client.get("/export/hits.csv").data.decode("utf-8-sig")
     assert "电商平台商品搜索（盗版书、电子版、旅游线路）" in body and "新发现" in body  # crawlers/sources.toml
     assert "shop_search" not in body and ",new," not in body
+
+
+def test_grade_factors_on_the_venue_page_are_sentences(cfg, users_world):
+    factors = {
+        "licence": {"value": 1.0, "weight": 1.0, "points": 10.0, "basis": "expired 2026-11-02"},
+        "penalties": {"value": 0.4, "weight": 1.0, "points": 4.0, "basis": 20000.0},
+        "industry": {"value": 0.8, "weight": 1.0, "points": 8.0, "basis": "网吧"},
+    }
+    with db.session_scope(cfg) as s:
+        make_grade(s, users_world.venue_own, factors=factors)
+    client = create_app({"TESTING": True}, config=cfg).test_client()
+    login(client, "admin")
+    html = client.get(f"/venues/{users_world.venue_own}").text
+    assert "许可证已于 2026-11-02 过期" in html and "统计期内罚款 20000 元" in html and "行业：网吧" in html
+    assert "expired" not in _visible(html)
