@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install system-deps bench clean
+.PHONY: demo test install system-deps bench clean i18n
 
 demo: install
 	$(VENV)/bin/wangxun demo
@@ -28,6 +28,13 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q --upgrade pip setuptools wheel
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $(STAMP)
+
+# The web app's catalogues (webmap/translations): extract every message id, update zh_CN and en. Write
+# the English for new ids in webmap/translations/en/LC_MESSAGES/messages.po (the app compiles the .mo
+# files at start when they are missing or older than the .po).
+i18n: install
+	$(VENV)/bin/python scripts/i18n.py update
+	$(VENV)/bin/python scripts/i18n.py missing || echo "English still to write for the ids above"
 
 bench: install
 	$(VENV)/bin/pip install -q -e '.[test,bench]'

@@ -163,6 +163,8 @@ class User(Base):
     # and source address, so a stranger cannot lock a user out.
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The web app's language (0012): "zh_CN" (default; NULL reads the same) or "en" (webmap/i18n.py).
+    locale: Mapped[str | None] = mapped_column(String(16), default="zh_CN", server_default="zh_CN")
 
     grids: Mapped[list[Grid]] = relationship(secondary="user_grids")
 

@@ -20,6 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from core import config as core_config
 from core import vocabulary
 from core.errors import ServiceUnavailable
+from core.i18n import N_, Msg
 
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ def create_app(test_config: dict[str, Any] | None = None, config=None) -> Flask:
     from webmap.auth import init_limiter
 
     init_limiter(app, cfg)  # after the blueprints: it limits the auth.login view
+    from webmap import i18n
+
+    # Catalogues compiled beside their .po, or under data_dir when the package is read-only.
+    i18n.init_app(app, fallback_dir=Path(cfg.resolve(cfg.data_dir / "translations")))
     _register_template_helpers(app)
     _register_error_pages(app)
 
@@ -132,16 +137,16 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
 
-SERVICE_UNAVAILABLE = "检索服务暂时不可用（索引服务器没有响应），请稍后再试；新发现的线索已保存，不会丢失"
+SERVICE_UNAVAILABLE = N_("检索服务暂时不可用（索引服务器没有响应），请稍后再试；新发现的线索已保存，不会丢失")
 ERROR_MESSAGES = {
-    400: "请求无效",
-    401: "请先登录",
-    403: "无权访问：该内容不在您的管辖范围内",
-    404: "页面不存在",
-    405: "不支持该请求方式",
-    413: "上传的内容过大（每次最多 {max_mb} MB），请压缩照片或分几次上传",
-    429: "请求过于频繁，请稍后再试",
-    500: "系统内部错误，已记录日志；请稍后再试，或联系管理员",
+    400: N_("请求无效"),
+    401: N_("请先登录"),
+    403: N_("无权访问：该内容不在您的管辖范围内"),
+    404: N_("页面不存在"),
+    405: N_("不支持该请求方式"),
+    413: N_("上传的内容过大（每次最多 %(max_mb)s MB），请压缩照片或分几次上传"),
+    429: N_("请求过于频繁，请稍后再试"),
+    500: N_("系统内部错误，已记录日志；请稍后再试，或联系管理员"),
 }
 
 
@@ -149,7 +154,10 @@ def _register_error_pages(app: Flask) -> None:
     from flask import jsonify, render_template, request
     from werkzeug.exceptions import HTTPException
 
-    def answer(code: int, message: str):
+    from webmap.i18n import translate
+
+    def answer(code: int, message):
+        message = translate(message)  # a message id or a core.i18n.Msg, in the user's language
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(error=message, status=code), code
         return render_template("error.html", code=code, message=message), code
@@ -159,7 +167,7 @@ def _register_error_pages(app: Flask) -> None:
         code = exc.code or 500
         message = ERROR_MESSAGES.get(code, exc.description or "")
         if code == 413:
-            message = message.format(max_mb=(app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
+            message = Msg(message, max_mb=(app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
         return answer(code, message)
 
     @app.errorhandler(ServiceUnavailable)

@@ -70,6 +70,7 @@ CLUE_STEPS = [
 WRITES: dict[str, list[Write]] = {
     "auth.login POST": [Write(body={"username": ME, "password": PASSWORD})],
     "auth.logout": [Write()],
+    "auth.set_locale": [Write(body={"locale": "zh_CN"})],
     "venues.add_inspection": [Write(body=INSPECTION)],
     "hits.assign": [Write(body={"grid_id": OWN})],
     "hits.dismiss": [Write(body={"reason": "测试"})],

@@ -62,6 +62,8 @@ ACCESS: dict[str, Access] = {
     "auth.login": Access(200, 200, 200, 200, 200),
     "auth.login POST": Access(200, 200, 200, 200, 200, method="POST"),  # empty form: shown again
     "auth.logout": Access(302, 302, 302, 302, 302, method="POST"),
+    # the user's own language (webmap/i18n.py): every logged-in user, for themselves only
+    "auth.set_locale": page(302, 302, 302, 302, method="POST", data={"locale": "zh_CN"}),
     "static": Access(200, 200, 200, 200, 200, values={"filename": "css/app.css"}),
     # --- map and its APIs (webmap/views/map.py)
     "map.index": page(gm_other=403, zone_query=True),

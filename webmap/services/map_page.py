@@ -28,6 +28,7 @@ from folium.plugins import HeatMap, MarkerCluster
 from folium.template import Template
 
 from core.errors import ConfigError
+from core.i18n import N_
 from core.vocabulary import GRADE, GRADES, HIT_LABEL, HIT_LABELS, VENUE_CATEGORIES
 from webmap.services import map_data, tasks
 
@@ -41,7 +42,7 @@ CATEGORY_GLYPHS = {
     "旅行社": "旅",
     "泳池": "泳",
 }
-OFFLINE_LAYER = "无底图（离线）"
+OFFLINE_LAYER = N_("无底图（离线）")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def tile_spec(cfg) -> TileSpec | None:
         )
     if provider == "amap":
         return TileSpec(
-            "高德地图",
+            N_("高德地图"),
             "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
             "© 高德地图 AutoNavi",
             "gcj02",
@@ -78,7 +79,7 @@ def tile_spec(cfg) -> TileSpec | None:
             + w.tianditu_key
         )
         return TileSpec(
-            "天地图",
+            N_("天地图"),
             base % ("vec", "vec"),
             "© 天地图 国家地理信息公共服务平台",
             "wgs84",
@@ -88,9 +89,9 @@ def tile_spec(cfg) -> TileSpec | None:
     if provider == "intranet":
         if not w.intranet_tile_url:
             return None
-        return TileSpec("内网底图", w.intranet_tile_url, "内网瓦片服务", _crs(w.intranet_tile_crs))
+        return TileSpec(N_("内网底图"), w.intranet_tile_url, "内网瓦片服务", _crs(w.intranet_tile_crs))
     if provider == "custom":
-        return TileSpec("底图", w.tile_url, w.tile_attribution, _crs(w.tile_crs))
+        return TileSpec(N_("底图"), w.tile_url, w.tile_attribution, _crs(w.tile_crs))
     if provider == "none":
         return None
     raise ConfigError(f"webmap.tile_provider={provider!r}: use osm, amap, tianditu, intranet, custom or none")
@@ -206,23 +207,31 @@ class WangxunLayers(JSCSSMixin, MacroElement):
         )
 
 
-def build_map(cfg, bounds, stats: dict, options: dict, static_url) -> folium.Map:
-    """A Folium map with empty, named layers; `options` (API URLs, query, colours) goes to map.js."""
+def _same(message_id: str) -> str:
+    return message_id
+
+
+def build_map(cfg, bounds, stats: dict, options: dict, static_url, translate=_same) -> folium.Map:
+    """A Folium map with empty, named layers; `options` (API URLs, query, colours) goes to map.js.
+    `translate` gives a message id in the user's language (layer names, the legend)."""
+    tr = translate
     crs = display_crs(cfg)
     center, zoom = _view(cfg, bounds)
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, max_zoom=19)
     m.options["max_zoom"] = 19  # folium gives maxZoom only to tile layers; clustering needs it on the map
     _leaflet(m, static_url)
-    tiles, offline = _add_base_layers(cfg, m)
-    grid_hits = folium.FeatureGroup(name="网格 · 按线索数着色", show=True).add_to(m)
-    grid_dshare = folium.FeatureGroup(name="网格 · 按D级场所占比着色", show=False).add_to(m)
+    tiles, offline = _add_base_layers(cfg, m, tr)
+    grid_hits = folium.FeatureGroup(name=tr(N_("网格 · 按线索数着色")), show=True).add_to(m)
+    grid_dshare = folium.FeatureGroup(name=tr(N_("网格 · 按D级场所占比着色")), show=False).add_to(m)
     # One layer per category; map.js puts server-side cluster bubbles or a client marker cluster in it.
-    venue_groups = {cat: folium.FeatureGroup(name=f"场所 · {cat}").add_to(m) for cat in VENUE_CATEGORIES}
-    hit_cluster = MarkerCluster(name="在线线索 · 聚合点", options={"chunkedLoading": True}).add_to(m)
+    venue = tr(N_("场所"))
+    venue_groups = {cat: folium.FeatureGroup(name=f"{venue} · {tr(cat)}").add_to(m) for cat in VENUE_CATEGORIES}
+    hit_cluster = MarkerCluster(name=tr(N_("在线线索 · 聚合点")), options={"chunkedLoading": True}).add_to(m)
     _vendor_cluster(hit_cluster, static_url)
-    hit_heat = HeatMap([], name="在线线索 · 热力图", show=False, radius=22, blur=16, min_opacity=0.35).add_to(m)
+    hit_heat = HeatMap([], name=tr(N_("在线线索 · 热力图")), show=False, radius=22, blur=16, min_opacity=0.35)
+    hit_heat.add_to(m)
     _vendor(hit_heat, static_url, [("leaflet-heat.js", "vendor/heat/leaflet-heat.js")])
-    m.add_child(_legend(map_data.colormaps(stats)))
+    m.add_child(_legend(map_data.colormaps(stats), tr))
     options = {
         **options,
         "crs": crs,
@@ -276,7 +285,7 @@ def _vendor_cluster(cluster: MarkerCluster, static_url) -> None:
     )
 
 
-def _add_base_layers(cfg, m: folium.Map) -> tuple[list, folium.FeatureGroup]:
+def _add_base_layers(cfg, m: folium.Map, tr=_same) -> tuple[list, folium.FeatureGroup]:
     """The configured tile layers (none without a tile source) and the offline base layer, which
     static/js/map.js fills with the district's and streets' outlines and switches to when no tile
     loads."""
@@ -287,7 +296,7 @@ def _add_base_layers(cfg, m: folium.Map) -> tuple[list, folium.FeatureGroup]:
             folium.TileLayer(
                 tiles=spec.url,
                 attr=spec.attribution,
-                name=spec.name,
+                name=tr(spec.name),
                 subdomains=spec.subdomains,
                 max_zoom=19,
                 max_native_zoom=18,
@@ -300,14 +309,14 @@ def _add_base_layers(cfg, m: folium.Map) -> tuple[list, folium.FeatureGroup]:
                 folium.TileLayer(
                     tiles=spec.overlay_url,
                     attr=spec.attribution,
-                    name=f"{spec.name}注记",
+                    name=tr(N_("%(name)s注记")) % {"name": tr(spec.name)},
                     subdomains=spec.subdomains,
                     overlay=True,
                     control=True,
                 ).add_to(m)
             )
     # Grids and venues stay readable on a plain background when the tile server is unreachable.
-    offline = folium.FeatureGroup(name=OFFLINE_LAYER, overlay=False, control=True, show=spec is None).add_to(m)
+    offline = folium.FeatureGroup(name=tr(OFFLINE_LAYER), overlay=False, control=True, show=spec is None).add_to(m)
     return tiles, offline
 
 
@@ -331,15 +340,17 @@ def _display_bounds(bounds, crs: str):
     return [[float(lats[0]), float(lons[0])], [float(lats[1]), float(lons[1])]]
 
 
-def _legend(cmaps: dict) -> MacroElement:
+def _legend(cmaps: dict, tr=_same) -> MacroElement:
     """Grade colours and both choropleth scales as plain HTML (branca's own legend needs d3 from a CDN)."""
-    grades = "".join(f'<li><i style="background:{map_data.GRADE_COLORS[g]}"></i>{GRADE[g]}</li>' for g in GRADES)
-    grades += f'<li><i style="background:{map_data.GRADE_COLORS[None]}"></i>未评级</li>'
+    grades = "".join(f'<li><i style="background:{map_data.GRADE_COLORS[g]}"></i>{tr(GRADE[g])}</li>' for g in GRADES)
+    legend, not_graded = tr(N_("图例")), tr(N_("未评级"))
+    by_grade, by_hits, by_share = tr(N_("场所风险等级")), tr(N_("网格线索数")), tr(N_("D级场所占比"))
+    grades += f'<li><i style="background:{map_data.GRADE_COLORS[None]}"></i>{not_graded}</li>'
     hits = _steps(cmaps["hits"], lambda a, b: f"{int(a)}–{int(b) - 1}" if b - a > 1 else f"{int(a)}")
     dshare = _steps(cmaps["d_share"], lambda a, b: f"{a:.0%}–{b:.0%}")
     html = (
-        f'<details class="wx-legend" open><summary>图例</summary><b>场所风险等级</b><ul>{grades}</ul>'
-        f"<b>网格线索数</b><ul>{hits}</ul><b>D级场所占比</b><ul>{dshare}</ul></details>"
+        f'<details class="wx-legend" open><summary>{legend}</summary><b>{by_grade}</b><ul>{grades}</ul>'
+        f"<b>{by_hits}</b><ul>{hits}</ul><b>{by_share}</b><ul>{dshare}</ul></details>"
     )
     macro = MacroElement()
     macro._template = Template(
@@ -386,15 +397,16 @@ def _joined(section) -> str:
 
 
 def map_page(
-    cfg, session, zone, f: map_data.MapFilters, query: dict, urls: dict, static_url, user_key: str = ""
+    cfg, session, zone, f: map_data.MapFilters, query: dict, urls: dict, static_url, user_key: str = "", translate=_same
 ) -> dict:
     """Everything the map page template needs: the rendered map and the side panel's data. `urls` are
     the layer APIs map.js calls (grids, streets, district, venues, hits, venue, hit, gridMap);
-    `user_key` names the user whose base-map choice map.js remembers in the browser."""
+    `user_key` names the user whose base-map choice map.js remembers in the browser; `translate` gives a
+    message id in the user's language (the layer names and the legend)."""
     bounds = map_data.zone_bounds(session, zone, f.grid_ids) or map_data.zone_bounds(session, None)
     stats = map_data.grid_stats(session, zone, f, venues=False)  # hit counts fix the legend; the
     # venue statistics arrive with /api/grids, so the page does not scan every venue twice
-    m = build_map(cfg, bounds, stats, {"urls": urls, "query": query, "user": user_key}, static_url)
+    m = build_map(cfg, bounds, stats, {"urls": urls, "query": query, "user": user_key}, static_url, translate)
     grids = map_data.grid_choices(session, zone)
     return {
         **render_parts(m),

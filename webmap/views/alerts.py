@@ -8,6 +8,8 @@ from core.errors import UserError
 from webmap import audit, zones
 from webmap.auth import current_user, login_required
 from webmap.dbsession import get_session
+from webmap.i18n import error_text
+from webmap.i18n import gettext as _
 from webmap.services import alerts as svc
 
 bp = Blueprint("alerts", __name__)
@@ -33,10 +35,10 @@ def saved():
         try:
             ss = svc.create_saved(g.cfg, get_session(), user, request.form)
         except UserError as exc:
-            flash(str(exc), "error")
+            flash(error_text(exc), "error")
         else:
             audit.record("create", "saved_search", ss.id, name=ss.name, query=ss.query)
-            flash(f"已保存关键词监控「{ss.name}」", "ok")
+            flash(_("已保存关键词监控「%(name)s」", name=ss.name), "ok")
         return redirect(url_for("alerts.saved"))
     return render_template(
         "alerts/saved.html",
@@ -52,7 +54,7 @@ def delete_saved(ss_id: int):
     if ss is None:
         abort(404)
     audit.record("delete", "saved_search", ss_id, name=ss.name)
-    flash("已删除", "ok")
+    flash(_("已删除"), "ok")
     return redirect(url_for("alerts.saved"))
 
 
@@ -67,5 +69,5 @@ def alerts():
 @login_required
 def alerts_seen():
     n = svc.mark_seen(get_session(), current_user())
-    flash(f"{n} 条提醒已标记为已读", "ok")
+    flash(_("%(n)s 条提醒已标记为已读", n=n), "ok")
     return redirect(url_for("alerts.alerts"))

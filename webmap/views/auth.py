@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from webmap import audit, auth
+from webmap import audit, auth, i18n
+from webmap.i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired(), Length(max=50)])
-    password = PasswordField("密码", validators=[DataRequired(), Length(max=200)])
+    username = StringField(lazy_gettext("用户名"), validators=[DataRequired(), Length(max=50)])
+    password = PasswordField(lazy_gettext("密码"), validators=[DataRequired(), Length(max=200)])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,3 +53,17 @@ def logout():
         audit.record("logout", "user", auth.current_user().id)
     auth.logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/settings/locale", methods=["POST"])
+@auth.login_required
+def set_locale():
+    """The user's language (users.locale), from the switch in the navigation; audited as `update`."""
+    locale = request.form.get("locale", "")
+    if locale not in i18n.LOCALES:
+        abort(400, description=_("不支持的语言"))
+    user = auth.current_user()
+    if user.locale != locale:
+        audit.record("update", "user", user.id, field="locale", old=user.locale or i18n.DEFAULT_LOCALE, new=locale)
+        user.locale = locale
+    return redirect(auth.safe_next(request.form.get("next")) or url_for("map.index"))

@@ -12,9 +12,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 
 from core.errors import UserError
+from core.i18n import N_
 from webmap import audit
 from webmap.auth import current_user, login_required, roles_required
 from webmap.dbsession import get_session
+from webmap.i18n import gettext as _
 from webmap.services import clues as svc
 from webmap.services.hits import NotInZone
 from webmap.views import loaders, steps
@@ -22,7 +24,7 @@ from webmap.views import loaders, steps
 bp = Blueprint("clues", __name__)
 TRIAGE_ROLES = ("admin", "patrol")
 WORK_ROLES = ("admin", "grid_manager")
-DONE = {"start": "已开始核查", "inspection": "检查记录已保存", "close": "线索已办结"}
+DONE = {"start": N_("已开始核查"), "inspection": N_("检查记录已保存"), "close": N_("线索已办结")}
 
 
 @bp.app_template_filter("clue_local_time")
@@ -65,7 +67,7 @@ def work(clue_id: int, step: str):
     _load(clue_id)
     done = steps.form_step(lambda: _work(clue_id, step, request.form, request.files.getlist("photos")), "clue", clue_id)
     if done is not None:
-        flash(DONE[step], "ok")
+        flash(_(DONE[step]), "ok")
     return redirect(url_for("clues.show", clue_id=clue_id))
 
 

@@ -22,6 +22,8 @@ from core.errors import UserError
 from webmap import audit, zones
 from webmap.auth import current_user, login_required, roles_required
 from webmap.dbsession import get_session
+from webmap.i18n import error_text
+from webmap.i18n import gettext as _
 from webmap.services import clock, exports
 from webmap.services import clues as clue_service
 from webmap.services import hits as svc
@@ -70,10 +72,10 @@ def assign(hit_id: int):
         grid = loaders.body_refs().one("grid_id")
         old, new = svc.assign_to_grid(get_session(), h, grid.id if grid else 0)
     except UserError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("hits.show", hit_id=h.id))
     audit.record("assign", "hit", h.id, from_grid=old, to_grid=new)
-    flash("已分配到网格", "ok")
+    flash(_("已分配到网格"), "ok")
     return redirect(url_for("hits.show", hit_id=h.id))
 
 
@@ -91,7 +93,7 @@ def triage(hit_id: int):
 def dismiss(hit_id: int):
     load_hit(hit_id, action=None)
     if steps.form_step(lambda: _dismiss(hit_id, request.form), "hit", hit_id) is not None:
-        flash("已排除", "ok")
+        flash(_("已排除"), "ok")
     return redirect(url_for("hits.triage", hit_id=hit_id))
 
 
@@ -102,7 +104,7 @@ def confirm(hit_id: int):
     clue = steps.form_step(lambda: _confirm(hit_id, request.form), "hit", hit_id)
     if clue is None:
         return redirect(url_for("hits.triage", hit_id=hit_id))
-    flash(f"已转为线索 #{clue.id}，派发至网格", "ok")
+    flash(_("已转为线索 #%(id)s，派发至网格", id=clue.id), "ok")
     return redirect(url_for("clues.show", clue_id=clue.id))
 
 
@@ -129,7 +131,9 @@ def transfer(hit_id: int):
     clue = steps.form_step(lambda: _transfer(hit_id, request.form), "hit", hit_id)
     if clue is None:
         return redirect(url_for("hits.triage", hit_id=hit_id))
-    flash(f"已移送外地（{clue.history[-1]['authority']}），记录于线索 #{clue.id}", "ok")
+    flash(
+        _("已移送外地（%(authority)s），记录于线索 #%(id)s", authority=clue.history[-1]["authority"], id=clue.id), "ok"
+    )
     return redirect(url_for("clues.show", clue_id=clue.id))
 
 
@@ -175,7 +179,7 @@ def evidence_zip(hit_id: int):
         # An open file whose temporary folder is already gone (webmap.services.hits.evidence_zip).
         package, name = svc.evidence_zip(g.cfg, h.id, officer=user.display_name or user.username)
     except UserError as exc:
-        flash(f"无法导出证据包：{exc}", "error")
+        flash(_("无法导出证据包：") + error_text(exc), "error")
         return redirect(url_for("hits.show", hit_id=h.id))
     return send_file(package, mimetype="application/zip", as_attachment=True, download_name=name)
 

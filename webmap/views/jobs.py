@@ -12,9 +12,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from core.errors import UserError
+from core.i18n import N_
 from webmap import audit, zones
 from webmap.auth import current_user, login_required, roles_required
 from webmap.dbsession import get_session
+from webmap.i18n import error_text, job_name, translate
+from webmap.i18n import gettext as _
 from webmap.services import jobs as svc
 
 bp = Blueprint("jobs", __name__)
@@ -34,17 +37,14 @@ def act(action: str):
         job = svc.job_action(g.cfg, action, job_id)
     except UserError as exc:
         if request.is_json:
-            return jsonify({"error": str(exc)}), 404
-        flash(str(exc), "error")
+            return jsonify({"error": error_text(exc)}), 404
+        flash(error_text(exc), "error")
         return redirect(url_for("jobs.index"))
     audit.record(f"job_{action}", "job", job_id)
     if request.is_json:
         return jsonify({"id": job.id, "next_run_time": job.next_run_time.isoformat() if job.next_run_time else None})
-    flash(
-        {"pause": "已暂停", "resume": "已恢复", "run": "已请求立即运行（调度进程将在数秒内执行）"}[action]
-        + f"：{job_id}",
-        "ok",
-    )
+    done = {"pause": N_("已暂停"), "resume": N_("已恢复"), "run": N_("已请求立即运行（调度进程将在数秒内执行）")}
+    flash(_(done[action]) + _("：") + translate(job_name(job_id)), "ok")
     return redirect(url_for("jobs.index"))
 
 
@@ -87,7 +87,7 @@ def new_draw():
             g.cfg, get_session(), request.form.get("seed", "").strip(), request.form.get("campaign", "").strip()
         )
     except UserError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("jobs.draws"))
     audit.record("draw", "spot_check_draw", row.id, seed=row.seed, campaign=row.params.get("campaign"))
     return redirect(url_for("jobs.draw", draw_id=row.id))
@@ -109,7 +109,7 @@ def publish(draw_id: int):
     except UserError:
         abort(404)
     audit.record("publish", "spot_check_draw", draw_id)
-    flash("抽查结果已公开", "ok")
+    flash(_("抽查结果已公开"), "ok")
     return redirect(url_for("jobs.draw", draw_id=draw_id))
 
 

@@ -9,20 +9,23 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 
+from core.i18n import N_
 from webmap import audit, zones
 from webmap.auth import login_required
 from webmap.dbsession import get_session
+from webmap.i18n import error_text
+from webmap.i18n import gettext as _
 from webmap.services import ledgers
 from webmap.views import downloads, params
 
 bp = Blueprint("ledgers", __name__)
 VENUE_KEYS = ("q", "category", "grade", "grid", "expiry", "days", "sort", "order", "per_page")
 FIELD_NAMES = {
-    "page": "页码",
-    "per_page": "每页条数",
-    "days": "到期天数",
-    "date_from": "开始日期",
-    "date_to": "结束日期",
+    "page": N_("页码"),
+    "per_page": N_("每页条数"),
+    "days": N_("到期天数"),
+    "date_from": N_("开始日期"),
+    "date_to": N_("结束日期"),
 }
 INSPECTION_KEYS = ("q", "inspector", "result", "subject", "date_from", "date_to", "grid", "sort", "order", "per_page")
 
@@ -34,7 +37,7 @@ def index():
     try:
         page = ledgers.venue_page(get_session(), zones.allowed_grid_ids(), f, _today())
     except ledgers.LedgerError as exc:
-        _bad(str(exc))
+        _bad(error_text(exc))
     return render_template("ledgers/venues.html", page=page, f=f, args=_kept(VENUE_KEYS), grids=_grids(), L=ledgers)
 
 
@@ -45,7 +48,7 @@ def venues_export(fmt: str):
     try:
         records = ledgers.venue_records(get_session(), zones.allowed_grid_ids(), f, _today())
     except ledgers.LedgerError as exc:
-        _bad(str(exc))
+        _bad(error_text(exc))
     out = ledgers.render("venues", records, fmt, _stamp())
     audit.record("export", "venues", None, format=fmt, count=out.count, ledger=True, filters=_kept(VENUE_KEYS))
     return downloads.attachment(out)
@@ -58,7 +61,7 @@ def inspections():
     try:
         page = ledgers.inspection_page(get_session(), zones.allowed_grid_ids(), f)
     except ledgers.LedgerError as exc:
-        _bad(str(exc))
+        _bad(error_text(exc))
     return render_template(
         "ledgers/inspections.html", page=page, f=f, args=_kept(INSPECTION_KEYS), grids=_grids(), L=ledgers
     )
@@ -71,7 +74,7 @@ def inspections_export(fmt: str):
     try:
         records = ledgers.inspection_records(get_session(), zones.allowed_grid_ids(), f)
     except ledgers.LedgerError as exc:
-        _bad(str(exc))
+        _bad(error_text(exc))
     out = ledgers.render("inspections", records, fmt, _stamp())
     audit.record("export", "inspections", None, format=fmt, count=out.count, filters=_kept(INSPECTION_KEYS))
     return downloads.attachment(out)
@@ -110,7 +113,7 @@ def _inspection_query() -> ledgers.InspectionQuery:
 def _paging(default_desc: bool = False) -> ledgers.Paging:
     order = request.args.get("order", "").strip()
     if order not in ("", "asc", "desc"):
-        _bad("排序方向只能是 asc 或 desc")
+        _bad(_("排序方向只能是 asc 或 desc"))
     return ledgers.Paging(
         page=_int("page", 1),
         per_page=_int("per_page", ledgers.DEFAULT_PER_PAGE),
@@ -123,7 +126,7 @@ def _grid_ids() -> set[int] | None:
     raw = params.int_arg(request.args, "grid")
     if raw is None:
         if request.args.get("grid", "").strip():
-            _bad("网格必须是编号")
+            _bad(_("网格必须是编号"))
         return None
     zones.require_grid(raw)
     return zones.leaf_grid_ids(raw)
@@ -143,7 +146,7 @@ def _int(key: str, default: int) -> int:
         return default
     value = params.int_arg(request.args, key)
     if value is None:
-        _bad(f"{FIELD_NAMES.get(key, key)}必须是整数")
+        _bad(_("%(field)s必须是整数", field=_(FIELD_NAMES.get(key, key))))
     return value
 
 
@@ -154,7 +157,7 @@ def _date(key: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        _bad(f"{FIELD_NAMES.get(key, key)}的格式应为 YYYY-MM-DD")
+        _bad(_("%(field)s的格式应为 YYYY-MM-DD", field=_(FIELD_NAMES.get(key, key))))
 
 
 def _kept(keys) -> dict[str, str]:

@@ -16,6 +16,7 @@ from flask import abort, current_app, g, render_template, request
 
 from webmap import audit, zones
 from webmap.dbsession import get_session
+from webmap.i18n import gettext as _
 from webmap.services import hits as hit_service
 from webmap.services import venues as venue_service
 
@@ -58,7 +59,7 @@ class BodyRefs:
         """The object the field names, None when the request does not carry it; 400 for several."""
         found = self.objects.get(name, [])
         if len(found) > 1:
-            _bad(f"字段 {name} 只能有一个编号")
+            _bad(_("字段 %(name)s 只能有一个编号", name=name))
         return found[0] if found else None
 
     def all(self, name: str) -> list:
@@ -86,14 +87,14 @@ def body_refs() -> BodyRefs:
     refs = BodyRefs()
     named = _id_fields()
     if sum(len(v) for _, v in named) > MAX_IDS:
-        _bad(f"一次请求最多引用 {MAX_IDS} 个编号")
+        _bad(_("一次请求最多引用 %(n)s 个编号", n=MAX_IDS))
     for name, raw_values in named:
         key = _canonical(name)
         ref = zones.REFERENCES.get(key)
         if ref is None:
             if key in zones.NOT_REFERENCES:
                 continue
-            _bad(f"不认识的编号字段 {name}")
+            _bad(_("不认识的编号字段 %(name)s", name=name))
         for raw in raw_values:
             object_id = _parse_id(name, raw)
             if object_id is None:
@@ -137,7 +138,7 @@ def _id_fields() -> list[tuple[str, list]]:
 
 def _walk_json(value, out: list, depth: int) -> None:
     if depth > MAX_DEPTH:
-        _bad("请求内容嵌套过深")
+        _bad(_("请求内容嵌套过深"))
     if isinstance(value, dict):
         for name, inner in value.items():
             if isinstance(name, str) and _is_id_field(name):
@@ -154,13 +155,13 @@ def _parse_id(name: str, raw) -> int | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-        _bad(f"字段 {name} 不是编号")
+        _bad(_("字段 %(name)s 不是编号", name=name))
     text = raw.strip() if isinstance(raw, str) else str(raw)
     if not text.isascii() or not text.isdigit():
-        _bad(f"字段 {name} 不是编号：{str(raw)[:40]!r}")
+        _bad(_("字段 %(name)s 不是编号：%(value)s", name=name, value=repr(str(raw)[:40])))
     value = int(text)
     if not 0 < value <= ID_MAX:
-        _bad(f"字段 {name} 超出编号范围")
+        _bad(_("字段 %(name)s 超出编号范围", name=name))
     return value
 
 

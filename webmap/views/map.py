@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from webmap import zones
 from webmap.auth import current_user, login_required
 from webmap.dbsession import get_session
+from webmap.i18n import gettext as _
 from webmap.services import clusters, map_data, map_page
 from webmap.services import venues as venue_service
 from webmap.views import params
@@ -43,7 +44,7 @@ def _page(f, query: dict):
     }
     user = current_user()
     page = map_page.map_page(
-        g.cfg, get_session(), zones.allowed_grid_ids(), f, query, urls, static_url, user_key=str(user.id)
+        g.cfg, get_session(), zones.allowed_grid_ids(), f, query, urls, static_url, user_key=str(user.id), translate=_
     )
     return render_template("map/index.html", **page)
 
@@ -53,7 +54,7 @@ def _page(f, query: dict):
 def api_grids():
     level = request.args.get("level", "grid")
     if level not in ("grid", "street", "district"):
-        return jsonify(error="level 只能是 grid、street 或 district"), 400
+        return jsonify(error=_("level 只能是 grid、street 或 district")), 400
     text = map_data.grid_features(
         get_session(), zones.allowed_grid_ids(), params.filters(request.args), map_page.display_crs(g.cfg), level=level
     )

@@ -18,6 +18,7 @@ from core.errors import ServiceUnavailable, UserError
 from webmap import audit, zones
 from webmap.auth import login_required
 from webmap.dbsession import get_session
+from webmap.i18n import error_text
 from webmap.services import search as svc
 from webmap.views import downloads
 
@@ -57,7 +58,7 @@ def export(fmt: str):
     except ServiceUnavailable:
         raise
     except UserError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("search.index", **request.args))
     audit.record("export", "search", None, format=fmt, count=out.count, query=p["q"], filters=p["filters"])
     return downloads.attachment(out)

@@ -13,6 +13,7 @@ from flask import abort, current_app, flash, request
 from core.errors import UserError
 from webmap import audit
 from webmap.dbsession import get_session
+from webmap.i18n import error_text
 from webmap.services.clues import to_json
 from webmap.services.hits import NotInZone
 
@@ -26,7 +27,7 @@ def form_step(fn, object_type: str, object_id):
         deny(getattr(exc, "object_type", object_type), getattr(exc, "object_id", object_id))
     except UserError as exc:
         get_session().rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return None
 
 
@@ -39,7 +40,7 @@ def api_step(fn, object_type: str, object_id):
         deny(getattr(exc, "object_type", object_type), getattr(exc, "object_id", object_id))
     except UserError as exc:
         get_session().rollback()
-        abort(current_app.response_class(to_json({"error": str(exc)}), status=400, mimetype="application/json"))
+        abort(current_app.response_class(to_json({"error": error_text(exc)}), status=400, mimetype="application/json"))
 
 
 def deny(object_type: str, object_id) -> None:

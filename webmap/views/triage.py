@@ -10,6 +10,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from webmap import audit, zones
 from webmap.auth import current_user, roles_required
 from webmap.dbsession import get_session
+from webmap.i18n import error_text, translate
+from webmap.i18n import gettext as _
 from webmap.services import triage as svc
 from webmap.views import loaders, steps
 
@@ -44,14 +46,14 @@ def bulk():
             ids = svc.expand(get_session(), zones.allowed_grid_ids(), shown, ids)
         action = svc.Bulk.from_form(request.form, ids)
     except svc.TriageError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(back)
     if request.form.get("confirmed") != "1":
         rows = svc.preview(get_session(), action, g.cfg.core.timezone)
         return render_template("triage/confirm.html", bulk=action, rows=rows, back=back)
     done = steps.form_step(lambda: _apply(action), "hit", None)
     if done is not None:
-        flash(f"已{action.name} {len(done)} 条发现", "ok")
+        flash(_("已%(action)s %(n)s 条发现", action=translate(action.name), n=len(done)), "ok")
     return redirect(back)
 
 

@@ -20,6 +20,20 @@
     });
   }
 
+  // The page's language: the map page puts {message id: text} in <script id="wx-strings"> (webmap/i18n.py
+  // js_strings: every tr("…") id of this file and the vocabulary's names). Ids are the Chinese texts, so
+  // an id the page did not send shows as itself. Text from tr() is not HTML: esc() it like data.
+  var STRINGS = (function () {
+    var el = document.getElementById("wx-strings");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function tr(id, params) {
+    var text = STRINGS[id] || id;
+    return !params ? text : text.replace(/%\((\w+)\)s/g, function (m, k) {
+      return params[k] === undefined ? m : String(params[k]);
+    });
+  }
+
   function countIcon(className, count) {
     var size = count < 10 ? 30 : count < 100 ? 36 : 42;
     return L.divIcon({className: className, html: "<span><b>" + count + "</b></span>", iconSize: [size, size]});
@@ -70,7 +84,7 @@
     var box = L.control({position: "topleft"});
     box.onAdd = function () {
       var d = L.DomUtil.create("div", "wx-status");
-      d.textContent = "加载中…";
+      d.textContent = tr("加载中…");
       return d;
     };
     box.addTo(this.map);
@@ -78,14 +92,14 @@
   };
 
   Layers.prototype.showStatus = function () {
-    var text = "视野内：网格 " + state.grids + " · 场所 " + state.venues + " · 线索 " + state.hits;
-    if (this.truncated) { text += "（数量过多，请放大或筛选）"; }
+    var text = tr("视野内：网格 %(grids)s · 场所 %(venues)s · 线索 %(hits)s", state);
+    if (this.truncated) { text += tr("（数量过多，请放大或筛选）"); }
     if (state.errors.length) { text += " · " + state.errors[state.errors.length - 1]; }
     this.status.textContent = text;
   };
 
   Layers.prototype.fail = function (what, err) {
-    state.errors.push(what + "加载失败：" + err.message);
+    state.errors.push(tr("%(what)s加载失败：%(error)s", {what: what, error: err.message}));
     this.showStatus();
   };
 
@@ -111,7 +125,7 @@
           }
         });
       }
-    }).catch(function (err) { self.fail("网格", err); });
+    }).catch(function (err) { self.fail(tr("网格"), err); });
   };
 
   // Polygons go on one canvas (1,000 SVG paths cost seconds on a slow machine); the second colouring
@@ -133,16 +147,18 @@
     if (!el) { return; }
     var t = {venues: 0, d_venues: 0, hits: 0};
     features.forEach(function (f) { t.venues += f.properties.venues; t.d_venues += f.properties.d_venues; t.hits += f.properties.hits; });
-    el.textContent = "场所 " + t.venues + " 家（D级 " + t.d_venues + "）· 在线线索 " + t.hits + " 条";
+    el.textContent = tr("场所 %(venues)s 家（D级 %(d_venues)s）· 在线线索 %(hits)s 条", t);
   };
 
   Layers.prototype.bindGrid = function (p, layer, permanent) {
     layer.bindTooltip(esc(p.name) + "<br><small>" + esc(p.code) + "</small>",
                       {permanent: permanent, direction: "center", className: "wx-grid-label"});
-    layer.bindPopup("<b>" + esc(p.name) + "</b>（" + esc(p.code) + "）<br>网格员：" + esc(p.manager || "—") +
-      "<br>场所 " + p.venues + " 家，D级 " + p.d_venues + " 家（" + Math.round(p.d_share * 100) + "%）" +
-      "<br>在线线索 " + p.hits + " 条" +
-      "<br><a href=\"" + esc(this.o.urls.gridMap.replace("/0", "/" + p.id)) + "\">查看本网格地图</a>");
+    layer.bindPopup("<b>" + esc(p.name) + "</b>" + esc(tr("（")) + esc(p.code) + esc(tr("）")) + "<br>" +
+      esc(tr("网格员：")) + esc(p.manager || "—") +
+      "<br>" + esc(tr("场所 %(venues)s 家，D级 %(d_venues)s 家（%(share)s%）",
+                      {venues: p.venues, d_venues: p.d_venues, share: Math.round(p.d_share * 100)})) +
+      "<br>" + esc(tr("在线线索 %(hits)s 条", p)) +
+      "<br><a href=\"" + esc(this.o.urls.gridMap.replace("/0", "/" + p.id)) + "\">" + esc(tr("查看本网格地图")) + "</a>");
   };
 
   // ------------------------------------------------------------------ venues
@@ -188,7 +204,7 @@
         holder.addLayer(cluster);
         return self.fill(cluster, byCat[cat] || []);
       })).then(function () { mark("venuesShown"); });
-    }).catch(function (err) { self.fail("场所", err); });
+    }).catch(function (err) { self.fail(tr("场所"), err); });
   };
 
   Layers.prototype.groupVenues = function (data) {
@@ -226,7 +242,7 @@
       if (!counts[g]) { return; }
       var end = at + counts[g] / total * 360;
       stops.push(colors[g] + " " + at.toFixed(1) + "deg " + end.toFixed(1) + "deg");
-      title.push((g === "none" ? "未评级" : g + "级") + " " + counts[g]);
+      title.push((g === "none" ? tr("未评级") : tr("%(grade)s级", {grade: g})) + " " + counts[g]);
       at = end;
     });
     var icon = countIcon("wx-vcluster", total);
@@ -286,7 +302,7 @@
         state.hits = data.rows.length;
         self.hitHeat.setLatLngs(heat);
         return self.fill(self.hitCluster, markers);
-      }).catch(function (err) { self.fail("线索", err); });
+      }).catch(function (err) { self.fail(tr("线索"), err); });
   };
 
   Layers.prototype.hitIcon = function (label) {
@@ -304,31 +320,32 @@
     var self = this, info = marker.wx;
     if (!info) { return; }
     var url = (info.kind === "venue" ? this.o.urls.venue : this.o.urls.hit).replace("/0", "/" + info.id);
-    marker.bindPopup("加载中…", {maxWidth: 340}).openPopup();
+    marker.bindPopup(esc(tr("加载中…")), {maxWidth: 340}).openPopup();
     getJSON(url).then(function (d) {
       marker.setPopupContent(info.kind === "venue" ? self.venueHtml(d) : self.hitHtml(d));
-    }).catch(function (err) { marker.setPopupContent("无法加载：" + esc(err.message)); });
+    }).catch(function (err) { marker.setPopupContent(esc(tr("无法加载：") + err.message)); });
   };
 
   Layers.prototype.venueHtml = function (v) {
     var rows = (v.inspections || []).map(function (i) {
       return "<tr><td>" + esc(i.date) + "</td><td>" + esc(i.result) + "</td></tr>";
-    }).join("") || "<tr><td colspan=2>暂无检查记录</td></tr>";
+    }).join("") || "<tr><td colspan=2>" + esc(tr("暂无检查记录")) + "</td></tr>";
     return "<div class=\"wx-popup\"><b>" + esc(v.name) + "</b><br>" + esc(v.category) + " · " + esc(v.status) +
-      "<br>许可证：" + esc(v.licence_no || "无") + (v.licence_expiry ? "（有效期至 " + esc(v.licence_expiry) + "）" : "") +
-      "<br>风险等级：<span class=\"grade grade-" + esc(v.grade || "none") + "\">" + esc(v.grade || "-") + "</span>" +
-      (v.score !== null && v.score !== undefined ? " 评分 " + esc(v.score) : "") +
-      "<br>地址：" + esc(v.address || "") + "<br>网格：" + esc(v.grid_name || "—") +
-      "<table class=\"wx-mini\"><tr><th>最近检查</th><th>结果</th></tr>" + rows + "</table>" +
-      "<a href=\"" + esc(v.url) + "\">一户一档 »</a></div>";
+      "<br>" + esc(tr("许可证：")) + esc(v.licence_no || tr("无")) +
+      (v.licence_expiry ? esc(tr("（有效期至 %(date)s）", {date: v.licence_expiry})) : "") +
+      "<br>" + esc(tr("风险等级：")) + "<span class=\"grade grade-" + esc(v.grade || "none") + "\">" + esc(v.grade || "-") + "</span>" +
+      (v.score !== null && v.score !== undefined ? " " + esc(tr("评分")) + " " + esc(v.score) : "") +
+      "<br>" + esc(tr("地址：")) + esc(v.address || "") + "<br>" + esc(tr("网格：")) + esc(v.grid_name || "—") +
+      "<table class=\"wx-mini\"><tr><th>" + esc(tr("最近检查")) + "</th><th>" + esc(tr("结果")) + "</th></tr>" + rows + "</table>" +
+      "<a href=\"" + esc(v.url) + "\">" + esc(tr("一户一档")) + " »</a></div>";
   };
 
   Layers.prototype.hitHtml = function (h) {
-    return "<div class=\"wx-popup\"><b>" + esc(h.title || "（无标题）") + "</b><br>" +
-      esc((h.label_names || []).join("、")) + " · 置信度 " + esc(h.score) +
-      "<br>来源：" + esc(h.source) + " · " + esc(h.account || "") +
-      "<br>位置：" + esc(h.location_name || "") + "<br>网格：" + esc(h.grid_name || "未分配") +
-      "<br>发现时间：" + esc(h.detected_at) + "<br><a href=\"" + esc(h.url) + "\">线索详情 »</a></div>";
+    return "<div class=\"wx-popup\"><b>" + esc(h.title || tr("（无标题）")) + "</b><br>" +
+      esc((h.label_names || []).map(function (n) { return tr(n); }).join(tr("、"))) + " · " + esc(tr("置信度")) + " " + esc(h.score) +
+      "<br>" + esc(tr("来源：")) + esc(h.source) + " · " + esc(h.account || "") +
+      "<br>" + esc(tr("位置：")) + esc(h.location_name || "") + "<br>" + esc(tr("网格：")) + esc(h.grid_name || tr("未分配")) +
+      "<br>" + esc(tr("发现时间：")) + esc(h.detected_at) + "<br><a href=\"" + esc(h.url) + "\">" + esc(tr("发现详情")) + " »</a></div>";
   };
 
   // ------------------------------------------------------------------ wiring
@@ -364,7 +381,7 @@
       return;
     }
     state.basemap = "tiles";
-    if (saved === "offline") { this.useOffline("已按你上次的选择使用离线底图。"); return; }
+    if (saved === "offline") { this.useOffline(tr("已按你上次的选择使用离线底图。")); return; }
     var loaded = 0, failed = 0, base = this.tiles[0];
     base.on("tileload", function () { loaded += 1; state.tilesLoaded = loaded; });
     base.on("tileerror", function () {
@@ -372,7 +389,7 @@
       state.tilesFailed = failed;
       // A few failures and not one tile: the tile server is out of reach (an intranet), not slow.
       if (!loaded && failed >= 4 && state.basemap === "tiles") {
-        self.useOffline("底图瓦片无法加载（" + failed + " 张失败），已切换到离线底图：区、街道与网格轮廓。");
+        self.useOffline(tr("底图瓦片无法加载（%(n)s 张失败），已切换到离线底图：区、街道与网格轮廓。", {n: failed}));
       }
     });
   };
@@ -384,7 +401,7 @@
     state.basemap = "offline";
     this.remember("offline");
     this.drawOffline();
-    this.notice(why + " 可在右上角“图层”中切回在线底图。");
+    this.notice(why + " " + tr("可在右上角“图层”中切回在线底图。"));
   };
 
   Layers.prototype.notice = function (text) {
@@ -421,7 +438,7 @@
         self.offline.addLayer(layer);
         if (pair[0] === "district") { layer.bringToBack(); }
         state.offlineOutlines = (state.offlineOutlines || 0) + fc.features.length;
-      }).catch(function (err) { self.fail("离线底图", err); });
+      }).catch(function (err) { self.fail(tr("离线底图"), err); });
     });
   };
 
