@@ -175,6 +175,8 @@ AUDIT_ACTION = {
     "bulk_confirm": N_("批量转为线索"),
     "bulk_dismiss": N_("批量排除"),
     "bulk_transfer": N_("批量移送外地"),
+    "alert_query_failed": N_("关键词监控查询失败"),
+    "alert_delivery_failed": N_("关键词监控通知发送失败"),
 }
 # What an audit entry is about (AuditLog.object_type).
 OBJECT_TYPE = {
@@ -226,7 +228,23 @@ AUDIT_FIELD = {
     "seed": N_("随机种子"),
     "campaign": N_("专项行动"),
     "user_id": N_("用户编号"),
+    "error": N_("错误"),
+    "alerts": N_("提醒条数"),
+    "field": N_("设置项"),
+    "old": N_("原值"),
+    "new": N_("新值"),
+    # an evidence package export (evidence/export.py)
+    "seq": N_("证据序号"),
+    "record_hash": N_("记录哈希"),
+    "package": N_("证据包目录"),
+    "zip": N_("证据包文件"),
+    "zip_sha256": N_("证据包 SHA-256"),
+    "manifest_sha256": N_("清单 SHA-256"),
+    "pdf_written": N_("已生成 PDF"),
 }
+# A user's settings as the audit log names them (the "field" of an update), and the languages.
+SETTING = {"locale": N_("界面语言")}
+LANGUAGE = {"zh_CN": N_("中文"), "en": "English"}
 # The pages an audit entry's "via" names (Flask endpoints); others show as they are.
 PAGE = {
     "hits.show": N_("发现详情页"),

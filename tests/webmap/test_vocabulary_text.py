@@ -74,6 +74,13 @@ def test_audit_log_names_actions_and_details_without_json(cfg, users_world):
                 AuditLog(
                     username="x", action="login_failed", object_type="user", detail={"username": "x", "status": 429}
                 ),
+                AuditLog(
+                    username="admin",
+                    action="update",
+                    object_type="user",
+                    detail={"field": "locale", "old": "zh_CN", "new": "en"},
+                ),
+                AuditLog(action="alert_delivery_failed", object_type="saved_search", detail={"alerts": 2}),
             ]
         )
     client = create_app({"TESTING": True}, config=cfg).test_client()
@@ -91,6 +98,8 @@ def test_audit_log_names_actions_and_details_without_json(cfg, users_world):
     assert "批量排除" in table and "发现：#4、#5；理由：重复" in table
     assert "格式：Excel" in table and "平台：网店、微信公众号，类型：非法出版物" in table
     assert "失败次数过多，已暂时锁定" in table
+    assert "设置项：界面语言；原值：中文；新值：English" in table and "locale" not in table
+    assert "关键词监控通知发送失败" in table and "提醒条数：2" in table and "alert_" not in table
     raw = html.split('id="audit"', 1)[1]  # the raw JSON stays at hand, folded away, for admins
     assert '<summary>原始记录</summary><code translate="no">{&#34;' in raw
 

@@ -100,6 +100,7 @@ CODE_FIELDS = {
     "outcome": vocabulary.CLUE_OUTCOME,
     "via": vocabulary.PAGE,
     "format": vocabulary.EXPORT_FORMAT,
+    "field": vocabulary.SETTING,
 }
 # A search or export's filters: each key by name, each value through its vocabulary.
 FILTER_FIELD = {
@@ -153,6 +154,8 @@ def detail_items(detail: dict[str, Any], grids: dict[int, str] | None = None) ->
                 shown: Any = "、".join(f"{grids.get(i, '')}#{i}" if grids.get(i) else f"#{i}" for i in ids)
             else:
                 shown = "、".join(f"#{i}" for i in ids)
+        elif key in ("old", "new") and detail.get("field") == "locale":
+            shown = vocabulary.name(vocabulary.LANGUAGE, str(value))
         elif key in CODE_FIELDS:
             shown = Msg(vocabulary.name(CODE_FIELDS[key], str(value)))
         elif key == "status" and isinstance(value, int):
