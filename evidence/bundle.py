@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Config
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Clue, Evidence, Hit, Page, PageVersion
 from evidence import chain, store
 from evidence.verify import check_record
@@ -52,7 +53,7 @@ def load_bundle(session: Session, cfg: Config, hit_id: int) -> Bundle:
             .limit(1)
         ).first()
     if ev is None:
-        raise UserError(f"hit {hit_id} has no stored evidence (nothing to export)")
+        raise UserError(Msg(N_("发现 #%(id)s 没有固定的证据，无可导出"), id=hit_id))
     _check_before_export(session, cfg, ev)
     pv = session.get(PageVersion, hit.page_version_id)
     files = {role: store.read_verified(cfg, ref) for role, ref in ev.files.items()}
@@ -75,9 +76,14 @@ def _check_before_export(session: Session, cfg: Config, ev: Evidence) -> None:
     prev_seq, prev_hash = (prev.seq, prev.record_hash) if prev else (0, chain.GENESIS_HASH)
     problems = check_record(cfg, ev, prev_seq, prev_hash)
     if problems:
+        if len(problems) == 1:
+            raise UserError(Msg(N_("证据核验未通过，未导出：%(problem)s"), problem=str(problems[0])))
         raise UserError(
-            f"evidence fails verification, not exported: {problems[0]}"
-            + (f" (and {len(problems) - 1} more; run `wangxun evidence verify`)" if len(problems) > 1 else "")
+            Msg(
+                N_("证据核验未通过，未导出：%(problem)s（另有 %(more)s 处问题，请运行 wangxun evidence verify）"),
+                problem=str(problems[0]),
+                more=len(problems) - 1,
+            )
         )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from core import db
 from core.config import Config
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import AuditLog, Evidence
 from evidence import anchor, chain, summary, warc
 from evidence.bundle import Bundle, load_bundle
@@ -141,7 +142,8 @@ def _covering_anchor(cfg: Config, seq: int, hit_id: int) -> tuple[dict[str, Any]
             anchor.anchor_head(cfg, f"export:hit-{hit_id}")
             covered = anchor.covering_anchor(cfg, seq)
     except anchor.AnchorError as exc:
-        raise UserError(f"evidence of hit {hit_id} cannot be exported with its anchor: {exc}") from None
+        message = N_("发现 #%(id)s 的证据无法连同签名锚点导出：%(error)s")
+        raise UserError(Msg(message, id=hit_id, error=str(exc))) from None
     return covered
 
 
@@ -154,11 +156,13 @@ def _chain_to(session, seq: int, anchored_seq: int) -> list[dict[str, Any]]:
     out, prev = [], None
     for ev in rows:
         if chain.record_hash(ev) != ev.record_hash or (prev is not None and ev.prev_hash != prev):
-            raise UserError(f"record seq {ev.seq} does not hash or link as recorded: run `wangxun evidence verify`")
+            message = N_("证据记录 %(seq)s 的哈希或链接与记录不符，请运行 wangxun evidence verify")
+            raise UserError(Msg(message, seq=ev.seq))
         out.append({"record": chain.chain_fields(ev), "record_hash": ev.record_hash})
         prev = ev.record_hash
     if len(out) != anchored_seq - seq + 1:
-        raise UserError(f"records between seq {seq} and {anchored_seq} are missing: run `wangxun evidence verify`")
+        message = N_("证据记录 %(first)s 至 %(last)s 之间有缺失，请运行 wangxun evidence verify")
+        raise UserError(Msg(message, first=seq, last=anchored_seq))
     return out
 
 

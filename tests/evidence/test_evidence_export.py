@@ -176,7 +176,7 @@ def test_unknown_hit_and_hit_without_evidence_are_user_errors(cfg, tmp_path):
         export_hit(cfg, 999, out, officer="王执法")
     with db.session_scope(cfg) as session:
         bare = make_page_hit(session, make_page_version(session, 1)).id
-    with pytest.raises(UserError, match="no stored evidence"):
+    with pytest.raises(UserError, match="没有固定的证据"):
         export_hit(cfg, bare, out, officer="王执法")
     assert not out.exists()
 

@@ -127,3 +127,18 @@ def test_grade_factors_on_the_venue_page_are_sentences(cfg, users_world):
     html = client.get(f"/venues/{users_world.venue_own}").text
     assert "许可证已于 2026-11-02 过期" in html and "统计期内罚款 20000 元" in html and "行业：网吧" in html
     assert "expired" not in _visible(html)
+
+
+def test_a_refused_evidence_package_and_a_refused_dismissal_say_why_in_chinese(cfg, users_world):
+    with db.session_scope(cfg) as s:
+        fresh = make_hit(s, s.get(Grid, users_world.grid_own), None, "周末一日游", 120.61, 31.31).id
+    client = create_app({"TESTING": True}, config=cfg).test_client()
+    login(client, "patrol")
+    page = client.get(f"/hits/{fresh}/evidence.zip", follow_redirects=True).text
+    assert f"发现 #{fresh} 没有固定的证据，无可导出" in page and "no stored evidence" not in page
+    token = csrf_from(client.get(f"/hits/{fresh}").text)
+    api = client.post(
+        f"/api/hits/{users_world.hit_own}/dismiss", json={"reason": "误报"}, headers={"X-CSRFToken": token}
+    )
+    assert api.status_code == 400
+    assert api.get_json()["error"] == f"发现 #{users_world.hit_own} 已是“已转线索”，只有新发现可以排除"
