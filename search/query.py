@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from core import vocabulary
 from core.errors import UserError
+from core.i18n import N_, Msg
 from search.analysis import TermPattern, is_stop_term, term_pattern
 
 
@@ -75,13 +76,15 @@ class QueryError(UserError):
     are character offsets in the query as the user typed it (the page marks them, the API returns
     them, the CLI prints a caret under them)."""
 
-    def __init__(self, message: str, query: str, start: int, length: int = 1):
+    def __init__(self, message: str | Msg, query: str, start: int, length: int = 1):
         self.query = query
         self.start = max(0, min(start, len(query)))
         self.length = max(0, min(length, len(query) - self.start))
-        self.reason = message
-        where = f"第 {self.start + 1} 个字符" if self.start < len(query) else "查询末尾"
-        super().__init__(f"查询有误（{where}）：{message}")
+        self.reason = str(message)  # Chinese, for the API and the CLI
+        where = Msg(N_("第 %(n)s 个字符"), n=self.start + 1) if self.start < len(query) else Msg(N_("查询末尾"))
+        # A Msg (core.i18n): str() is the Chinese sentence, the web app shows it in the user's language.
+        reason = message if isinstance(message, Msg) else Msg(message)
+        super().__init__(Msg(N_("查询有误（%(where)s）：%(reason)s"), where=where, reason=reason))
 
     @property
     def position(self) -> int:
@@ -179,7 +182,7 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
     typed = text
     text, origin = _nfkc(text)
 
-    def fail(message: str, start: int, end: int | None = None) -> QueryError:
+    def fail(message: str | Msg, start: int, end: int | None = None) -> QueryError:
         end = start + 1 if end is None else end
         a = origin[min(start, len(origin) - 1)]
         b = origin[min(max(end, start + 1), len(origin) - 1)] if end > start else a
@@ -199,44 +202,54 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
             value = quoted[qi]
             v_start, v_end = m.span(3 + qi)
             if m.end() == v_end:  # the closing quote never came
-                raise fail(
-                    f'引号「{text[v_start - 1]}」没有配对的结束引号；短语要用一对引号括起来，如 "港澳 跟团"',
-                    v_start - 1,
-                )
+                raise fail(Msg(N_(_UNCLOSED), quote=text[v_start - 1]), v_start - 1)
             if not value.strip():
-                raise fail("引号里没有内容", v_start - 1, v_end + 1)
+                raise fail(N_("引号里没有内容"), v_start - 1, v_end + 1)
         else:
             value = bare
         if fname is not None and fname.lower() in FIELDS:
             if neg:
-                raise fail("筛选条件不能用减号排除；请改选要保留的取值，如 platform:shop,wechat", m.start(), m.end())
+                raise fail(
+                    N_("筛选条件不能用减号排除；请改选要保留的取值，如 platform:shop,wechat"), m.start(), m.end()
+                )
             try:
                 _apply_filter(q, FIELDS[fname.lower()], value or "")
             except UserError as exc:
-                raise fail(str(exc), m.start(), m.end()) from None
+                raise fail(
+                    exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else str(exc), m.start(), m.end()
+                ) from None
             closed_group_at = None
             continue
         if fname is None and not phrase and value and value.endswith(":") and value[:-1].lower() in FIELDS:
-            raise fail(f"筛选条件「{value}」缺少取值（冒号后面紧跟取值，不要空格）", m.start(), m.end())
+            raise fail(
+                Msg(N_("筛选条件「%(value)s」缺少取值（冒号后面紧跟取值，不要空格）"), value=value), m.start(), m.end()
+            )
         if fname is not None:  # "http://x" or "a:b" that is not a field: search it as typed
             value = f"{fname}:{value or ''}"
         if not phrase:
             for k, ch in enumerate(value or ""):
                 at = m.end() - len(value) + k
                 if ch in _OPEN_QUOTES:
-                    raise fail(f'引号「{ch}」没有配对的结束引号；短语要用一对引号括起来，如 "港澳 跟团"', at)
+                    raise fail(Msg(N_(_UNCLOSED), quote=ch), at)
                 if ch in _CLOSE_QUOTES:
-                    raise fail(f"结束引号「{ch}」前面没有配对的开始引号「{_CLOSE_QUOTES[ch]}」", at)
+                    raise fail(
+                        Msg(
+                            N_("结束引号「%(quote)s」前面没有配对的开始引号「%(open)s」"),
+                            quote=ch,
+                            open=_CLOSE_QUOTES[ch],
+                        ),
+                        at,
+                    )
         if not phrase and not neg and value in ("OR", "|"):
             if pending_or is not None or not q.groups:
                 # "OR" alone matched everything; a dangling one is a mistake to point out, not to guess.
-                raise fail(f"「{value}」前面要有关键词，如 代购 OR 包机", m.start(), m.end())
+                raise fail(Msg(N_("「%(value)s」前面要有关键词，如 代购 OR 包机"), value=value), m.start(), m.end())
             if closed_group_at is not None:
                 raise fail(_PAREN_GROUP, closed_group_at)
             pending_or = m.start()
             continue
         if not phrase and value and set(value) <= {"-"}:
-            raise fail("减号后面没有要排除的词；写成 -招聘（减号和词之间不要空格）", m.start(), m.end())
+            raise fail(N_(_NOTHING_EXCLUDED), m.start(), m.end())
         closed_group_at = None
         if not phrase and value:  # parentheses do not group; they are checked, then read as punctuation
             start_of_value = m.end() - len(value)
@@ -249,7 +262,7 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
         if added:
             pending_or = None
         elif neg and not is_stop_term(value):  # "-，": nothing to exclude
-            raise fail("减号后面没有要排除的词；写成 -招聘（减号和词之间不要空格）", m.start(), m.end())
+            raise fail(N_(_NOTHING_EXCLUDED), m.start(), m.end())
         if not phrase and value:
             for k, ch in enumerate(value):
                 at = m.end() - len(value) + k
@@ -259,7 +272,7 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
                     parens.append((at, len(q.groups), False))
                 elif ch == ")":
                     if not parens:
-                        raise fail("「)」前面没有配对的「(」", at)
+                        raise fail(N_("「)」前面没有配对的「(」"), at)
                     _pos, before, after_or = parens.pop()
                     # AND-ed words inside (盗版 教材): the first joined the OR's group when one came before
                     if len(q.groups) - before + after_or > 1:
@@ -267,9 +280,9 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
                             raise fail(_PAREN_GROUP, at)
                         closed_group_at = at
     if pending_or is not None:
-        raise fail("查询以「OR」结尾，OR 后面要有关键词，如 代购 OR 包机", pending_or, pending_or + 2)
+        raise fail(N_("查询以「OR」结尾，OR 后面要有关键词，如 代购 OR 包机"), pending_or, pending_or + 2)
     if parens:
-        raise fail("「(」没有配对的「)」；检索语法不用括号分组，任选其一写成 代购 OR 包机", parens[0][0])
+        raise fail(N_("「(」没有配对的「)」；检索语法不用括号分组，任选其一写成 代购 OR 包机"), parens[0][0])
     _finish(q, typed_words, stop_words, max_terms)
     return q
 
@@ -282,7 +295,10 @@ def _unwrapped(value: str) -> str:
     return word or value
 
 
-_PAREN_GROUP = "括号不能把几个词组成一组：OR 只连接它两边紧挨着的词（代购 OR 包机）；请分成几次检索"
+_PAREN_GROUP = N_("括号不能把几个词组成一组：OR 只连接它两边紧挨着的词（代购 OR 包机）；请分成几次检索")
+# Message ids used twice (core.i18n: ids are the Chinese texts; the web app translates them).
+_UNCLOSED = N_('引号「%(quote)s」没有配对的结束引号；短语要用一对引号括起来，如 "港澳 跟团"')
+_NOTHING_EXCLUDED = N_("减号后面没有要排除的词；写成 -招聘（减号和词之间不要空格）")
 
 
 def _add_term(q: Query, value: str | None, phrase: bool, neg: str, after_or: bool, stop_words: list[str]) -> bool:

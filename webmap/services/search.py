@@ -70,7 +70,8 @@ def page_context(cfg, p: dict[str, Any], zone: set[int] | None) -> dict[str, Any
     except ServiceUnavailable:
         raise  # not the user's query: the app answers 503
     except UserError as exc:
-        ctx["error"] = str(exc)
+        # A core.i18n.Msg when the query parser gives one: the page shows it in the user's language.
+        ctx["error"] = exc.args[0] if exc.args and not isinstance(exc.args[0], str) else str(exc)
         ctx["error_at"] = exc.parts() if isinstance(exc, QueryError) else None  # the query cut at the mistake
         return ctx
     ctx["result"] = r
