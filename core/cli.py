@@ -30,6 +30,7 @@ VERBS: dict[str, str] = {
     "import-venues": "grids.cli:import_venues_cmd",
     "import-agencies": "grids.cli:import_agencies_cmd",
     "import-inspections": "grids.cli:import_inspections_cmd",
+    "import-roads": "grids.cli:import_roads_cmd",
     "load-sample": "grids.cli:load_sample_cmd",
     "jobs": "jobs.cli:jobs_cmd",
     "run": "jobs.cli:run_cmd",

@@ -64,6 +64,21 @@ class Grid(Base):
     parent: Mapped[Grid | None] = relationship(remote_side=[id])
 
 
+class Road(Base):
+    """A road line for the offline base map (imported by `wangxun import-roads`; 0013). Roads are base-map
+    data, not records: a new import replaces them all, and every role sees every road."""
+
+    __tablename__ = "roads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))  # None for an unnamed line (still drawn)
+    geometry: Mapped[str] = mapped_column(Text)  # GeoJSON LineString or MultiLineString, WGS-84
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Venue(Base):
     """一户一档: one record per licensed venue."""
 

@@ -35,6 +35,23 @@ def import_grids_cmd(ctx, path, crs):
     )
 
 
+@click.command("import-roads")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--crs",
+    help="CRS of the file's coordinates when the file does not declare one: an EPSG code, gcj02, bd09 or wgs84.",
+)
+@click.pass_context
+def import_roads_cmd(ctx, path, crs):
+    """Import road lines for the offline base map from GeoJSON or a Shapefile; replaces the roads
+    imported before; all or nothing."""
+    from grids.importers.roads import import_roads
+
+    _import(
+        ctx, "roads", path, lambda s, cfg: import_roads(s, path, crs=crs, max_distance_km=cfg.grids.max_distance_km)
+    )
+
+
 @click.command("import-venues")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--crs", type=click.Choice(["gcj02", "bd09", "wgs84"]), help=CRS_HELP)

@@ -65,7 +65,7 @@ def import_grids(
     session: Session, path, crs: str | None = None, repair: bool = True, *, max_distance_km: float | None = None
 ) -> ImportSummary:
     path = Path(path)
-    frame, source, notes = _read(path, crs)
+    frame, source, notes = read_wgs84(path, crs)
     problems: list[str] = []
     columns = _columns(frame, path, problems)
     records = [_record(frame, columns, i, problems, repair, source) for i in range(len(frame))]
@@ -85,7 +85,7 @@ def import_grids(
 # ---------------------------------------------------------------- reading and the CRS
 
 
-def _read(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+def read_wgs84(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     """The frame in WGS-84, where its coordinates were taken to be in (for messages), and what GDAL
     warned about while reading (for the summary: warnings must not reach stderr, which carries the
     one line of an error)."""

@@ -69,6 +69,7 @@ ACCESS: dict[str, Access] = {
     "map.index": page(gm_other=403, zone_query=True),
     "map.grid_map": page(),
     "map.api_grids": api(zone_query=True),
+    "map.api_roads": api(gm_other=200),  # base-map lines: no zone, no ids, the same for everyone
     "map.api_venues": api(zone_query=True),
     "map.api_venue": api(),
     "map.api_hits": api(zone_query=True),

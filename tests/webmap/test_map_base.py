@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +19,7 @@ import pytest
 
 from core import db
 from core.chromium import BROWSER_ARGS
+from grids import coords
 from tests.conftest import CHROMIUM
 from tests.helpers import make_grid, make_hit, make_user, make_venue, serving
 from tests.webmap.conftest import PASSWORD, login
@@ -171,3 +173,63 @@ def test_a_grid_page_names_its_grid_not_the_whole_district(cfg, world):
     whole, grid = client.get("/").text, client.get(f"/map/grid/{world['grid']}").text
     assert "全区一张图" in whole
     assert "全区一张图" not in grid and "平江一网格 · 网格地图" in grid
+
+
+def test_imported_roads_are_drawn_on_the_offline_base_with_names_when_zoomed_in(cfg, world, browser, tmp_path):
+    from grids.importers.roads import import_roads
+
+    roads = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": "测试东路"},
+             "geometry": {"type": "LineString", "coordinates": [[120.600, 31.305], [120.640, 31.305]]}},
+            {"type": "Feature", "properties": {"name": "测试北街"},
+             "geometry": {"type": "LineString", "coordinates": [[120.611, 31.300], [120.611, 31.320]]}},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "roads.geojson"
+    path.write_text(json.dumps(roads, ensure_ascii=False), encoding="utf-8")
+    with db.session_scope(cfg) as s:
+        import_roads(s, path)
+    with serving(_app(cfg, "http://127.0.0.1:9/{z}/{x}/{y}.png")) as base:
+        page, errors = _open_map(browser, base)
+        page.wait_for_function("() => window.wangxunState.offlineRoads === 2", timeout=30_000)
+        labels = page.locator(".wx-road-label")
+        assert labels.count() == 2 and sorted(labels.all_text_contents()) == ["测试东路", "测试北街"]
+        if not _state(page, "roadNames"):  # at the district's zoom the names would cover the map
+            assert not labels.first.is_visible()
+        for _ in range(8):  # bounded: zoom in until the names show
+            if _state(page, "roadNames"):
+                break
+            zoom = _state(page, "roadZoom")
+            page.locator(".leaflet-control-zoom-in").click()
+            page.wait_for_function(f"() => window.wangxunState.roadZoom > {zoom}", timeout=10_000)
+        assert _state(page, "roadNames") is True
+        page.locator(".wx-road-label", has_text="测试北街").wait_for(state="visible", timeout=10_000)
+        assert errors == []
+
+
+def test_the_roads_api_gives_the_display_crs(cfg, world, tmp_path):
+    from grids.importers.roads import import_roads
+
+    line = {"type": "LineString", "coordinates": [[120.60, 31.305], [120.64, 31.305]]}
+    path = tmp_path / "roads.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {"name": "干将东路"}, "geometry": line}],
+            }
+        )
+    )
+    with db.session_scope(cfg) as s:
+        import_roads(s, path)
+    wgs = _app(cfg, "http://127.0.0.1:9/{z}/{x}/{y}.png").test_client()
+    login(wgs, "admin")
+    assert wgs.get("/api/roads").json["features"][0]["geometry"] == line
+    gcj = create_app({"webmap.tile_provider": "amap"}, config=cfg).test_client()
+    login(gcj, "admin")
+    data = gcj.get("/api/roads").json
+    assert data["crs_name"] == "gcj02" and data["features"][0]["properties"] == {"name": "干将东路"}
+    start = data["features"][0]["geometry"]["coordinates"][0]
+    assert start == pytest.approx(list(coords.wgs84_to_gcj02(120.60, 31.305)), abs=1e-9)

@@ -18,7 +18,7 @@ from branca.colormap import StepColormap
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.models import Clue, Grid, Hit, Venue
+from core.models import Clue, Grid, Hit, Road, Venue
 from core.vocabulary import HIT_LABELS, VENUE_CATEGORIES
 from webmap.services.clock import local_day_start_utc
 from webmap.services.geo import BBox, geometry_to_display, points_to_display
@@ -250,6 +250,17 @@ def grid_features(session: Session, zone, f: MapFilters, crs: str, level: str = 
         }
         geom = geometry if crs == "wgs84" else json.dumps(geometry_to_display(geometry, crs))
         parts.append(f'{{"type":"Feature","id":{gid},"properties":{dumps(props)},"geometry":{geom}}}')
+    return f'{{"type":"FeatureCollection","crs_name":"{crs}","features":[{",".join(parts)}]}}'
+
+
+def road_features(session: Session, crs: str) -> str:
+    """Every imported road line in the display CRS, with its name, as GeoJSON text for the offline
+    base map. Roads are base-map data (like the district outline), so no zone limits them; stored
+    WGS-84 geometries are spliced in as they are, like grids."""
+    parts = []
+    for rid, name, geometry in session.execute(select(Road.id, Road.name, Road.geometry).order_by(Road.id)):
+        geom = geometry if crs == "wgs84" else json.dumps(geometry_to_display(geometry, crs))
+        parts.append(f'{{"type":"Feature","id":{rid},"properties":{dumps({"name": name})},"geometry":{geom}}}')
     return f'{{"type":"FeatureCollection","crs_name":"{crs}","features":[{",".join(parts)}]}}'
 
 

@@ -36,6 +36,7 @@ def grid_map(grid_id: int):
 def _page(f, query: dict):
     urls = {
         "grids": url_for("map.api_grids"),
+        "roads": url_for("map.api_roads"),
         "venues": url_for("map.api_venues"),
         "hits": url_for("map.api_hits"),
         "venue": url_for("map.api_venue", venue_id=0),
@@ -58,6 +59,13 @@ def api_grids():
     text = map_data.grid_features(
         get_session(), zones.allowed_grid_ids(), params.filters(request.args), map_page.display_crs(g.cfg), level=level
     )
+    return current_app.response_class(text, mimetype="application/json")
+
+
+@bp.route("/api/roads")
+@login_required
+def api_roads():
+    text = map_data.road_features(get_session(), map_page.display_crs(g.cfg))
     return current_app.response_class(text, mimetype="application/json")
 
 

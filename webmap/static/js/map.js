@@ -440,6 +440,33 @@
         state.offlineOutlines = (state.offlineOutlines || 0) + fc.features.length;
       }).catch(function (err) { self.fail(tr("离线底图"), err); });
     });
+    if (this.o.urls.roads) { this.drawRoads(renderer); }
+  };
+
+  // Roads, when a file was imported (wangxun import-roads): lines under the street labels, their
+  // names shown from zoom ROAD_LABEL_ZOOM on (lower, a district's road names cover the map).
+  var ROAD_LABEL_ZOOM = 15;
+  Layers.prototype.drawRoads = function (renderer) {
+    var self = this, container = this.map.getContainer();
+    var labels = function () {
+      state.roadZoom = self.map.getZoom();
+      state.roadNames = state.roadZoom >= ROAD_LABEL_ZOOM;
+      container.classList.toggle("wx-road-names", state.roadNames);
+    };
+    getJSON(this.o.urls.roads).then(function (fc) {
+      var layer = L.geoJSON(fc, {
+        renderer: renderer, interactive: false, style: function () { return {color: "#c9b98f", weight: 3, opacity: 0.9}; },
+        onEachFeature: function (f, l) {
+          if (f.properties.name) {
+            l.bindTooltip(esc(f.properties.name), {permanent: true, direction: "center", className: "wx-road-label"});
+          }
+        }
+      });
+      self.offline.addLayer(layer);
+      state.offlineRoads = fc.features.length;
+      self.map.on("zoomend", labels);
+      labels();
+    }).catch(function (err) { self.fail(tr("离线底图的道路"), err); });
   };
 
   // ------------------------------------------------------------------ the legend never covers a popup
