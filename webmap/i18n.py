@@ -114,6 +114,11 @@ def source_name(code: str | None) -> str:
     a source the file no longer has shows as its name."""
     if not code:
         return ""
+    return source_names().get(code, code)
+
+
+def source_names() -> dict[str, str]:
+    """{source name: its description} of the configured sources file, read once per app."""
     from flask import current_app
 
     names = current_app.extensions.get("wangxun_source_names")
@@ -127,7 +132,7 @@ def source_name(code: str | None) -> str:
             log.warning("sources file unreadable; sources show by name", exc_info=True)
             names = {}
         current_app.extensions["wangxun_source_names"] = names
-    return names.get(code, code)
+    return names
 
 
 def job_name(job_id: str | None) -> str | core_i18n.Msg:
@@ -166,11 +171,12 @@ def _js_ids(path: Path) -> tuple[str, ...]:
 
 def js_strings(script: str = "map.js") -> dict[str, str]:
     """{message id: text in the request's locale} for a static script: every `tr("…")` id in it and
-    every vocabulary name (popups show label names), for the page to hand over as JSON."""
+    every vocabulary name (popups show label names), for the page to hand over as JSON; a crawl
+    source's name maps to its description (popups name the source)."""
     ids = list(_js_ids(Path(__file__).parent / "static" / "js" / script))
     for mapping in KINDS.values():
         ids.extend(v for v in mapping.values() if v)
-    return {i: gettext(i) for i in ids}
+    return {**{i: gettext(i) for i in ids}, **source_names()}
 
 
 def current_locale() -> str:

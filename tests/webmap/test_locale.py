@@ -7,6 +7,7 @@ every later login. Anonymous pages are Chinese.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -136,3 +137,18 @@ def test_the_map_speaks_the_users_language(cfg, users_world):
             assert not re.search(r"[\u4e00-\u9fff]", legend)
         finally:
             browser.close()
+
+
+def test_the_map_page_hands_map_js_its_texts(cfg, app, users_world):
+    """map.js's texts arrive as JSON in the page: its tr() ids and the vocabulary's names in the user's
+    language, and each crawl source by its description (a popup never shows a source id)."""
+    client = app.test_client()
+    login(client, "patrol")
+    _switch(client, "en")
+    page = client.get("/").text
+    m = re.search(r'<script type="application/json" id="wx-strings"[^>]*>(.*?)</script>', page, re.S)
+    strings = json.loads(m.group(1))
+    assert strings["加载中…"] == "Loading…"
+    assert strings["非法出版物"] == "Illegal publication"  # a label name, for hit popups
+    assert strings["wechat_search"] == "微信公众号文章（搜狗微信搜索，巡查关键词）"  # sources.toml
+    assert page.index('id="wx-strings"') < page.index("map.js")  # read by map.js when it loads
