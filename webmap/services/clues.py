@@ -24,7 +24,8 @@ from hits import clues as logic
 from webmap.services import uploads
 
 ATTACHMENTS_DIR = "attachments"
-OUTCOME_CHOICES = list(CLUE_OUTCOME.items())
+# The outcomes an officer may close with ("transferred" comes only from 移送), by name.
+OUTCOME_CHOICES = [(o, CLUE_OUTCOME[o]) for o in vocabulary.CLOSE_OUTCOMES]
 INSPECTION_RESULTS = vocabulary.INSPECTION_RESULTS
 
 NotInZone = logic.NotInZone

@@ -243,7 +243,7 @@ def expand(session: Session, zone: set[int] | None, q: TriageQuery, ids: list[in
 
 # ---------------------------------------------------------------- bulk actions
 
-ACTIONS = {"confirm": N_("转为线索"), "dismiss": N_("排除"), "transfer": N_("移送外地")}
+ACTIONS = {a: vocabulary.AUDIT_ACTION[a] for a in ("confirm", "dismiss", "transfer")}  # their one name
 
 
 @dataclass

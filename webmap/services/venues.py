@@ -78,7 +78,7 @@ def linked_hits(session: Session, venue_id: int, tz: str, limit: int = 100) -> l
     return [
         {
             "id": h.id,
-            "title": h.title or "（无标题）",
+            "title": h.title or N_("（无标题）"),
             "labels": h.labels,
             "score": h.score,
             "status": h.status,
