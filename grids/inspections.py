@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from core.errors import UserError
+from core.i18n import N_, Msg
 from core.models import Inspection
 
 # Column lengths (core.models.Inspection) with the Chinese names used in messages.
 PARTY_FIELDS = (
-    ("name", "当事人名称", 200),
-    ("account", "平台账号", 200),
-    ("contact", "联系方式", 100),
-    ("address", "地址", 300),
+    ("name", N_("当事人名称"), 200),
+    ("account", N_("平台账号"), 200),
+    ("contact", N_("联系方式"), 100),
+    ("address", N_("地址"), 300),
 )
 
 
@@ -38,10 +39,10 @@ class Party:
         for (key, label, length), raw in zip(PARTY_FIELDS, (name, account, contact, address), strict=True):
             text = str(raw).strip() if raw is not None else ""
             if len(text) > length:
-                raise UserError(f"{label}不能超过 {length} 个字")
+                raise UserError(Msg(N_("%(field)s不能超过 %(max)s 个字"), field=Msg(label), max=length))
             values[key] = text or None
         if not values["name"]:
-            raise UserError("请填写当事人名称（无登记场所时必填）")
+            raise UserError(Msg(N_("请填写当事人名称（无登记场所时必填）")))
         return cls(**values)
 
     def columns(self) -> dict[str, str | None]:
