@@ -135,9 +135,10 @@ def source_names() -> dict[str, str]:
     return names
 
 
-def job_name(job_id: str | None) -> str | core_i18n.Msg:
+def job_name(job_id: str | None, task: str | None = None) -> str | core_i18n.Msg:
     """A scheduled job by its id: the shipped jobs by name (core.vocabulary.JOB_NAME), a crawl job
-    ("crawl:<source>") by its source, others as their id (a job an administrator added)."""
+    ("crawl:<source>") by its source, another job (one an administrator added) by its task's name,
+    or by its id when the task is not known."""
     names = getattr(vocabulary, "JOB_NAME", {})
     if not job_id:
         return ""
@@ -145,6 +146,8 @@ def job_name(job_id: str | None) -> str | core_i18n.Msg:
         return names[job_id]
     if job_id.startswith("crawl:"):
         return core_i18n.Msg(N_("采集：%(source)s"), source=source_name(job_id.split(":", 1)[1]))
+    if task and task in getattr(vocabulary, "JOB_TASK", {}):
+        return vocabulary.JOB_TASK[task]
     return job_id
 
 

@@ -252,6 +252,10 @@ def walk_world(cfg, users_world):
     from jobs import tasks
 
     tasks.check_alerts(cfg)  # the saved searches find the hits: alerts to list
+    from jobs import scheduler
+
+    sched, _ = scheduler.start(cfg)  # stores the configured jobs (config.toml), as `wangxun jobs` would
+    sched.shutdown(wait=True)
     return app
 
 
