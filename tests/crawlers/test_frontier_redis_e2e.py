@@ -128,13 +128,14 @@ def test_three_processes_share_one_frontier_and_survive_a_kill(tmp_path, redis_u
     again = {url for url, n in fetched.items() if n > 1}
     assert len(again) <= 2 * len(held) + 2, again
 
-    # The per-site delay of 0.1 s held across the three processes: in any second at most 10 requests
-    # (+1 for the window's edges, +2 for scheduling jitter); three processes pacing themselves
-    # apart would send about 30.
+    # The per-site delay of 0.1 s held across the three processes: in any 2 s at most 20 requests (+1
+    # for the window's edges, +5 for a process that sends its reserved slot late on a loaded machine);
+    # three processes pacing themselves apart would send about 60.
+    window_s = 2.0
     times = [t for t, _url, _status in log]
-    busiest = max(sum(1 for u in times[i:] if u - t < 1.0) for i, t in enumerate(times))
-    assert busiest <= 1 / DELAY_S + 3, busiest
-    assert len(times) > 2 / DELAY_S  # the crawl lasted long enough for the windows to mean something
+    busiest = max(sum(1 for u in times[i:] if u - t < window_s) for i, t in enumerate(times))
+    assert busiest <= window_s / DELAY_S + 6, busiest
+    assert len(times) > 2 * window_s / DELAY_S  # the crawl lasted long enough for the windows to mean something
 
     # The account budget held across the processes: no account's articles fetched more than the
     # budget allows, and the budget did stop some (園林代约黄牛哥 has 6 articles in the results).
