@@ -178,7 +178,7 @@ def connect(url: str):
     if not url:
         raise UserError('[crawl] frontier = "redis" needs [crawl] redis_url (e.g. redis://127.0.0.1:6379/0)')
     try:
-        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=30, socket_connect_timeout=10)
+        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=10, socket_connect_timeout=10)
         client.ping()
     except (redis.RedisError, ValueError) as exc:
         raise UserError(f"cannot reach Redis at {_shown(url)} ([crawl] redis_url): {exc}") from None

@@ -73,7 +73,16 @@ class SharedScheduler(Scheduler):
         return request
 
     def _pop(self):
-        got = self.frontier.pop()
+        from redis import RedisError
+
+        try:
+            got = self.frontier.pop()
+        except RedisError as exc:
+            # Redis away for a moment: no request now (the engine and the ticks ask again) rather than
+            # an error in the engine's loop; the in-flight requests stay listed, so nothing is lost.
+            self.stats.inc_value("wangxun/frontier_unreachable")
+            log.warning("shared frontier unreachable: %s", exc)
+            return None
         if got is None:
             return None
         self.waiting = False
@@ -83,14 +92,19 @@ class SharedScheduler(Scheduler):
 
     def _idle(self, spider=None) -> None:
         """The engine has nothing to do: more work from the run, or the end of the run."""
+        from redis import RedisError
+
         if self.frontier.over or self.closing:
             return  # the engine closes the spider ("finished")
         request = self._pop()
         if request is not None:
             self.crawler.engine.crawl(request)
             raise DontCloseSpider
-        if self.frontier.tick(idle=True):
-            return
+        try:
+            if self.frontier.tick(idle=True):
+                return
+        except RedisError as exc:  # not over while it cannot be known: the ticks ask again
+            log.warning("shared frontier unreachable: %s", exc)
         self.waiting = True
         raise DontCloseSpider
 
