@@ -30,6 +30,13 @@ def test_cron_and_interval_triggers_read_as_sentences():
     assert str(svc.describe_trigger(odd)) == f"按计划规则 {odd}"  # no simple wording: says so
 
 
+def test_jobs_are_named_by_the_vocabulary_their_source_or_their_task():
+    assert str(svc.job_name("grading")) == "每晚风险分级"
+    assert str(svc.job_name("crawl:shop_search", {"shop_search": "电商平台商品搜索"})) == "采集：电商平台商品搜索"
+    assert str(svc.job_name("nightly-check", task="verify_evidence")) == "证据完整性核验"  # one an admin added
+    assert str(svc.arg_text("source", "shop_search", {"shop_search": "电商平台商品搜索"})) == "来源：电商平台商品搜索"
+
+
 def test_jobs_page_names_jobs_tasks_and_schedules(tmp_path, cfg, app, world):
     jobs_cfg = job_config(
         tmp_path,
@@ -47,4 +54,3 @@ def test_jobs_page_names_jobs_tasks_and_schedules(tmp_path, cfg, app, world):
     assert "关键词监控检查" in text and "每 15 分钟" in text
     for raw in ("cron", "interval", "grade_venues", "check_alerts"):
         assert raw not in text, raw
-    assert "title=\"cron[" in table  # the stored rule stays at hand as the tooltip

@@ -36,7 +36,7 @@ def overview(cfg: Config, session: Session) -> dict[str, Any]:
         "index": index_state(cfg),
         "status_names": STATUS_NAMES,
         "describe": describe_trigger,
-        "job_name": lambda job_id: job_name(job_id, sources),
+        "job_name": lambda job_id, task=None: job_name(job_id, sources, task),
         "task_name": task_name,
         "arg_text": lambda key, value: arg_text(key, value, sources),
         "layout_counts": layout_counts,
@@ -183,14 +183,16 @@ def _interval_seconds(text: str) -> float | None:
     return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def job_name(job_id: str, sources: dict[str, str] | None = None) -> Msg:
+def job_name(job_id: str, sources: dict[str, str] | None = None, task: str | None = None) -> Msg:
     """A job by name: the shipped jobs from the vocabulary, "crawl:<source>" as 采集 and the source's
-    description (crawlers/sources.toml); a job added in config.toml shows its id."""
+    description (crawlers/sources.toml), a job an administrator added by its task's name, else its id."""
     if job_id in vocabulary.JOB_NAME:
         return Msg(vocabulary.JOB_NAME[job_id])
     if job_id.startswith("crawl:"):
         source = job_id[len("crawl:") :]
         return Msg(N_("采集：%(source)s"), source=(sources or {}).get(source, source))
+    if task in vocabulary.JOB_TASK:
+        return Msg(vocabulary.JOB_TASK[task])
     return Msg(job_id)
 
 
@@ -270,7 +272,7 @@ def job_json(j: control.JobInfo) -> dict[str, Any]:
         "args": j.args,
         "trigger": j.trigger,
         "trigger_text": str(describe_trigger(j.trigger)),  # in words (Chinese)
-        "name": str(job_name(j.id)),
+        "name": str(job_name(j.id, task=j.task)),
         "paused": j.paused,
         "next_run_time": j.next_run_time.isoformat() if j.next_run_time else None,
         "last_status": j.last_status,
