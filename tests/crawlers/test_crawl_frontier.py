@@ -112,3 +112,14 @@ def test_a_full_disk_stops_the_crawl_once_and_loses_only_the_line(tmp_path, monk
     assert calls == [1] and f.disk_full
     g = Frontier(tmp_path).open()  # the journal as the OS has it: fp1 still open, fp2 never written
     assert set(g.pending) == {"fp1"}
+
+
+def test_a_redirect_target_is_followed_by_one_request_of_the_run(tmp_path):
+    """Two search results leading to one article fetch it once; the request that claimed it may follow
+    it again (a retry), and a URL scheduled as a request of its own is never a redirect target."""
+    f = Frontier(tmp_path).open()
+    f.enqueued("own", _spec("http://a.example/own"))
+    assert f.claim_redirect("target", "link1") is True
+    assert f.claim_redirect("target", "link2") is False
+    assert f.claim_redirect("target", "link1") is True
+    assert f.claim_redirect("own", "link3") is False

@@ -24,17 +24,26 @@ from samplesite.server import start
 from tests.conftest import PROJECT_ROOT, make_config
 from tests.e2e.crawl_helpers import crawl_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(600)]
+# On SQLite (one machine: the page workers take turns through the write flock) and on PostgreSQL (what
+# several machines share: the database orders the writers).
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(600), pytest.mark.both_engines]
 SOURCES = Path(__file__).resolve().parent / "redis_sources.toml"
 SOURCE = "wechat_shared"
 DELAY_S = 0.1  # download_delay of the source
 ACCOUNT_BUDGET = 3  # account_budget of the source
 
 
-def _env(tmp_path, site_url: str, redis_url: str) -> dict[str, str]:
+@pytest.fixture
+def db_url(db_engine, database_url):
+    """ "" (the data_dir's SQLite file) or a fresh, migrated PostgreSQL database."""
+    return "" if db_engine == "sqlite" else database_url()
+
+
+def _env(tmp_path, site_url: str, redis_url: str, db_url: str) -> dict[str, str]:
     return crawl_env(
         tmp_path,
         site_url,
+        db_url,
         WANGXUN_CRAWL__SOURCES_FILE=str(SOURCES),
         WANGXUN_CRAWL__FRONTIER="redis",
         WANGXUN_CRAWL__REDIS_URL=redis_url,
@@ -58,12 +67,13 @@ def _workers_by_pid(client, prefix: str) -> dict[int, str]:
     return {int(w.split(":")[1]): w for w in client.smembers(prefix + "workers")}
 
 
-def test_three_processes_share_one_frontier_and_survive_a_kill(tmp_path, redis_url, redis_server):
+def test_three_processes_share_one_frontier_and_survive_a_kill(tmp_path, redis_url, redis_server, db_url):
     client = redis_server.client()
     prefix = source_prefix(SOURCE)
     with start() as site:
-        env = _env(tmp_path, site.url, redis_url)
-        cfg = make_config(tmp_path, **{"crawl.sample_site_url": site.url, "crawl.sources_file": str(SOURCES)})
+        env = _env(tmp_path, site.url, redis_url, db_url)
+        settings = {"crawl.sample_site_url": site.url, "crawl.sources_file": str(SOURCES), "core.database_url": db_url}
+        cfg = make_config(tmp_path, **settings)
         # The database exists before the three start (three first-time migrations at once would race).
         db.upgrade(cfg)
         db.dispose(cfg)
