@@ -1,8 +1,12 @@
-"""Search benchmark: bulk indexing rate and query latency of the embedded backend (and Elasticsearch
-when --es-url is given) over generated Chinese hits.
+"""Search benchmark: bulk indexing rate and query latency of the embedded backend (SQLite FTS5) and
+the postgres backend (PostgreSQL full-text search, on a throwaway server this benchmark starts on a
+Unix socket, tests/pg.py) side by side in one run, over the same generated Chinese hits (and
+Elasticsearch when --es-url is given).
 
     .venv/bin/python -m bench.search_bench            # 100,000 hits (a few minutes)
     .venv/bin/python -m bench.search_bench --full     # 1,000,000 hits (the target size)
+    .venv/bin/python -m bench.search_bench --backends embedded     # one backend only
+    .venv/bin/python -m bench.search_bench --pg-url postgresql+psycopg://…   # an existing server
     .venv/bin/python -m bench.search_bench --es-url http://127.0.0.1:9200
 
 Figures: indexing hits/s (reindex from the database, and the outbox drain path), analysis alone
@@ -145,9 +149,12 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
     sql = f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     labels = [json.dumps(x) for x in LABELS]
     reasons = [json.dumps(x, ensure_ascii=False) for x in REASONS]
-    conn = db.raw_connection(cfg)  # plain executemany: the ORM would take longer than the indexing
+    conn = db.raw_connection(cfg)  # plain executemany (COPY on PostgreSQL): the ORM would take longer than the indexing
+    sqlite = db.is_sqlite(cfg)
     try:
         batch = []
+        copy_cm = None if sqlite else conn.cursor().copy(f"COPY hits ({', '.join(cols)}) FROM STDIN")
+        copy = None if copy_cm is None else copy_cm.__enter__()
         for i in range(n):
             when = (start + dt.timedelta(minutes=i * 525600 // n)).strftime("%Y-%m-%d %H:%M:%S.000000")
             batch.append(
@@ -169,15 +176,28 @@ def generate(cfg, n: int, seed: int = 7) -> list[int]:
                 )
             )
             if len(batch) == 10000:
-                conn.executemany(sql, batch)
+                _write_rows(conn, copy, sql, batch)
                 batch.clear()
         if batch:
-            conn.executemany(sql, batch)
-        conn.execute("DELETE FROM search_outbox")  # the insert trigger queued them; indexing is measured below
+            _write_rows(conn, copy, sql, batch)
+        if copy_cm is not None:
+            copy_cm.__exit__(None, None, None)
+        cur = conn.cursor()
+        cur.execute("DELETE FROM search_outbox")  # nothing is queued by raw inserts; indexing is measured below
+        if not sqlite:
+            cur.execute("ANALYZE hits")  # the planner's statistics, as autovacuum would gather them
         conn.commit()
     finally:
         conn.close()
     return grid_ids
+
+
+def _write_rows(conn, copy, sql: str, rows: list[tuple]) -> None:
+    if copy is None:
+        conn.executemany(sql, rows)
+        return
+    for row in rows:
+        copy.write_row(row)
 
 
 def bench_analysis(cfg, sample: int) -> float:
@@ -238,42 +258,69 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
 
 
-def run(n: int, queries: int, backend: str, es_url: str | None, workdir: Path) -> None:
-    over = {"core.data_dir": str(workdir / backend), "core.database_url": "", "search.backend": backend}
-    if es_url:
-        over["search.es_url"] = es_url
+def run(n: int, queries: int, backend: str, workdir: Path, extra: dict) -> dict[str, str]:
+    """Generate n hits in a fresh database, index them with `backend`, measure; returns the figures."""
+    over = {"core.data_dir": str(workdir / backend), "core.database_url": "", "search.backend": backend, **extra}
     cfg = config.load(overrides=over)
     db.upgrade(cfg)
+    out: dict[str, str] = {}
     t0 = time.perf_counter()
     grid_ids = generate(cfg, n)
-    print(f"[{backend}] generated {n:,} hits in the database in {time.perf_counter() - t0:.1f} s")
+    print(f"[{backend}] generated {n:,} hits in the database in {time.perf_counter() - t0:.1f} s", flush=True)
     base = bench_analysis(cfg, min(n, 20000))
+    t0 = time.perf_counter()
     rate = bench_reindex(cfg, n)
+    out["reindex"] = f"{rate:,.0f} hits/s ({n / rate:.0f} s)"
+    out["analysis"] = f"{base:,.0f} hits/s"
     drain = bench_drain(cfg, min(n, 20000))
+    out["drain"] = f"{drain:,.0f} hits/s"
     print(f"[{backend}] analysis alone (baseline): {base:,.0f} hits/s")
     print(
         f"[{backend}] bulk indexing (reindex from the database): {rate:,.0f} hits/s "
         f"= {rate / base:.2f} × the analysis baseline  (target ≥ 5,000)"
     )
-    print(f"[{backend}] outbox drain (replacing indexed hits): {drain:,.0f} hits/s")
+    print(f"[{backend}] outbox drain (replacing indexed hits): {drain:,.0f} hits/s", flush=True)
     for facets in (False, True):
         times = bench_queries(cfg, queries, facets)
+        key = "query+facets" if facets else "query"
+        out[key] = f"p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms"
         print(
-            f"[{backend}] keyword + one filter + highlights{' + facets' if facets else ''}: "
-            f"p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms "
-            f"over {queries} queries  (target p95 < 100 ms)"
+            f"[{backend}] keyword + one filter + highlights{' + facets' if facets else ''}: {out[key]} "
+            f"over {queries} queries  (target p95 < 100 ms)",
+            flush=True,
         )
     for size in (1, 5):  # a grid manager's zone: 1 or 5 of the 20 grids (5 % or 25 % of the hits)
         times = bench_queries(cfg, queries, True, zone=set(grid_ids[:size]))
+        key = f"zone of {size} grid(s)"
+        out[key] = f"p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms"
         print(
             f"[{backend}] zone of {size} grid(s), keyword + one filter + highlights + facets counted from the "
-            f"database: p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms"
+            f"database: {out[key]}",
+            flush=True,
         )
-    print(
-        f"[{backend}] load average (1/5/15 min) at the end: {'/'.join(f'{x:.1f}' for x in os.getloadavg())} "
-        f"on {os.cpu_count()} cores (other processes share the machine)"
-    )
+    if backend == "postgres":
+        with db.get_engine(cfg).connect() as conn:
+            size = conn.execute(text("SELECT pg_total_relation_size('search_pg')")).scalar()
+        out["index size"] = f"{size / 2**20:,.0f} MB"
+    elif backend == "embedded":
+        out["index size"] = "in the database file (search_fts*)"
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    out["load at the end"] = load
+    print(f"[{backend}] load average (1/5/15 min) at the end: {load} on {os.cpu_count()} cores", flush=True)
     db.dispose(cfg)
+    return out
+
+
+# PostgreSQL settings for the benchmark's own server: memory a database server of a city deployment
+# would have (the tests' server keeps 32 MB), and fewer checkpoints while a million rows load.
+PG_SETTINGS = {
+    "shared_buffers": "1GB",
+    "work_mem": "32MB",
+    "maintenance_work_mem": "512MB",
+    "effective_cache_size": "4GB",
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "30min",
+}
 
 
 def main(argv=None) -> None:
@@ -281,15 +328,73 @@ def main(argv=None) -> None:
     ap.add_argument("--full", action="store_true", help="1,000,000 hits")
     ap.add_argument("--hits", type=int, default=None, help="number of generated hits (default 100,000)")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--backends", default="embedded,postgres", help="comma-separated: embedded, postgres")
+    ap.add_argument("--pg-url", default=None, help="an existing PostgreSQL server (a user that may create databases)")
     ap.add_argument("--es-url", default=None, help="also run against this Elasticsearch cluster")
     ap.add_argument("--workdir", default=None, help="where the benchmark databases go (default: a temp dir)")
     args = ap.parse_args(argv)
     n = args.hits or (1_000_000 if args.full else 100_000)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    results: dict[str, dict[str, str]] = {}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="wangxun-bench-") as tmp:
         work = Path(args.workdir or tmp)
-        run(n, args.queries, "embedded", None, work)
+        if "embedded" in backends:
+            results["embedded"] = run(n, args.queries, "embedded", work, {})
+        if "postgres" in backends:
+            results["postgres"] = run_postgres(n, args.queries, work, args.pg_url)
         if args.es_url:
-            run(n, args.queries, "elasticsearch", args.es_url, work)
+            results["elasticsearch"] = run(n, args.queries, "elasticsearch", work, {"search.es_url": args.es_url})
+    print_table(n, results, time.perf_counter() - started)
+
+
+def run_postgres(n: int, queries: int, work: Path, pg_url: str | None) -> dict[str, str]:
+    """The postgres backend on a database of its own: on --pg-url's server, or on a throwaway server
+    started here (initdb in a temporary folder, a Unix socket only, stopped and removed at the end)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from tests import pg
+
+    server = None
+    if not pg_url:
+        server = pg.Server()
+        pg_url = server.start(PG_SETTINGS).url
+        print(f"[postgres] started a throwaway PostgreSQL server (socket in {server.dir})", flush=True)
+    name = f"wangxun_bench_{os.getpid()}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        return run(n, queries, "postgres", work, {"core.database_url": url})
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        if server is not None:
+            server.stop()
+
+
+def print_table(n: int, results: dict[str, dict[str, str]], seconds: float) -> None:
+    names = list(results)
+    rows = [
+        ("analysis alone, one process (baseline)", "analysis"),
+        ("bulk indexing, reindex from the database", "reindex"),
+        ("outbox drain (replacing 20,000 indexed hits)", "drain"),
+        ("keyword + one filter + highlights", "query"),
+        ("the same with facets", "query+facets"),
+        ("zone of 1 grid (database decides)", "zone of 1 grid(s)"),
+        ("zone of 5 grids (database decides)", "zone of 5 grid(s)"),
+        ("index size", "index size"),
+        ("load average at the end", "load at the end"),
+    ]
+    print(f"\n{n:,} hits, one run ({seconds / 60:.1f} min), {os.cpu_count()} cores\n")
+    print("| figure | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for label, key in rows:
+        print(f"| {label} | " + " | ".join(results[b].get(key, "—") for b in names) + " |")
 
 
 if __name__ == "__main__":

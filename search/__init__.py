@@ -22,7 +22,7 @@ from search import zone
 from search.backends import get_backend
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult, Snippet
 from search.documents import iter_all_docs, load_docs
-from search.highlight import snippets_for
+from search.highlight import snippets_for, snippets_from_fragments
 from search.query import Query, merge_filters
 from search.query import parse_query as _parse
 
@@ -125,6 +125,7 @@ def matching_ids(
         per_page=max(1, limit),
         grid_ids=None if grid_ids is None else set(grid_ids),
         facets=False,
+        highlight=False,
     )
     with db.session_scope(cfg) as s:
         _resolve_grids(s, q)
@@ -147,7 +148,9 @@ def _resolve_grids(session, q: Query) -> None:
 
 
 def _fill(cfg: Config, result: SearchResult, q: Query) -> None:
-    """Documents, highlight snippets and grid names from the database (current status included)."""
+    """Documents, highlight snippets and grid names from the database (current status included).
+    Snippets come from the backend's own highlights when it made them (Elasticsearch), else from
+    search.highlight over the hit's text."""
     patterns = [t.pattern for t in q.positive_terms]
     with db.session_scope(cfg) as s:
         docs = {d["id"]: d for d in load_docs(s, [h.id for h in result.hits])}
@@ -158,7 +161,7 @@ def _fill(cfg: Config, result: SearchResult, q: Query) -> None:
         doc = docs.get(h.id)
         if doc is None:  # deleted from the database, not yet from the index
             continue
-        h.snippets = snippets_for(doc, patterns)
+        h.snippets = snippets_for(doc, patterns) if h.highlights is None else snippets_from_fragments(doc, h.highlights)
         doc.pop("text", None)
         doc.pop("reasons", None)  # the indexed concept text; reason_names and reason_codes stay
         h.doc = doc

@@ -129,3 +129,58 @@ def snippets_for(doc: dict, patterns: list[TermPattern], size: int = 120) -> lis
     why = doc.get("reason_names") or ""  # each reason once, by its name: why the detectors flagged it
     out.append((snippet("reasons", why, patterns, size=400) if patterns else None) or plain_head("reasons", why, 400))
     return [s for s in out if s is not None]
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+# The shown fields and their fragment sizes, as snippets_for cuts them.
+SHOWN = (("title", "title", 200), ("text", "text", 120), ("reasons", "reason_names", 400))
+
+
+def parse_fragment(fragment: str) -> tuple[str, list[tuple[int, int]]]:
+    """An HTML-escaped fragment with <mark> around matches (what `mark` writes, and what
+    Elasticsearch's highlighter answers with encoder html) → its plain text and the marked spans."""
+    plain: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = at = 0
+    for m in _MARK.finditer(fragment):
+        before = html.unescape(fragment[pos : m.start()])
+        inside = html.unescape(m.group(1))
+        plain += [before, inside]
+        at += len(before)
+        spans.append((at, at + len(inside)))
+        at += len(inside)
+        pos = m.end()
+    plain.append(html.unescape(fragment[pos:]))
+    return "".join(plain), _merge([s for s in spans if s[1] > s[0]])
+
+
+def snippets_from_fragments(doc: dict, fragments: dict[str, list[str]]) -> list[Snippet]:
+    """Title, text and reasons snippets from a backend's highlighted fragments ({shown field: [fragment]}).
+
+    The backend highlighted its normalised copy of the text; normalisation keeps every offset, so a
+    fragment is found in the hit's own text and shown in its characters (盜版書, ＱＱ), with contacts
+    masked and an ellipsis where the field goes on, as snippets_for shows it. A field without a
+    fragment (no match there) shows its opening."""
+    out = []
+    for shown, key, size in SHOWN:
+        original = doc.get(key) or ""
+        best = None
+        for fragment in fragments.get(shown, []):
+            plain, spans = parse_fragment(fragment)
+            if spans and (best is None or len(spans) > len(best[1])):
+                best = (plain, spans)
+        made = _placed(shown, original, *best) if best else None
+        out.append(made or plain_head(shown, original, size))
+    return [s for s in out if s is not None]
+
+
+def _placed(field: str, original: str, plain: str, spans: list[tuple[int, int]]) -> Snippet | None:
+    start = normalize(original).find(normalize(plain))
+    if start < 0:  # not the hit's text any more (changed since it was indexed): mark the fragment itself
+        start, original = 0, plain
+    end = start + len(plain)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(original) else ""
+    full = prefix + mask_contacts(original)[start:end] + suffix
+    shifted = [(s + len(prefix), e + len(prefix)) for s, e in spans]
+    return Snippet(field=field, text=full, spans=shifted, html=mark(full, shifted))

@@ -50,7 +50,7 @@ class Candidates:
 def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams) -> Candidates:
     """Every match of the query inside the zone (index first, then the database), in order."""
     cap = int(cfg.search.track_total_hits)
-    wide = dataclasses.replace(params, page=1, per_page=cap, facets=False)
+    wide = dataclasses.replace(params, page=1, per_page=cap, facets=False, highlight=False)
     first = backend.search(q, wide)
     every = [h.id for h in first.hits]
     if len(first.hits) < min(first.total, cap):  # relevance only ranks a window: count the rest by time

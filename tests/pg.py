@@ -108,7 +108,8 @@ class Server:
             log = (self.dir / "server.log").read_text(errors="replace")[-2000:] if self.dir else ""
             raise RuntimeError(f"{' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()}\n{log}")
 
-    def start(self) -> Server:
+    def start(self, settings: dict[str, str] | None = None) -> Server:
+        """`settings`: more server settings (name -> value), e.g. a benchmark's shared_buffers."""
         # A short path: a Unix socket path must stay under ~100 bytes.
         self.dir = Path(tempfile.mkdtemp(prefix="wxpg-", dir="/tmp" if os.path.isdir("/tmp") else None))
         if self.user is not None:
@@ -120,7 +121,7 @@ class Server:
         options = (
             f"-k {self.dir} -c listen_addresses= -F -c full_page_writes=off -c synchronous_commit=off "
             "-c max_connections=200 -c shared_buffers=32MB"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
         self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.dir / "server.log"), "-w", "-o", options, "start")
         self.started = True
         self._watch()

@@ -30,6 +30,9 @@ class ResultHit:
     score: float | None  # relevance (backend-specific scale); None when sorted by time
     doc: dict[str, Any]  # the indexed document (search.documents.to_doc) without the long text
     snippets: list[Snippet] = field(default_factory=list)
+    # Fragments the backend highlighted itself (Elasticsearch: {shown field: ["…<mark>…</mark>…"]});
+    # None: search.highlight marks the hit's text from the database.
+    highlights: dict[str, list[str]] | None = None
 
 
 @dataclass
@@ -53,6 +56,7 @@ class SearchParams:
     grid_ids: set[int] | None = None  # zone scoping: None = everything
     facets: bool = True
     min_hit_id: int = 0  # saved-search alerts look only at hits newer than this
+    highlight: bool = True  # backends that highlight (Elasticsearch) mark the page's hits
 
 
 class SearchBackend(Protocol):

@@ -65,10 +65,11 @@ class ElasticBackend:
             return "ik"
         return None
 
-    def _put_template(self) -> None:
+    def put_template(self) -> None:
+        """PUT _index_template/<alias>: the settings and mappings every versioned index gets."""
         c = self.cfg.search
-        body = req.index_template(self.alias, int(c.es_shards), int(c.es_replicas), self._plugin())
-        self.es.indices.put_index_template(name=self.alias, body=body)
+        template = req.index_template(self.alias, int(c.es_shards), int(c.es_replicas), self._plugin())
+        self.es.indices.put_index_template(name=self.alias, **template)
 
     def ensure_ready(self) -> None:
         from elasticsearch import ApiError, TransportError
@@ -81,7 +82,7 @@ class ElasticBackend:
                     raise IndexUnavailable(req.OLD_INDEX)
                 self._ready = True
                 return
-            self._put_template()
+            self.put_template()
             index = req.index_name(self.alias)
             self.es.indices.create(index=index, aliases={self.alias: {"is_write_index": True}})
             self._ready = True
@@ -124,7 +125,7 @@ class ElasticBackend:
         from elasticsearch import ApiError, TransportError
 
         try:
-            self._put_template()
+            self.put_template()
             new = req.index_name(self.alias)
             self.es.indices.create(index=new, settings={"refresh_interval": "-1"})
             n, batch = 0, []
@@ -165,15 +166,22 @@ class ElasticBackend:
         from elasticsearch import ApiError, TransportError
 
         c = self.cfg.search
-        body = req.search_body(query, params, int(c.track_total_hits), int(c.facet_size))
+        kwargs = req.search_request(query, params, int(c.track_total_hits), int(c.facet_size), params.highlight)
         try:
-            resp = self.es.search(index=self.alias, body=body)
+            resp = self.es.search(index=self.alias, **kwargs)
         except (TransportError, ApiError) as exc:
             raise _unavailable(exc) from exc
         total = resp["hits"]["total"]
-        ranked = body["sort"][0] == "_score"
+        ranked = kwargs["sort"][0] == "_score"
+        highlighted = "highlight" in kwargs
         hits = [
-            ResultHit(id=int(h["_id"]), score=h.get("_score") if ranked else None, doc={}) for h in resp["hits"]["hits"]
+            ResultHit(
+                id=int(h["_id"]),
+                score=h.get("_score") if ranked else None,
+                doc={},
+                highlights=req.parse_highlight(h) if highlighted else None,
+            )
+            for h in resp["hits"]["hits"]
         ]
         return SearchResult(
             total=int(total["value"]),

@@ -43,12 +43,13 @@ def _text_field(plugin: str | None) -> dict[str, Any]:
 
 
 def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str | None = None) -> dict[str, Any]:
-    """Body of PUT _index_template/<alias>: settings with the CJK analysis chain, explicit mappings."""
+    """Named arguments of indices.put_index_template(name=<alias>, …) (PUT _index_template/<alias>):
+    settings with the CJK analysis chain, explicit mappings. `meta` is the request's `_meta`."""
     text = _text_field(plugin)
     return {
         "index_patterns": [f"{alias}-v*"],
         "priority": 200,
-        "_meta": {"analyzer_version": ANALYZER_VERSION, "index_version": INDEX_VERSION, "managed_by": "wangxun"},
+        "meta": {"analyzer_version": ANALYZER_VERSION, "index_version": INDEX_VERSION, "managed_by": "wangxun"},
         "template": {
             "settings": {
                 "number_of_shards": shards,
@@ -82,7 +83,9 @@ def index_template(alias: str, shards: int = 1, replicas: int = 0, plugin: str |
                     "account": text,
                     "reasons": text,
                     "reason_codes": {"type": "keyword"},
-                    "reason_names": {"type": "text", "index": False},
+                    # Indexed for the highlighter only (searches use `reasons`): an index built before
+                    # has it unindexed, and its results show the reasons without marks.
+                    "reason_names": text,
                     "score": {"type": "float"},
                     "grid_id": {"type": "integer"},
                     "venue_id": {"type": "integer"},
@@ -173,8 +176,51 @@ def filter_clauses(f: QueryFilters, params: SearchParams) -> list[dict[str, Any]
     return out
 
 
-def search_body(q: Query, params: SearchParams, track_total_hits: int, facet_size: int) -> dict[str, Any]:
-    """Body of POST <alias>/_search."""
+# Highlighted fields (the shown field, its fragment size as search.highlight uses them): ES marks the
+# matches of the query in the normalised text it holds; search.highlight.snippets_from_fragments maps
+# each fragment back onto the hit's own text (traditional characters, full width), masks contacts and
+# adds the ellipses, so the page looks as with the other backends.
+HIGHLIGHT_FIELDS = {"title": ("title", 200), "text": ("text", 120), "reason_names": ("reasons", 400)}
+
+
+def highlight_section(q: Query) -> dict[str, Any] | None:
+    """The search request's `highlight`: one fragment per field (and per `.uni` sub-field, which matches
+    a term ending in a lone CJK character), `<mark>` around matches, HTML-escaped text. The query's
+    terms are matched whatever field they were searched in (reason_names is not searched itself)."""
+    if not q.groups:
+        return None
+    fields: dict[str, Any] = {}
+    for name, (_shown, size) in HIGHLIGHT_FIELDS.items():
+        for field in (name, f"{name}.uni"):
+            fields[field] = {"fragment_size": size, "number_of_fragments": 1}
+    return {
+        "type": "unified",
+        "pre_tags": ["<mark>"],
+        "post_tags": ["</mark>"],
+        "encoder": "html",
+        "require_field_match": False,
+        "boundary_scanner": "sentence",
+        "boundary_scanner_locale": "zh-CN",
+        "fields": fields,
+    }
+
+
+def parse_highlight(hit: dict[str, Any]) -> dict[str, list[str]]:
+    """A search hit's `highlight` answer → {shown field: fragments}, the field's own first, then its
+    `.uni` sub-field's."""
+    answer = hit.get("highlight") or {}
+    out: dict[str, list[str]] = {}
+    for name, (shown, _size) in HIGHLIGHT_FIELDS.items():
+        frags = [*answer.get(name, []), *answer.get(f"{name}.uni", [])]
+        if frags:
+            out[shown] = frags
+    return out
+
+
+def search_request(
+    q: Query, params: SearchParams, track_total_hits: int, facet_size: int, highlight: bool = True
+) -> dict[str, Any]:
+    """Named arguments of Elasticsearch.search(index=<alias>, …) (POST <alias>/_search)."""
     must = []
     for group in q.groups:
         clauses = [term_clause(t) for t in group]
@@ -185,17 +231,20 @@ def search_body(q: Query, params: SearchParams, track_total_hits: int, facet_siz
         "filter": filter_clauses(q.filters, params),
     }
     ranked = bool(q.groups) and (q.sort or params.sort) != "time"
-    body: dict[str, Any] = {
+    kwargs: dict[str, Any] = {
         "query": {"bool": boolq},
         "sort": ["_score", {"id": "desc"}] if ranked else [{"id": "desc"}],
-        "from": (max(1, params.page) - 1) * params.per_page,
+        "from_": (max(1, params.page) - 1) * params.per_page,
         "size": params.per_page,
         "track_total_hits": track_total_hits,
-        "_source": ["id"],
+        "source": ["id"],
     }
     if params.facets:
-        body["aggs"] = facet_aggs(facet_size)
-    return body
+        kwargs["aggs"] = facet_aggs(facet_size)
+    section = highlight_section(q) if highlight else None
+    if section:
+        kwargs["highlight"] = section
+    return kwargs
 
 
 def facet_aggs(size: int) -> dict[str, Any]:

@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import queue
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -31,8 +33,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from core import db
 from core.config import Config
 from core.errors import ConfigError, UserError
-from search.analysis import ANALYZER_VERSION, index_terms, normalize
-from search.backends import bulk, sqlite_rank
+from search.analysis import ANALYZER_VERSION, index_terms
+from search.backends import bulk
 from search.backends import postgres_sql as sql
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult
 from search.documents import INDEX_VERSION
@@ -43,12 +45,11 @@ log = logging.getLogger(__name__)
 # (evidence.chain uses another). Advisory locks are per database.
 REBUILD_LOCK = 8608757566982480744  # b"wxsearch"
 CREATE_LOCK = REBUILD_LOCK + 1
-VERSION = f"wangxun search index: index_version={INDEX_VERSION} analyzer_version={ANALYZER_VERSION}"
+VERSION = f"wangxun search index: index_version={INDEX_VERSION} analyzer_version={ANALYZER_VERSION} bucket={sql.BUCKET}"
 OLD_INDEX = (
     "检索索引是旧版本，请运行 `wangxun reindex` 重建；重建前检索照常，新发现的线索在队列中等待。"
     "search index predates this version: run `wangxun reindex`"
 )
-COMMIT_EVERY = 20000  # rows per committed transaction while loading a rebuild
 BUILD_MEMORY = "256MB"  # maintenance_work_mem for building the GIN index once after a bulk load
 
 
@@ -189,20 +190,14 @@ class PostgresFtsBackend:
             conn.execute(text(statement))
         conn.execute(text(f"COMMENT ON TABLE {sql.BUILD} IS '{holder}'"))
         conn.commit()
-        insert = text(sql.insert_sql(sql.BUILD, upsert=False))
         workers = int(self.cfg.search.reindex_workers)
-        n = since_commit = 0
-        with bulk.analysis_pool(workers) as pool:
+        n = 0
+        with bulk.analysis_pool(workers) as pool, _Loader(self.cfg, max(1, workers)) as loader:
             batches = bulk.batched(docs, int(self.cfg.search.bulk_size))
             for rows in bulk.analysed(pool, analyse_batch, batches, ahead=2 * max(1, workers)):
-                conn.execute(insert, [_row(r) for r in rows])
+                loader.put(rows)
                 n += len(rows)
-                since_commit += len(rows)
-                if since_commit >= COMMIT_EVERY:
-                    conn.commit()
-                    since_commit = 0
                 advance(len(rows))
-        conn.commit()
         conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'"))
         conn.execute(text(sql.gin_sql(sql.BUILD)))
         conn.commit()
@@ -237,17 +232,28 @@ class PostgresFtsBackend:
                 # Every query is planned with its own tsquery: a generic plan (psycopg prepares a
                 # statement run five times) cannot tell a word in half the hits from a rare one.
                 conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-                need_window = plan.ranked or params.facets
-                window_rows = conn.execute(text(plan.window_sql()), plan.args).all() if need_window else []
+                top = conn.execute(text(f"SELECT max(id) FROM {sql.TABLE}")).scalar() or 0
+                if plan.uses_index:
+                    # GIN bitmaps only: the planner does not count decompressing a tsvector, so it would
+                    # otherwise filter rows read by primary key or in table order, which costs far more.
+                    conn.execute(text("SET LOCAL enable_indexscan = off"))
+                    conn.execute(text("SET LOCAL enable_seqscan = off"))
+                window_rows: list = []
                 if plan.ranked:
-                    rows = self._ranked_page(conn, plan, query, cap, [r[0] for r in window_rows])
+                    rank = {"rq": plan.rank_query}
+                    window_rows = self._newest(conn, plan, top, window, sql.RANKED_WINDOW_COLUMNS, rank)
+                    ranked = sorted(((r[0], float(r[6])) for r in window_rows), key=lambda x: (-x[1], -x[0]))
+                    rows = ranked[plan.offset : plan.offset + plan.limit]
                 else:
-                    rows = [(r[0], None) for r in conn.execute(text(plan.page_sql), plan.page_args).all()]
+                    if params.facets:
+                        window_rows = self._newest(conn, plan, top, window, sql.WINDOW_COLUMNS)
+                    newest = self._newest(conn, plan, top, plan.offset + plan.limit, sql.PAGE_COLUMNS)
+                    rows = [(r[0], None) for r in newest[plan.offset :]]
                 total = int(conn.execute(text(plan.count_sql(cap)), plan.args).scalar())
         except (OperationalError, InterfaceError) as exc:
             raise _unavailable(exc) from exc
         facets = (
-            bulk.window_facets([tuple(r[1:]) for r in window_rows], int(self.cfg.search.facet_size))
+            bulk.window_facets([tuple(r[1:6]) for r in window_rows], int(self.cfg.search.facet_size))
             if params.facets
             else {}
         )
@@ -270,26 +276,91 @@ class PostgresFtsBackend:
             notice=notice,
         )
 
-    def _ranked_page(self, conn, plan: sql.Plan, query: Query, cap: int, ids: list[int]) -> list[tuple[int, float]]:
-        """BM25F over the newest `window` matches, from the hits' normalised text (as the embedded
-        backend ranks), with document frequencies counted up to track_total_hits."""
-        if not ids:
-            return []
-        from search.documents import load_docs
+    def _newest(self, conn, plan: sql.Plan, top: int, n: int, columns: str, extra: dict | None = None) -> list:
+        """The newest `n` matches (`top`: the highest id). With words or filter tags: the query AND the
+        newest 2 buckets of ids, then the next 16, then the rest of the table, each one GIN lookup that
+        reads only the matching rows (sql.BUCKET). Without: the primary key, newest first."""
+        args = {**plan.args, **(extra or {})}
+        if not plan.uses_index:
+            return conn.execute(text(plan.newest_sql(columns, in_buckets=False)), {**args, "n": n}).all()
+        out: list = []
+        hi = top // sql.BUCKET  # the newest bucket not looked at yet
+        for step in sql.BUCKET_STEPS:
+            if hi < 0 or len(out) >= n:
+                return out
+            buckets = range(hi, max(-1, hi - step), -1)
+            qb = plan.bucket_query(buckets)
+            out += conn.execute(
+                text(plan.newest_sql(columns, in_buckets=True)), {**args, "qb": qb, "n": n - len(out)}
+            ).all()
+            hi -= step
+        if hi >= 0 and len(out) < n:  # the rest: every match, of which those below the buckets seen
+            below = (hi + 1) * sql.BUCKET
+            rest = conn.execute(text(plan.newest_sql(columns, in_buckets=False)), {**args, "n": n}).all()
+            out += [r for r in rest if r[0] < below][: n - len(out)]
+        return out
 
-        with db.session_scope(self.cfg) as s:
-            docs = load_docs(s, ids)
-        texts = [
-            (d["id"], normalize(d["title"]), normalize(d["text"]), normalize(d["account"]), normalize(d["reasons"]))
-            for d in docs
+
+class _Loader:
+    """Loads analysed rows into the build table from `threads` threads, each on a connection of its own,
+    while this process reads and analyses the next ones: the database server builds the tsvectors (in
+    one server process per connection, not in this one) and the work overlaps. Each batch is COPYed
+    into a temporary table and turned into documents by one INSERT … SELECT, committed. The first
+    error stops the rebuild."""
+
+    def __init__(self, cfg: Config, threads: int):
+        self.cfg = cfg
+        self.queue: queue.Queue = queue.Queue(maxsize=2 * threads)
+        self.error: BaseException | None = None
+        self.threads = [
+            threading.Thread(target=self._run, name=f"search-rebuild-loader-{k}", daemon=True) for k in range(threads)
         ]
-        total_docs = conn.execute(text(f"SELECT max(id) FROM {sql.TABLE}")).scalar() or 1
-        terms = []
-        for term in query.positive_terms:
-            df = conn.execute(text(sql.doc_freq_sql(cap)), {"q": sql.term_query(term.pattern)}).scalar()
-            terms.append((sqlite_rank.surface(term.text), sqlite_rank.idf(total_docs, df)))
-        ranked = sqlite_rank.rank(texts, terms)
-        return ranked[plan.offset : plan.offset + plan.limit]
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def put(self, rows: list[tuple]) -> None:
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                self.queue.put(rows, timeout=1)
+                return
+            except queue.Full:
+                continue
+
+    def __exit__(self, exc_type, exc, tb):
+        for _ in self.threads:
+            self.queue.put(None)  # each loader stops after what is queued (or at once after an error)
+        for t in self.threads:
+            t.join()
+        if exc_type is None and self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        raw = db.raw_connection(self.cfg)  # COPY needs the driver's cursor
+        try:
+            cur = raw.cursor()
+            cur.execute(sql.stage_sql())
+            load = sql.load_from_stage_sql(sql.BUILD)
+            while (rows := self.queue.get()) is not None:
+                if self.error is not None:
+                    continue
+                with cur.copy(f"COPY {sql.STAGE} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute(load)
+                raw.commit()  # the staging rows go with the commit (ON COMMIT DELETE ROWS)
+            cur.execute(f"DROP TABLE IF EXISTS {sql.STAGE}")
+            raw.commit()
+        except BaseException as exc:  # noqa: BLE001 - handed to the rebuild, which raises it
+            self.error = self.error or exc
+            while self.queue.get() is not None:  # let the producer finish; it raises on its next put
+                pass
+        finally:
+            raw.close()
 
 
 def analyse_batch(docs: list[dict[str, Any]]) -> list[tuple]:

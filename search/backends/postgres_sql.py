@@ -29,14 +29,39 @@ WEIGHTS = "ABCD"  # title, account, reasons, text (the order of FIELDS)
 FIELDS = ("title", "account", "reasons", "text")
 ALL = "'#tall'"  # a tag every document carries: the base of filter-only and exclusion-only queries
 
+
 # Documents are built by the server from the analysed token streams (to_tsvector('simple', …) per
 # field), so the CPU of building them is the database server's, not the indexing process's.
-TSVECTOR_SQL = (
-    "setweight(to_tsvector('simple', CAST(:title AS text)), 'A') || "
-    "setweight(to_tsvector('simple', CAST(:account AS text)), 'B') || "
-    "setweight(to_tsvector('simple', CAST(:reasons AS text)), 'C') || "
-    "setweight(to_tsvector('simple', CAST(:text AS text)), 'D') || CAST(:tags AS tsvector)"
+def tsvector_sql(ref=lambda name: f"CAST(:{name} AS text)") -> str:
+    """The document's tsvector from its four token streams and its tags (`ref` names each value: a
+    bound parameter, or a column of the staging table a rebuild loads)."""
+    pairs = zip(FIELDS, WEIGHTS, strict=True)
+    fields = " || ".join(f"setweight(to_tsvector('simple', {ref(f)}), '{w}')" for f, w in pairs)
+    return f"{fields} || CAST({ref('tags')} AS tsvector)"
+
+
+TSVECTOR_SQL = tsvector_sql()
+# A rebuild COPYs analysed rows into this temporary table (in analyse_batch's order), then builds
+# the documents from it in one INSERT … SELECT per batch: much faster than one INSERT per row.
+STAGE = "wx_search_stage"
+STAGE_COLUMNS = (
+    "id bigint, title text, account text, reasons text, text text, tags text, platform text, source text, "
+    "status text, grid_id integer, score real, day date, labels text"
 )
+
+
+def stage_sql() -> str:
+    return f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ({STAGE_COLUMNS}) ON COMMIT DELETE ROWS"
+
+
+def load_from_stage_sql(table: str) -> str:
+    doc = tsvector_sql(lambda name: f"s.{name}")
+    return (
+        f"INSERT INTO {table} ({COLUMNS}) SELECT s.id, {doc}, s.platform, s.source, s.status, s.grid_id, "
+        f"s.score, s.day, s.labels FROM {STAGE} s"
+    )
+
+
 COLUMNS = "id, tsv, platform, source, status, grid_id, score, day, labels"
 VALUES = (
     f"(:id, {TSVECTOR_SQL}, :platform, :source, :status, CAST(:grid_id AS integer), CAST(:score AS real), "
@@ -70,9 +95,21 @@ def lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+# Hit ids grow with detection time. Every document also carries the tag of its id's bucket (BUCKET
+# ids each), so "the newest matches" is one GIN query (the words and filters AND the newest buckets):
+# a GIN index cannot return its matches in id order, and walking the primary key newest first reads
+# (and decompresses) every row's tsvector until enough match.
+BUCKET = 10000
+
+
+def bucket_lexeme(bucket: int) -> str:
+    return lexeme(f"#b{int(bucket)}")
+
+
 def tags_tsvector(doc: dict) -> str:
-    """The filter tags of a document as a tsvector literal (no positions)."""
-    return " ".join(lexeme("#" + t) for t in sqlite_sql.doc_tags(doc).split())
+    """The filter tags and the id bucket of a document as a tsvector literal (no positions)."""
+    tags = [lexeme("#" + t) for t in sqlite_sql.doc_tags(doc).split()]
+    return " ".join([*tags, bucket_lexeme(int(doc["id"]) // BUCKET)])
 
 
 def tag_lexeme(field: str, value) -> str:
@@ -148,10 +185,18 @@ def range_clauses(f: QueryFilters, params: SearchParams) -> tuple[list[str], dic
     return where, args
 
 
+# Relevance: ts_rank with the field weights of the other backends (title 5, account 2, text and
+# reasons 1; PostgreSQL wants them as {D, C, B, A} in 0..1), length-normalised (1 + log of the
+# document's length). PostgreSQL keeps no per-term corpus statistics, so there is no idf as in BM25.
+RANK_WEIGHTS = "{0.2, 0.2, 0.4, 1.0}"
+BUCKET_STEPS = (2, 16)  # buckets looked at in turn, newest first, before the rest of the table
+
+
 @dataclass
 class Plan:
     where: str
     args: dict
+    rank_query: str | None  # the positive words alone, for ts_rank
     ranked: bool
     limit: int
     offset: int
@@ -159,29 +204,31 @@ class Plan:
     empty: bool = False  # a zone with no grids: nothing can match
 
     @property
-    def page_sql(self) -> str:
-        """Newest first (hit ids grow with detection time). Ranked pages rank the window instead."""
-        return f"SELECT id FROM {TABLE} WHERE {self.where} ORDER BY id DESC LIMIT :limit OFFSET :offset"
+    def uses_index(self) -> bool:
+        return "q" in self.args
 
-    @property
-    def page_args(self) -> dict:
-        return {**self.args, "limit": self.limit, "offset": self.offset}
+    def newest_sql(self, columns: str, in_buckets: bool) -> str:
+        """The newest `:n` matches, with `columns`; `in_buckets`: only in the buckets of `:qb` (the query
+        AND some bucket tags). The row's tsvector is read (decompressed) only for the rank, and only for
+        the rows kept."""
+        where = self.where.replace("CAST(:q AS tsquery)", "CAST(:qb AS tsquery)") if in_buckets else self.where
+        inner = f"SELECT {columns.replace(RANK, 'tsv')} FROM {TABLE} WHERE {where} ORDER BY id DESC LIMIT :n"
+        if RANK not in columns:
+            return inner
+        return f"SELECT {columns.replace('tsv', 'w.tsv')} FROM ({inner}) w ORDER BY id DESC"
 
-    def window_sql(self) -> str:
-        """The newest `window` matches with their facet columns (ranking and facets read the same rows)."""
-        return (
-            f"SELECT id, labels, platform, grid_id, source, day FROM {TABLE} WHERE {self.where} "
-            f"ORDER BY id DESC LIMIT {int(self.window)}"
-        )
+    def bucket_query(self, buckets: range) -> str:
+        return f"({self.args['q']}) & (" + " | ".join(bucket_lexeme(b) for b in buckets) + ")"
 
     def count_sql(self, cap: int) -> str:
         # Counting stops just past the cap, as Elasticsearch's track_total_hits does.
         return f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {self.where} LIMIT {int(cap) + 1}) s"
 
 
-def doc_freq_sql(cap: int) -> str:
-    """Documents containing a term, counted up to cap + 1 (enough for an idf, bounded in time)."""
-    return f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE tsv @@ CAST(:q AS tsquery) LIMIT {int(cap) + 1}) s"
+PAGE_COLUMNS = "id"
+WINDOW_COLUMNS = "id, labels, platform, grid_id, source, day"
+RANK = f"ts_rank('{RANK_WEIGHTS}', tsv, CAST(:rq AS tsquery), 1)"
+RANKED_WINDOW_COLUMNS = f"{WINDOW_COLUMNS}, {RANK}"
 
 
 def plan(q: Query, params: SearchParams, window: int) -> Plan:
@@ -190,6 +237,11 @@ def plan(q: Query, params: SearchParams, window: int) -> Plan:
     if expr is not None:
         where.insert(0, "tsv @@ CAST(:q AS tsquery)")
         args["q"] = expr
+    ranked = bool(q.groups) and (q.sort or params.sort) != "time"
+    rank_query = None
+    if ranked:
+        groups = ["(" + " | ".join(term_query(t.pattern) for t in g) + ")" for g in q.groups]
+        rank_query = " & ".join(groups)
     empty = (
         params.grid_ids is not None and not params.grid_ids or q.filters.grid_ids is not None and not q.filters.grid_ids
     )
@@ -197,7 +249,8 @@ def plan(q: Query, params: SearchParams, window: int) -> Plan:
     return Plan(
         where=" AND ".join(where) or "TRUE",
         args=args,
-        ranked=bool(q.groups) and (q.sort or params.sort) != "time",
+        rank_query=rank_query,
+        ranked=ranked,
         limit=per_page,
         offset=(max(1, params.page) - 1) * per_page,
         window=window,

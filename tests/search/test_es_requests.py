@@ -44,12 +44,12 @@ def test_optional_plugin_subfield(plugin, analyzer):
     assert "smart" not in req.index_template("a")["template"]["mappings"]["properties"]["text"]["fields"]
 
 
-def test_search_body_bool_query_filters_sort_and_aggs():
+def test_search_request_bool_query_filters_sort_aggs_and_highlights():
     q = parse_query(
         '"港澳 跟团" OR 包机 盜版 -招聘 书 label:旅行社 platform:shop date:2026-03-01..2026-03-31 score:>=0.5'
     )
     q.filters.grid_ids = {3, 1}
-    body = req.search_body(q, SearchParams(page=3, per_page=20, grid_ids={7}), 10000, 10)
+    body = req.search_request(q, SearchParams(page=3, per_page=20, grid_ids={7}), 10000, 10)
     b = body["query"]["bool"]
     assert set(b) == {"must", "must_not", "filter"}
     group = b["must"][0]["bool"]
@@ -65,22 +65,23 @@ def test_search_body_bool_query_filters_sort_and_aggs():
     assert {"terms": {"grid_id": [1, 3]}} in b["filter"] and {"terms": {"grid_id": [7]}} in b["filter"]
     assert {"range": {"day": {"format": "yyyy-MM-dd", "gte": "2026-03-01", "lte": "2026-03-31"}}} in b["filter"]
     assert {"range": {"score": {"gte": 0.5}}} in b["filter"]
-    assert body["from"] == 40 and body["size"] == 20 and body["track_total_hits"] == 10000
+    assert body["from_"] == 40 and body["size"] == 20 and body["track_total_hits"] == 10000
     assert body["sort"] == ["_score", {"id": "desc"}]
     assert body["aggs"]["platform"] == {"terms": {"field": "platform", "size": 10}}
+    assert body["highlight"]["fields"]["title"] == {"fragment_size": 200, "number_of_fragments": 1}
     hist = body["aggs"]["day"]["date_histogram"]
     assert hist["field"] == "day" and hist["calendar_interval"] == "day"
 
 
 def test_filter_only_and_time_sorted_queries():
-    body = req.search_body(parse_query("status:new"), SearchParams(facets=False), 10000, 10)
+    body = req.search_request(parse_query("status:new"), SearchParams(facets=False), 10000, 10)
     assert body["query"]["bool"]["must"] == [{"match_all": {}}]
-    assert body["sort"] == [{"id": "desc"}] and "aggs" not in body
-    body = req.search_body(parse_query("盗版 sort:time"), SearchParams(), 10000, 10)
+    assert body["sort"] == [{"id": "desc"}] and "aggs" not in body and "highlight" not in body  # no words to mark
+    body = req.search_request(parse_query("盗版 sort:time"), SearchParams(), 10000, 10)
     assert body["sort"] == [{"id": "desc"}]
     q = merge_filters(parse_query("盗版"), {"date_from": "2026-01-01"})
     assert q.filters.date_from == dt.date(2026, 1, 1)
-    body = req.search_body(q, SearchParams(min_hit_id=41), 10000, 10)
+    body = req.search_request(q, SearchParams(min_hit_id=41), 10000, 10)
     assert {"range": {"id": {"gt": 41}}} in body["query"]["bool"]["filter"]
 
 
@@ -159,7 +160,7 @@ def test_documents_carry_the_concepts_the_mapping_knows_and_old_indexes_are_reco
     t = req.index_template("wangxun-hits")
     props = t["template"]["mappings"]["properties"]
     assert set(doc) <= set(props)
-    assert t["_meta"]["index_version"] == INDEX_VERSION == 2
+    assert t["meta"]["index_version"] == INDEX_VERSION == 2
     assert props["reasons"]["analyzer"] == "wx_cjk_bigram" and props["reason_codes"]["type"] == "keyword"
     [action] = req.bulk_index_actions("wangxun-hits", [doc])
     assert action["_source"]["reason_codes"] == ["piracy_terms", "act_offer"]  # once, though in title and text

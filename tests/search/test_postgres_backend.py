@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 import search
-from core import db
+from core import config, db
 from core.errors import ConfigError, UserError
 from search import outbox
 from search.analysis import index_terms
@@ -152,3 +152,27 @@ def test_a_server_that_went_away_is_index_unavailable_and_hits_wait(pg_cfg, pg_d
     pg_databases.drop(pg_cfg.database_url)  # the database is gone (as a server that went down)
     with pytest.raises(IndexUnavailable, match="PostgreSQL search"):
         backend.ensure_ready()
+
+
+def test_the_newest_matches_are_walked_bucket_by_bucket_in_id_order(pg_cfg, monkeypatch):
+    """Buckets of 2 ids, looked at 1 then 2 at a time, then the rest of the table: pages by time, the
+    facets' window and relevance's window still see exactly the newest matches, in order."""
+    monkeypatch.setattr(postgres_sql, "BUCKET", 2)
+    monkeypatch.setattr(postgres_sql, "BUCKET_STEPS", (1, 2))
+    with db.session_scope(pg_cfg) as s:
+        ids = [
+            make_hit(
+                s, title=f"盗版教材{n}" if n % 3 else f"正版教材{n}", text="影印", platform="shop" if n % 2 else "web"
+            ).id
+            for n in range(17)
+        ]
+    assert search.reindex(pg_cfg, progress_bar=False) == 17
+    piracy = [i for n, i in enumerate(ids) if n % 3]
+    newest_first = sorted(piracy, reverse=True)
+    paged = [h.id for p in (1, 2, 3) for h in search.search(pg_cfg, "盗版", sort="time", per_page=4, page=p).hits]
+    assert paged == newest_first[:12]
+    cfg = config.with_overrides(pg_cfg, {"search.rank_window": 5})
+    r = search.search(cfg, "盗版", sort="relevance", per_page=20)
+    assert r.total == len(piracy) and sorted(h.id for h in r.hits) == sorted(newest_first[:5])  # the window
+    shop = sum(1 for n, i in enumerate(ids) if n % 3 and n % 2 and i in newest_first[:5])
+    assert dict((f["value"], f["count"]) for f in r.facets["platform"]).get("shop", 0) == shop
