@@ -38,6 +38,11 @@ class Msg:
     def __setattr__(self, name, value):
         raise AttributeError("Msg is immutable")
 
+    def __reduce__(self):
+        # Pickling and copying rebuild through __init__ (a UserError carrying a Msg may come back from a
+        # worker process); the default slot restore would go through the refusing __setattr__.
+        return (_rebuild, (self.id, self.params))
+
     def render(self, translate: Callable[[str], str]) -> str:
         """The text with `translate` applied to the id and to every Msg among the parameters."""
         text = translate(self.id)
@@ -64,6 +69,10 @@ class Msg:
 
     def __hash__(self) -> int:
         return hash((self.id, tuple(sorted((k, str(v)) for k, v in self.params.items()))))
+
+
+def _rebuild(message_id: str, params: Mapping[str, Any]) -> Msg:
+    return Msg(message_id, **params)
 
 
 def render(value: Any, translate: Callable[[str], str]) -> str:

@@ -54,3 +54,15 @@ def test_every_refusal_of_the_clue_loop_is_chinese(session, tmp_path):
     assert str(_refusal(lambda: clues.start_inspection(session, clue.id, patrol))) == (
         f"线索 #{clue.id} 当前为“已办结”，只有待处理的线索可以开始核查"
     )
+
+
+def test_a_refusal_crosses_a_process_boundary(session):
+    # The crawl's page workers (crawlers/procpool.py) hand exceptions back pickled; a Msg inside must survive.
+    import copy
+    import pickle
+
+    hit = make_hit(session, grid=make_grid(session))
+    exc = _refusal(lambda: clues.dismiss_hit(session, hit.id, make_user(session, role="patrol"), ""))
+    back = pickle.loads(pickle.dumps(exc))
+    assert isinstance(back, UserError) and back.message == exc.message and str(back) == str(exc)
+    assert copy.deepcopy(exc.message) == exc.message
