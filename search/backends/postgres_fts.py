@@ -249,7 +249,7 @@ class PostgresFtsBackend:
                         window_rows = self._newest(conn, plan, top, window, sql.WINDOW_COLUMNS)
                     newest = self._newest(conn, plan, top, plan.offset + plan.limit, sql.PAGE_COLUMNS)
                     rows = [(r[0], None) for r in newest[plan.offset :]]
-                total = int(conn.execute(text(plan.count_sql(cap)), plan.args).scalar())
+                total = self._count(conn, plan, top, cap + 1)
         except (OperationalError, InterfaceError) as exc:
             raise _unavailable(exc) from exc
         facets = (
@@ -299,6 +299,24 @@ class PostgresFtsBackend:
             rest = conn.execute(text(plan.newest_sql(columns, in_buckets=False)), {**args, "n": n}).all()
             out += [r for r in rest if r[0] < below][: n - len(out)]
         return out
+
+    def _count(self, conn, plan: sql.Plan, top: int, cap: int) -> int:
+        """Matches, counted up to `cap`: bucket by bucket newest first as _newest walks them (a common
+        word reaches the cap in the newest buckets without the GIN index decoding all its matches),
+        then the rest of the table at once."""
+        if not plan.uses_index:
+            return int(conn.execute(text(plan.count_sql()), {**plan.args, "cap": cap}).scalar())
+        total, hi = 0, top // sql.BUCKET
+        for step in sql.BUCKET_STEPS:
+            if hi < 0 or total >= cap:
+                return total
+            qb = plan.bucket_query(range(hi, max(-1, hi - step), -1))
+            total += int(conn.execute(text(plan.count_sql(True)), {**plan.args, "qb": qb, "cap": cap - total}).scalar())
+            hi -= step
+        if hi >= 0 and total < cap:
+            qb = plan.bucket_query(range(top // sql.BUCKET, hi, -1), outside=True)
+            total += int(conn.execute(text(plan.count_sql(True)), {**plan.args, "qb": qb, "cap": cap - total}).scalar())
+        return total
 
 
 class _Loader:

@@ -217,12 +217,16 @@ class Plan:
             return inner
         return f"SELECT {columns.replace('tsv', 'w.tsv')} FROM ({inner}) w ORDER BY id DESC"
 
-    def bucket_query(self, buckets: range) -> str:
-        return f"({self.args['q']}) & (" + " | ".join(bucket_lexeme(b) for b in buckets) + ")"
+    def bucket_query(self, buckets: range, outside: bool = False) -> str:
+        """The query AND one of these buckets (`outside`: AND none of them)."""
+        any_of = "(" + " | ".join(bucket_lexeme(b) for b in buckets) + ")"
+        return f"({self.args['q']}) & {'!' if outside else ''}{any_of}"
 
-    def count_sql(self, cap: int) -> str:
-        # Counting stops just past the cap, as Elasticsearch's track_total_hits does.
-        return f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {self.where} LIMIT {int(cap) + 1}) s"
+    def count_sql(self, in_buckets: bool = False) -> str:
+        """Matches counted up to `:cap` (as Elasticsearch's track_total_hits does); `in_buckets`: only
+        those of `:qb`."""
+        where = self.where.replace("CAST(:q AS tsquery)", "CAST(:qb AS tsquery)") if in_buckets else self.where
+        return f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {where} LIMIT :cap) s"
 
 
 PAGE_COLUMNS = "id"

@@ -171,6 +171,11 @@ def test_the_newest_matches_are_walked_bucket_by_bucket_in_id_order(pg_cfg, monk
     newest_first = sorted(piracy, reverse=True)
     paged = [h.id for p in (1, 2, 3) for h in search.search(pg_cfg, "盗版", sort="time", per_page=4, page=p).hits]
     assert paged == newest_first[:12]
+    assert search.search(pg_cfg, "盗版 platform:shop", sort="time").total == sum(
+        1 for n in range(17) if n % 3 and n % 2
+    )
+    capped = search.search(config.with_overrides(pg_cfg, {"search.track_total_hits": 7}), "盗版", per_page=2)
+    assert capped.total == 7 and not capped.total_is_exact  # counted bucket by bucket up to the cap
     cfg = config.with_overrides(pg_cfg, {"search.rank_window": 5})
     r = search.search(cfg, "盗版", sort="relevance", per_page=20)
     assert r.total == len(piracy) and sorted(h.id for h in r.hits) == sorted(newest_first[:5])  # the window
