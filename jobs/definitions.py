@@ -35,13 +35,48 @@ class JobDef:
         tz = ZoneInfo(timezone)
         if self.cron:
             try:
-                return CronTrigger.from_crontab(self.cron, timezone=tz)
+                return CronTrigger.from_crontab(crontab_weekdays_named(self.cron), timezone=tz)
             except ValueError as exc:
                 raise ConfigError(f"job {self.id}: bad cron {self.cron!r}: {exc}") from None
         return IntervalTrigger(seconds=self.interval_seconds, timezone=tz)
 
     def describe(self) -> str:
         return f"cron {self.cron}" if self.cron else f"every {_human_seconds(self.interval_seconds)}"
+
+
+# crontab's day-of-week numbers: 0 and 7 are Sunday, 1 is Monday.
+CRONTAB_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_weekdays_named(cron: str) -> str:
+    """The crontab string with its day-of-week numbers written as names.
+
+    APScheduler 3's `CronTrigger.from_crontab` passes the fifth field through with its own numbering
+    (0 = Monday), so `30 8 * * 1`, meant as Monday 08:30 as in every crontab, ran on Tuesdays. Names
+    mean the same in both. Numbers, ranges, lists and steps are expanded to the days they name."""
+    fields = cron.split()
+    if len(fields) != 5 or fields[4] == "*" or not any(ch.isdigit() for ch in fields[4]):
+        return cron
+    days: list[str] = []
+    for item in fields[4].split(","):
+        spec, _, step_text = item.partition("/")
+        if spec == "*":
+            first, last = 0, 6
+        elif "-" in spec:
+            a, _, b = spec.partition("-")
+            if not (a.isdigit() and b.isdigit()):
+                return cron  # names (mon-fri) or nonsense: from_crontab reads or refuses it as it is
+            first, last = int(a), int(b)
+        elif spec.isdigit():
+            first = int(spec)
+            last = 6 if step_text else first
+        else:
+            return cron
+        step = int(step_text) if step_text.isdigit() else 1
+        if (step_text and not step_text.isdigit()) or step < 1 or first > last or last > 7:
+            return cron  # from_crontab gives its own message for what it cannot read
+        days += [CRONTAB_DAYS[n] for n in range(first, last + 1, step) if CRONTAB_DAYS[n] not in days]
+    return " ".join([*fields[:4], ",".join(days)])
 
 
 def load_definitions(cfg: Config) -> list[JobDef]:

@@ -1,11 +1,14 @@
 """Job definitions come from config.toml (and an optional schedule file) and are checked."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.errors import ConfigError
-from jobs.definitions import load_definitions
+from jobs.definitions import JobDef, crontab_weekdays_named, load_definitions
 from tests.conftest import make_config
 
 
@@ -55,3 +58,29 @@ def test_duplicate_ids_are_rejected(tmp_path):
     cfg = make_config(tmp_path, **{"jobs.schedule": [job, job], "jobs.crawl_cron": ""})
     with pytest.raises(ConfigError, match="used twice: twice"):
         load_definitions(cfg)
+
+
+@pytest.mark.parametrize(
+    "cron, named",
+    [
+        ("30 8 * * 1", "30 8 * * mon"),
+        ("0 9 * * 0", "0 9 * * sun"),
+        ("0 9 * * 7", "0 9 * * sun"),
+        ("0 9 * * 1-5", "0 9 * * mon,tue,wed,thu,fri"),
+        ("0 9 * * 5-7", "0 9 * * fri,sat,sun"),
+        ("0 9 * * 0,6", "0 9 * * sun,sat"),
+        ("0 9 * * */2", "0 9 * * sun,tue,thu,sat"),
+        ("0 9 * * mon-fri", "0 9 * * mon-fri"),
+        ("15 2 * * *", "15 2 * * *"),
+    ],
+)
+def test_crontab_weekday_numbers_mean_what_they_mean_in_crontab(cron, named):
+    assert crontab_weekdays_named(cron) == named
+
+
+def test_a_monday_cron_fires_on_monday():
+    # APScheduler 3 alone reads the 1 of "30 8 * * 1" as Tuesday.
+    trigger = JobDef(id="weekly", task="grading", cron="30 8 * * 1").trigger("Asia/Shanghai")
+    sunday = dt.datetime(2026, 12, 6, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Sunday
+    fire = trigger.get_next_fire_time(None, sunday)
+    assert (fire.date(), fire.strftime("%A %H:%M")) == (dt.date(2026, 12, 7), "Monday 08:30")
