@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from core import db
@@ -120,6 +121,10 @@ def _rows(session: Session, hit_ids: Iterable[int], columns) -> dict[int, tuple]
     ids = sorted(hit_ids)
     out: dict[int, tuple] = {}
     conn = session.connection()
+    if conn.dialect.name == "postgresql":  # one array parameter: no statement with thousands of them
+        ids_param = bindparam("ids", ids, type_=ARRAY(BigInteger))
+        rows = conn.execute(select(_HITS.c.id, *columns).where(_HITS.c.id == any_(ids_param))).all()
+        return {row[0]: tuple(row[1:]) for row in rows}
     for i in range(0, len(ids), CHUNK):
         rows = conn.execute(select(_HITS.c.id, *columns).where(_HITS.c.id.in_(ids[i : i + CHUNK]))).all()
         out.update((row[0], tuple(row[1:])) for row in rows)
