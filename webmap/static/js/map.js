@@ -345,7 +345,7 @@
       esc((h.label_names || []).map(function (n) { return tr(n); }).join(tr("、"))) + " · " + esc(tr("置信度")) + " " + esc(h.score) +
       "<br>" + esc(tr("来源：")) + esc(tr(h.source)) + " · " + esc(h.account || "") +
       "<br>" + esc(tr("位置：")) + esc(h.location_name || "") + "<br>" + esc(tr("网格：")) + esc(h.grid_name || tr("未分配")) +
-      "<br>" + esc(tr("发现时间：")) + esc(h.detected_at) + "<br><a href=\"" + esc(h.url) + "\">" + esc(tr("发现详情")) + " »</a></div>";
+      "<br>" + esc(tr("发现时间：")) + esc(h.detected_at) + "<br><a href=\"" + esc(h.url) + "\">" + esc(tr("线索详情")) + " »</a></div>";
   };
 
   // ------------------------------------------------------------------ wiring
