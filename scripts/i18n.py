@@ -1,7 +1,8 @@
 """The web app's catalogues (webmap/translations): extract, update, merge English, compile.
 
     python scripts/i18n.py            extract every message id and update zh_CN and en (= `make i18n`)
-    python scripts/i18n.py merge FILE  set English texts from a TSV (msgid<TAB>english; \\n for newlines)
+    python scripts/i18n.py merge FILE  set English texts from a TSV (msgid<TAB>english; \\n for newlines;
+                                       @context<TAB>msgid<TAB>english for a pgettext entry)
     python scripts/i18n.py missing     list the English entries still empty or fuzzy (exit 1 if any)
     python scripts/i18n.py compile     write the .mo files (the app also does this at start when stale)
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # babel.cfg's extractor lives in webmap.i18n
 TRANSLATIONS = ROOT / "webmap" / "translations"
 POT = TRANSLATIONS / "messages.pot"
 PACKAGES = ("core", "webmap", "hits", "grids", "jobs", "search", "evidence", "crawlers", "detection")
-KEYWORDS = ("_", "_l", "gettext", "ngettext:1,2", "lazy_gettext", "N_", "Msg", "tr")
+KEYWORDS = ("_", "_l", "gettext", "ngettext:1,2", "pgettext:1c,2", "lazy_gettext", "N_", "Msg", "tr")
 LOCALES = ("zh_CN", "en")
 
 
@@ -92,8 +93,11 @@ def merge(paths: list[str]) -> int:
         for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip() or line.startswith("#") or "\t" not in line:
                 continue
+            context = None
+            if line.startswith("@"):
+                context, line = line[1:].split("\t", 1)
             msgid, english = (part.replace("\\n", "\n").replace("\\t", "\t") for part in line.split("\t", 1))
-            message = catalog.get(msgid)
+            message = catalog.get(msgid, context=context)
             if message is None:
                 unknown.append(f"{path}:{lineno}: {msgid[:60]}")
                 continue
@@ -113,11 +117,10 @@ def _translated(message) -> bool:
 
 def missing() -> int:
     catalog = _read(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po")
-    empty = [
-        m.id for m in catalog if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
-    ]
-    for msgid in empty:
-        print(msgid if isinstance(msgid, str) else msgid[0])
+    empty = [m for m in catalog if m.id and (m.fuzzy or not _translated(m))]
+    for message in empty:
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        print(f"@{message.context}\t{msgid}" if message.context else msgid)
     return 1 if empty else 0
 
 
