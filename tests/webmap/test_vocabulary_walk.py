@@ -313,6 +313,7 @@ def _ids(cfg) -> dict[str, list[int]]:
         }
 
 
+# Pages with query strings the url_map does not show (results, filters, mistakes).
 EXTRA = [
     "/search?q=盗版",
     "/search?q=",
@@ -361,6 +362,14 @@ def _walk(app, username: str, locale: str, ids, data) -> tuple[list[str], int]:
         pages += 1
         assert f'lang="{"zh-CN" if locale == "zh_CN" else "en"}"' in r.text[:200], url
         found += [f"{username} {locale} {url} [{r.status_code}]: {p}" for p in problems(r.text, locale, data)]
+    if username in ("admin", "patrol"):  # a page a POST answers: the bulk action's confirmation
+        token = csrf_from(client.get("/triage").text)
+        for action in ("confirm", "dismiss", "transfer"):
+            body = {"action": action, "hit_ids": ids["hit_id"], "reason": "批量测试", "authority": "杭州市执法队"}
+            r = client.post("/triage/bulk", data={**body, "csrf_token": token})
+            assert r.status_code == 200 and 'id="bulk-confirm"' in r.text, (action, r.status_code)
+            pages += 1
+            found += [f"{username} {locale} POST /triage/bulk {action}: {p}" for p in problems(r.text, locale, data)]
     return found, pages
 
 
