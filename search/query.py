@@ -178,7 +178,7 @@ def parse_query(text: str, max_length: int = 500, max_terms: int = 32) -> Query:
     it, a filter that is negated or has a bad value."""
     text = text or ""
     if len(text) > max_length:
-        raise UserError(f"查询过长：{len(text)} 个字符，最多 {max_length} 个")
+        raise UserError(Msg(N_("查询过长：%(n)s 个字符，最多 %(max)s 个"), n=len(text), max=max_length))
     typed = text
     text, origin = _nfkc(text)
 
