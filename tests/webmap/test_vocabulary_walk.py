@@ -140,6 +140,8 @@ def problems(html: str, locale: str, known_data: tuple[str, ...] = ()) -> list[s
                     found.append(f"raw code {w!r} in {where}: {text.strip()[:80]!r}")
             if text.strip() in codes:
                 found.append(f"raw code {text.strip()!r} as the whole of {where}")
+        if re.search(r"%\(\w+\)[sdr]", text):  # a message whose parameters were never filled in
+            found.append(f"unformatted message in {where}: {text.strip()[:80]!r}")
         if data:
             continue
         # (b) untranslated English in Chinese pages
@@ -411,3 +413,4 @@ def test_the_walker_sees_codes_english_and_chinese():
     assert not problems("<p>Dismissed: 旅游攻略</p>", "en", known_data=("旅游攻略",))
     assert problems("<p>已排除：旅游攻略</p>", "en", known_data=("旅游攻略",))
     assert problems('<span translate="no">wechat_search</span>', "en")  # codes are checked in data too
+    assert problems("<p>%(n)s hits</p>", "en")
