@@ -43,6 +43,7 @@ def extract() -> None:
 
 def update() -> None:
     extract()
+    before = {p: p.read_bytes() for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")}
     for locale in LOCALES:
         po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
         if po.exists():
@@ -60,6 +61,13 @@ def update() -> None:
         else:
             pybabel("init", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", locale)
     _tidy()
+    for po, old in before.items():  # only the header's date changed: keep the file as it was (no churn)
+        if _entries(po.read_bytes()) == _entries(old):
+            po.write_bytes(old)
+
+
+def _entries(data: bytes) -> list[bytes]:
+    return [line for line in data.splitlines() if not line.startswith(b'"POT-Creation-Date:')]
 
 
 def _tidy() -> None:
