@@ -82,11 +82,13 @@ class Visible(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, bool, bool]] = []  # (tag, data, skip)
         self.runs: list[tuple[str, bool, str]] = []
+        self.broken: list[str] = []  # attributes cut short by a quote in a translation
 
     def _state(self) -> tuple[bool, bool]:
         return (self.stack[-1][1], self.stack[-1][2]) if self.stack else (False, False)
 
     def handle_starttag(self, tag, attrs):
+        self.broken += [f"<{tag} {name}>" for name, _value in attrs if '"' in name or "'" in name]
         attrs = dict(attrs)
         data, skip = self._state()
         data = data or attrs.get("translate") == "no"
@@ -122,7 +124,7 @@ def problems(html: str, locale: str, known_data: tuple[str, ...] = ()) -> list[s
     may show them in Chinese."""
     parser = Visible()
     parser.feed(html)
-    found = []
+    found = [f"attribute broken by a quote in its text: {b}" for b in parser.broken]
     for text, data, where in parser.runs:
         plain = URLISH.sub(" ", text)
         tokens = re.findall(r"[A-Za-z0-9_][A-Za-z0-9_.:+-]*", plain)
@@ -414,3 +416,4 @@ def test_the_walker_sees_codes_english_and_chinese():
     assert problems("<p>已排除：旅游攻略</p>", "en", known_data=("旅游攻略",))
     assert problems('<span translate="no">wechat_search</span>', "en")  # codes are checked in data too
     assert problems("<p>%(n)s hits</p>", "en")
+    assert problems('<input placeholder="Keywords; see "Query syntax" below">', "en")
