@@ -189,7 +189,7 @@ def range_clauses(f: QueryFilters, params: SearchParams) -> tuple[list[str], dic
 # reasons 1; PostgreSQL wants them as {D, C, B, A} in 0..1), length-normalised (1 + log of the
 # document's length). PostgreSQL keeps no per-term corpus statistics, so there is no idf as in BM25.
 RANK_WEIGHTS = "{0.2, 0.2, 0.4, 1.0}"
-BUCKET_STEPS = (2, 16)  # buckets looked at in turn, newest first, before the rest of the table
+BUCKET_STEPS = (8,)  # buckets looked at in turn, newest first, before the rest of the table
 
 
 @dataclass
@@ -217,10 +217,9 @@ class Plan:
             return inner
         return f"SELECT {columns.replace('tsv', 'w.tsv')} FROM ({inner}) w ORDER BY id DESC"
 
-    def bucket_query(self, buckets: range, outside: bool = False) -> str:
-        """The query AND one of these buckets (`outside`: AND none of them)."""
-        any_of = "(" + " | ".join(bucket_lexeme(b) for b in buckets) + ")"
-        return f"({self.args['q']}) & {'!' if outside else ''}{any_of}"
+    def bucket_query(self, buckets: range) -> str:
+        """The query AND one of these buckets."""
+        return f"({self.args['q']}) & (" + " | ".join(bucket_lexeme(b) for b in buckets) + ")"
 
     def count_sql(self, in_buckets: bool = False) -> str:
         """Matches counted up to `:cap` (as Elasticsearch's track_total_hits does); `in_buckets`: only
