@@ -284,7 +284,7 @@ class PostgresFtsBackend:
 
     def _newest(self, conn, plan: sql.Plan, top: int, n: int, columns: str, extra: dict | None = None) -> list:
         """The newest `n` matches (`top`: the highest id). With words or filter tags: the query AND the
-        newest 2 buckets of ids, then the next 16, then the rest of the table, each one GIN lookup that
+        newest buckets of ids (sql.BUCKET_STEPS), then the rest of the table, each one GIN lookup that
         reads only the matching rows (sql.BUCKET). Without: the primary key, newest first."""
         args = {**plan.args, **(extra or {})}
         if not plan.uses_index:
