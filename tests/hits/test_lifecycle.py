@@ -71,10 +71,6 @@ def _ids(cfg, query: str, grid_ids=None) -> list[int]:
     return sorted(h.id for h in result.hits)
 
 
-@pytest.mark.sqlite_only(
-    "it reads the index back, and the one backend that runs here (embedded) needs SQLite; a PostgreSQL "
-    "search backend is a separate part of issue #17 (the outbox itself is checked on both engines below)"
-)
 def test_every_change_reaches_the_index(cfg):
     with db.session_scope(cfg) as s:
         west = make_grid(s, bounds=(120.60, 31.30, 120.61, 31.31)).id

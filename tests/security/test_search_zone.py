@@ -6,7 +6,8 @@ The database decides now: results, totals, pages, facet counts, exports and aler
 search keep only hits whose current grid in the database is in the zone. These tests move hits and
 search with the outbox NOT drained; the index then catches up through the outbox.
 
-The library tests run against every backend: embedded always, Elasticsearch when
+The web tests run on both engines (SQLite with the embedded backend, PostgreSQL with its own); the
+library tests run against every backend: embedded and postgres always, Elasticsearch when
 WANGXUN_TEST_ELASTICSEARCH_URL points at a cluster.
 """
 
@@ -15,8 +16,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import uuid
 
 import pytest
 from sqlalchemy import select
@@ -26,18 +25,11 @@ from core import db
 from core.models import Hit
 from hits.lifecycle import change_hit
 from search import outbox
-from tests.conftest import make_config
 from tests.helpers import make_grid, make_hit
+from tests.search.test_backends import BACKENDS, backend_config
 from tests.webmap.conftest import csrf_from, login
 
-ES_URL = os.environ.get("WANGXUN_TEST_ELASTICSEARCH_URL")
-BACKENDS = [
-    "embedded",
-    pytest.param(
-        "elasticsearch",
-        marks=[pytest.mark.es, pytest.mark.skipif(not ES_URL, reason="WANGXUN_TEST_ELASTICSEARCH_URL is not set")],
-    ),
-]
+pytestmark = pytest.mark.both_engines  # the `cfg` of the web tests (tests/conftest.py)
 
 
 def _refresh(cfg) -> None:
@@ -45,7 +37,7 @@ def _refresh(cfg) -> None:
         search.get_backend(cfg).es.indices.refresh(index=cfg.search.es_index_alias)
 
 
-# ---------------------------------------------------------------- the web app (embedded backend)
+# ---------------------------------------------------------------- the web app (each engine's own backend)
 
 
 def _as(app, username):
@@ -99,11 +91,7 @@ def _grids(cfg, ids: list[int]) -> dict[int, int | None]:
 @pytest.fixture(params=BACKENDS)
 def zoned(request, tmp_path):
     """Two grids; eight hits with 盗版 in the first grid, two in the second; all indexed."""
-    over = {"search.backend": request.param}
-    if request.param == "elasticsearch":
-        over.update({"search.es_url": ES_URL, "search.es_index_alias": f"wangxun-test-{uuid.uuid4().hex[:8]}"})
-    cfg = make_config(tmp_path, **over)
-    db.upgrade(cfg)
+    cfg = backend_config(request, tmp_path, request.param)
     with db.session_scope(cfg) as s:
         district = make_grid(s, code="320508", name="姑苏区", level="district")
         a, b = make_grid(s, parent=district), make_grid(s, parent=district)
