@@ -185,18 +185,12 @@ def test_every_route_has_an_access_entry(matrix_app):
     assert stale == [], f"ACCESS entries for routes that no longer exist: {stale}"
 
 
-# On PostgreSQL these answer 400 / a redirect with the one-line configuration error for everyone: the
-# one search backend that runs here (embedded) needs SQLite, and a PostgreSQL search backend is a
-# separate part of issue #17. They are checked on SQLite.
-NEEDS_SQLITE_SEARCH = {"search.api", "search.export"}
-
-
 def test_access_matrix(matrix_app, users_world, db_engine):
     clients = _clients(matrix_app)
     failures = []
     for rule, method in sorted(_routes(matrix_app), key=lambda rm: (rm[0].rule, rm[1])):
         entry = _entry(rule.endpoint, method)
-        if entry is None or (db_engine != "sqlite" and rule.endpoint in NEEDS_SQLITE_SEARCH):
+        if entry is None:
             continue
         for variant in VARIANTS:
             url = _url(matrix_app, rule, entry, users_world, variant)
