@@ -159,7 +159,7 @@ class Query:
     excluded: list[Term] = field(default_factory=list)
     filters: QueryFilters = field(default_factory=QueryFilters)
     sort: str | None = None
-    notice: str | None = None  # why words were ignored (stop characters, punctuation only)
+    notice: Msg | None = None  # why words were ignored (stop characters, punctuation only)
     dropped_all_words: bool = False  # the user typed words but none is searchable
 
     @property
@@ -322,50 +322,52 @@ def _add_term(q: Query, value: str | None, phrase: bool, neg: str, after_or: boo
 def _finish(q: Query, typed_words: int, stop_words: list[str], max_terms: int) -> None:
     n_terms = len(q.positive_terms) + len(q.excluded)
     if n_terms > max_terms:
-        raise UserError(f"查询词太多：{n_terms} 个，最多 {max_terms} 个")
+        raise UserError(Msg(N_("查询词太多：%(n)s 个，最多 %(max)s 个"), n=n_terms, max=max_terms))
     if typed_words and not q.groups:
         q.dropped_all_words = True
         q.notice = (
-            "查询词全部是常用字（" + "、".join(dict.fromkeys(stop_words)) + "），请输入更具体的关键词"
+            Msg(N_("查询词全部是常用字（%(words)s），请输入更具体的关键词"), words="、".join(dict.fromkeys(stop_words)))
             if stop_words
-            else "查询中没有可搜索的文字，请输入关键词"
+            else Msg(N_("查询中没有可搜索的文字，请输入关键词"))
         )
     elif stop_words:
-        q.notice = "已忽略常用字：" + "、".join(dict.fromkeys(stop_words))
+        q.notice = Msg(N_("已忽略常用字：%(words)s"), words="、".join(dict.fromkeys(stop_words)))
 
 
 def _apply_filter(q: Query, name: str, value: str) -> None:
     f = q.filters
     values = [v.strip() for v in value.split(",") if v.strip()]
     if not values:
-        raise UserError(f"筛选条件 {name}: 缺少取值")
+        raise UserError(Msg(N_("筛选条件 %(name)s：缺少取值"), name=name))
     if name == "label":
-        f.labels += [_alias(LABEL_ALIASES, v, "标签 label") for v in values]
+        f.labels += [_alias(LABEL_ALIASES, v, Msg(N_("标签 label"))) for v in values]
     elif name == "platform":
-        f.platforms += [_alias(PLATFORM_ALIASES, v, "平台 platform") for v in values]
+        f.platforms += [_alias(PLATFORM_ALIASES, v, Msg(N_("平台 platform"))) for v in values]
     elif name == "status":
-        f.statuses += [_alias(STATUS_ALIASES, v, "状态 status") for v in values]
+        f.statuses += [_alias(STATUS_ALIASES, v, Msg(N_("状态 status"))) for v in values]
     elif name == "source":
         f.sources += values
     elif name == "grid":
         f.grids += values
     elif name == "sort":
-        q.sort = _alias(SORT_ALIASES, values[0], "排序 sort")
+        q.sort = _alias(SORT_ALIASES, values[0], Msg(N_("排序 sort")))
     elif name == "date":
-        f.date_from, f.date_to = parse_range(value, _parse_date, "日期 date")
+        f.date_from, f.date_to = parse_range(value, _parse_date, Msg(N_("日期 date")))
     elif name == "score":
-        f.score_min, f.score_max = parse_range(value, _parse_score, "分数 score")
+        f.score_min, f.score_max = parse_range(value, _parse_score, Msg(N_("分数 score")))
 
 
-def _alias(table: dict[str, str], value: str, what: str) -> str:
+def _alias(table: dict[str, str], value: str, what: Msg) -> str:
     hit = table.get(value.lower()) or table.get(value)
     if hit is None:
         choices = "、".join(sorted(set(table.values())))
-        raise UserError(f"{what} 不认识的取值 {value!r}，可选：{choices}")
+        raise UserError(
+            Msg(N_("%(what)s 不认识的取值 “%(value)s”，可选：%(choices)s"), what=what, value=value, choices=choices)
+        )
     return hit
 
 
-def parse_range(value: str, conv, what: str):
+def parse_range(value: str, conv, what: Msg):
     """ "a..b", "a..", "..b", ">=a", "<=b" or a single value (a day is a one-day range; a score is a minimum)."""
     value = value.strip()
     if value.startswith(">="):
@@ -379,20 +381,20 @@ def parse_range(value: str, conv, what: str):
     return (one, one) if isinstance(one, dt.date) else (one, None)
 
 
-def _parse_date(text: str, what: str) -> dt.date:
+def _parse_date(text: str, what: Msg) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"{what}: {text!r} 不是日期，请写成 2026-01-31") from None
+        raise UserError(Msg(N_("%(what)s：“%(text)s” 不是日期，请写成 2026-01-31"), what=what, text=text)) from None
 
 
-def _parse_score(text: str, what: str) -> float:
+def _parse_score(text: str, what: Msg) -> float:
     try:
         v = float(text.strip())
     except ValueError:
-        raise UserError(f"{what}: {text!r} 不是 0 到 1 之间的数") from None
+        raise UserError(Msg(N_("%(what)s：“%(text)s” 不是 0 到 1 之间的数"), what=what, text=text)) from None
     if not 0.0 <= v <= 1.0:
-        raise UserError(f"{what}: {text!r} 不是 0 到 1 之间的数")
+        raise UserError(Msg(N_("%(what)s：“%(text)s” 不是 0 到 1 之间的数"), what=what, text=text))
     return v
 
 
@@ -406,13 +408,13 @@ def merge_filters(q: Query, extra: dict | None) -> Query:
             _apply_bound(q.filters, name, str(value))
             continue
         if key is None:
-            raise UserError(f"不认识的筛选条件 {name!r}")
+            raise UserError(Msg(N_("不认识的筛选条件 “%(name)s”"), name=name))
         _apply_filter(q, key, ",".join(value) if isinstance(value, (list, tuple)) else str(value))
     return q
 
 
 def _apply_bound(f: QueryFilters, name: str, value: str) -> None:
     if name.startswith("date"):
-        setattr(f, name, _parse_date(value, "日期 date"))
+        setattr(f, name, _parse_date(value, Msg(N_("日期 date"))))
     else:
-        setattr(f, name, _parse_score(value, "分数 score"))
+        setattr(f, name, _parse_score(value, Msg(N_("分数 score"))))

@@ -13,7 +13,7 @@ def result_to_json(r: SearchResult) -> dict[str, Any]:
         "total_is_exact": r.total_is_exact,
         "page": r.page,
         "per_page": r.per_page,
-        "notice": r.notice,
+        "notice": str(r.notice) if r.notice else None,  # Chinese, as the API's other messages
         "hits": [
             {
                 **h.doc,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from core import db
 from core.config import Config
+from core.i18n import Msg
 from core.models import Hit
 from search.backends.base import ResultHit, SearchBackend, SearchParams, SearchResult
 from search.query import Query
@@ -45,7 +46,7 @@ class Candidates:
     ordered: list[ResultHit]
     total: int
     exact: bool
-    notice: str | None = None
+    notice: Msg | None = None
 
 
 def candidates(cfg: Config, backend: SearchBackend, q: Query, params: SearchParams) -> Candidates:

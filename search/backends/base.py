@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.errors import ServiceUnavailable
+from core.i18n import Msg
 from search.query import Query
 
 
@@ -45,7 +46,7 @@ class SearchResult:
     facets: dict[str, list]
     page: int
     per_page: int
-    notice: str | None = None  # e.g. 查询只包含停用字 — shown instead of an error
+    notice: Msg | None = None  # e.g. 查询只包含停用字 — shown instead of an error
 
 
 @dataclass

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from core.i18n import N_, Msg
+
 
 def batched(items: Iterable, size: int):
     batch = []
@@ -80,3 +82,18 @@ def window_facets(rows: Iterable[tuple], size: int) -> dict[str, list[tuple[str,
     }
     out["day"] = sorted(counts["day"].items())[-31:]
     return out
+
+
+def window_notice(total: int, window: int, windowed: bool, current: bool, stale: Msg) -> Msg | None:
+    """What a result page says about itself: relevance and facets read only the newest `window`
+    matches (`windowed`: the page ranks or counts facets), and an index of another version cannot
+    take new hits (`stale` says what that costs on this backend)."""
+    many = (
+        Msg(N_("匹配较多：相关度排序和分类统计只看最新的 %(window)s 条，可加筛选条件或按时间排序"), window=window)
+        if total > window and windowed
+        else None
+    )
+    if current:
+        return many
+    old = Msg(N_("检索索引是旧版本，%(what)s（请管理员运行 wangxun reindex）"), what=stale)
+    return Msg(N_("%(first)s；%(second)s"), first=old, second=many) if many else old

@@ -33,6 +33,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from core import db
 from core.config import Config
 from core.errors import ConfigError, UserError
+from core.i18n import N_, Msg
 from search.analysis import ANALYZER_VERSION, index_terms
 from search.backends import bulk
 from search.backends import postgres_sql as sql
@@ -263,15 +264,9 @@ class PostgresFtsBackend:
             if params.facets
             else {}
         )
-        notice = (
-            None
-            if total <= window or not (plan.ranked or params.facets)
-            else f"匹配较多：相关度排序和分类统计只看最新的 {window} 条，可加筛选条件或按时间排序"
+        notice = bulk.window_notice(
+            total, window, plan.ranked or params.facets, current, Msg(N_("新发现的线索暂不能检索"))
         )
-        if not current:
-            notice = "检索索引是旧版本，新发现的线索暂不能检索（请管理员运行 wangxun reindex）" + (
-                f"；{notice}" if notice else ""
-            )
         return SearchResult(
             total=min(total, cap),
             total_is_exact=total <= cap,

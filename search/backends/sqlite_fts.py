@@ -20,6 +20,7 @@ from typing import Any
 from core import db
 from core.config import Config
 from core.errors import ConfigError, UserError
+from core.i18n import N_, Msg
 from search.analysis import index_terms, normalize
 from search.backends import bulk, sqlite_rank, sqlite_sql
 from search.backends.base import IndexUnavailable, ResultHit, SearchParams, SearchResult
@@ -196,15 +197,9 @@ class SqliteFtsBackend:
             except sqlite3.OperationalError as exc:
                 raise IndexUnavailable(str(exc)) from exc
         hits = [ResultHit(id=r[0], score=r[1], doc={}) for r in rows]
-        notice = (
-            None
-            if total <= window or not (plan.ranked or params.facets)
-            else f"匹配较多：相关度排序和分类统计只看最新的 {window} 条，可加筛选条件或按时间排序"
+        notice = bulk.window_notice(
+            total, window, plan.ranked or params.facets, current, Msg(N_("判定依据和类型名称暂不能检索"))
         )
-        if not current:
-            notice = "检索索引是旧版本，判定依据和类型名称暂不能检索（请管理员运行 wangxun reindex）" + (
-                f"；{notice}" if notice else ""
-            )
         return SearchResult(
             total=min(total, cap),
             total_is_exact=total <= cap,

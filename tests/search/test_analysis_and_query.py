@@ -71,7 +71,7 @@ def test_query_errors_are_one_clear_line(bad, message):
 
 def test_stop_characters_are_dropped_only_as_whole_terms():
     q = parse_query("的 目的地")
-    assert [t.text for t in q.positive_terms] == ["目的地"] and "的" in q.notice
+    assert [t.text for t in q.positive_terms] == ["目的地"] and "的" in str(q.notice)
     assert parse_query("的 了").dropped_all_words
 
 

@@ -123,7 +123,7 @@ def test_wangxun_reindex_rebuilds_and_an_index_of_another_version_asks_for_it(pg
     report = outbox.drain_report(pg_cfg)
     assert not report.ok and "wangxun reindex" in report.error
     answer = search.search(pg_cfg, "港澳")  # the old index keeps answering, and says it is old
-    assert [h.id for h in answer.hits] == [old] and "wangxun reindex" in answer.notice
+    assert [h.id for h in answer.hits] == [old] and "wangxun reindex" in str(answer.notice)
     done = _wangxun(pg_cfg, "reindex")
     assert done.returncode == 0, done.stderr
     assert "reindexed 2 hit(s) with the postgres backend" in done.stdout

@@ -42,7 +42,7 @@ def create_saved(cfg, session: Session, user: User, form) -> SavedSearch:
         raise UserError(Msg(N_("请填写名称和查询条件")))
     parsed = search.parse_query(query, cfg)  # a query that cannot run is refused now, not at 3 a.m.
     if parsed.dropped_all_words:
-        raise UserError(parsed.notice or "查询条件无效")
+        raise UserError(parsed.notice or Msg(N_("查询条件无效")))
     if email and not _EMAIL.match(email):
         raise UserError(Msg(N_("邮箱地址格式不对：%(email)s"), email=email))
     if hook:  # admins, or admin-listed hosts; public addresses only (SSRF): one line when refused
