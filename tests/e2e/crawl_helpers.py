@@ -27,7 +27,8 @@ def crawl_env(tmp_path: Path, site_url: str, database_url: str = "", **extra: st
             "WANGXUN_CRAWL__SOURCES_FILE": str(E2E_SOURCES),
             "WANGXUN_CRAWL__AUTOTHROTTLE": "false",
             "WANGXUN_CRAWL__CAPTCHA_BACKOFF_S": "1",
-            "WANGXUN_SEARCH__BACKEND": "embedded",
+            # Each engine's own search backend, as a deployment runs it.
+            "WANGXUN_SEARCH__BACKEND": search_backend(database_url),
             # The path tests.conftest.make_config gives: never the user's real key in ~/.config.
             "WANGXUN_EVIDENCE__ANCHOR_KEY_FILE": str(tmp_path / "keys" / "evidence-anchor.key"),
             **extra,
@@ -44,8 +45,13 @@ def e2e_config(tmp_path: Path, site_url: str, database_url: str = ""):
             "crawl.sample_site_url": site_url,
             "crawl.sources_file": str(E2E_SOURCES),
             "core.database_url": database_url,
+            "search.backend": search_backend(database_url),
         },
     )
+
+
+def search_backend(database_url: str) -> str:
+    return "postgres" if database_url.startswith("postgresql") else "embedded"
 
 
 def start_crawl(source: str, env: dict[str, str]) -> subprocess.Popen:

@@ -2,9 +2,8 @@
 free port, a crawl in a subprocess, detection against the registry, indexing, and then what patrol
 staff and a grid manager see through the search API and the map.
 
-SQLite only: it searches, and the one search backend that runs here (embedded) needs SQLite; a
-PostgreSQL search backend is a separate part of issue #17. The crawl itself runs on both engines in
-test_crawl.py and test_concurrent_writers.py.
+It runs twice: on SQLite with the embedded search backend, and on PostgreSQL with PostgreSQL's own
+full-text backend (what a city deployment without a search cluster runs).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from core.models import Grid, Hit, SearchOutbox
 from grids import tree
 from grids.sample.load import load_sample
 from samplesite.server import start
+from tests.conftest import ENGINES
 from tests.e2e.crawl_helpers import crawl_env, e2e_config, run_crawl
 from tests.webmap.conftest import login
 from webmap import create_app
@@ -25,16 +25,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 PASSWORD = "secret-pass"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+@pytest.fixture(scope="module", params=ENGINES)
+def world(request, tmp_path_factory):
     """A crawled, detected and indexed sample district, with a patrol login and a grid manager whose zone
     holds at least one located hit."""
     tmp = tmp_path_factory.mktemp("pipeline")
+    databases = request.getfixturevalue("pg_databases") if request.param == "postgresql" else None
+    url = databases.create() if databases else ""
     with start() as site:
-        cfg = e2e_config(tmp, site.url)
+        cfg = e2e_config(tmp, site.url, url)
         db.upgrade(cfg)
         load_sample(cfg)  # registry and gazetteer for the detectors
-        code, summary, err = run_crawl("wechat_e2e", crawl_env(tmp, site.url))
+        code, summary, err = run_crawl("wechat_e2e", crawl_env(tmp, site.url, url))
         assert code == 0 and summary is not None, err[-3000:]
     with db.session_scope(cfg) as s:
         users.create_user(s, "patrol", PASSWORD, "patrol")
@@ -46,6 +48,8 @@ def world(tmp_path_factory):
     app = create_app({"TESTING": True}, config=cfg)
     yield cfg, summary, app, zone_hit_ids
     db.dispose(cfg)
+    if databases:
+        databases.drop(url)
 
 
 def test_crawl_detects_and_indexes_every_hit(world):
