@@ -152,3 +152,18 @@ def test_the_map_page_hands_map_js_its_texts(cfg, app, users_world):
     assert strings["非法出版物"] == "Illegal publication"  # a label name, for hit popups
     assert strings["wechat_search"] == "微信公众号文章（搜狗微信搜索，巡查关键词）"  # sources.toml
     assert page.index('id="wx-strings"') < page.index("map.js")  # read by map.js when it loads
+
+
+def test_exports_speak_the_users_language(cfg, app, users_world):
+    """Headers, sheet names and the vocabulary's names in a file follow the user; crawled text stays."""
+    client = app.test_client()
+    login(client, "admin")
+    chinese = client.get("/export/hits.csv").data.decode("utf-8-sig").splitlines()
+    assert chinese[0].startswith('"编号","标题","类型"') and "已转线索" in "\n".join(chinese)
+    _switch(client, "en")
+    english = client.get("/export/hits.csv").data.decode("utf-8-sig").splitlines()
+    assert not re.search(r"[\u4e00-\u9fff]", english[0])
+    body = "\n".join(english[1:])
+    assert "已转线索" not in body and "平江路低价一日游" in body  # the status named in English, the title as crawled
+    ledger = client.get("/ledgers/inspections.csv").data.decode("utf-8-sig").splitlines()
+    assert not re.search(r"[\u4e00-\u9fff]", ledger[0]), ledger[0]

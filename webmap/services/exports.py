@@ -13,47 +13,54 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cells import csv_text, xlsx_bytes
+from core.i18n import N_
 from core.models import Grid, Venue
 from webmap.services.clock import zone_label
 from webmap.services.map_data import MapFilters, venue_conditions
 
 VENUE_COLUMNS = [
-    ("id", "编号"),
-    ("name", "名称"),
-    ("category", "类别"),
-    ("licence_no", "许可证号"),
-    ("licence_expiry", "许可证有效期"),
-    ("address", "地址"),
-    ("lon", "经度(WGS-84)"),
-    ("lat", "纬度(WGS-84)"),
-    ("grid_code", "网格编码"),
-    ("grid_name", "网格"),
-    ("status", "状态"),
-    ("risk_grade", "风险等级"),
-    ("risk_score", "风险评分"),
+    ("id", N_("编号")),
+    ("name", N_("名称")),
+    ("category", N_("类别")),
+    ("licence_no", N_("许可证号")),
+    ("licence_expiry", N_("许可证有效期")),
+    ("address", N_("地址")),
+    ("lon", N_("经度(WGS-84)")),
+    ("lat", N_("纬度(WGS-84)")),
+    ("grid_code", N_("网格编码")),
+    ("grid_name", N_("网格")),
+    ("status", N_("状态")),
+    ("risk_grade", N_("风险等级")),
+    ("risk_score", N_("风险评分")),
 ]
 HIT_COLUMNS = [
-    ("id", "编号"),
-    ("title", "标题"),
-    ("labels", "类型"),
-    ("score", "置信度"),
-    ("status", "状态"),
-    ("source", "来源"),
-    ("account", "账号/店铺"),
-    ("url", "链接"),
-    ("location_name", "地点"),
-    ("lon", "经度(WGS-84)"),
-    ("lat", "纬度(WGS-84)"),
-    ("grid_code", "网格编码"),
-    ("grid_name", "网格"),
-    ("detected_at", "发现时间"),
+    ("id", N_("编号")),
+    ("title", N_("标题")),
+    ("labels", N_("类型")),
+    ("score", N_("置信度")),
+    ("status", N_("状态")),
+    ("source", N_("来源")),
+    ("account", N_("账号/店铺")),
+    ("url", N_("链接")),
+    ("location_name", N_("地点")),
+    ("lon", N_("经度(WGS-84)")),
+    ("lat", N_("纬度(WGS-84)")),
+    ("grid_code", N_("网格编码")),
+    ("grid_name", N_("网格")),
+    ("detected_at", N_("发现时间")),
 ]
+# Columns whose values are names from core.vocabulary (translated with the headers), not data.
+NAMED_COLUMNS = {"labels", "status", "subject_kind", "result"}
 TIME_COLUMNS = {"detected_at"}  # shown in the [core] timezone, labelled in the header
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/geo+json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def _same(text: str) -> str:
+    return text
 
 
 @dataclass
@@ -93,13 +100,31 @@ def venue_records(session: Session, zone, f: MapFilters) -> list[dict]:
     return out
 
 
-def render(kind: str, records: list[dict], fmt: str, stamp: str, tz: str) -> Export:
+def render(kind: str, records: list[dict], fmt: str, stamp: str, tz: str, translate=_same) -> Export:
     """The file of `records`; `stamp` (local time) names it, and time columns say which zone they are
-    in (`tz`, the [core] timezone the records were written in)."""
+    in (`tz`, the [core] timezone the records were written in). `translate` (the user's gettext) puts
+    the headers and the vocabulary's names in the user's language; without it they are Chinese."""
     columns = VENUE_COLUMNS if kind == "venues" else HIT_COLUMNS
-    columns = [(key, f"{label}（{zone_label(tz)}）" if key in TIME_COLUMNS else label) for key, label in columns]
-    body = {"csv": _csv, "xlsx": _xlsx, "geojson": _geojson}[fmt](records, columns)
+    columns = [
+        (key, f"{translate(label)}（{translate(zone_label(tz))}）" if key in TIME_COLUMNS else translate(label))
+        for key, label in columns
+    ]
+    records = [named(r, translate) for r in records] if translate is not _same else records
+    writer = {"csv": _csv, "xlsx": lambda r, c: _xlsx(r, c, translate(N_("数据"))), "geojson": _geojson}[fmt]
+    body = writer(records, columns)
     return Export(f"wangxun-{kind}-{stamp}.{fmt}", MIMETYPES[fmt], body, len(records))
+
+
+def named(record: dict, translate) -> dict:
+    """The record with its vocabulary names (a status, labels joined by 、) in the user's language;
+    crawled and imported text stays as written."""
+    out = dict(record)
+    for key in NAMED_COLUMNS & out.keys():
+        if isinstance(out[key], str) and out[key]:
+            out[key] = (
+                ", ".join(translate(part) for part in out[key].split("、")) if "、" in out[key] else translate(out[key])
+            )
+    return out
 
 
 def _rows(records, columns):
@@ -112,8 +137,8 @@ def _csv(records, columns) -> bytes:
     return csv_text(_rows(records, columns), bom=True).encode("utf-8")
 
 
-def _xlsx(records, columns) -> bytes:
-    return xlsx_bytes("数据", _rows(records, columns))
+def _xlsx(records, columns, sheet: str = "数据") -> bytes:
+    return xlsx_bytes(sheet, _rows(records, columns))
 
 
 def _geojson(records, columns) -> bytes:

@@ -27,6 +27,7 @@ from core.licences import licence_key
 from core.models import Clue, Grid, Inspection, Venue
 from core.vocabulary import GRADES, INSPECTION_RESULTS, VENUE_CATEGORIES
 from grids.inspections import party_text
+from webmap.services import exports
 from webmap.services.exports import MIMETYPES, VENUE_COLUMNS, Export
 
 PER_PAGE_CHOICES = (20, 50, 100, 200)
@@ -418,14 +419,16 @@ def _inspection_row(r) -> dict[str, Any]:
 # ---------------------------------------------------------------- files
 
 
-def render(kind: str, records: list[dict], fmt: str, stamp: str) -> Export:
-    """The ledger's rows as CSV (UTF-8 with BOM) or Excel; every text cell through core.cells."""
+def render(kind: str, records: list[dict], fmt: str, stamp: str, translate=lambda text: text) -> Export:
+    """The ledger's rows as CSV (UTF-8 with BOM) or Excel; every text cell through core.cells.
+    `translate` (the user's gettext) gives the headers and vocabulary names in the user's language."""
     columns = VENUE_COLUMNS if kind == "venues" else INSPECTION_COLUMNS
-    table = [[label for _, label in columns], *([r[k] for k, _ in columns] for r in records)]
+    records = [exports.named(r, translate) for r in records]
+    table = [[translate(label) for _, label in columns], *([r[k] for k, _ in columns] for r in records)]
     if fmt == "csv":
         body = csv_text(table, bom=True).encode("utf-8")
     elif fmt == "xlsx":
-        body = xlsx_bytes("检查记录" if kind == "inspections" else "场所台账", table)
+        body = xlsx_bytes(translate(N_("检查记录") if kind == "inspections" else N_("场所台账")), table)
     else:
         raise LedgerError(Msg(N_("不支持的导出格式：%(format)s"), format=fmt))
     return Export(f"wangxun-ledger-{kind}-{stamp}.{fmt}", MIMETYPES[fmt], body, len(records))

@@ -102,11 +102,11 @@ def api_error(exc: UserError) -> dict[str, Any]:
 # ---------------------------------------------------------------- exports
 
 
-def export(cfg, session: Session, p: dict[str, Any], zone: set[int] | None, fmt: str):
+def export(cfg, session: Session, p: dict[str, Any], zone: set[int] | None, fmt: str, translate=lambda text: text):
     """The whole result set (up to export_max_rows) in the hit export's columns. The ids come from one
     search (zone-checked against the database by search.matching_ids), and the rows are read with the
     zone as a condition again, so a hit that left the zone is never written."""
     limit = min(int(cfg.search.export_max_rows), int(cfg.search.track_total_hits))
     ids = search.matching_ids(cfg, p["q"], filters=p["filters"], sort=p["sort"], grid_ids=zone, limit=limit)
     records = hits.records_for_ids(session, ids, zone, cfg.core.timezone, hits.source_names(cfg))
-    return exports.render("hits", records, fmt, clock.stamp(cfg.core.timezone), cfg.core.timezone)
+    return exports.render("hits", records, fmt, clock.stamp(cfg.core.timezone), cfg.core.timezone, translate)

@@ -189,6 +189,6 @@ def evidence_zip(hit_id: int):
 def export(fmt: str):
     filters = params.filters(request.args)
     records = svc.records_for_filters(get_session(), zones.allowed_grid_ids(), filters, svc.source_names(g.cfg))
-    out = exports.render("hits", records, fmt, clock.stamp(g.cfg.core.timezone), g.cfg.core.timezone)
+    out = exports.render("hits", records, fmt, clock.stamp(g.cfg.core.timezone), g.cfg.core.timezone, _)
     audit.record("export", "hits", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
     return downloads.attachment(out)

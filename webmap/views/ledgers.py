@@ -49,7 +49,7 @@ def venues_export(fmt: str):
         records = ledgers.venue_records(get_session(), zones.allowed_grid_ids(), f, _today())
     except ledgers.LedgerError as exc:
         _bad(error_text(exc))
-    out = ledgers.render("venues", records, fmt, _stamp())
+    out = ledgers.render("venues", records, fmt, _stamp(), _)
     audit.record("export", "venues", None, format=fmt, count=out.count, ledger=True, filters=_kept(VENUE_KEYS))
     return downloads.attachment(out)
 
@@ -75,7 +75,7 @@ def inspections_export(fmt: str):
         records = ledgers.inspection_records(get_session(), zones.allowed_grid_ids(), f)
     except ledgers.LedgerError as exc:
         _bad(error_text(exc))
-    out = ledgers.render("inspections", records, fmt, _stamp())
+    out = ledgers.render("inspections", records, fmt, _stamp(), _)
     audit.record("export", "inspections", None, format=fmt, count=out.count, filters=_kept(INSPECTION_KEYS))
     return downloads.attachment(out)
 

@@ -18,7 +18,7 @@ from core.errors import ServiceUnavailable, UserError
 from webmap import audit, zones
 from webmap.auth import login_required
 from webmap.dbsession import get_session
-from webmap.i18n import error_text
+from webmap.i18n import error_text, gettext
 from webmap.services import search as svc
 from webmap.views import downloads
 
@@ -54,7 +54,7 @@ def api():
 def export(fmt: str):
     p = svc.request_params(request.args)
     try:
-        out = svc.export(g.cfg, get_session(), p, zones.allowed_grid_ids(), fmt)
+        out = svc.export(g.cfg, get_session(), p, zones.allowed_grid_ids(), fmt, gettext)
     except ServiceUnavailable:
         raise
     except UserError as exc:

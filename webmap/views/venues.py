@@ -94,6 +94,6 @@ def add_inspection(venue_id: int):
 @login_required
 def export(fmt: str):
     records = exports.venue_records(get_session(), zones.allowed_grid_ids(), params.filters(request.args))
-    out = exports.render("venues", records, fmt, clock.stamp(g.cfg.core.timezone), g.cfg.core.timezone)
+    out = exports.render("venues", records, fmt, clock.stamp(g.cfg.core.timezone), g.cfg.core.timezone, _)
     audit.record("export", "venues", None, format=fmt, count=out.count, filters=params.passthrough(request.args))
     return downloads.attachment(out)
