@@ -53,7 +53,13 @@ class analysis_pool:
         if workers > 1:
             import multiprocessing
 
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            from core.children import die_with_parent
+
+            # A killed reindex must not leave workers behind: forked, they hold its build lock (the
+            # inherited flock) until they notice, so the next drain would wait on an orphan.
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent
+            )
 
     def __enter__(self):
         return self.pool

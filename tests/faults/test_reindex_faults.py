@@ -104,6 +104,14 @@ def _wait_until_building(cfg, proc) -> None:
     pytest.fail("the reindex never started building")
 
 
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its (dead) parent's reaper."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -115,9 +123,17 @@ def test_a_killed_reindex_blocks_nothing_and_the_next_one_works(many):
     cfg = many
     proc = _start_reindex(cfg)
     _wait_until_building(cfg, proc)
+    workers = _children(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     assert _building(cfg)  # what the kill left behind
+    # Its analysis workers die with it (PR_SET_PDEATHSIG); until they have, they hold its lock.
+    for _ in range(600):  # bounded: up to a minute
+        if not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in workers):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the killed reindex's workers {workers} outlived it")
     with db.session_scope(cfg) as s:  # a hit found after the kill is indexed by the next drain
         insert_hit(s.connection(), _row(HITS + 1, utcnow()))
     report = outbox.drain_report(cfg)
